@@ -1,0 +1,40 @@
+// Tokeniser for .tl source: Python-style tokens with INDENT/DEDENT/NEWLINE.
+#ifndef TLC_FRONTEND_LEXER_H
+#define TLC_FRONTEND_LEXER_H
+
+#include "tlc/Frontend/Diagnostics.h"
+
+#include <string>
+#include <vector>
+
+namespace tlc {
+
+enum class TokenKind {
+  Eof,
+  Newline,
+  Indent,
+  Dedent,
+  Identifier,
+  Keyword, // text holds the keyword
+  Integer,
+  Float,
+  String,
+  Operator, // text holds the operator spelling ("+", "//", "+=", "(", ...)
+  Error,    // a lexing error was reported at this position
+};
+
+struct Token {
+  TokenKind kind = TokenKind::Eof;
+  std::string text; // identifier/keyword/operator spelling; decoded string value
+  int64_t intValue = 0;
+  double floatValue = 0.0;
+  SourceLoc loc;
+};
+
+/// Splits the whole file into tokens. Lexical errors are reported to `diags`
+/// and produce an Error token; the result always ends with Eof.
+std::vector<Token> lex(const SourceFile &file, DiagnosticEngine &diags);
+
+} // namespace tlc
+
+#endif // TLC_FRONTEND_LEXER_H

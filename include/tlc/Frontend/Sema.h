@@ -1,0 +1,76 @@
+// Semantic analysis of a parsed .tl module: name resolution, compile-time
+// evaluation of parameters and constants, dtypes, shapes, static bounds and
+// resource checks. Annotates the AST in place (Expr::sema, Symbol links).
+#ifndef TLC_FRONTEND_SEMA_H
+#define TLC_FRONTEND_SEMA_H
+
+#include "tlc/Frontend/AST.h"
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace tlc {
+
+struct SemaOptions {
+  /// -D NAME=VALUE overrides of compile-time parameters, as written.
+  std::map<std::string, std::string> defines;
+  /// "sm_90a", "sm_100a" or "cpu" (target-specific checks such as tmem).
+  std::string target = "sm_90a";
+  /// Shared-memory budget in bytes; 0 means unlimited.
+  int64_t sharedMemoryBudget = 227 * 1024;
+  /// If non-empty, only this kernel is analysed (and must exist).
+  std::string kernel;
+};
+
+/// What kind of entity a name denotes.
+enum class SymbolKind {
+  Constant,     // module constant
+  CompileParam, // [BM: int = 128]
+  DynamicDim,   // M in T.Tensor[(M, K), ...]
+  TensorParam,  // A: T.Tensor[...]
+  ScalarParam,  // eps: T.float32
+  BlockIndex,   // bx in `as (bx, by)`
+  LoopVar,      // i in `for i in ...`
+  Value,        // x = <scalar/index expression>
+  Buffer,       // x = T.alloc_*(...) or a tile op result
+  Barrier,      // x = T.alloc_barrier(...)
+};
+
+struct Symbol {
+  std::string name;
+  SymbolKind kind;
+  SourceLoc loc;
+  SemaValue value; // its type / constant value / buffer type
+  /// TensorParam/ScalarParam: the position in the kernel signature.
+  int paramIndex = -1;
+  /// DynamicDim: the tensor parameter and dimension that bind it.
+  int boundByParam = -1;
+  int boundByDim = -1;
+};
+
+/// Per-kernel results of Sema that code generation needs.
+struct KernelInfo {
+  const KernelDef *def = nullptr;
+  std::map<std::string, ConstValue> compileParams; // final values
+  std::vector<Symbol *> dynamicDims;               // in order of first appearance
+  int64_t threads = 0;
+  std::vector<int64_t> cluster;
+  int64_t sharedMemoryBytes = 0;
+};
+
+struct SemaResult {
+  std::vector<KernelInfo> kernels;
+  /// Owns every Symbol the AST points to.
+  std::vector<std::unique_ptr<Symbol>> symbols;
+};
+
+/// Analyses `module`; returns false (with diagnostics) on any error.
+bool analyze(Module &module, const SemaOptions &options, DiagnosticEngine &diags,
+             SemaResult &result);
+
+} // namespace tlc
+
+#endif // TLC_FRONTEND_SEMA_H
