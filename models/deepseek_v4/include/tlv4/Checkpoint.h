@@ -9,6 +9,7 @@
 #include "tlv4/Safetensors.h"
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>

@@ -1,0 +1,203 @@
+// Tests for tlv4::Config: parsing (HF and inference key names), derived
+// values, the tiny config, and validation errors that name the field.
+#include "tlv4/Config.h"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <stdexcept>
+#include <string>
+
+using tlv4::Config;
+using tlv4::LayerKind;
+
+namespace {
+
+// Parse the tiny config after applying an edit; return the error text ("" if
+// it parsed).
+template <typename Edit> std::string errorAfter(Edit edit) {
+  nlohmann::json j = nlohmann::json::parse(Config::tinyJson());
+  edit(j);
+  try {
+    Config::fromJsonText(j.dump(), "edited.json");
+  } catch (const std::runtime_error &e) {
+    return e.what();
+  }
+  return "";
+}
+
+} // namespace
+
+TEST(Config, TinyMatchesInputsFile) {
+  Config fromFile = Config::fromFile(std::string(TLC_TEST_SOURCE_DIR) +
+                                     "/unit/models/Inputs/tiny_config.json");
+  Config tiny = Config::tiny();
+  EXPECT_EQ(fromFile.toJson(), tiny.toJson());
+}
+
+TEST(Config, TinyDerivedValues) {
+  Config c = Config::tiny();
+  EXPECT_EQ(c.hiddenSize, 256);
+  EXPECT_EQ(c.nopeHeadDim(), 96);
+  EXPECT_EQ(c.numLayersWithMtp(), 5);
+  EXPECT_EQ(c.layerKind(0), LayerKind::Window);
+  EXPECT_EQ(c.layerKind(1), LayerKind::CSA);
+  EXPECT_EQ(c.layerKind(2), LayerKind::HCA);
+  EXPECT_EQ(c.layerKind(3), LayerKind::Window);
+  EXPECT_EQ(c.layerKind(4), LayerKind::Window); // MTP
+  EXPECT_TRUE(c.hasIndexer(1));
+  EXPECT_FALSE(c.hasIndexer(2));
+  EXPECT_EQ(c.compressorOverlap(1), 2);
+  EXPECT_EQ(c.compressorOverlap(2), 1);
+  EXPECT_TRUE(c.isHashLayer(0));
+  EXPECT_FALSE(c.isHashLayer(1));
+  EXPECT_TRUE(c.expertsFp4());
+  EXPECT_EQ(c.headsPerGroup(), 2);
+  EXPECT_EQ(c.hcMixes(), 24);
+  ASSERT_TRUE(c.quantization.has_value());
+  EXPECT_EQ(c.quantization->weightBlockRows, 128);
+  ASSERT_TRUE(c.ropeScaling.has_value());
+  EXPECT_EQ(c.ropeScaling->originalMaxPositionEmbeddings, 256);
+  EXPECT_THROW(c.layerKind(5), std::out_of_range);
+}
+
+TEST(Config, RoundTripThroughJson) {
+  Config c = Config::tiny();
+  Config again = Config::fromJsonText(c.toJson(), "again");
+  EXPECT_EQ(again.toJson(), c.toJson());
+}
+
+TEST(Config, FlashShapedConfig) {
+  nlohmann::json j = nlohmann::json::parse(Config::tinyJson());
+  j["hidden_size"] = 4096;
+  j["num_hidden_layers"] = 43;
+  j["num_attention_heads"] = 64;
+  j["head_dim"] = 512;
+  j["qk_rope_head_dim"] = 64;
+  j["o_groups"] = 8;
+  j["index_head_dim"] = 128;
+  std::vector<int> ratios = {0, 0};
+  for (int i = 0; i < 20; ++i) {
+    ratios.push_back(4);
+    ratios.push_back(128);
+  }
+  ratios.push_back(4);
+  ratios.push_back(0);
+  j["compress_ratios"] = ratios;
+  Config c = Config::fromJsonText(j.dump(), "flash");
+  EXPECT_EQ(c.nopeHeadDim(), 448);
+  EXPECT_EQ(c.layerKind(42), LayerKind::CSA);
+  EXPECT_EQ(c.layerKind(43), LayerKind::Window);
+}
+
+TEST(Config, InferenceKeyNames) {
+  const char *text = R"({
+    "vocab_size": 1024, "dim": 256, "n_layers": 4, "n_heads": 4,
+    "head_dim": 128, "rope_head_dim": 32, "q_lora_rank": 128,
+    "o_lora_rank": 64, "o_groups": 2, "window_size": 16,
+    "n_routed_experts": 8, "n_activated_experts": 2, "n_shared_experts": 1,
+    "moe_inter_dim": 128, "route_scale": 1.5, "score_func": "sqrtsoftplus",
+    "n_hash_layers": 1, "swiglu_limit": 10.0, "expert_dtype": "fp4",
+    "hc_mult": 4, "hc_sinkhorn_iters": 20, "hc_eps": 1e-6,
+    "index_n_heads": 4, "index_head_dim": 64, "index_topk": 8,
+    "rope_theta": 10000, "compress_rope_theta": 160000, "rope_factor": 16,
+    "original_seq_len": 256, "beta_fast": 32, "beta_slow": 1,
+    "norm_eps": 1e-6, "n_mtp_layers": 1, "max_seq_len": 4096,
+    "compress_ratios": [0, 4, 128, 0, 0], "dtype": "fp8", "scale_fmt": "ue8m0"
+  })";
+  Config c = Config::fromJsonText(text, "inference.json");
+  EXPECT_EQ(c.keyStyle, tlv4::ConfigKeyStyle::Inference);
+  Config tiny = Config::tiny();
+  EXPECT_EQ(c.hiddenSize, tiny.hiddenSize);
+  EXPECT_EQ(c.numExpertsPerTok, tiny.numExpertsPerTok);
+  EXPECT_EQ(c.moeIntermediateSize, tiny.moeIntermediateSize);
+  EXPECT_EQ(c.slidingWindow, tiny.slidingWindow);
+  EXPECT_EQ(c.numNextnPredictLayers, 1);
+  EXPECT_DOUBLE_EQ(c.routedScalingFactor, 1.5);
+  ASSERT_TRUE(c.ropeScaling.has_value());
+  EXPECT_DOUBLE_EQ(c.ropeScaling->factor, 16);
+  EXPECT_EQ(c.ropeScaling->originalMaxPositionEmbeddings, 256);
+  EXPECT_TRUE(c.quantization.has_value());
+}
+
+TEST(Config, MissingFieldNamed) {
+  std::string err =
+      errorAfter([](nlohmann::json &j) { j.erase("o_lora_rank"); });
+  EXPECT_NE(err.find("edited.json"), std::string::npos) << err;
+  EXPECT_NE(err.find("missing required field 'o_lora_rank'"),
+            std::string::npos)
+      << err;
+}
+
+TEST(Config, WrongTypeNamed) {
+  std::string err =
+      errorAfter([](nlohmann::json &j) { j["hidden_size"] = "256"; });
+  EXPECT_NE(err.find("'hidden_size': expected an integer, found string"),
+            std::string::npos)
+      << err;
+  err = errorAfter([](nlohmann::json &j) { j["hidden_size"] = 256.5; });
+  EXPECT_NE(err.find("'hidden_size': expected an integer"), std::string::npos)
+      << err;
+  err = errorAfter([](nlohmann::json &j) { j["norm_topk_prob"] = 1; });
+  EXPECT_NE(err.find("'norm_topk_prob': expected true or false"),
+            std::string::npos)
+      << err;
+  err = errorAfter([](nlohmann::json &j) { j["compress_ratios"][1] = "4"; });
+  EXPECT_NE(err.find("'compress_ratios'[1]: expected an integer"),
+            std::string::npos)
+      << err;
+  // A float written for an integer field is fine when integral.
+  EXPECT_EQ(errorAfter([](nlohmann::json &j) { j["hidden_size"] = 256.0; }),
+            "");
+}
+
+TEST(Config, Inconsistencies) {
+  std::string err = errorAfter(
+      [](nlohmann::json &j) { j["compress_ratios"] = {0, 4, 128, 0}; });
+  EXPECT_NE(err.find("'compress_ratios' has 4 entries, expected "
+                     "num_hidden_layers + num_nextn_predict_layers = 4 + 1"),
+            std::string::npos)
+      << err;
+  err = errorAfter(
+      [](nlohmann::json &j) { j["compress_ratios"] = {0, 4, 16, 0, 0}; });
+  EXPECT_NE(err.find("'compress_ratios[2]' is 16"), std::string::npos) << err;
+  err = errorAfter([](nlohmann::json &j) { j["o_groups"] = 3; });
+  EXPECT_NE(err.find("divisible by 'o_groups' (3)"), std::string::npos) << err;
+  err = errorAfter([](nlohmann::json &j) { j["qk_rope_head_dim"] = 128; });
+  EXPECT_NE(err.find("'qk_rope_head_dim' (128) must be smaller than head_dim"),
+            std::string::npos)
+      << err;
+  err = errorAfter([](nlohmann::json &j) { j["qk_nope_head_dim"] = 64; });
+  EXPECT_NE(err.find("'qk_nope_head_dim' is 64"), std::string::npos) << err;
+  err = errorAfter([](nlohmann::json &j) { j["num_experts_per_tok"] = 9; });
+  EXPECT_NE(err.find("'num_experts_per_tok' (9) exceeds"), std::string::npos)
+      << err;
+  err = errorAfter([](nlohmann::json &j) { j["num_hash_layers"] = 5; });
+  EXPECT_NE(err.find("'num_hash_layers' (5)"), std::string::npos) << err;
+  err = errorAfter([](nlohmann::json &j) { j["expert_dtype"] = "int4"; });
+  EXPECT_NE(err.find("'expert_dtype'"), std::string::npos) << err;
+  err = errorAfter([](nlohmann::json &j) { j["num_key_value_heads"] = 8; });
+  EXPECT_NE(err.find("'num_key_value_heads' must be 1"), std::string::npos)
+      << err;
+  err = errorAfter([](nlohmann::json &j) {
+    j["quantization_config"]["weight_block_size"] = {128};
+  });
+  EXPECT_NE(err.find("weight_block_size"), std::string::npos) << err;
+  err = errorAfter([](nlohmann::json &j) { j["hidden_size"] = 0; });
+  EXPECT_NE(err.find("'hidden_size' must be positive, found 0"),
+            std::string::npos)
+      << err;
+}
+
+TEST(Config, BadJsonAndMissingFile) {
+  EXPECT_THROW(Config::fromJsonText("{\"hidden_size\": ", "x"),
+               std::runtime_error);
+  EXPECT_THROW(Config::fromJsonText("[1, 2]", "x"), std::runtime_error);
+  try {
+    Config::fromFile("/nonexistent/config.json");
+    FAIL();
+  } catch (const std::runtime_error &e) {
+    EXPECT_NE(std::string(e.what()).find("/nonexistent/config.json"),
+              std::string::npos);
+  }
+}
