@@ -1,0 +1,229 @@
+// tlc: compiles .tl tile-language kernels to the tl dialect, PTX or CPU code.
+//
+// The driver only orchestrates: read the file, parse, analyse, generate tl IR,
+// and hand it to the target pipeline. Every user error goes through the
+// front end's DiagnosticEngine (file:line:col with a caret) or, for driver
+// errors that have no source position, "tlc: error: ...". Exit status is 0 on
+// success and 1 on any error; tlc never aborts on bad input.
+#include "tlc/Frontend/AST.h"
+#include "tlc/Frontend/Parser.h"
+#include "tlc/Frontend/Sema.h"
+
+#ifdef TLC_HAVE_MLIRGEN
+#include "tlc/Frontend/MLIRGen.h"
+#include "tl/IR/TlDialect.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/AsmState.h"
+#include "mlir/IR/MLIRContext.h"
+#include "llvm/Support/raw_ostream.h"
+#endif
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace {
+
+constexpr const char *kExamples = R"(Examples:
+  tlc examples/gemm_bf16.tl --emit=ast            print the syntax tree
+  tlc examples/gemm_bf16.tl --emit=tl             print the tl dialect IR
+  tlc examples/gemm_bf16.tl -D BM=64 -D stages=4 --emit=tl -o gemm.mlir
+  tlc kernels.tl --kernel rmsnorm --target sm_100a --emit=ptx -o rmsnorm.ptx
+)";
+
+struct Options {
+  std::string input;
+  std::string target = "sm_90a";
+  std::vector<std::string> defines;
+  std::string kernel;
+  std::string emit = "ptx";
+  std::string output = "-";
+  int64_t smemBudget = -1;
+  bool dumpSema = false;
+  bool printLocations = false;
+};
+
+int driverError(const std::string &message) {
+  std::cerr << "tlc: error: " << message << "\n";
+  return 1;
+}
+
+std::optional<std::string> readFile(const std::string &path, std::string &error) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    error = fmt::format("cannot open '{}': {}", path, std::strerror(errno));
+    return std::nullopt;
+  }
+  std::ostringstream buffer;
+  buffer << in.rdbuf();
+  if (in.bad()) {
+    error = fmt::format("cannot read '{}'", path);
+    return std::nullopt;
+  }
+  return buffer.str();
+}
+
+/// Writes `text` to the -o destination ("-" = stdout).
+int writeOutput(const std::string &path, const std::string &text) {
+  if (path == "-") {
+    std::cout << text;
+    std::cout.flush();
+    return 0;
+  }
+  std::ofstream out(path, std::ios::binary);
+  if (!out)
+    return driverError(fmt::format("cannot write '{}': {}", path, std::strerror(errno)));
+  out << text;
+  return out ? 0 : driverError(fmt::format("cannot write '{}'", path));
+}
+
+/// Parses -D NAME=VALUE arguments into SemaOptions::defines.
+bool parseDefines(const std::vector<std::string> &defines, tlc::SemaOptions &options) {
+  for (const std::string &d : defines) {
+    size_t eq = d.find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == d.size()) {
+      driverError(fmt::format("-D expects NAME=VALUE, got '{}'", d));
+      return false;
+    }
+    std::string name = d.substr(0, eq);
+    if (options.defines.count(name)) {
+      driverError(fmt::format("-D {} is given twice", name));
+      return false;
+    }
+    options.defines[name] = d.substr(eq + 1);
+  }
+  return true;
+}
+
+int run(const Options &opts) {
+  std::string readError;
+  std::optional<std::string> text = readFile(opts.input, readError);
+  if (!text)
+    return driverError(readError);
+
+  tlc::SourceFile file(opts.input, std::move(*text));
+  tlc::DiagnosticEngine diags(file, &std::cerr);
+  std::unique_ptr<tlc::Module> module = tlc::parseModule(file, diags);
+  if (!module || diags.hasErrors())
+    return 1;
+
+  tlc::SemaOptions semaOptions;
+  semaOptions.target = opts.target;
+  semaOptions.kernel = opts.kernel;
+  if (opts.smemBudget >= 0)
+    semaOptions.sharedMemoryBudget = opts.smemBudget;
+  else if (opts.target == "cpu")
+    semaOptions.sharedMemoryBudget = 0;
+  if (!parseDefines(opts.defines, semaOptions))
+    return 1;
+
+  if (opts.emit == "ast" && !opts.dumpSema) {
+    std::ostringstream os;
+    tlc::dumpAST(*module, os, /*withSema=*/false);
+    return writeOutput(opts.output, os.str());
+  }
+
+  tlc::SemaResult sema;
+  if (!tlc::analyze(*module, semaOptions, diags, sema) || diags.hasErrors())
+    return 1;
+  if (opts.emit == "ast") {
+    std::ostringstream os;
+    tlc::dumpAST(*module, os, /*withSema=*/true);
+    return writeOutput(opts.output, os.str());
+  }
+
+#ifdef TLC_HAVE_MLIRGEN
+  mlir::MLIRContext context;
+  context.loadDialect<mlir::tl::TlDialect, mlir::func::FuncDialect, mlir::arith::ArithDialect,
+                      mlir::math::MathDialect, mlir::memref::MemRefDialect,
+                      mlir::scf::SCFDialect, mlir::vector::VectorDialect>();
+  // Diagnostics from MLIR (verifier failures, lowering errors) carry the
+  // user's FileLineColLoc; print them in the front end's format.
+  mlir::ScopedDiagnosticHandler handler(&context, [&](mlir::Diagnostic &d) {
+    tlc::SourceLoc loc;
+    if (auto flc = mlir::dyn_cast<mlir::FileLineColLoc>(d.getLocation())) {
+      loc.line = flc.getLine();
+      loc.col = flc.getColumn();
+    }
+    tlc::Severity sev = d.getSeverity() == mlir::DiagnosticSeverity::Error
+                            ? tlc::Severity::Error
+                            : d.getSeverity() == mlir::DiagnosticSeverity::Warning
+                                  ? tlc::Severity::Warning
+                                  : tlc::Severity::Note;
+    diags.report(sev, loc, d.str());
+    return mlir::success();
+  });
+  mlir::OwningOpRef<mlir::ModuleOp> ir = tlc::mlirGen(context, *module, sema, diags);
+  if (!ir || diags.hasErrors())
+    return 1;
+  if (opts.emit == "tl") {
+    std::string out;
+    llvm::raw_string_ostream os(out);
+    mlir::OpPrintingFlags flags;
+    if (opts.printLocations)
+      flags.enableDebugInfo(/*enable=*/true, /*prettyForm=*/false);
+    ir->print(os, flags);
+    os << "\n";
+    return writeOutput(opts.output, out);
+  }
+#else
+  if (opts.emit == "tl")
+    return driverError("--emit=tl needs MLIRGen, which this build of tlc does not include");
+#endif
+  return driverError(fmt::format(
+      "--emit={} for --target={} is not yet supported: this build lowers .tl to the tl "
+      "dialect only (--emit=ast or --emit=tl); see docs/status.md",
+      opts.emit, opts.target));
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  CLI::App app{"tlc: compile .tl tile-language kernels for NVIDIA Hopper (sm_90a), "
+               "Blackwell (sm_100a) and the CPU."};
+  app.footer(kExamples);
+  Options opts;
+  app.add_option("file", opts.input, "The .tl source file")->required();
+  app.add_option("--target", opts.target, "Target: sm_100a, sm_90a or cpu (default sm_90a)")
+      ->check(CLI::IsMember({"sm_100a", "sm_90a", "cpu"}));
+  app.add_option("-D", opts.defines,
+                 "Set a compile-time parameter: -D NAME=VALUE (repeatable)")
+      ->allow_extra_args(false);
+  app.add_option("--kernel", opts.kernel, "Compile only this kernel of the file");
+  app.add_option("--emit", opts.emit, "What to produce: ast, tl, llvm, ptx, cubin or obj")
+      ->check(CLI::IsMember({"ast", "tl", "llvm", "ptx", "cubin", "obj"}));
+  app.add_option("-o", opts.output, "Output file (default: standard output)");
+  app.add_option("--smem-budget", opts.smemBudget,
+                 "Shared-memory budget per block in bytes (default 232448 on GPUs, "
+                 "unlimited on cpu)")
+      ->check(CLI::NonNegativeNumber);
+  app.add_flag("--dump-sema", opts.dumpSema,
+               "With --emit=ast: run semantic analysis and print its annotations");
+  app.add_flag("--print-locations", opts.printLocations,
+               "With --emit=tl: print source locations on every op");
+  app.set_version_flag("--version", std::string("tlc ") + TLC_VERSION);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError &e) {
+    if (e.get_exit_code() == 0)
+      return app.exit(e);
+    std::cerr << "tlc: error: " << e.what() << "\n"
+              << "Run 'tlc --help' for usage.\n";
+    return 1;
+  }
+  return run(opts);
+}
