@@ -181,7 +181,7 @@ bool isWordChar(char32_t cp) {
   case GeneralCategory::Lu: case GeneralCategory::Ll: case GeneralCategory::Lt:
   case GeneralCategory::Lm: case GeneralCategory::Lo: case GeneralCategory::Mn:
   case GeneralCategory::Mc: case GeneralCategory::Me: case GeneralCategory::Nd:
-  case GeneralCategory::Pc:
+  case GeneralCategory::Nl: case GeneralCategory::Pc:
     return true;
   default:
     return false;

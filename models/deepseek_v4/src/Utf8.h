@@ -59,7 +59,7 @@ void unfold(char32_t folded, std::vector<char32_t> &out);
 
 // Unicode White_Space (what Rust's char::is_whitespace tests).
 bool isWhitespace(char32_t codePoint);
-// Letters, marks, decimal digits and connector punctuation: regex \w.
+// Letters, marks, decimal and letter numbers, connector punctuation.
 bool isWordChar(char32_t codePoint);
 const char *unicodeVersion();
 
