@@ -1,0 +1,116 @@
+// ReferenceOps: the elementwise and small-vector operations of the
+// DeepSeek-V4 reference forward pass (RMSNorm, RoPE with YaRN, softmax,
+// Walsh-Hadamard transform, FP8/FP4 fake quantisation, activation
+// quantisation, f32 linear layers). Plain f32 C++, written for clarity:
+// every other Reference*.cpp builds on these, and the GPU kernels are
+// checked against them.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace tlv4 {
+
+struct Config;
+
+namespace ref {
+
+using Vec = std::vector<float>;
+
+// ---------------------------------------------------------------- norms ---
+// y = x * rsqrt(mean(x^2) + eps) * weight (weight empty = no weight).
+Vec rmsNorm(const Vec &x, const Vec &weight, float eps);
+// In-place RMSNorm of each consecutive `width` slice of x, without weight
+// (the per-head q normalisation).
+void rmsNormSlicesInPlace(Vec &x, int64_t width, float eps);
+
+// -------------------------------------------------------------- softmax ---
+// Numerically stable softmax in place.
+void softmaxInPlace(Vec &x);
+float sigmoid(float x);
+float silu(float x);
+// sqrt(softplus(x)), the V4 router scoring function.
+float sqrtSoftplus(float x);
+
+// ----------------------------------------------------------------- RoPE ---
+// Rotation frequencies (radians per position) of the rotary part of a head.
+// One frequency per pair: size ropeDim / 2.
+struct RopeParams {
+  double theta = 10000.0;
+  int64_t ropeDim = 64;
+  bool yarn = false;
+  double factor = 1.0;
+  double betaFast = 32.0;
+  double betaSlow = 1.0;
+  int64_t originalMaxPositions = 0;
+};
+std::vector<double> ropeFrequencies(const RopeParams &params);
+// The RoPE a layer uses (V4.md): window-only layers rope_theta, no YaRN;
+// compressed layers compress_rope_theta with YaRN from rope_scaling.
+RopeParams ropeParamsForLayer(const Config &config, int64_t layer);
+
+// Which dimensions form a rotation pair. The whole reference uses ONE
+// pairing, chosen here (docs/v4-reference.md, Assumptions): interleaved
+// (2i, 2i+1) pairs, as in the DeepSeek MLA reference. (verify)
+enum class RopePairing { Interleaved, HalfSplit };
+constexpr RopePairing kRopePairing = RopePairing::Interleaved;
+
+// Rotate x[offset, offset + 2 * freqs.size()) by angle pos * freq (or its
+// inverse when inverse is true).
+void applyRopeInPlace(float *x, const std::vector<double> &freqs, int64_t pos,
+                      bool inverse = false,
+                      RopePairing pairing = kRopePairing);
+
+// ------------------------------------------------------------- Hadamard ---
+// Orthonormal Walsh-Hadamard transform (scaled by n^-1/2, no random signs)
+// of a power-of-two-length vector, in place.
+void hadamardInPlace(float *x, int64_t n);
+
+// ---------------------------------------------------------- fake quant ---
+// Round to the nearest representable FP8 e4m3fn / FP4 e2m1 value (exact,
+// via tlrt/LowPrecision.h).
+float roundToE4M3(float x);
+float roundToE2M1(float x);
+// Quantise-dequantise each consecutive `group` of x[begin, end) with a
+// power-of-two (ue8m0) scale 2^ceil(log2(amax / fmax)): FP8 e4m3 (fmax 448)
+// or FP4 e2m1 (fmax 6). This is the reference's act_quant /
+// fp4_act_quant seen from the consumer: the GEMM receives exactly these
+// values.
+void fakeQuantFp8InPlace(float *x, int64_t n, int64_t group);
+void fakeQuantFp4InPlace(float *x, int64_t n, int64_t group);
+
+// Per-token activation quantisation before an FP8/FP4 GEMM: 1 x 128 blocks,
+// FP8 e4m3, ue8m0 scales. Returns codes-times-scale (the dequantised
+// activation) and, if wanted, the per-block scales.
+struct ActQuant {
+  std::vector<uint8_t> codes; // e4m3 codes, one per element
+  std::vector<float> scales;  // one power of two per block
+  Vec dequantized() const;
+  int64_t block = 128;
+};
+ActQuant actQuant(const Vec &x, int64_t block = 128);
+constexpr int64_t kActQuantBlock = 128;
+
+// --------------------------------------------------------------- linear ---
+// A linear layer y = W x with W [out, in] in f32 (dequantised from the
+// checkpoint). quantizedActivations: the checkpoint stores W in FP8/FP4, so
+// the reference feeds it per-token FP8 activations (actQuant, 1 x 128).
+struct Linear {
+  std::string name;
+  int64_t out = 0;
+  int64_t in = 0;
+  std::vector<float> weight; // row-major [out, in]
+  bool quantizedActivations = false;
+
+  Vec apply(const Vec &x) const;
+  // Rows [rowBegin, rowBegin + rows) only (the grouped wo_a).
+  Vec applyRows(const Vec &x, int64_t rowBegin, int64_t rows) const;
+  bool empty() const { return weight.empty(); }
+};
+
+// Dot product in f32 with a fixed summation order.
+float dot(const float *a, const float *b, int64_t n);
+
+} // namespace ref
+} // namespace tlv4

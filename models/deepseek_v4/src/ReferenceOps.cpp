@@ -1,0 +1,226 @@
+// ReferenceOps: f32 implementations of the small operations of the V4
+// reference forward (see ReferenceOps.h).
+#include "tlv4/ReferenceOps.h"
+
+#include "tlv4/Config.h"
+#include "tlrt/LowPrecision.h"
+
+#include <algorithm>
+#include <cmath>
+#include <fmt/format.h>
+#include <stdexcept>
+
+namespace tlv4::ref {
+
+Vec rmsNorm(const Vec &x, const Vec &weight, float eps) {
+  if (!weight.empty() && weight.size() != x.size())
+    throw std::runtime_error(fmt::format(
+        "rmsNorm: weight has {} elements, input {}", weight.size(), x.size()));
+  double sumSq = 0.0;
+  for (float v : x)
+    sumSq += double(v) * double(v);
+  float inv = 1.0f / std::sqrt(float(sumSq / double(x.size())) + eps);
+  Vec y(x.size());
+  for (size_t i = 0; i < x.size(); ++i)
+    y[i] = x[i] * inv * (weight.empty() ? 1.0f : weight[i]);
+  return y;
+}
+
+void rmsNormSlicesInPlace(Vec &x, int64_t width, float eps) {
+  for (size_t begin = 0; begin + width <= x.size(); begin += width) {
+    double sumSq = 0.0;
+    for (int64_t i = 0; i < width; ++i)
+      sumSq += double(x[begin + i]) * double(x[begin + i]);
+    float inv = 1.0f / std::sqrt(float(sumSq / double(width)) + eps);
+    for (int64_t i = 0; i < width; ++i)
+      x[begin + i] *= inv;
+  }
+}
+
+void softmaxInPlace(Vec &x) {
+  if (x.empty())
+    return;
+  float maxV = *std::max_element(x.begin(), x.end());
+  double sum = 0.0;
+  for (float &v : x) {
+    v = std::exp(v - maxV);
+    sum += v;
+  }
+  for (float &v : x)
+    v = float(v / sum);
+}
+
+float sigmoid(float x) { return 1.0f / (1.0f + std::exp(-x)); }
+float silu(float x) { return x * sigmoid(x); }
+
+float sqrtSoftplus(float x) {
+  // softplus(x) = log(1 + e^x), written to stay finite for large |x|.
+  float softplus = x > 20.0f ? x : std::log1p(std::exp(x));
+  return std::sqrt(softplus);
+}
+
+std::vector<double> ropeFrequencies(const RopeParams &p) {
+  if (p.ropeDim <= 0 || p.ropeDim % 2)
+    throw std::runtime_error(
+        fmt::format("RoPE dimension must be even and positive, got {}",
+                    p.ropeDim));
+  const int64_t half = p.ropeDim / 2;
+  const double dim = double(p.ropeDim);
+  std::vector<double> freqs(half);
+  for (int64_t i = 0; i < half; ++i)
+    freqs[i] = 1.0 / std::pow(p.theta, double(2 * i) / dim);
+  if (!p.yarn || p.factor <= 1.0 || p.originalMaxPositions <= 0)
+    return freqs;
+  // YaRN: pairs rotating fewer than beta_slow times over the original
+  // context are interpolated (divided by factor), pairs rotating more than
+  // beta_fast times are kept, with a linear ramp between.
+  auto correctionDim = [&](double rotations) {
+    return dim *
+           std::log(double(p.originalMaxPositions) / (rotations * 2 * M_PI)) /
+           (2 * std::log(p.theta));
+  };
+  double low = std::max(std::floor(correctionDim(p.betaFast)), 0.0);
+  double high = std::min(std::ceil(correctionDim(p.betaSlow)), dim - 1);
+  if (low == high)
+    high += 0.001;
+  for (int64_t i = 0; i < half; ++i) {
+    double ramp = std::clamp((double(i) - low) / (high - low), 0.0, 1.0);
+    double keep = 1.0 - ramp;
+    freqs[i] = freqs[i] / p.factor * (1.0 - keep) + freqs[i] * keep;
+  }
+  return freqs;
+}
+
+RopeParams ropeParamsForLayer(const Config &config, int64_t layer) {
+  RopeParams p;
+  p.ropeDim = config.qkRopeHeadDim;
+  if (config.layerKind(layer) == LayerKind::Window) {
+    p.theta = config.ropeTheta;
+    return p;
+  }
+  p.theta = config.compressRopeTheta;
+  if (config.ropeScaling && config.ropeScaling->type == "yarn") {
+    p.yarn = true;
+    p.factor = config.ropeScaling->factor;
+    p.betaFast = config.ropeScaling->betaFast;
+    p.betaSlow = config.ropeScaling->betaSlow;
+    p.originalMaxPositions = config.ropeScaling->originalMaxPositionEmbeddings;
+  }
+  return p;
+}
+
+void applyRopeInPlace(float *x, const std::vector<double> &freqs, int64_t pos,
+                      bool inverse, RopePairing pairing) {
+  const int64_t half = int64_t(freqs.size());
+  for (int64_t i = 0; i < half; ++i) {
+    double angle = double(pos) * freqs[i];
+    float c = float(std::cos(angle));
+    float s = float(std::sin(angle));
+    if (inverse)
+      s = -s;
+    float *a = pairing == RopePairing::Interleaved ? &x[2 * i] : &x[i];
+    float *b = pairing == RopePairing::Interleaved ? &x[2 * i + 1] : &x[i + half];
+    float re = *a, im = *b;
+    *a = re * c - im * s;
+    *b = re * s + im * c;
+  }
+}
+
+void hadamardInPlace(float *x, int64_t n) {
+  if (n <= 0 || (n & (n - 1)))
+    throw std::runtime_error(
+        fmt::format("Hadamard transform needs a power-of-two length, got {}", n));
+  for (int64_t len = 1; len < n; len <<= 1)
+    for (int64_t i = 0; i < n; i += 2 * len)
+      for (int64_t j = i; j < i + len; ++j) {
+        float a = x[j], b = x[j + len];
+        x[j] = a + b;
+        x[j + len] = a - b;
+      }
+  float scale = 1.0f / std::sqrt(float(n));
+  for (int64_t i = 0; i < n; ++i)
+    x[i] *= scale;
+}
+
+float roundToE4M3(float x) { return tlrt::e4m3ToF32(tlrt::f32ToE4M3(x)); }
+float roundToE2M1(float x) { return tlrt::e2m1ToF32(tlrt::f32ToE2M1(x)); }
+
+namespace {
+template <typename Round>
+void fakeQuantGroups(float *x, int64_t n, int64_t group, float fmax,
+                     Round round) {
+  for (int64_t begin = 0; begin < n; begin += group) {
+    int64_t end = std::min(n, begin + group);
+    float amax = 0.0f;
+    for (int64_t i = begin; i < end; ++i)
+      amax = std::max(amax, std::fabs(x[i]));
+    float scale = tlrt::ue8m0ToF32(tlrt::ue8m0QuantScale(amax, fmax));
+    for (int64_t i = begin; i < end; ++i)
+      x[i] = round(x[i] / scale) * scale;
+  }
+}
+} // namespace
+
+void fakeQuantFp8InPlace(float *x, int64_t n, int64_t group) {
+  fakeQuantGroups(x, n, group, tlrt::kE4M3Max, roundToE4M3);
+}
+
+void fakeQuantFp4InPlace(float *x, int64_t n, int64_t group) {
+  fakeQuantGroups(x, n, group, tlrt::kE2M1Max, roundToE2M1);
+}
+
+ActQuant actQuant(const Vec &x, int64_t block) {
+  ActQuant q;
+  q.block = block;
+  q.codes.resize(x.size());
+  for (size_t begin = 0; begin < x.size(); begin += block) {
+    size_t end = std::min(x.size(), begin + size_t(block));
+    float amax = 0.0f;
+    for (size_t i = begin; i < end; ++i)
+      amax = std::max(amax, std::fabs(x[i]));
+    float scale = tlrt::ue8m0ToF32(tlrt::ue8m0QuantScale(amax, tlrt::kE4M3Max));
+    q.scales.push_back(scale);
+    for (size_t i = begin; i < end; ++i)
+      q.codes[i] = tlrt::f32ToE4M3(x[i] / scale);
+  }
+  return q;
+}
+
+Vec ActQuant::dequantized() const {
+  Vec y(codes.size());
+  for (size_t i = 0; i < codes.size(); ++i)
+    y[i] = tlrt::e4m3ToF32(codes[i]) * scales[i / block];
+  return y;
+}
+
+float dot(const float *a, const float *b, int64_t n) {
+  // Four partial sums: a fixed order (deterministic) that still lets the
+  // compiler vectorise.
+  float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+  int64_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    s0 += a[i] * b[i];
+    s1 += a[i + 1] * b[i + 1];
+    s2 += a[i + 2] * b[i + 2];
+    s3 += a[i + 3] * b[i + 3];
+  }
+  for (; i < n; ++i)
+    s0 += a[i] * b[i];
+  return (s0 + s1) + (s2 + s3);
+}
+
+Vec Linear::apply(const Vec &x) const { return applyRows(x, 0, out); }
+
+Vec Linear::applyRows(const Vec &x, int64_t rowBegin, int64_t rows) const {
+  if (int64_t(x.size()) != in)
+    throw std::runtime_error(fmt::format(
+        "{}: input has {} elements, the weight expects {}", name, x.size(), in));
+  const Vec quantized = quantizedActivations ? actQuant(x).dequantized() : Vec();
+  const float *input = quantizedActivations ? quantized.data() : x.data();
+  Vec y(rows);
+  for (int64_t r = 0; r < rows; ++r)
+    y[r] = dot(&weight[(rowBegin + r) * in], input, in);
+  return y;
+}
+
+} // namespace tlv4::ref
