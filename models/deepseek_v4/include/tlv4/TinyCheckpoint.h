@@ -1,0 +1,26 @@
+// TinyCheckpoint: deterministic random DeepSeek-V4 checkpoints for tests
+// (`tl-v4 make-tiny`): every tensor of the WeightMap with official names,
+// dtypes and quantisation, realistic scales, sharded with an index.
+#pragma once
+
+#include "tlv4/Config.h"
+#include "tlv4/Safetensors.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace tlv4 {
+
+// All tensors, in WeightMap order. Same config + seed = same bytes.
+std::vector<TensorData> makeTinyTensors(const Config &config, uint64_t seed);
+
+// Write DIR/config.json (configText verbatim when given, else
+// config.toJson()), the shards and model.safetensors.index.json. Creates
+// DIR if needed. Returns the shard file names.
+std::vector<std::string> writeTinyCheckpoint(const Config &config,
+                                             const std::string &dir,
+                                             uint64_t seed, int numShards,
+                                             const std::string &configText = "");
+
+} // namespace tlv4
