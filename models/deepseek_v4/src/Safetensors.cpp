@@ -482,8 +482,11 @@ SafetensorsSet SafetensorsSet::openDir(const std::string &dir) {
                                   "and others)",
                                   shard, example));
     }
-    set.files_.push_back(
-        std::make_unique<SafetensorsFile>(SafetensorsFile::open(path)));
+  }
+  // Only now open them: a missing shard is the clearer error.
+  for (const std::string &shard : shardNames) {
+    set.files_.push_back(std::make_unique<SafetensorsFile>(
+        SafetensorsFile::open(joinPath(dir, shard))));
     byShard[shard] = set.files_.back().get();
   }
 

@@ -1,0 +1,113 @@
+// CheckpointCommands: `tl-v4 make-tiny` (write a deterministic random
+// checkpoint for a config) and `tl-v4 inspect` (print and validate one).
+#include "Commands.h"
+
+#include "tlv4/Checkpoint.h"
+#include "tlv4/Config.h"
+#include "tlv4/TinyCheckpoint.h"
+#include "tlv4/WeightMap.h"
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include <fstream>
+#include <memory>
+#include <sstream>
+#include <stdexcept>
+
+namespace tlv4::tool {
+namespace {
+
+struct MakeTinyOptions {
+  std::string config;
+  std::string out;
+  uint64_t seed = 0;
+  int shards = 1;
+};
+
+struct InspectOptions {
+  std::string checkpoint;
+  bool noTable = false;
+};
+
+std::string readFile(const std::string &path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in)
+    throw std::runtime_error(fmt::format("{}: cannot open", path));
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+void runMakeTiny(const MakeTinyOptions &o) {
+  Config config = Config::tiny();
+  std::string text;
+  if (!o.config.empty()) {
+    text = readFile(o.config);
+    config = Config::fromJsonText(text, o.config);
+  }
+  std::vector<std::string> shards =
+      writeTinyCheckpoint(config, o.out, o.seed, o.shards, text);
+  int64_t tensors = static_cast<int64_t>(expectedTensors(config).size());
+  fmt::print("wrote {} tensors in {} shard(s) to {} (seed {})\n", tensors,
+             shards.size(), o.out, o.seed);
+}
+
+std::string shapeText(const std::vector<int64_t> &shape) {
+  return fmt::format("[{}]", fmt::join(shape, ", "));
+}
+
+void runInspect(const InspectOptions &o) {
+  Checkpoint ckpt = Checkpoint::open(o.checkpoint);
+  fmt::print("checkpoint: {}\n", o.checkpoint);
+  fmt::print("{}", ckpt.config().summary());
+  fmt::print("naming: {}\n", tensorNamingName(ckpt.naming()));
+  if (!o.noTable) {
+    fmt::print("tensors:\n");
+    for (const std::string &name : ckpt.tensorNames()) {
+      TensorView v = ckpt.tensor(name);
+      std::string shard = v.source.substr(v.source.find_last_of('/') + 1);
+      fmt::print("  {:<52} {:<8} {:<14} {}\n", name, dtypeName(v.dtype),
+                 shapeText(v.shape), shard);
+    }
+  }
+  VerifyReport report = ckpt.verify();
+  for (const std::string &u : report.unexpected)
+    fmt::print("warning: unexpected tensor '{}'\n", u);
+  if (!report.ok()) {
+    std::string problems = report.describe();
+    throw std::runtime_error(fmt::format(
+        "{}: verification failed: {} missing, {} misshapen\n{}", o.checkpoint,
+        report.missing.size(), report.misshapen.size(),
+        problems.substr(0, problems.size() - 1)));
+  }
+  fmt::print("verification: OK ({} tensors expected, {} present, {} "
+             "unexpected)\n",
+             report.expectedCount, ckpt.tensorNames().size(),
+             report.unexpected.size());
+}
+
+} // namespace
+
+void registerCheckpointCommands(CLI::App &app) {
+  auto make = std::make_shared<MakeTinyOptions>();
+  CLI::App *mk = app.add_subcommand(
+      "make-tiny", "Write a deterministic random checkpoint for a config");
+  mk->add_option("--config", make->config,
+                 "config.json (default: the built-in tiny config)");
+  mk->add_option("--out", make->out, "output directory")->required();
+  mk->add_option("--seed", make->seed, "random seed");
+  mk->add_option("--shards", make->shards, "number of shards")
+      ->check(CLI::Range(1, 1000));
+  mk->callback([make] { runMakeTiny(*make); });
+
+  auto insp = std::make_shared<InspectOptions>();
+  CLI::App *in = app.add_subcommand(
+      "inspect", "Print a checkpoint's config and tensors and validate it");
+  in->add_option("--checkpoint", insp->checkpoint, "checkpoint directory")
+      ->required();
+  in->add_flag("--no-table", insp->noTable, "do not list the tensors");
+  in->callback([insp] { runInspect(*insp); });
+}
+
+} // namespace tlv4::tool

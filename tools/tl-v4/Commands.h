@@ -1,0 +1,14 @@
+// Commands: the subcommand groups of tl-v4. Each group lives in its own
+// file and registers its CLI11 subcommands on the app.
+#pragma once
+
+namespace CLI {
+class App;
+}
+
+namespace tlv4::tool {
+
+// make-tiny, inspect (CheckpointCommands.cpp).
+void registerCheckpointCommands(CLI::App &app);
+
+} // namespace tlv4::tool
