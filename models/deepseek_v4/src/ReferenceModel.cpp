@@ -200,7 +200,7 @@ Vec ReferenceModel::mtpDecode(ModelState &state, const Stream &hidden,
 }
 
 void ReferenceModel::logSelections(int64_t layer,
-                                   std::vector<std::vector<int64_t>> *log) {
+                                   std::vector<std::vector<int64_t>> *log) const {
   layers_.at(layer).attention().selectedLog = log;
 }
 

@@ -80,7 +80,8 @@ public:
 
   // The compressed entries each query of `layer` attended in the last
   // prefill/decode calls are appended here when set (tests).
-  void logSelections(int64_t layer, std::vector<std::vector<int64_t>> *log);
+  void logSelections(int64_t layer,
+                     std::vector<std::vector<int64_t>> *log) const;
 
 private:
   Stream embed(int32_t id) const;

@@ -1,0 +1,60 @@
+// Generate: token sampling and the generation loop on the reference model
+// (`tl-v4 generate`): greedy at temperature 0, else temperature + top-p
+// (nucleus) sampling driven by a seeded generator of our own, so a seed
+// gives the same tokens on every platform.
+#pragma once
+
+#include "tlv4/ReferenceModel.h"
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <vector>
+
+namespace tlv4 {
+
+struct SamplingOptions {
+  double temperature = 0.0; // 0 = greedy
+  double topP = 1.0;        // (0, 1]
+  uint64_t seed = 0;
+};
+
+// Index of the largest logit (the lowest id among equal ones).
+int32_t argmaxToken(const std::vector<float> &logits);
+
+class Sampler {
+public:
+  // Throws for a negative temperature or top-p outside (0, 1].
+  explicit Sampler(const SamplingOptions &options);
+  int32_t sample(const std::vector<float> &logits);
+  // Probabilities softmax(logits / T) restricted to the smallest set of most
+  // likely tokens whose mass reaches top-p (ties to the lower id),
+  // renormalised: (token, probability) best first.
+  std::vector<std::pair<int32_t, double>>
+  nucleus(const std::vector<float> &logits) const;
+
+private:
+  double uniform(); // [0, 1)
+  SamplingOptions options_;
+  uint64_t state_;
+};
+
+struct GenerateOptions {
+  int64_t maxNewTokens = 32;
+  SamplingOptions sampling;
+  std::optional<int32_t> eosId; // stop after emitting it
+};
+
+struct GenerateResult {
+  std::vector<int32_t> tokens; // generated tokens only
+  bool stoppedAtEos = false;
+};
+
+// Prefill the prompt, then decode up to maxNewTokens tokens; onToken sees
+// each token as it is produced.
+GenerateResult generate(const ref::ReferenceModel &model,
+                        const std::vector<int32_t> &prompt,
+                        const GenerateOptions &options,
+                        const std::function<void(int32_t)> &onToken = {});
+
+} // namespace tlv4

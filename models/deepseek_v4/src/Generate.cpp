@@ -1,0 +1,111 @@
+// Generate: greedy / temperature + top-p sampling and the prefill-then-
+// decode loop over the reference model (see Generate.h).
+#include "tlv4/Generate.h"
+
+#include <algorithm>
+#include <cmath>
+#include <fmt/format.h>
+#include <numeric>
+#include <stdexcept>
+
+namespace tlv4 {
+
+int32_t argmaxToken(const std::vector<float> &logits) {
+  if (logits.empty())
+    throw std::runtime_error("sampling: empty logits");
+  return int32_t(std::max_element(logits.begin(), logits.end()) -
+                 logits.begin());
+}
+
+Sampler::Sampler(const SamplingOptions &options)
+    : options_(options), state_(options.seed) {
+  if (!(options.temperature >= 0.0) || !std::isfinite(options.temperature))
+    throw std::runtime_error(fmt::format(
+        "temperature must be a finite number >= 0, got {}", options.temperature));
+  if (!(options.topP > 0.0 && options.topP <= 1.0))
+    throw std::runtime_error(
+        fmt::format("top-p must be in (0, 1], got {}", options.topP));
+}
+
+double Sampler::uniform() {
+  // splitmix64: fixed, portable (std:: distributions differ by library).
+  uint64_t z = (state_ += 0x9E3779B97F4A7C15ull);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  z ^= z >> 31;
+  return double(z >> 11) * 0x1.0p-53;
+}
+
+std::vector<std::pair<int32_t, double>>
+Sampler::nucleus(const std::vector<float> &logits) const {
+  if (logits.empty())
+    throw std::runtime_error("sampling: empty logits");
+  const double t = std::max(options_.temperature, 1e-6);
+  const double maxLogit = *std::max_element(logits.begin(), logits.end());
+  std::vector<double> p(logits.size());
+  double sum = 0.0;
+  for (size_t i = 0; i < logits.size(); ++i) {
+    p[i] = std::exp((double(logits[i]) - maxLogit) / t);
+    sum += p[i];
+  }
+  std::vector<int32_t> order(logits.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(),
+                   [&](int32_t a, int32_t b) { return p[a] > p[b]; });
+  std::vector<std::pair<int32_t, double>> kept;
+  double mass = 0.0;
+  for (int32_t id : order) {
+    kept.emplace_back(id, p[id] / sum);
+    mass += p[id] / sum;
+    if (mass >= options_.topP)
+      break;
+  }
+  for (auto &entry : kept)
+    entry.second /= mass;
+  return kept;
+}
+
+int32_t Sampler::sample(const std::vector<float> &logits) {
+  if (options_.temperature == 0.0)
+    return argmaxToken(logits);
+  std::vector<std::pair<int32_t, double>> kept = nucleus(logits);
+  double u = uniform();
+  for (const auto &[id, prob] : kept) {
+    if (u < prob)
+      return id;
+    u -= prob;
+  }
+  return kept.back().first; // rounding left a sliver of mass
+}
+
+GenerateResult generate(const ref::ReferenceModel &model,
+                        const std::vector<int32_t> &prompt,
+                        const GenerateOptions &options,
+                        const std::function<void(int32_t)> &onToken) {
+  if (prompt.empty())
+    throw std::runtime_error("generate: the prompt has no tokens");
+  if (options.maxNewTokens < 0)
+    throw std::runtime_error(fmt::format(
+        "max-new-tokens must be >= 0, got {}", options.maxNewTokens));
+  Sampler sampler(options.sampling);
+  GenerateResult result;
+  if (options.maxNewTokens == 0)
+    return result;
+  ref::ModelState state = model.newState();
+  std::vector<float> logits = model.prefill(state, prompt).back();
+  for (int64_t i = 0; i < options.maxNewTokens; ++i) {
+    int32_t token = sampler.sample(logits);
+    result.tokens.push_back(token);
+    if (onToken)
+      onToken(token);
+    if (options.eosId && token == *options.eosId) {
+      result.stoppedAtEos = true;
+      break;
+    }
+    if (i + 1 < options.maxNewTokens)
+      logits = model.decode(state, token);
+  }
+  return result;
+}
+
+} // namespace tlv4

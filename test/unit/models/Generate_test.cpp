@@ -1,0 +1,83 @@
+// Tests of sampling (greedy, temperature + top-p, per-seed determinism)
+// and of the generation loop on the tiny reference model.
+#include "ReferenceTestUtil.h"
+#include "tlv4/Generate.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <set>
+
+using namespace tlv4;
+
+TEST(Generate, ArgmaxPrefersTheLowestIdOnTies) {
+  EXPECT_EQ(argmaxToken({1, 3, 3, 2}), 1);
+  EXPECT_THROW(argmaxToken({}), std::runtime_error);
+}
+
+TEST(Generate, NucleusKeepsTheSmallestSetReachingTopP) {
+  SamplingOptions o;
+  o.temperature = 1.0;
+  o.topP = 0.7;
+  Sampler s(o);
+  auto kept = s.nucleus({std::log(0.2f), std::log(0.5f), std::log(0.3f)});
+  ASSERT_EQ(kept.size(), 2u);
+  EXPECT_EQ(kept[0].first, 1);
+  EXPECT_EQ(kept[1].first, 2);
+  EXPECT_NEAR(kept[0].second, 0.625, 1e-6);
+  EXPECT_NEAR(kept[1].second, 0.375, 1e-6);
+}
+
+TEST(Generate, SamplingIsDeterministicPerSeed) {
+  std::vector<float> logits = {0.1f, 0.5f, 0.2f, 0.4f, 0.3f};
+  SamplingOptions o;
+  o.temperature = 1.0;
+  o.topP = 1.0;
+  o.seed = 42;
+  Sampler a(o), b(o);
+  std::set<int32_t> seen;
+  for (int i = 0; i < 50; ++i) {
+    int32_t x = a.sample(logits);
+    EXPECT_EQ(x, b.sample(logits));
+    seen.insert(x);
+  }
+  EXPECT_GT(seen.size(), 2u);
+  o.temperature = 0.0; // greedy
+  Sampler g(o);
+  EXPECT_EQ(g.sample(logits), 1);
+}
+
+TEST(Generate, RejectsBadOptions) {
+  SamplingOptions o;
+  o.temperature = -1;
+  EXPECT_THROW(Sampler{o}, std::runtime_error);
+  o.temperature = 1;
+  o.topP = 0;
+  EXPECT_THROW(Sampler{o}, std::runtime_error);
+}
+
+TEST(Generate, GreedyTokensAreTheArgmaxOfTheFullForward) {
+  const auto &model = reftest::tinyModel();
+  std::vector<int32_t> prompt = {3, 14, 15, 92, 65};
+  GenerateOptions o;
+  o.maxNewTokens = 6;
+  std::vector<int32_t> streamed;
+  GenerateResult r =
+      generate(model, prompt, o, [&](int32_t t) { streamed.push_back(t); });
+  ASSERT_EQ(r.tokens.size(), 6u);
+  EXPECT_EQ(streamed, r.tokens);
+  std::vector<int32_t> all = prompt;
+  all.insert(all.end(), r.tokens.begin(), r.tokens.end());
+  std::vector<std::vector<float>> logits = model.forward(all);
+  for (size_t i = 0; i < r.tokens.size(); ++i)
+    EXPECT_EQ(argmaxToken(logits[prompt.size() - 1 + i]), r.tokens[i]);
+  // Same seed, same sampled tokens; stop at EOS.
+  o.sampling.temperature = 0.8;
+  o.sampling.topP = 0.9;
+  o.sampling.seed = 3;
+  EXPECT_EQ(generate(model, prompt, o).tokens, generate(model, prompt, o).tokens);
+  o.eosId = generate(model, prompt, o).tokens[1];
+  GenerateResult stopped = generate(model, prompt, o);
+  EXPECT_TRUE(stopped.stoppedAtEos);
+  EXPECT_LE(stopped.tokens.size(), 2u);
+}

@@ -1,0 +1,76 @@
+// Unit tests of the reference MoE: score routing (the bias selects but does
+// not weigh), hash routing by token id, normalised and scaled weights, the
+// clamped SwiGLU.
+#include "tlv4/Config.h"
+#include "tlv4/ReferenceMoE.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+using namespace tlv4;
+using namespace tlv4::ref;
+
+namespace {
+Config moeConfig() {
+  Config c = Config::tiny();
+  c.numExpertsPerTok = 2;
+  c.routedScalingFactor = 1.5;
+  c.normTopkProb = true;
+  return c;
+}
+// Router logits for x = [1, 0] are [0, 1, 2, 3].
+MoEWeights router() {
+  MoEWeights w;
+  w.gate = {"gate", 4, 2, {0, 0, 1, 0, 2, 0, 3, 0}, false};
+  w.bias = {0, 0, 0, 0};
+  w.numExperts = 4;
+  w.tid2eid = {0, 1, 2, 1, 3, 0}; // token 0 -> {0, 1}, 1 -> {2, 1}, 2 -> {3, 0}
+  return w;
+}
+Linear identity(const char *name) { return {name, 2, 2, {1, 0, 0, 1}, false}; }
+} // namespace
+
+TEST(ReferenceMoE, ScoreRoutingBiasSelectsButDoesNotWeigh) {
+  Config c = moeConfig();
+  MoEWeights w = router();
+  Routing r = routeToken(w, {1, 0}, 0, false, c);
+  ASSERT_EQ(r.experts, (std::vector<int32_t>{3, 2}));
+  w.bias = {10, 0, 0, 0};
+  r = routeToken(w, {1, 0}, 0, false, c);
+  ASSERT_EQ(r.experts, (std::vector<int32_t>{0, 3}));
+  const float s0 = sqrtSoftplus(0), s3 = sqrtSoftplus(3);
+  EXPECT_NEAR(r.weights[0], s0 / (s0 + s3) * 1.5f, 1e-6);
+  EXPECT_NEAR(r.weights[1], s3 / (s0 + s3) * 1.5f, 1e-6);
+}
+
+TEST(ReferenceMoE, HashRoutingLooksUpTheTokenId) {
+  Config c = moeConfig();
+  MoEWeights w = router();
+  w.bias = {100, 100, 0, 0}; // ignored by hash layers
+  Routing r = routeToken(w, {1, 0}, 1, true, c);
+  ASSERT_EQ(r.experts, (std::vector<int32_t>{2, 1}));
+  const float s1 = sqrtSoftplus(1), s2 = sqrtSoftplus(2);
+  EXPECT_NEAR(r.weights[0], s2 / (s1 + s2) * 1.5f, 1e-6);
+  EXPECT_NEAR(r.weights[0] + r.weights[1], 1.5f, 1e-6);
+  EXPECT_THROW(routeToken(w, {1, 0}, 3, true, c), std::runtime_error);
+}
+
+TEST(ReferenceMoE, UnnormalisedWeightsWhenNormTopkProbIsOff) {
+  Config c = moeConfig();
+  c.normTopkProb = false;
+  Routing r = routeToken(router(), {1, 0}, 0, false, c);
+  EXPECT_NEAR(r.weights[0], sqrtSoftplus(3) * 1.5f, 1e-6);
+}
+
+TEST(ReferenceMoE, SwigluClampsGateAndUp) {
+  ExpertWeights e{identity("w1"), identity("w3"), identity("w2")};
+  // gate = min([20, -20], 10) = [10, -20]; up = clamp(.., +-10) = [10, -10].
+  Vec y = swigluExpert(e, {20, -20}, 0.5f, 10.0f);
+  EXPECT_NEAR(y[0], silu(10) * 10 * 0.5f, 1e-4);
+  EXPECT_NEAR(y[1], silu(-20) * -10 * 0.5f, 1e-9);
+  // No limit: plain SwiGLU.
+  y = swigluExpert(e, {20, 1}, 1.0f, 0.0f);
+  EXPECT_NEAR(y[0], silu(20) * 20, 1e-3);
+  EXPECT_NEAR(y[1], silu(1), 1e-6);
+}
