@@ -60,6 +60,8 @@ uint32_t roundToCode(const CodeTable &table, double a) {
   auto it = std::upper_bound(v.begin(), v.end(), a);
   uint32_t hi = static_cast<uint32_t>(it - v.begin());
   uint32_t lo = hi - 1;
+  if (hi == v.size()) // callers keep a below the top; stay in bounds anyway
+    return lo;
   if (v[lo] == a)
     return lo;
   double mid = (v[lo] + v[hi]) / 2;
@@ -123,6 +125,8 @@ uint16_t f32ToF16(float x) {
   // overflow step, even): ties and above round to Inf.
   if (a >= 65520.0)
     return sign | 0x7C00;
+  if (a >= 65504.0)
+    return sign | 0x7BFF;
   return sign | static_cast<uint16_t>(roundToCode(f16Table(), a));
 }
 
