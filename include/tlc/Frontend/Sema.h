@@ -10,6 +10,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace tlc {
@@ -51,9 +52,42 @@ struct Symbol {
   int boundByDim = -1;
 };
 
+/// A builtin call with its arguments bound to the builtin's parameters (in
+/// the builtin table's order; null where an optional argument is absent).
+/// Variadic builtins (T.Kernel, T.Parallel, range) keep positionals in `varargs`.
+struct CallInfo {
+  std::string builtin; // "T.copy", "range", ...
+  std::vector<const Expr *> args;
+  std::vector<const Expr *> varargs;
+  /// The argument bound to parameter `name`, or null.
+  const Expr *arg(const std::string &name) const;
+  std::vector<const char *> paramNames;
+};
+
+/// A tile operand (`buf`, `buf[i, j]`, `buf[a:b, c]`) resolved to a box of its
+/// base buffer: one offset and one size per base dimension. Dimensions indexed
+/// by a plain index (rank reduction) have size 1 and `kept` false.
+struct RegionInfo {
+  const Expr *base = nullptr; // the NameExpr of the buffer
+  Symbol *symbol = nullptr;
+  std::shared_ptr<BufferType> buffer;
+  std::vector<const Expr *> offsets; // null = 0
+  std::vector<int64_t> sizes;        // -1 = the whole (dynamic) dimension
+  std::vector<bool> kept;
+  /// The region's shape after rank reduction.
+  std::vector<int64_t> shape() const;
+};
+
+/// The operand type of a run-time comparison or min/max: index arithmetic or a dtype.
+struct OperandType {
+  bool isIndex = false;
+  DType dtype = DType::I32;
+};
+
 /// Per-kernel results of Sema that code generation needs.
 struct KernelInfo {
   const KernelDef *def = nullptr;
+  const WithStmt *launch = nullptr;
   std::map<std::string, ConstValue> compileParams; // final values
   std::vector<Symbol *> dynamicDims;               // in order of first appearance
   int64_t threads = 0;
@@ -65,6 +99,12 @@ struct SemaResult {
   std::vector<KernelInfo> kernels;
   /// Owns every Symbol the AST points to.
   std::vector<std::unique_ptr<Symbol>> symbols;
+  /// Every builtin call Sema accepted.
+  std::unordered_map<const CallExpr *, CallInfo> calls;
+  /// Every tile-op operand (T.copy, T.gemm, reductions, fill, atomics, topk).
+  std::unordered_map<const Expr *, RegionInfo> regions;
+  /// Run-time comparisons, T.max/T.min/T.clamp: the type operands convert to.
+  std::unordered_map<const Expr *, OperandType> operandTypes;
 };
 
 /// Analyses `module`; returns false (with diagnostics) on any error.

@@ -1,0 +1,1258 @@
+// The T.* builtin table (one row per builtin: parameters, arity, where it may
+// appear, and its checker) and the checkers themselves (language.md §7).
+#include "SemaImpl.h"
+
+#include "ConstEval.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+namespace tlc::sema {
+
+namespace {
+using S = Sema;
+const std::vector<BuiltinSpec> &builtinTable() {
+  static const std::vector<BuiltinSpec> table = [] {
+    std::vector<BuiltinSpec> t;
+    auto add = [&](const char *name, std::vector<const char *> params, unsigned required,
+                   SemaValue (Sema::*check)(CallExpr &, BoundArgs &)) {
+      BuiltinSpec b;
+      b.name = name;
+      b.params = std::move(params);
+      b.required = required;
+      b.check = check;
+      t.push_back(b);
+      return &t.back();
+    };
+    auto variadic = [&](const char *name, unsigned minVar, unsigned maxVar,
+                        std::vector<const char *> kw, unsigned requiredKw, BuiltinUse use,
+                        SemaValue (Sema::*check)(CallExpr &, BoundArgs &)) {
+      BuiltinSpec b;
+      b.name = name;
+      b.params = std::move(kw);
+      b.required = requiredKw;
+      b.variadic = true;
+      b.minVar = minVar;
+      b.maxVar = maxVar;
+      b.use = use;
+      b.check = check;
+      t.push_back(b);
+    };
+    // Launch and ids.
+    variadic("T.Kernel", 1, 3, {"threads", "cluster"}, 1, BuiltinUse::Kernel, &S::checkKernelCall);
+    add("T.thread_id", {"dim"}, 0, &S::checkThreadId);
+    add("T.block_id", {"dim"}, 0, &S::checkThreadId);
+    add("T.num_threads", {}, 0, &S::checkNumThreads);
+    add("T.warp_id", {}, 0, &S::checkWarpLane);
+    add("T.lane_id", {}, 0, &S::checkWarpLane);
+    add("T.sync_threads", {}, 0, &S::checkSyncThreads);
+    // Loops.
+    variadic("range", 1, 3, {}, 0, BuiltinUse::Loop, &S::checkLoopCall);
+    variadic("T.serial", 1, 3, {}, 0, BuiltinUse::Loop, &S::checkLoopCall);
+    variadic("T.unroll", 1, 3, {}, 0, BuiltinUse::Loop, &S::checkLoopCall);
+    variadic("T.Parallel", 1, 8, {}, 0, BuiltinUse::Loop, &S::checkLoopCall);
+    {
+      BuiltinSpec b;
+      b.name = "T.Pipelined";
+      b.params = {"n", "num_stages"};
+      b.required = 1;
+      b.use = BuiltinUse::Loop;
+      b.check = &S::checkLoopCall;
+      t.push_back(b);
+    }
+    // Allocation.
+    add("T.alloc_shared", {"shape", "dtype"}, 2, &S::checkAlloc);
+    add("T.alloc_fragment", {"shape", "dtype"}, 2, &S::checkAlloc);
+    add("T.alloc_local", {"shape", "dtype"}, 2, &S::checkAlloc);
+    add("T.alloc_tmem", {"shape", "dtype"}, 2, &S::checkAlloc);
+    add("T.alloc_barrier", {"arrive_count", "count"}, 1, &S::checkAllocBarrier);
+    // Tile operations.
+    add("T.copy", {"src", "dst", "barrier"}, 2, &S::checkCopy);
+    add("T.clear", {"buf"}, 1, &S::checkClear);
+    add("T.fill", {"buf", "value"}, 2, &S::checkFill);
+    add("T.gemm",
+        {"A", "B", "C", "transpose_A", "transpose_B", "clear_accum", "policy", "scale_A",
+         "scale_B", "scale_block"},
+        2, &S::checkGemm);
+    for (const char *r : {"T.reduce_sum", "T.reduce_max", "T.reduce_min", "T.reduce_abssum",
+                          "T.reduce_absmax"})
+      add(r, {"src", "dst", "dim", "clear"}, 2, &S::checkReduce);
+    add("T.atomic_add", {"dst", "value", "return_prev"}, 2, &S::checkAtomicAdd);
+    add("T.topk", {"src", "values", "indices", "k", "dim"}, 4, &S::checkTopk);
+    // Barriers.
+    add("T.barrier_arrive", {"bar"}, 1, &S::checkBarrierOp);
+    add("T.barrier_expect_tx", {"bar", "bytes"}, 2, &S::checkBarrierOp);
+    add("T.barrier_wait", {"bar", "parity"}, 2, &S::checkBarrierOp);
+    // Scalar math.
+    for (const char *m : {"T.exp", "T.exp2", "T.log", "T.log2", "T.sqrt", "T.rsqrt", "T.sigmoid",
+                          "T.softplus", "T.tanh", "T.abs", "T.ceil", "T.floor", "T.round"})
+      add(m, {"x"}, 1, &S::checkUnaryMath);
+    add("T.max", {"a", "b"}, 2, &S::checkMinMax);
+    add("T.min", {"a", "b"}, 2, &S::checkMinMax);
+    add("T.clamp", {"x", "lo", "hi"}, 3, &S::checkClamp);
+    add("T.if_then_else", {"cond", "a", "b"}, 3, &S::checkIfThenElse);
+    add("T.ceildiv", {"a", "b"}, 2, &S::checkCeilDiv);
+    add("T.infinity", {"dtype"}, 1, &S::checkInfNan);
+    add("T.nan", {"dtype"}, 1, &S::checkInfNan);
+    // Conversion.
+    add("T.cast", {"x", "dtype"}, 2, &S::checkCast);
+    add("T.quantize", {"x", "scale", "dtype"}, 3, &S::checkQuantize);
+    add("T.dequantize", {"q", "scale"}, 2, &S::checkDequantize);
+    // Debugging.
+    add("T.print", {"value", "msg"}, 1, &S::checkPrint);
+    return t;
+  }();
+  return table;
+}
+
+size_t editDistance(const std::string &a, const std::string &b) {
+  std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j)
+    prev[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    cur[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j)
+      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] != b[j - 1])});
+    std::swap(prev, cur);
+  }
+  return prev[b.size()];
+}
+
+std::string paramList(const BuiltinSpec &spec) {
+  std::string s;
+  if (spec.variadic)
+    s = "...";
+  for (size_t i = 0; i < spec.params.size(); ++i) {
+    if (!s.empty())
+      s += ", ";
+    s += spec.params[i];
+    if (i >= spec.required)
+      s += "=...";
+  }
+  return s;
+}
+
+bool isBoolValue(const SemaValue &v) {
+  return isConstBool(v) ||
+         ((v.kind == SemaValue::Scalar || v.kind == SemaValue::Element) && v.dtype == DType::Bool);
+}
+
+std::string calleeOf(const CallExpr &call) { return call.calleeName(); }
+} // namespace
+
+const BuiltinSpec *findBuiltin(const std::string &name) {
+  for (const BuiltinSpec &b : builtinTable())
+    if (name == b.name)
+      return &b;
+  return nullptr;
+}
+
+std::string closestBuiltin(const std::string &name) {
+  std::string best;
+  size_t bestDist = 3;
+  for (const BuiltinSpec &b : builtinTable()) {
+    size_t d = editDistance(name, b.name);
+    if (d < bestDist) {
+      bestDist = d;
+      best = b.name;
+    }
+  }
+  return best;
+}
+
+//===----------------------------------------------------------------------===//
+// Calls: resolution and argument binding
+//===----------------------------------------------------------------------===//
+
+SemaValue Sema::callExpr(CallExpr &call, BuiltinUse use) {
+  SemaValue none;
+  std::string name = call.calleeName();
+  if (name.empty()) {
+    error(call.callee->loc, "only T.* builtins and range can be called");
+    return none;
+  }
+  const BuiltinSpec *spec = findBuiltin(name);
+  if (!spec) {
+    if (name.rfind("T.", 0) == 0) {
+      error(call.callee->loc, "unknown builtin '" + name + "'");
+      std::string close = closestBuiltin(name);
+      if (!close.empty())
+        note(call.callee->loc, "did you mean '" + close + "'?");
+    } else if (lookup(name)) {
+      error(call.callee->loc, "'" + name + "' is not callable");
+    } else {
+      error(call.callee->loc, "unknown function '" + name + "'");
+    }
+    return none;
+  }
+  SemaValue calleeValue;
+  calleeValue.kind = SemaValue::Builtin;
+  call.callee->sema = calleeValue;
+  if (spec->use != use) {
+    if (spec->use == BuiltinUse::Loop)
+      error(call.loc, name + "(...) can only be the iterable of a for loop");
+    else if (spec->use == BuiltinUse::Kernel)
+      error(call.loc, "T.Kernel can only appear as the kernel body's `with T.Kernel(...) as ...:`");
+    else
+      error(call.loc, name + "(...) cannot be used here");
+    return none;
+  }
+
+  BoundArgs bound;
+  bound.args.assign(spec->params.size(), nullptr);
+  bool ok = true;
+  if (spec->variadic) {
+    for (ExprPtr &a : call.args)
+      bound.varargs.push_back(a.get());
+    size_t n = bound.varargs.size();
+    if (n < spec->minVar || n > spec->maxVar) {
+      std::string range = spec->minVar == spec->maxVar
+                              ? std::to_string(spec->minVar)
+                              : std::to_string(spec->minVar) + " to " + std::to_string(spec->maxVar);
+      error(n > spec->maxVar ? call.args[spec->maxVar]->loc : call.loc,
+            name + " expects " + range + " positional argument" + (spec->maxVar == 1 ? "" : "s") +
+                ", got " + std::to_string(n));
+      ok = false;
+    }
+  } else {
+    if (call.args.size() > spec->params.size()) {
+      error(call.args[spec->params.size()]->loc,
+            name + " takes at most " + std::to_string(spec->params.size()) + " argument" +
+                (spec->params.size() == 1 ? "" : "s") + " (" + paramList(*spec) + "), got " +
+                std::to_string(call.args.size()));
+      ok = false;
+    }
+    for (size_t i = 0; i < call.args.size() && i < spec->params.size(); ++i)
+      bound.args[i] = call.args[i].get();
+  }
+  for (KeywordArg &kw : call.kwargs) {
+    auto it = std::find_if(spec->params.begin(), spec->params.end(),
+                           [&](const char *p) { return kw.name == p; });
+    if (it == spec->params.end()) {
+      error(kw.loc, name + " has no keyword argument '" + kw.name + "'" +
+                        (spec->params.empty() ? "" : " (expected " + paramList(*spec) + ")"));
+      ok = false;
+      continue;
+    }
+    size_t i = static_cast<size_t>(it - spec->params.begin());
+    if (bound.args[i]) {
+      error(kw.loc, name + ": argument '" + kw.name + "' is given twice");
+      ok = false;
+      continue;
+    }
+    bound.args[i] = kw.value.get();
+  }
+  for (size_t i = 0; i < spec->required && i < spec->params.size(); ++i)
+    if (!bound.args[i] && ok) {
+      error(call.loc, name + " is missing its argument '" + spec->params[i] + "' (" +
+                          paramList(*spec) + ")");
+      ok = false;
+    }
+  if (!ok) {
+    // Still analyse the arguments so that errors inside them are reported.
+    for (ExprPtr &a : call.args)
+      if (!isa<SliceExpr>(a.get()) && !isa<TupleExpr>(a.get()) && !isa<SubscriptExpr>(a.get()))
+        expr(*a);
+    return none;
+  }
+  SemaValue v = (this->*(spec->check))(call, bound);
+  CallInfo info;
+  info.builtin = name;
+  info.paramNames = spec->params;
+  for (Expr *a : bound.args)
+    info.args.push_back(a);
+  for (Expr *a : bound.varargs)
+    info.varargs.push_back(a);
+  result_.calls[&call] = std::move(info);
+  return v;
+}
+
+//===----------------------------------------------------------------------===//
+// Launch, ids, loops
+//===----------------------------------------------------------------------===//
+
+SemaValue Sema::checkKernelCall(CallExpr &call, BoundArgs &args) {
+  bool ok = true;
+  std::vector<std::optional<int64_t>> grid;
+  for (size_t i = 0; i < args.varargs.size(); ++i) {
+    Expr &g = *args.varargs[i];
+    bool good = checkIndex(g, "grid dimension " + std::to_string(i) + " of T.Kernel");
+    ok &= good;
+    grid.push_back(good && isConstInt(g.sema) ? std::optional<int64_t>(std::get<int64_t>(*g.sema.constant))
+                                              : std::nullopt);
+    if (good && isConstInt(g.sema) && std::get<int64_t>(*g.sema.constant) == 0) {
+      error(g.loc, "grid dimension " + std::to_string(i) + " of T.Kernel must be positive");
+      ok = false;
+    }
+  }
+  Expr *threads = args.get(0);
+  if (std::optional<int64_t> n = constInt(*threads, "threads of T.Kernel")) {
+    if (*n < 32 || *n > 1024 || *n % 32 != 0) {
+      error(threads->loc, "threads of T.Kernel must be a multiple of 32 in 32..1024, found " +
+                              std::to_string(*n));
+      ok = false;
+    } else {
+      kernel_->threads = *n;
+    }
+  } else {
+    ok = false;
+  }
+  if (Expr *cluster = args.get(1)) {
+    if (std::optional<std::vector<int64_t>> c = constShape(*cluster, "the cluster shape")) {
+      int64_t product = 1;
+      for (int64_t x : *c)
+        product *= x;
+      if (c->size() > 3) {
+        error(cluster->loc, "the cluster shape has at most 3 dimensions, found " +
+                                std::to_string(c->size()));
+        ok = false;
+      } else if (product > 16) {
+        error(cluster->loc, "the cluster " + shapeToString(*c) + " has " + std::to_string(product) +
+                                " blocks; at most 16 are allowed");
+        ok = false;
+      } else {
+        for (size_t i = 0; i < c->size(); ++i)
+          if ((*c)[i] > 1 && (i >= grid.size() || (grid[i] && *grid[i] % (*c)[i] != 0))) {
+            error(cluster->loc, "cluster dimension " + std::to_string(i) + " (" +
+                                    std::to_string((*c)[i]) + ") does not divide the grid" +
+                                    (i < grid.size() && grid[i] ? " (" + std::to_string(*grid[i]) + ")"
+                                                                : ""));
+            ok = false;
+            break;
+          }
+        if (ok)
+          kernel_->cluster = *c;
+      }
+    } else {
+      ok = false;
+    }
+  }
+  return ok ? makeNone() : SemaValue();
+}
+
+SemaValue Sema::checkLoopCall(CallExpr &call, BoundArgs &args) {
+  std::string name = calleeOf(call);
+  bool ok = true;
+  if (name == "T.Parallel") {
+    for (size_t i = 0; i < args.varargs.size(); ++i) {
+      std::optional<int64_t> n = constInt(*args.varargs[i], "extent " + std::to_string(i) + " of T.Parallel");
+      if (!n) {
+        ok = false;
+        continue;
+      }
+      if (*n <= 0) {
+        error(args.varargs[i]->loc, "extent " + std::to_string(i) + " of T.Parallel must be positive, found " +
+                                        std::to_string(*n));
+        ok = false;
+      }
+    }
+    return ok ? makeNone() : SemaValue();
+  }
+  if (name == "T.Pipelined") {
+    ok &= checkIndex(*args.get(0), "the trip count of T.Pipelined");
+    if (Expr *s = args.get(1)) {
+      std::optional<int64_t> n = constInt(*s, "num_stages of T.Pipelined");
+      if (!n) {
+        ok = false;
+      } else if (*n < 1) {
+        error(s->loc, "num_stages of T.Pipelined must be at least 1, found " + std::to_string(*n));
+        ok = false;
+      }
+    }
+    return ok ? makeNone() : SemaValue();
+  }
+  // range / T.serial / T.unroll
+  static const char *const kWhat[3][3] = {
+      {"the bound", "", ""}, {"the start", "the stop", ""}, {"the start", "the stop", "the step"}};
+  size_t n = args.varargs.size();
+  for (size_t i = 0; i < n; ++i)
+    ok &= checkIndex(*args.varargs[i], std::string(kWhat[n - 1][i]) + " of " + name);
+  if (!ok)
+    return {};
+  if (n == 3) {
+    Expr &step = *args.varargs[2];
+    if (!isConstInt(step.sema)) {
+      error(step.loc, "the step of " + name + " must be a compile-time constant, found " +
+                          describe(step.sema));
+      return {};
+    }
+    if (std::get<int64_t>(*step.sema.constant) == 0) {
+      error(step.loc, "the step of " + name + " must not be zero");
+      return {};
+    }
+  }
+  if (name == "T.unroll")
+    for (Expr *a : args.varargs)
+      if (!isConstInt(a->sema)) {
+        error(a->loc, "T.unroll needs a constant trip count, but this bound is " + describe(a->sema));
+        return {};
+      }
+  return makeNone();
+}
+
+SemaValue Sema::checkThreadId(CallExpr &call, BoundArgs &args) {
+  if (Expr *d = args.get(0)) {
+    std::optional<int64_t> dim = constInt(*d, "dim of " + calleeOf(call));
+    if (!dim)
+      return {};
+    if (*dim < 0 || *dim > 2) {
+      error(d->loc, "dim of " + calleeOf(call) + " must be 0, 1 or 2, found " + std::to_string(*dim));
+      return {};
+    }
+  }
+  return makeIndex();
+}
+
+SemaValue Sema::checkNumThreads(CallExpr &, BoundArgs &) {
+  if (kernel_ && kernel_->threads > 0)
+    return makeConst(kernel_->threads);
+  return makeIndex();
+}
+
+SemaValue Sema::checkWarpLane(CallExpr &, BoundArgs &) { return makeIndex(); }
+SemaValue Sema::checkSyncThreads(CallExpr &, BoundArgs &) { return makeNone(); }
+
+//===----------------------------------------------------------------------===//
+// Allocation
+//===----------------------------------------------------------------------===//
+
+SemaValue Sema::checkAlloc(CallExpr &call, BoundArgs &args) {
+  std::string name = calleeOf(call);
+  if (inParallel()) {
+    error(call.loc, name + " cannot appear inside T.Parallel; allocate at the top of the T.Kernel block");
+    return {};
+  }
+  std::optional<std::vector<int64_t>> shape = constShape(*args.get(0), "the shape of " + name);
+  std::optional<DType> dt = constDType(*args.get(1), "the dtype of " + name);
+  if (!shape || !dt)
+    return {};
+  auto buf = std::make_shared<BufferType>();
+  buf->dtype = *dt;
+  for (int64_t d : *shape) {
+    Dim dim;
+    dim.size = d;
+    buf->shape.push_back(dim);
+  }
+  int64_t elems = 1;
+  for (int64_t d : *shape) {
+    if (__builtin_mul_overflow(elems, d, &elems) || elems > (int64_t(1) << 40)) {
+      error(args.get(0)->loc, "the shape " + shapeToString(*shape) + " of " + name + " is too large");
+      return {};
+    }
+  }
+  int64_t bytes = (elems * dtypeBits(*dt) + 7) / 8;
+  if (name == "T.alloc_shared") {
+    buf->scope = MemScope::Shared;
+    countSharedMemory(call, bytes);
+  } else if (name == "T.alloc_fragment") {
+    buf->scope = MemScope::Fragment;
+  } else if (name == "T.alloc_local") {
+    buf->scope = MemScope::Local;
+  } else {
+    buf->scope = MemScope::TMem;
+    if (options_.target != "sm_100a") {
+      error(call.callee->loc, "T.alloc_tmem needs Blackwell tensor memory, which only sm_100a has "
+                              "(the target is " + options_.target + ")");
+      return {};
+    }
+    if (shape->size() != 2) {
+      error(args.get(0)->loc, "T.alloc_tmem needs a 2-D shape (lanes, columns), found " +
+                                  shapeToString(*shape));
+      return {};
+    }
+    int64_t cols32 = ((*shape)[1] * dtypeBits(*dt) + 31) / 32;
+    if ((*shape)[0] > 128 || cols32 > 512) {
+      error(args.get(0)->loc, "T.alloc_tmem shape " + shapeToString(*shape) + " of " + dtypeName(*dt) +
+                                  " exceeds tensor memory (128 lanes x 512 32-bit columns)");
+      return {};
+    }
+  }
+  SemaValue v;
+  v.kind = SemaValue::Buffer;
+  v.dtype = *dt;
+  v.buffer = buf;
+  return v;
+}
+
+SemaValue Sema::checkAllocBarrier(CallExpr &call, BoundArgs &args) {
+  if (inParallel()) {
+    error(call.loc, "T.alloc_barrier cannot appear inside T.Parallel");
+    return {};
+  }
+  std::optional<int64_t> arrive = constInt(*args.get(0), "arrive_count of T.alloc_barrier");
+  if (!arrive)
+    return {};
+  if (*arrive < 1) {
+    error(args.get(0)->loc, "arrive_count of T.alloc_barrier must be at least 1, found " +
+                                std::to_string(*arrive));
+    return {};
+  }
+  int64_t count = 1;
+  if (Expr *c = args.get(1)) {
+    std::optional<int64_t> n = constInt(*c, "count of T.alloc_barrier");
+    if (!n)
+      return {};
+    if (*n < 1 || *n > 1024) {
+      error(c->loc, "count of T.alloc_barrier must be in 1..1024, found " + std::to_string(*n));
+      return {};
+    }
+    count = *n;
+  }
+  auto buf = std::make_shared<BufferType>();
+  buf->scope = MemScope::Shared;
+  buf->dtype = DType::I64;
+  Dim dim;
+  dim.size = count;
+  buf->shape.push_back(dim);
+  buf->barrierCount = count;
+  countSharedMemory(call, 8 * count);
+  SemaValue v;
+  v.kind = SemaValue::Barrier;
+  v.dtype = DType::I64;
+  v.buffer = buf;
+  return v;
+}
+
+//===----------------------------------------------------------------------===//
+// Tile operations
+//===----------------------------------------------------------------------===//
+
+namespace {
+bool sameShape(std::vector<int64_t> a, std::vector<int64_t> b) {
+  if (a == b)
+    return true;
+  // Unit dimensions do not change the element order: (64, 1) copies to (64,).
+  a.erase(std::remove(a.begin(), a.end(), 1), a.end());
+  b.erase(std::remove(b.begin(), b.end(), 1), b.end());
+  return a == b;
+}
+bool hasDynamic(const std::vector<int64_t> &s) {
+  return std::any_of(s.begin(), s.end(), [](int64_t d) { return d < 0; });
+}
+} // namespace
+
+SemaValue Sema::checkCopy(CallExpr &call, BoundArgs &args) {
+  Expr &src = *args.get(0);
+  Expr &dst = *args.get(1);
+  RegionForm fs = regionForm(src), fd = regionForm(dst);
+  if (fs == RegionForm::StartIndex && fd == RegionForm::StartIndex) {
+    error(src.loc, "T.copy: both operands are start-index regions, so neither gives the shape; "
+                   "use a whole buffer or a slice a:a+N for one of them");
+    return {};
+  }
+  std::optional<RegionInfo> rs, rd;
+  std::vector<int64_t> shape;
+  auto wholeDynamic = [&](Expr &e, const std::optional<RegionInfo> &r) {
+    if (r && hasDynamic(r->shape())) {
+      error(e.loc, "T.copy: '" + exprToString(e) + "' has a dynamic shape; copy a region with a "
+                                                  "constant shape (start indices or slices)");
+      return true;
+    }
+    return false;
+  };
+  if (fs != RegionForm::StartIndex) {
+    rs = region(src, "the source of T.copy", nullptr);
+    if (!rs || wholeDynamic(src, rs))
+      return {};
+    shape = rs->shape();
+    rd = region(dst, "the destination of T.copy", &shape);
+    if (!rd || wholeDynamic(dst, rd))
+      return {};
+  } else {
+    rd = region(dst, "the destination of T.copy", nullptr);
+    if (!rd || wholeDynamic(dst, rd))
+      return {};
+    shape = rd->shape();
+    rs = region(src, "the source of T.copy", &shape);
+    if (!rs)
+      return {};
+  }
+  if (!sameShape(rs->shape(), rd->shape())) {
+    error(src.loc, "T.copy: source shape " + shapeToString(rs->shape()) +
+                       " does not match destination shape " + shapeToString(rd->shape()));
+    return {};
+  }
+  if (Expr *bar = args.get(2)) {
+    SemaValue b = expr(*bar);
+    if (b.kind == SemaValue::Unknown)
+      return {};
+    if (b.kind != SemaValue::Barrier) {
+      error(bar->loc, "the barrier of T.copy must be a barrier bar[i], found " + describe(b));
+      return {};
+    }
+    if (!isa<SubscriptExpr>(bar) && b.buffer && b.buffer->barrierCount != 1) {
+      error(bar->loc, "the barrier of T.copy must be one barrier: index the array, bar[i]");
+      return {};
+    }
+  }
+  return makeNone();
+}
+
+SemaValue Sema::checkClear(CallExpr &call, BoundArgs &args) {
+  std::optional<RegionInfo> r = region(*args.get(0), "the operand of " + calleeOf(call), nullptr);
+  if (!r)
+    return {};
+  if (hasDynamic(r->shape())) {
+    error(args.get(0)->loc, calleeOf(call) + ": the operand has a dynamic shape");
+    return {};
+  }
+  return makeNone();
+}
+
+SemaValue Sema::checkFill(CallExpr &call, BoundArgs &args) {
+  SemaValue ok = checkClear(call, args);
+  SemaValue value = expr(*args.get(1));
+  if (ok.kind == SemaValue::Unknown || value.kind == SemaValue::Unknown)
+    return {};
+  if (!isNumeric(value)) {
+    error(args.get(1)->loc, "the fill value of T.fill must be a number, found " + describe(value));
+    return {};
+  }
+  return makeNone();
+}
+
+SemaValue Sema::checkGemm(CallExpr &call, BoundArgs &args) {
+  Expr &a = *args.get(0);
+  Expr &b = *args.get(1);
+  Expr *c = args.get(2);
+  bool ok = true;
+  auto flag = [&](size_t i, const char *what) {
+    if (Expr *e = args.get(i)) {
+      std::optional<bool> v = constBool(*e, std::string(what) + " of T.gemm");
+      ok &= v.has_value();
+      return v.value_or(false);
+    }
+    return false;
+  };
+  bool ta = flag(3, "transpose_A"), tb = flag(4, "transpose_B");
+  flag(5, "clear_accum");
+  if (Expr *p = args.get(6)) {
+    SemaValue pv = expr(*p);
+    if (pv.kind != SemaValue::Unknown &&
+        !(pv.kind == SemaValue::Builtin && pv.constant &&
+          std::holds_alternative<std::string>(*pv.constant))) {
+      error(p->loc, "policy of T.gemm must be T.GemmWarpPolicy.Square, FullRow or FullCol, found " +
+                        describe(pv));
+      ok = false;
+    }
+  }
+  std::optional<RegionInfo> ra = region(a, "A of T.gemm", nullptr);
+  std::optional<RegionInfo> rb = region(b, "B of T.gemm", nullptr);
+  std::optional<RegionInfo> rc;
+  if (c)
+    rc = region(*c, "C of T.gemm", nullptr);
+  if (!ra || !rb || (c && !rc) || !ok)
+    return {};
+  auto rank2 = [&](const RegionInfo &r, Expr &e, const char *which) {
+    if (r.shape().size() != 2) {
+      error(e.loc, std::string("T.gemm: ") + which + " must be 2-D, found shape " +
+                       shapeToString(r.shape()));
+      return false;
+    }
+    return true;
+  };
+  if (!rank2(*ra, a, "A") || !rank2(*rb, b, "B") || (rc && !rank2(*rc, *c, "C")))
+    return {};
+  // Scopes.
+  MemScope sa = ra->buffer->scope, sb = rb->buffer->scope;
+  if (sa != MemScope::Shared && sa != MemScope::Fragment && sa != MemScope::Local) {
+    error(a.loc, std::string("T.gemm: A must be in shared memory or a fragment, found a ") +
+                     scopeName(sa) + " buffer");
+    return {};
+  }
+  if (sb != MemScope::Shared) {
+    error(b.loc, std::string("T.gemm: B must be in shared memory, found a ") + scopeName(sb) +
+                     " buffer");
+    return {};
+  }
+  if (rc && rc->buffer->scope != MemScope::Fragment && rc->buffer->scope != MemScope::TMem &&
+      rc->buffer->scope != MemScope::Local) {
+    error(c->loc, std::string("T.gemm: the accumulator C must be a fragment (or tmem on sm_100a), "
+                              "found a ") + scopeName(rc->buffer->scope) + " buffer");
+    return {};
+  }
+  // Shapes: op(A) is (M, K), op(B) is (K, N).
+  std::vector<int64_t> as = ra->shape(), bs = rb->shape();
+  int64_t m = ta ? as[1] : as[0], ka = ta ? as[0] : as[1];
+  int64_t kb = tb ? bs[1] : bs[0], n = tb ? bs[0] : bs[1];
+  if (ka != kb) {
+    error(a.loc, "T.gemm: K of A (" + std::to_string(ka) + ") does not match K of B (" +
+                     std::to_string(kb) + ")" +
+                     (tb ? "" : "; B is (K, N) unless transpose_B=True"));
+    return {};
+  }
+  if (rc) {
+    std::vector<int64_t> cs = rc->shape();
+    if (cs[0] != m) {
+      error(c->loc, "T.gemm: M of C (" + std::to_string(cs[0]) + ") does not match M of A (" +
+                        std::to_string(m) + ")");
+      return {};
+    }
+    if (cs[1] != n) {
+      error(c->loc, "T.gemm: N of C (" + std::to_string(cs[1]) + ") does not match N of B (" +
+                        std::to_string(n) + ")");
+      return {};
+    }
+  }
+  // Dtypes.
+  DType da = ra->buffer->dtype, db = rb->buffer->dtype;
+  auto mmaType = [](DType t) {
+    return t == DType::F16 || t == DType::BF16 || t == DType::F8E4M3 || t == DType::F8E5M2 ||
+           t == DType::F4E2M1 || t == DType::I8;
+  };
+  for (auto [t, e, which] : {std::tuple<DType, Expr *, const char *>{da, &a, "A"}, {db, &b, "B"}})
+    if (!mmaType(t)) {
+      error(e->loc, std::string("T.gemm: ") + which + " has dtype " + dtypeName(t) +
+                        "; operands must be float16, bfloat16, float8_e4m3, float8_e5m2, "
+                        "float4_e2m1 or int8");
+      return {};
+    }
+  bool narrowA = isNarrowFloat(da), narrowB = isNarrowFloat(db);
+  if (da != db && !(narrowA && narrowB)) {
+    error(b.loc, std::string("T.gemm: A is ") + dtypeName(da) + " but B is " + dtypeName(db) +
+                     "; the operands must have the same dtype");
+    return {};
+  }
+  DType accum = DType::F32;
+  if (rc) {
+    DType dc = rc->buffer->dtype;
+    bool good = da == DType::I8 ? dc == DType::I32 : (dc == DType::F32 || (dc == DType::F16 && da == DType::F16));
+    if (!good) {
+      error(c->loc, std::string("T.gemm: the accumulator C must be ") +
+                        (da == DType::I8 ? "int32" : da == DType::F16 ? "float32 or float16" : "float32") +
+                        " for " + dtypeName(da) + " operands, found " + dtypeName(dc));
+      return {};
+    }
+    accum = dc;
+  } else if (da == DType::I8) {
+    accum = DType::I32;
+  }
+  // Block-scaled form.
+  Expr *scaleA = args.get(7), *scaleB = args.get(8), *scaleBlock = args.get(9);
+  if ((scaleA != nullptr) != (scaleB != nullptr)) {
+    error((scaleA ? scaleA : scaleB)->loc, "T.gemm: scale_A and scale_B must be given together");
+    return {};
+  }
+  if (!scaleA) {
+    if (scaleBlock) {
+      error(scaleBlock->loc, "T.gemm: scale_block needs scale_A and scale_B");
+      return {};
+    }
+    if (da == DType::F4E2M1 || db == DType::F4E2M1) {
+      error(da == DType::F4E2M1 ? a.loc : b.loc,
+            "T.gemm: float4_e2m1 operands need the block-scaled form (scale_A=..., scale_B=...)");
+      return {};
+    }
+  } else {
+    if (!narrowA || !narrowB) {
+      error(narrowA ? b.loc : a.loc, std::string("T.gemm: the block-scaled form needs FP8 or FP4 "
+                                                 "operands, found ") + dtypeName(narrowA ? db : da));
+      return {};
+    }
+    int64_t block = 32;
+    if (scaleBlock) {
+      std::optional<int64_t> sbv = constInt(*scaleBlock, "scale_block of T.gemm");
+      if (!sbv)
+        return {};
+      block = *sbv;
+      if (block <= 0 || ka % block != 0) {
+        error(scaleBlock->loc, "T.gemm: scale_block (" + std::to_string(block) +
+                                   ") must be positive and divide K (" + std::to_string(ka) + ")");
+        return {};
+      }
+    } else if (ka % block != 0) {
+      error(call.loc, "T.gemm: K (" + std::to_string(ka) + ") is not a multiple of the default "
+                      "scale_block 32");
+      return {};
+    }
+    std::optional<RegionInfo> rsa = region(*scaleA, "scale_A of T.gemm", nullptr);
+    std::optional<RegionInfo> rsb = region(*scaleB, "scale_B of T.gemm", nullptr);
+    if (!rsa || !rsb)
+      return {};
+    for (auto [r, e, rows, which] :
+         {std::tuple<RegionInfo *, Expr *, int64_t, const char *>{&*rsa, scaleA, m, "scale_A"},
+          {&*rsb, scaleB, n, "scale_B"}}) {
+      DType t = r->buffer->dtype;
+      if (t != DType::UE8M0 && t != DType::F32) {
+        error(e->loc, std::string("T.gemm: ") + which + " must be ue8m0 or float32, found " + dtypeName(t));
+        return {};
+      }
+      std::vector<int64_t> want = {rows, ka / block};
+      if (!sameShape(r->shape(), want)) {
+        error(e->loc, std::string("T.gemm: ") + which + " has shape " + shapeToString(r->shape()) +
+                          ", expected " + shapeToString(want) + " (one scale per " +
+                          std::to_string(block) + " elements of K)");
+        return {};
+      }
+    }
+  }
+  if (c)
+    return makeNone();
+  // `part = T.gemm(A, B)`: a fresh (M, N) fragment.
+  auto buf = std::make_shared<BufferType>();
+  buf->scope = MemScope::Fragment;
+  buf->dtype = accum;
+  buf->shape = {Dim{m, ""}, Dim{n, ""}};
+  SemaValue v;
+  v.kind = SemaValue::Buffer;
+  v.dtype = accum;
+  v.buffer = buf;
+  return v;
+}
+
+SemaValue Sema::checkReduce(CallExpr &call, BoundArgs &args) {
+  std::string name = calleeOf(call);
+  Expr &src = *args.get(0);
+  Expr &dst = *args.get(1);
+  std::optional<RegionInfo> rs = region(src, "the source of " + name, nullptr);
+  std::optional<RegionInfo> rd = region(dst, "the destination of " + name, nullptr);
+  if (!rs || !rd)
+    return {};
+  std::vector<int64_t> ss = rs->shape();
+  int64_t rank = static_cast<int64_t>(ss.size());
+  int64_t dim = -1;
+  if (Expr *d = args.get(2)) {
+    std::optional<int64_t> v = constInt(*d, "dim of " + name);
+    if (!v)
+      return {};
+    dim = *v;
+    if (dim < -rank || dim >= rank) {
+      error(d->loc, name + ": dim " + std::to_string(dim) + " is out of range for the rank-" +
+                        std::to_string(rank) + " source (expected " + std::to_string(-rank) +
+                        ".." + std::to_string(rank - 1) + ")");
+      return {};
+    }
+  }
+  if (dim < 0)
+    dim += rank;
+  if (Expr *c = args.get(3))
+    if (!constBool(*c, "clear of " + name))
+      return {};
+  if (hasDynamic(ss)) {
+    error(src.loc, name + ": the source has a dynamic shape");
+    return {};
+  }
+  std::vector<int64_t> want = ss;
+  want.erase(want.begin() + dim);
+  if (want.empty())
+    want.push_back(1);
+  if (!sameShape(rd->shape(), want)) {
+    error(dst.loc, name + ": destination shape " + shapeToString(rd->shape()) +
+                       " does not match the source shape " + shapeToString(ss) + " without dim " +
+                       std::to_string(dim) + ": " + shapeToString(want));
+    return {};
+  }
+  if (rd->buffer->scope == MemScope::Global) {
+    error(dst.loc, name + ": the destination must be a fragment, local or shared buffer, not a "
+                          "global tensor");
+    return {};
+  }
+  for (auto [r, e] : {std::pair<RegionInfo *, Expr *>{&*rs, &src}, {&*rd, &dst}})
+    if (isNarrowFloat(r->buffer->dtype) || r->buffer->dtype == DType::Bool) {
+      error(e->loc, name + ": cannot reduce " + dtypeName(r->buffer->dtype) +
+                        " values; T.copy them into a float32 fragment first");
+      return {};
+    }
+  return makeNone();
+}
+
+SemaValue Sema::checkAtomicAdd(CallExpr &call, BoundArgs &args) {
+  Expr &dst = *args.get(0);
+  Expr &value = *args.get(1);
+  bool returnPrev = false;
+  if (Expr *rp = args.get(2)) {
+    std::optional<bool> v = constBool(*rp, "return_prev of T.atomic_add");
+    if (!v)
+      return {};
+    returnPrev = *v;
+  }
+  RegionForm form = regionForm(dst);
+  if (form == RegionForm::Whole) {
+    error(dst.loc, "T.atomic_add: the destination must be an element C[i, j] or a slice of 2 or 4 "
+                   "contiguous elements C[i, j:j+2]");
+    return {};
+  }
+  std::optional<RegionInfo> r;
+  DType dt;
+  if (form == RegionForm::StartIndex) {
+    SemaValue e = expr(dst);
+    if (e.kind == SemaValue::Unknown)
+      return {};
+    if (e.kind != SemaValue::Element) {
+      error(dst.loc, "T.atomic_add: the destination must be an element, found " + describe(e));
+      return {};
+    }
+    RegionInfo info;
+    auto &sub = static_cast<SubscriptExpr &>(dst);
+    info.base = sub.base.get();
+    info.symbol = dyn_cast<NameExpr>(sub.base.get()) ? static_cast<NameExpr *>(sub.base.get())->symbol : nullptr;
+    info.buffer = e.buffer;
+    for (ExprPtr &i : sub.indices) {
+      info.offsets.push_back(i.get());
+      info.sizes.push_back(1);
+      info.kept.push_back(false);
+    }
+    result_.regions[&dst] = info;
+    dt = e.dtype;
+    SemaValue v = expr(value);
+    if (v.kind == SemaValue::Unknown || !checkArithOperand(v, value.loc, "the value of T.atomic_add"))
+      return {};
+  } else {
+    r = region(dst, "the destination of T.atomic_add", nullptr);
+    if (!r)
+      return {};
+    std::vector<int64_t> s = r->shape();
+    bool lastOnly = s.size() == 1 && r->kept.back();
+    if (!lastOnly || (s[0] != 2 && s[0] != 4)) {
+      error(dst.loc, "T.atomic_add: a vector atomic covers 2 or 4 contiguous elements of the last "
+                     "dimension, found shape " + shapeToString(s));
+      return {};
+    }
+    dt = r->buffer->dtype;
+    std::optional<RegionInfo> rv = region(value, "the value of T.atomic_add", nullptr);
+    if (!rv)
+      return {};
+    if (rv->buffer->scope != MemScope::Local && rv->buffer->scope != MemScope::Fragment) {
+      error(value.loc, "T.atomic_add: the value of a vector atomic must be a local buffer");
+      return {};
+    }
+    if (!sameShape(rv->shape(), s)) {
+      error(value.loc, "T.atomic_add: the value has shape " + shapeToString(rv->shape()) +
+                           " but the destination covers " + shapeToString(s));
+      return {};
+    }
+    if (returnPrev) {
+      error(args.get(2)->loc, "T.atomic_add: return_prev=True is supported for single elements only");
+      return {};
+    }
+  }
+  if (!(dt == DType::F32 || dt == DType::F16 || dt == DType::BF16 || dt == DType::I32 ||
+        dt == DType::I64)) {
+    error(dst.loc, std::string("T.atomic_add: atomics on ") + dtypeName(dt) +
+                       " are not supported (float32, float16, bfloat16, int32, int64)");
+    return {};
+  }
+  return returnPrev ? makeScalar(dt) : makeNone();
+}
+
+SemaValue Sema::checkTopk(CallExpr &, BoundArgs &args) {
+  Expr &src = *args.get(0);
+  Expr &vals = *args.get(1);
+  Expr &idx = *args.get(2);
+  std::optional<int64_t> k = constInt(*args.get(3), "k of T.topk");
+  std::optional<RegionInfo> rs = region(src, "the source of T.topk", nullptr);
+  std::optional<RegionInfo> rv = region(vals, "the values of T.topk", nullptr);
+  std::optional<RegionInfo> ri = region(idx, "the indices of T.topk", nullptr);
+  if (!k || !rs || !rv || !ri)
+    return {};
+  if (Expr *d = args.get(4)) {
+    std::optional<int64_t> dim = constInt(*d, "dim of T.topk");
+    if (!dim)
+      return {};
+    if (*dim != -1 && *dim != 1) {
+      error(d->loc, "T.topk works along the rows: dim must be -1 or 1, found " + std::to_string(*dim));
+      return {};
+    }
+  }
+  std::vector<int64_t> ss = rs->shape();
+  if (ss.size() != 2 || hasDynamic(ss)) {
+    error(src.loc, "T.topk: the source must be 2-D (R, C) with a static shape, found " + shapeToString(ss));
+    return {};
+  }
+  if (*k < 1 || *k > ss[1]) {
+    error(args.get(3)->loc, "T.topk: k must be in 1.." + std::to_string(ss[1]) + ", found " +
+                                std::to_string(*k));
+    return {};
+  }
+  std::vector<int64_t> want = {ss[0], *k};
+  if (!sameShape(rv->shape(), want)) {
+    error(vals.loc, "T.topk: values has shape " + shapeToString(rv->shape()) + ", expected " +
+                        shapeToString(want));
+    return {};
+  }
+  if (!sameShape(ri->shape(), want)) {
+    error(idx.loc, "T.topk: indices has shape " + shapeToString(ri->shape()) + ", expected " +
+                       shapeToString(want));
+    return {};
+  }
+  if (ri->buffer->dtype != DType::I32) {
+    error(idx.loc, std::string("T.topk: indices must be int32, found ") + dtypeName(ri->buffer->dtype));
+    return {};
+  }
+  if (isNarrowFloat(rs->buffer->dtype)) {
+    error(src.loc, std::string("T.topk: cannot rank ") + dtypeName(rs->buffer->dtype) +
+                       " values; convert them first");
+    return {};
+  }
+  return makeNone();
+}
+
+SemaValue Sema::checkBarrierOp(CallExpr &call, BoundArgs &args) {
+  std::string name = calleeOf(call);
+  Expr &bar = *args.get(0);
+  SemaValue b = expr(bar);
+  if (b.kind == SemaValue::Unknown)
+    return {};
+  if (b.kind != SemaValue::Barrier) {
+    error(bar.loc, name + " needs a barrier bar[i], found " + describe(b));
+    return {};
+  }
+  if (!isa<SubscriptExpr>(&bar) && b.buffer && b.buffer->barrierCount != 1) {
+    error(bar.loc, name + ": '" + exprToString(bar) + "' holds " +
+                       std::to_string(b.buffer->barrierCount) + " barriers; index it: " +
+                       exprToString(bar) + "[i]");
+    return {};
+  }
+  if (Expr *x = args.get(1)) {
+    std::string what = name == "T.barrier_wait" ? "the parity of T.barrier_wait"
+                                                 : "the byte count of T.barrier_expect_tx";
+    if (!checkIndex(*x, what))
+      return {};
+    if (name == "T.barrier_wait" && isConstInt(x->sema) &&
+        std::get<int64_t>(*x->sema.constant) > 1) {
+      error(x->loc, "the parity of T.barrier_wait must be 0 or 1, found " +
+                        std::to_string(std::get<int64_t>(*x->sema.constant)));
+      return {};
+    }
+  }
+  return makeNone();
+}
+
+//===----------------------------------------------------------------------===//
+// Scalar math and conversion
+//===----------------------------------------------------------------------===//
+
+SemaValue Sema::checkUnaryMath(CallExpr &call, BoundArgs &args) {
+  std::string name = calleeOf(call);
+  Expr &x = *args.get(0);
+  SemaValue v = expr(x);
+  if (!checkArithOperand(v, x.loc, name))
+    return {};
+  bool isAbs = name == "T.abs";
+  if (v.kind == SemaValue::Constant) {
+    if (isAbs && isConstInt(v)) {
+      int64_t i = std::get<int64_t>(*v.constant);
+      if (i == std::numeric_limits<int64_t>::min()) {
+        error(x.loc, "T.abs: integer overflow");
+        return {};
+      }
+      return makeConst(i < 0 ? -i : i);
+    }
+    double d = *consteval::asDouble(*v.constant);
+    double r = 0;
+    std::string f = name.substr(2);
+    if (f == "exp") r = std::exp(d);
+    else if (f == "exp2") r = std::exp2(d);
+    else if (f == "log") r = std::log(d);
+    else if (f == "log2") r = std::log2(d);
+    else if (f == "sqrt") r = std::sqrt(d);
+    else if (f == "rsqrt") r = 1.0 / std::sqrt(d);
+    else if (f == "sigmoid") r = 1.0 / (1.0 + std::exp(-d));
+    else if (f == "softplus") r = d > 20 ? d : std::log1p(std::exp(d));
+    else if (f == "tanh") r = std::tanh(d);
+    else if (f == "abs") r = std::fabs(d);
+    else if (f == "ceil") r = std::ceil(d);
+    else if (f == "floor") r = std::floor(d);
+    else r = std::nearbyint(d);
+    SemaValue c = makeConst(r);
+    if (isConstFloat(v))
+      c.dtype = v.dtype;
+    return c;
+  }
+  bool isInt = v.kind == SemaValue::Index || !isFloat(v.dtype);
+  if (isInt && !isAbs) {
+    error(x.loc, name + " expects a float, found " + describe(v) + "; use T.cast(x, T.float32)");
+    return {};
+  }
+  if (v.kind == SemaValue::Index)
+    return makeIndex();
+  return makeScalar(v.dtype);
+}
+
+SemaValue Sema::checkMinMax(CallExpr &call, BoundArgs &args) {
+  std::string name = calleeOf(call);
+  Expr &a = *args.get(0);
+  Expr &b = *args.get(1);
+  SemaValue va = expr(a), vb = expr(b);
+  if (va.kind == SemaValue::Unknown || vb.kind == SemaValue::Unknown)
+    return {};
+  if (va.kind == SemaValue::Constant && vb.kind == SemaValue::Constant) {
+    if (!isNumeric(va) || !isNumeric(vb)) {
+      error((isNumeric(va) ? b : a).loc, name + " expects numbers, found " +
+                                             describe(isNumeric(va) ? vb : va));
+      return {};
+    }
+    bool takeB = name == "T.max" ? *consteval::asDouble(*vb.constant) > *consteval::asDouble(*va.constant)
+                                 : *consteval::asDouble(*vb.constant) < *consteval::asDouble(*va.constant);
+    return takeB ? vb : va;
+  }
+  std::optional<OperandType> t = promote(a, b, name);
+  if (!t)
+    return {};
+  result_.operandTypes[&call] = *t;
+  return t->isIndex ? makeIndex() : makeScalar(t->dtype);
+}
+
+SemaValue Sema::checkClamp(CallExpr &call, BoundArgs &args) {
+  Expr &x = *args.get(0);
+  Expr &lo = *args.get(1);
+  Expr &hi = *args.get(2);
+  SemaValue vx = expr(x), vl = expr(lo), vh = expr(hi);
+  if (vx.kind == SemaValue::Unknown || vl.kind == SemaValue::Unknown || vh.kind == SemaValue::Unknown)
+    return {};
+  if (vx.kind == SemaValue::Constant && vl.kind == SemaValue::Constant && vh.kind == SemaValue::Constant &&
+      isNumeric(vx) && isNumeric(vl) && isNumeric(vh)) {
+    double dx = *consteval::asDouble(*vx.constant), dl = *consteval::asDouble(*vl.constant),
+           dh = *consteval::asDouble(*vh.constant);
+    return dx < dl ? vl : dx > dh ? vh : vx;
+  }
+  std::optional<OperandType> t1 = promote(x, lo, "T.clamp");
+  if (!t1)
+    return {};
+  SemaValue mid = t1->isIndex ? makeIndex() : makeScalar(t1->dtype);
+  std::optional<OperandType> t = promoteValues(mid, x.loc, vh, hi.loc, "T.clamp");
+  if (!t)
+    return {};
+  result_.operandTypes[&call] = *t;
+  return t->isIndex ? makeIndex() : makeScalar(t->dtype);
+}
+
+SemaValue Sema::checkIfThenElse(CallExpr &call, BoundArgs &args) {
+  Expr &c = *args.get(0);
+  Expr &a = *args.get(1);
+  Expr &b = *args.get(2);
+  SemaValue vc = expr(c), va = expr(a), vb = expr(b);
+  if (vc.kind == SemaValue::Unknown || va.kind == SemaValue::Unknown || vb.kind == SemaValue::Unknown)
+    return {};
+  if (!isBoolValue(vc)) {
+    error(c.loc, "the condition of T.if_then_else must be bool, found " + describe(vc));
+    return {};
+  }
+  std::optional<OperandType> t = promote(a, b, "T.if_then_else");
+  if (!t)
+    return {};
+  if (isConstBool(vc))
+    return std::get<bool>(*vc.constant) ? va : vb;
+  result_.operandTypes[&call] = *t;
+  return t->isIndex ? makeIndex() : makeScalar(t->dtype);
+}
+
+SemaValue Sema::checkCeilDiv(CallExpr &, BoundArgs &args) {
+  Expr &a = *args.get(0);
+  Expr &b = *args.get(1);
+  SemaValue va = expr(a), vb = expr(b);
+  if (va.kind == SemaValue::Unknown || vb.kind == SemaValue::Unknown)
+    return {};
+  for (auto [v, e] : {std::pair<SemaValue *, Expr *>{&va, &a}, {&vb, &b}})
+    if (!isIntegral(*v) || isConstBool(*v)) {
+      error(e->loc, "T.ceildiv expects integers, found " + describe(*v));
+      return {};
+    }
+  if (isConstInt(vb) && std::get<int64_t>(*vb.constant) == 0) {
+    error(b.loc, "T.ceildiv: division by zero");
+    return {};
+  }
+  if (isConstInt(va) && isConstInt(vb)) {
+    int64_t x = std::get<int64_t>(*va.constant), y = std::get<int64_t>(*vb.constant);
+    if (x == std::numeric_limits<int64_t>::min()) {
+      error(a.loc, "T.ceildiv: integer overflow");
+      return {};
+    }
+    return makeConst(-consteval::floorDiv(-x, y));
+  }
+  std::optional<OperandType> t = promote(a, b, "T.ceildiv");
+  if (!t)
+    return {};
+  return t->isIndex ? makeIndex() : makeScalar(t->dtype);
+}
+
+SemaValue Sema::checkInfNan(CallExpr &call, BoundArgs &args) {
+  std::string name = calleeOf(call);
+  std::optional<DType> dt = constDType(*args.get(0), "the dtype of " + name);
+  if (!dt)
+    return {};
+  bool inf = name == "T.infinity";
+  if (!isFloat(*dt) || *dt == DType::F4E2M1 || (inf && (*dt == DType::F8E4M3 || *dt == DType::UE8M0))) {
+    error(args.get(0)->loc, std::string(dtypeName(*dt)) + " has no " + (inf ? "infinity" : "NaN"));
+    return {};
+  }
+  SemaValue v = makeConst(inf ? std::numeric_limits<double>::infinity()
+                              : std::numeric_limits<double>::quiet_NaN());
+  v.dtype = *dt;
+  return v;
+}
+
+SemaValue Sema::checkCast(CallExpr &, BoundArgs &args) {
+  Expr &x = *args.get(0);
+  SemaValue v = expr(x);
+  std::optional<DType> dt = constDType(*args.get(1), "the target dtype of T.cast");
+  if (v.kind == SemaValue::Unknown || !dt)
+    return {};
+  if (!isNumeric(v)) {
+    error(x.loc, "T.cast expects a number, found " + describe(v));
+    return {};
+  }
+  if (v.kind == SemaValue::Constant && !isNarrowFloat(*dt)) {
+    double d = *consteval::asDouble(*v.constant);
+    if (*dt == DType::Bool)
+      return makeConst(d != 0.0);
+    if (isInteger(*dt)) {
+      if (!(std::fabs(d) < 9.2e18)) {
+        error(x.loc, "T.cast: " + describe(v) + " does not fit " + dtypeName(*dt));
+        return {};
+      }
+      return makeConst(isConstInt(v) ? std::get<int64_t>(*v.constant) : static_cast<int64_t>(d));
+    }
+    SemaValue c = makeConst(d);
+    c.dtype = *dt;
+    return c;
+  }
+  return makeScalar(*dt);
+}
+
+SemaValue Sema::checkQuantize(CallExpr &, BoundArgs &args) {
+  Expr &x = *args.get(0);
+  Expr &s = *args.get(1);
+  SemaValue vx = expr(x), vs = expr(s);
+  std::optional<DType> dt = constDType(*args.get(2), "the target dtype of T.quantize");
+  if (!checkArithOperand(vx, x.loc, "T.quantize") || !checkArithOperand(vs, s.loc, "T.quantize") || !dt)
+    return {};
+  return makeScalar(*dt);
+}
+
+SemaValue Sema::checkDequantize(CallExpr &, BoundArgs &args) {
+  Expr &q = *args.get(0);
+  Expr &s = *args.get(1);
+  SemaValue vq = expr(q), vs = expr(s);
+  if (vq.kind == SemaValue::Unknown || vs.kind == SemaValue::Unknown)
+    return {};
+  for (auto [v, e] : {std::pair<SemaValue *, Expr *>{&vq, &q}, {&vs, &s}})
+    if (!isNumeric(*v)) {
+      error(e->loc, "T.dequantize expects numbers, found " + describe(*v));
+      return {};
+    }
+  return makeScalar(DType::F32);
+}
+
+SemaValue Sema::checkPrint(CallExpr &, BoundArgs &args) {
+  Expr &x = *args.get(0);
+  SemaValue v = expr(x);
+  if (v.kind == SemaValue::Unknown)
+    return {};
+  if (!isNumeric(v) && v.kind != SemaValue::Buffer) {
+    error(x.loc, "T.print prints a number or a buffer, found " + describe(v));
+    return {};
+  }
+  if (Expr *m = args.get(1)) {
+    SemaValue mv = expr(*m);
+    if (!(mv.kind == SemaValue::Constant && mv.constant &&
+          std::holds_alternative<std::string>(*mv.constant))) {
+      error(m->loc, "the message of T.print must be a string, found " + describe(mv));
+      return {};
+    }
+  }
+  return makeNone();
+}
+
+} // namespace tlc::sema
