@@ -10,5 +10,7 @@ namespace tlv4::tool {
 
 // make-tiny, inspect (CheckpointCommands.cpp).
 void registerCheckpointCommands(CLI::App &app);
+// generate (Generate.cpp).
+void registerGenerateCommand(CLI::App &app);
 
 } // namespace tlv4::tool

@@ -12,6 +12,7 @@ int main(int argc, char **argv) {
   CLI::App app{"tl-v4: DeepSeek-V4 model tools"};
   app.require_subcommand(1);
   tlv4::tool::registerCheckpointCommands(app);
+  tlv4::tool::registerGenerateCommand(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError &e) {

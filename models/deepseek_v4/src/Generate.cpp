@@ -91,10 +91,15 @@ GenerateResult generate(const ref::ReferenceModel &model,
   GenerateResult result;
   if (options.maxNewTokens == 0)
     return result;
+  auto limited = [&](std::vector<float> logits) {
+    if (options.vocabLimit > 0 && options.vocabLimit < int64_t(logits.size()))
+      logits.resize(options.vocabLimit);
+    return logits;
+  };
   ref::ModelState state = model.newState();
   std::vector<float> logits = model.prefill(state, prompt).back();
   for (int64_t i = 0; i < options.maxNewTokens; ++i) {
-    int32_t token = sampler.sample(logits);
+    int32_t token = sampler.sample(limited(std::move(logits)));
     result.tokens.push_back(token);
     if (onToken)
       onToken(token);

@@ -81,3 +81,14 @@ TEST(Generate, GreedyTokensAreTheArgmaxOfTheFullForward) {
   EXPECT_TRUE(stopped.stoppedAtEos);
   EXPECT_LE(stopped.tokens.size(), 2u);
 }
+
+TEST(Generate, VocabLimitRestrictsSampledIds) {
+  const auto &model = reftest::tinyModel();
+  GenerateOptions o;
+  o.maxNewTokens = 8;
+  o.vocabLimit = 10;
+  o.sampling.temperature = 1.0;
+  o.sampling.seed = 11;
+  for (int32_t t : generate(model, {1, 2, 3}, o).tokens)
+    EXPECT_LT(t, 10);
+}

@@ -43,6 +43,9 @@ struct GenerateOptions {
   int64_t maxNewTokens = 32;
   SamplingOptions sampling;
   std::optional<int32_t> eosId; // stop after emitting it
+  // Sample only ids below this (0 = the whole vocabulary): a model's
+  // vocab_size is often padded past the tokenizer's last id.
+  int64_t vocabLimit = 0;
 };
 
 struct GenerateResult {

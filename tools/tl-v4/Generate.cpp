@@ -1,0 +1,176 @@
+// Generate: `tl-v4 generate`, text (or token id) generation with the f32
+// reference forward pass on a checkpoint directory: greedy at temperature
+// 0, else temperature + top-p sampling, deterministic per seed.
+#include "Commands.h"
+
+#include "tlv4/Generate.h"
+#include "tlv4/ReferenceModel.h"
+#include "tlv4/Tokenizer.h"
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace tlv4::tool {
+namespace {
+
+struct GenerateCliOptions {
+  std::string checkpoint;
+  std::string prompt;
+  std::string promptIds;
+  std::string tokenizer;
+  int64_t maxNewTokens = 32;
+  double temperature = 0.0;
+  double topP = 1.0;
+  uint64_t seed = 0;
+  bool printIds = false;
+  bool noBos = false;
+};
+
+std::vector<int32_t> parseIds(const std::string &text) {
+  std::vector<int32_t> ids;
+  size_t begin = 0;
+  while (begin <= text.size()) {
+    size_t end = text.find(',', begin);
+    if (end == std::string::npos)
+      end = text.size();
+    std::string item = text.substr(begin, end - begin);
+    size_t used = 0;
+    long long value = -1;
+    try {
+      value = std::stoll(item, &used);
+    } catch (const std::exception &) {
+      used = 0;
+    }
+    if (item.empty() || used != item.size() || value < 0 || value > INT32_MAX)
+      throw std::runtime_error(fmt::format(
+          "--prompt-ids: '{}' is not a token id (expected comma-separated "
+          "non-negative integers such as 1,2,3)",
+          item));
+    ids.push_back(int32_t(value));
+    begin = end + 1;
+  }
+  return ids;
+}
+
+// The tokenizer to use: --tokenizer, else DIR/tokenizer.json when present.
+std::optional<Tokenizer> openTokenizer(const GenerateCliOptions &o) {
+  if (!o.tokenizer.empty())
+    return Tokenizer::fromFile(o.tokenizer);
+  std::filesystem::path inDir =
+      std::filesystem::path(o.checkpoint) / "tokenizer.json";
+  if (std::filesystem::exists(inDir))
+    return Tokenizer::fromFile(inDir.string());
+  return std::nullopt;
+}
+
+std::string joinIds(const std::vector<int32_t> &ids) {
+  return fmt::format("{}", fmt::join(ids, ","));
+}
+
+void runGenerate(const GenerateCliOptions &o) {
+  if (o.prompt.empty() == o.promptIds.empty())
+    throw std::runtime_error(
+        "give exactly one of --prompt TEXT or --prompt-ids 1,2,3");
+  std::unique_ptr<ref::ReferenceModel> model =
+      ref::ReferenceModel::fromCheckpoint(o.checkpoint);
+  std::optional<Tokenizer> tokenizer = openTokenizer(o);
+  std::vector<int32_t> prompt;
+  if (!o.promptIds.empty()) {
+    prompt = parseIds(o.promptIds);
+  } else {
+    if (!tokenizer)
+      throw std::runtime_error(fmt::format(
+          "{} has no tokenizer.json: pass --tokenizer FILE, or give the "
+          "prompt as token ids with --prompt-ids 1,2,3",
+          o.checkpoint));
+    prompt = tokenizer->encode(o.prompt, /*addBos=*/!o.noBos && tokenizer->hasBos());
+  }
+  const int64_t vocab = model->config().vocabSize;
+  for (int32_t id : prompt)
+    if (id >= vocab)
+      throw std::runtime_error(fmt::format(
+          "prompt token id {} is outside the model's vocabulary [0, {}) "
+          "(does the tokenizer belong to this checkpoint?)",
+          id, vocab));
+
+  GenerateOptions g;
+  g.maxNewTokens = o.maxNewTokens;
+  g.sampling.temperature = o.temperature;
+  g.sampling.topP = o.topP;
+  g.sampling.seed = o.seed;
+  if (tokenizer && tokenizer->hasEos())
+    g.eosId = tokenizer->eosId();
+  if (tokenizer)
+    g.vocabLimit = int64_t(tokenizer->vocabSize());
+
+  const bool text = tokenizer.has_value();
+  if (text) {
+    std::fputs(o.prompt.empty() ? tokenizer->decode(prompt).c_str()
+                                : o.prompt.c_str(),
+               stdout);
+    std::fflush(stdout);
+  }
+  // Stream text as it decodes: print the bytes the new tokens add (a
+  // character split over tokens shows up with its last token).
+  std::vector<int32_t> generated;
+  std::string printed;
+  GenerateResult result = generate(*model, prompt, g, [&](int32_t token) {
+    generated.push_back(token);
+    if (!text || tokenizer->isSpecial(token))
+      return;
+    std::string all = tokenizer->decodeBytes(generated, /*skipSpecial=*/true);
+    if (all.size() > printed.size()) {
+      std::fwrite(all.data() + printed.size(), 1, all.size() - printed.size(),
+                  stdout);
+      std::fflush(stdout);
+      printed = all;
+    }
+  });
+  if (text)
+    std::fputs("\n", stdout);
+  if (!text || o.printIds) {
+    fmt::print("prompt ids: {}\n", joinIds(prompt));
+    fmt::print("generated ids: {}\n", joinIds(result.tokens));
+  }
+  if (result.stoppedAtEos)
+    fmt::print(stderr, "tl-v4: stopped at the end-of-sequence token {}\n",
+               result.tokens.back());
+}
+
+} // namespace
+
+void registerGenerateCommand(CLI::App &app) {
+  auto options = std::make_shared<GenerateCliOptions>();
+  CLI::App *cmd = app.add_subcommand(
+      "generate", "Generate tokens with the f32 reference forward pass");
+  cmd->add_option("--checkpoint", options->checkpoint,
+                  "Checkpoint directory (config.json + safetensors)")
+      ->required();
+  cmd->add_option("--prompt", options->prompt, "Prompt text (needs a tokenizer)");
+  cmd->add_option("--prompt-ids", options->promptIds,
+                  "Prompt as comma-separated token ids, e.g. 1,2,3");
+  cmd->add_option("--tokenizer", options->tokenizer,
+                  "tokenizer.json (default: the checkpoint's own, if any)");
+  cmd->add_option("--max-new-tokens", options->maxNewTokens,
+                  "Tokens to generate (default 32)");
+  cmd->add_option("--temperature", options->temperature,
+                  "0 = greedy (default); > 0 samples");
+  cmd->add_option("--top-p", options->topP,
+                  "Nucleus sampling mass in (0, 1] (default 1)");
+  cmd->add_option("--seed", options->seed, "Sampling seed (default 0)");
+  cmd->add_flag("--print-ids", options->printIds,
+                "Also print the prompt and generated token ids");
+  cmd->add_flag("--no-bos", options->noBos,
+                "Do not add the tokenizer's BOS token to --prompt");
+  cmd->callback([options] { runGenerate(*options); });
+}
+
+} // namespace tlv4::tool
