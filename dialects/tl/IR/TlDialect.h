@@ -1,0 +1,58 @@
+// The `tl` dialect: registration, enums, attributes, types and kernel helpers.
+// Include "tl/IR/TlOps.h" for the operations.
+#ifndef TL_IR_TLDIALECT_H
+#define TL_IR_TLDIALECT_H
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/IR/Attributes.h"
+#include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/Dialect.h"
+
+#include <optional>
+
+#include "tl/IR/TlDialect.h.inc"
+#include "tl/IR/TlEnums.h.inc"
+
+#define GET_ATTRDEF_CLASSES
+#include "tl/IR/TlAttrs.h.inc"
+
+#define GET_TYPEDEF_CLASSES
+#include "tl/IR/TlTypes.h.inc"
+
+namespace mlir::tl {
+
+/// Names of the discardable attributes the dialect gives meaning to.
+inline constexpr llvm::StringLiteral kKernelAttrName = "tl.kernel";
+inline constexpr llvm::StringLiteral kArgDimsAttrName = "tl.arg_dims";
+inline constexpr llvm::StringLiteral kParamsAttrName = "tl.params";
+inline constexpr llvm::StringLiteral kUnrollAttrName = "tl.unroll";
+/// Set on tl.launch by tl-verify-shared-memory.
+inline constexpr llvm::StringLiteral kSmemBytesAttrName = "tl.smem_bytes";
+inline constexpr llvm::StringLiteral kTmemColumnsAttrName = "tl.tmem_columns";
+
+/// True if `func` is a tl kernel (carries the `tl.kernel` unit attribute).
+bool isTlKernel(func::FuncOp func);
+
+/// The memory scope of a memref type, or nullopt if its memory space is not a
+/// `#tl.scope<...>` attribute.
+std::optional<MemScope> getMemScope(Type type);
+
+/// A memref type of the given shape and element type in `scope`.
+MemRefType getScopedMemRefType(ArrayRef<int64_t> shape, Type elementType,
+                               MemScope scope);
+
+/// Storage bits of one element (4 for f4E2M1FN, 8 for i1: bools are bytes).
+unsigned getElementBits(Type elementType);
+
+/// Bytes a statically shaped buffer occupies (FP4 packed two per byte).
+int64_t getBufferBytes(MemRefType type);
+
+/// 32-bit TMEM columns a 2-D tmem buffer occupies (ceil(dim1 * bits / 32)).
+int64_t getTmemColumns(MemRefType type);
+
+} // namespace mlir::tl
+
+#endif // TL_IR_TLDIALECT_H

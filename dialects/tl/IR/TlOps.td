@@ -1,0 +1,352 @@
+// Operations of the `tl` dialect. Semantics and verifier rules of each op are
+// documented in docs/dialect.md; keep the two in step.
+#ifndef TL_IR_TLOPS_TD
+#define TL_IR_TLOPS_TD
+
+include "tl/IR/TlDialect.td"
+include "tl/IR/TlAttrs.td"
+include "tl/IR/TlTypes.td"
+include "mlir/IR/OpBase.td"
+include "mlir/IR/BuiltinAttributes.td"
+include "mlir/IR/CommonTypeConstraints.td"
+include "mlir/Interfaces/ControlFlowInterfaces.td"
+include "mlir/Interfaces/SideEffectInterfaces.td"
+
+//===----------------------------------------------------------------------===//
+// Type constraints
+//===----------------------------------------------------------------------===//
+
+// Element types of tl buffers and scalars (the .tl dtypes).
+def Tl_ElementType : AnyTypeOf<[I1, I8, I32, I64, F16, BF16, F32,
+                                F8E4M3FN, F8E5M2, F4E2M1FN, F8E8M0FNU]>;
+
+def Tl_Buffer : MemRefOf<[Tl_ElementType]>;
+def Tl_StaticBuffer : StaticShapeMemRefOf<[Tl_ElementType]>;
+
+def Tl_ScalarOrVector : AnyTypeOf<[Tl_ElementType, VectorOfAnyRankOf<[Tl_ElementType]>]>;
+
+//===----------------------------------------------------------------------===//
+// Launch and structure
+//===----------------------------------------------------------------------===//
+
+def Tl_LaunchOp : Tl_Op<"launch", [
+    SingleBlockImplicitTerminator<"YieldOp">, RecursiveMemoryEffects]> {
+  let summary = "launch a grid of thread blocks (T.Kernel)";
+  let description = [{
+    ```mlir
+    tl.launch grid(%gx, %gy) threads(256) cluster(2, 1) blocks(%bx, %by) {
+      ...
+    }
+    ```
+    Runs the body once per thread block of a 1-3-D grid. The block's
+    arguments are the block indices, one `index` per grid operand.
+  }];
+  let arguments = (ins Variadic<Index>:$grid, I64Attr:$threads,
+                       OptionalAttr<DenseI64ArrayAttr>:$cluster);
+  let regions = (region SizedRegion<1>:$body);
+  let hasCustomAssemblyFormat = 1;
+  let hasVerifier = 1;
+  let skipDefaultBuilders = 1;
+  let builders = [
+    // Creates the body block (one index argument per grid operand) ending in
+    // tl.yield; insert the body before the terminator.
+    OpBuilder<(ins "::mlir::ValueRange":$grid, "int64_t":$threads,
+                   CArg<"::llvm::ArrayRef<int64_t>", "{}">:$cluster)>
+  ];
+  let extraClassDeclaration = [{
+    ::mlir::Block &getBodyBlock() { return getBody().front(); }
+    ::mlir::Block::BlockArgListType getBlockIds() {
+      return getBodyBlock().getArguments();
+    }
+  }];
+}
+
+def Tl_YieldOp : Tl_Op<"yield", [Pure, Terminator, ReturnLike,
+    ParentOneOf<["LaunchOp", "ParallelOp", "PipelinedOp"]>]> {
+  let summary = "terminator of tl region ops";
+  let assemblyFormat = "attr-dict";
+}
+
+def Tl_ParallelOp : Tl_Op<"parallel", [
+    SingleBlockImplicitTerminator<"YieldOp">, RecursiveMemoryEffects]> {
+  let summary = "element-parallel loop nest over a static space (T.Parallel)";
+  let description = [{
+    ```mlir
+    tl.parallel (%i, %j) in [128, 64] { ... }
+    ```
+    Every point of the static iteration space is executed exactly once by
+    some thread of the block.
+  }];
+  let arguments = (ins DenseI64ArrayAttr:$extents);
+  let regions = (region SizedRegion<1>:$body);
+  let hasCustomAssemblyFormat = 1;
+  let hasVerifier = 1;
+  let skipDefaultBuilders = 1;
+  let builders = [
+    // Creates the body block (one index argument per extent) ending in tl.yield.
+    OpBuilder<(ins "::llvm::ArrayRef<int64_t>":$extents)>
+  ];
+  let extraClassDeclaration = [{
+    ::mlir::Block &getBodyBlock() { return getBody().front(); }
+    ::mlir::Block::BlockArgListType getInductionVars() {
+      return getBodyBlock().getArguments();
+    }
+  }];
+}
+
+def Tl_PipelinedOp : Tl_Op<"pipelined", [
+    SingleBlockImplicitTerminator<"YieldOp">, RecursiveMemoryEffects]> {
+  let summary = "serial loop to be software-pipelined (T.Pipelined)";
+  let description = [{
+    ```mlir
+    tl.pipelined %k = %lb to %ub step %s stages(3) { ... }
+    ```
+  }];
+  let arguments = (ins Index:$lowerBound, Index:$upperBound, Index:$step,
+                       I64Attr:$num_stages);
+  let regions = (region SizedRegion<1>:$body);
+  let hasCustomAssemblyFormat = 1;
+  let hasVerifier = 1;
+  let skipDefaultBuilders = 1;
+  let builders = [
+    // Creates the body block (the index induction variable) ending in tl.yield.
+    OpBuilder<(ins "::mlir::Value":$lowerBound, "::mlir::Value":$upperBound,
+                   "::mlir::Value":$step, "int64_t":$numStages)>
+  ];
+  let extraClassDeclaration = [{
+    ::mlir::Block &getBodyBlock() { return getBody().front(); }
+    ::mlir::BlockArgument getInductionVar() {
+      return getBodyBlock().getArgument(0);
+    }
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// Thread and block ids
+//===----------------------------------------------------------------------===//
+
+def Tl_ThreadIdOp : Tl_Op<"thread_id", [Pure]> {
+  let summary = "thread index in the block along a dimension";
+  let arguments = (ins I64Attr:$dim);
+  let results = (outs Index:$result);
+  let assemblyFormat = "$dim attr-dict";
+  let hasVerifier = 1;
+}
+
+def Tl_BlockIdOp : Tl_Op<"block_id", [Pure]> {
+  let summary = "block index in the grid along a dimension";
+  let arguments = (ins I64Attr:$dim);
+  let results = (outs Index:$result);
+  let assemblyFormat = "$dim attr-dict";
+  let hasVerifier = 1;
+}
+
+def Tl_SyncThreadsOp : Tl_Op<"sync_threads"> {
+  let summary = "block-wide barrier (bar.sync 0)";
+  let assemblyFormat = "attr-dict";
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Allocation
+//===----------------------------------------------------------------------===//
+
+class Tl_AllocOp<string mnemonic, string scope> : Tl_Op<mnemonic> {
+  let summary = "allocate a statically shaped " # scope # " buffer";
+  let results = (outs Res<Tl_StaticBuffer, "", [MemAlloc]>:$result);
+  let assemblyFormat = "attr-dict `:` type($result)";
+  let hasVerifier = 1;
+}
+
+def Tl_AllocSharedOp : Tl_AllocOp<"alloc_shared", "shared">;
+def Tl_AllocFragmentOp : Tl_AllocOp<"alloc_fragment", "fragment">;
+def Tl_AllocLocalOp : Tl_AllocOp<"alloc_local", "local">;
+def Tl_AllocTmemOp : Tl_AllocOp<"alloc_tmem", "tmem">;
+
+//===----------------------------------------------------------------------===//
+// Barriers
+//===----------------------------------------------------------------------===//
+
+def Tl_AllocBarrierOp : Tl_Op<"alloc_barrier"> {
+  let summary = "allocate and initialise an array of mbarriers";
+  let description = [{
+    ```mlir
+    %bar = tl.alloc_barrier arrive_count(128) : !tl.barrier<2>
+    ```
+    The number of barriers is the type's `N`.
+  }];
+  let arguments = (ins I64Attr:$arrive_count);
+  let results = (outs Res<Tl_BarrierType, "", [MemAlloc]>:$result);
+  let assemblyFormat = "`arrive_count` `(` $arrive_count `)` attr-dict `:` type($result)";
+  let hasVerifier = 1;
+}
+
+def Tl_BarrierArriveOp : Tl_Op<"barrier_arrive"> {
+  let summary = "arrive on one mbarrier";
+  let arguments = (ins Tl_BarrierType:$barrier, Index:$index);
+  let assemblyFormat = "$barrier `[` $index `]` attr-dict `:` type($barrier)";
+  let hasVerifier = 1;
+}
+
+def Tl_BarrierExpectTxOp : Tl_Op<"barrier_expect_tx"> {
+  let summary = "announce async-copy bytes on one mbarrier";
+  let arguments = (ins Tl_BarrierType:$barrier, Index:$index, Index:$bytes);
+  let assemblyFormat =
+      "$barrier `[` $index `]` `,` $bytes attr-dict `:` type($barrier)";
+  let hasVerifier = 1;
+}
+
+def Tl_BarrierWaitOp : Tl_Op<"barrier_wait"> {
+  let summary = "wait for the phase of one mbarrier with a parity";
+  let arguments = (ins Tl_BarrierType:$barrier, Index:$index, Index:$parity);
+  let assemblyFormat =
+      "$barrier `[` $index `]` `,` $parity attr-dict `:` type($barrier)";
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Tile operations
+//===----------------------------------------------------------------------===//
+
+def Tl_CopyOp : Tl_Op<"copy", [AttrSizedOperandSegments]> {
+  let summary = "copy a region of one buffer to a region of another";
+  let description = [{
+    ```mlir
+    tl.copy %A[%m, %k] [128, 64] to %As[] [128, 64]
+        : memref<?x?xbf16, #tl.scope<global>> to memref<128x64xbf16, #tl.scope<shared>>
+    tl.copy %A[%m, %k] [128, 64] to %As[] [128, 64] barrier(%bar[%c0])
+        : memref<?x?xbf16, #tl.scope<global>> to memref<128x64xbf16, #tl.scope<shared>>, !tl.barrier<1>
+    ```
+    Offsets are one index per dimension, or none for the origin. Sizes are
+    static; unit sizes may stand for dropped dimensions.
+  }];
+  let arguments = (ins
+    Arg<Tl_Buffer, "", [MemRead]>:$src, Variadic<Index>:$srcOffsets,
+    DenseI64ArrayAttr:$src_sizes,
+    Arg<Tl_Buffer, "", [MemWrite]>:$dst, Variadic<Index>:$dstOffsets,
+    DenseI64ArrayAttr:$dst_sizes,
+    Optional<Tl_BarrierType>:$barrier, Optional<Index>:$barrierIndex);
+  let assemblyFormat = [{
+    $src `[` $srcOffsets `]` $src_sizes `to` $dst `[` $dstOffsets `]` $dst_sizes
+    (`barrier` `(` $barrier^ `[` $barrierIndex `]` `)`)?
+    attr-dict `:` type($src) `to` type($dst) (`,` type($barrier)^)?
+  }];
+  let hasVerifier = 1;
+}
+
+def Tl_FillOp : Tl_Op<"fill", [
+    TypesMatchWith<"value type is the element type of dst", "dst", "value",
+                   "::llvm::cast<::mlir::MemRefType>($_self).getElementType()">]> {
+  let summary = "fill a buffer with a scalar (T.fill, T.clear)";
+  let arguments = (ins Arg<Tl_Buffer, "", [MemWrite]>:$dst, Tl_ElementType:$value);
+  let assemblyFormat = "$dst `,` $value attr-dict `:` type($dst)";
+  let hasVerifier = 1;
+}
+
+def Tl_GemmOp : Tl_Op<"gemm", [AttrSizedOperandSegments]> {
+  let summary = "tile matrix multiply-accumulate, optionally block-scaled";
+  let description = [{
+    ```mlir
+    tl.gemm %A, %B, %C {transpose_b, clear_accum} : memref<..>, memref<..>, memref<..>
+    tl.gemm %A, %B, %C policy = full_row scale_a(%SA) scale_b(%SB) scale_block(32)
+        : memref<..>, memref<..>, memref<..>, memref<..>, memref<..>
+    ```
+    `C (+)= op(A) @ op(B)`; see docs/dialect.md for the block-scaled form.
+  }];
+  let arguments = (ins
+    Arg<Tl_StaticBuffer, "", [MemRead]>:$a,
+    Arg<Tl_StaticBuffer, "", [MemRead]>:$b,
+    Arg<Tl_StaticBuffer, "", [MemRead, MemWrite]>:$c,
+    Arg<Optional<Tl_StaticBuffer>, "", [MemRead]>:$scaleA,
+    Arg<Optional<Tl_StaticBuffer>, "", [MemRead]>:$scaleB,
+    UnitAttr:$transpose_a, UnitAttr:$transpose_b, UnitAttr:$clear_accum,
+    DefaultValuedAttr<Tl_GemmPolicy, "::mlir::tl::GemmPolicy::Square">:$policy,
+    OptionalAttr<I64Attr>:$scale_block);
+  let assemblyFormat = [{
+    $a `,` $b `,` $c (`policy` `=` $policy^)?
+    (`scale_a` `(` $scaleA^ `)`)? (`scale_b` `(` $scaleB^ `)`)?
+    (`scale_block` `(` $scale_block^ `)`)?
+    attr-dict `:` type($a) `,` type($b) `,` type($c)
+    (`,` type($scaleA)^)? (`,` type($scaleB)^)?
+  }];
+  let hasVerifier = 1;
+}
+
+def Tl_ReduceOp : Tl_Op<"reduce"> {
+  let summary = "reduce a buffer along one dimension";
+  let description = [{
+    ```mlir
+    tl.reduce max %src, %dst dim(1) {clear} : memref<64x128xf32, ..>, memref<64xf32, ..>
+    ```
+    Without `clear` the result is combined with dst's previous contents.
+  }];
+  let arguments = (ins Tl_ReduceKind:$kind,
+                       Arg<Tl_StaticBuffer, "", [MemRead]>:$src,
+                       Arg<Tl_StaticBuffer, "", [MemRead, MemWrite]>:$dst,
+                       I64Attr:$dim, UnitAttr:$clear);
+  let assemblyFormat = [{
+    $kind $src `,` $dst `dim` `(` $dim `)` attr-dict `:` type($src) `,` type($dst)
+  }];
+  let hasVerifier = 1;
+}
+
+def Tl_TopKOp : Tl_Op<"topk"> {
+  let summary = "top-k values and indices along one dimension of a 2-D buffer";
+  let arguments = (ins Arg<Tl_StaticBuffer, "", [MemRead]>:$src,
+                       Arg<Tl_StaticBuffer, "", [MemWrite]>:$values,
+                       Arg<Tl_StaticBuffer, "", [MemWrite]>:$indices,
+                       I64Attr:$k, I64Attr:$dim);
+  let assemblyFormat = [{
+    $src `,` $values `,` $indices `k` `(` $k `)` `dim` `(` $dim `)` attr-dict
+    `:` type($src) `,` type($values) `,` type($indices)
+  }];
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Scalars
+//===----------------------------------------------------------------------===//
+
+def Tl_CastOp : Tl_Op<"cast", [Pure]> {
+  let summary = "dtype conversion with the .tl rounding rules";
+  let description = [{
+    ```mlir
+    %q = tl.cast %x : f32 to f8E4M3FN
+    %v = tl.cast %w : vector<4xf32> to vector<4xbf16>
+    ```
+  }];
+  let arguments = (ins Tl_ScalarOrVector:$in);
+  let results = (outs Tl_ScalarOrVector:$out);
+  let assemblyFormat = "$in attr-dict `:` type($in) `to` type($out)";
+  let hasVerifier = 1;
+  let hasFolder = 1;
+}
+
+def Tl_AtomicAddOp : Tl_Op<"atomic_add"> {
+  let summary = "atomic add of a scalar or a 2/4-lane vector";
+  let description = [{
+    ```mlir
+    tl.atomic_add %C[%i, %j], %v : memref<?x?xf32, #tl.scope<global>>, f32
+    %old = tl.atomic_add %C[%i, %j], %v {return_prev}
+        : memref<?x?xf32, #tl.scope<global>>, vector<2xf32> -> vector<2xf32>
+    ```
+  }];
+  let arguments = (ins Arg<Tl_Buffer, "", [MemRead, MemWrite]>:$dst,
+                       Variadic<Index>:$indices, Tl_ScalarOrVector:$value,
+                       UnitAttr:$return_prev);
+  let results = (outs Optional<Tl_ScalarOrVector>:$prev);
+  let assemblyFormat = [{
+    $dst `[` $indices `]` `,` $value attr-dict `:` type($dst) `,` type($value)
+    (`->` type($prev)^)?
+  }];
+  let hasVerifier = 1;
+}
+
+def Tl_PrintOp : Tl_Op<"print"> {
+  let summary = "device-side debug print of a message and an optional value";
+  let arguments = (ins StrAttr:$message,
+                       Optional<AnyTypeOf<[Tl_ElementType, Index, Tl_Buffer]>>:$value);
+  let assemblyFormat = "$message ($value^ `:` type($value))? attr-dict";
+}
+
+#endif // TL_IR_TLOPS_TD
