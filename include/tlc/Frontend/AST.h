@@ -7,6 +7,7 @@
 #include "tlc/Frontend/Diagnostics.h"
 #include "tlc/Frontend/Types.h"
 
+#include <iosfwd>
 #include <memory>
 #include <optional>
 #include <string>
@@ -44,6 +45,9 @@ enum class BinaryOp {
 
 const char *toString(UnaryOp op);
 const char *toString(BinaryOp op);
+/// Binding strength of a binary operator, Python's order: or 2, and 3,
+/// comparisons 5, | 6, ^ 7, & 8, shifts 9, + - 10, * / // % 11, ** 13.
+int precedence(BinaryOp op);
 
 struct Symbol;
 
@@ -322,6 +326,10 @@ template <typename To, typename From> To *dyn_cast(From *node) {
 template <typename To, typename From> const To *dyn_cast(const From *node) {
   return isa<To>(node) ? static_cast<const To *>(node) : nullptr;
 }
+
+/// The expression as .tl source text with only the parentheses precedence
+/// needs ("K // 128", "T.ceildiv(N, 128)", "(a + b) * c").
+std::string exprToString(const Expr &e);
 
 /// Writes the AST as an indented tree with locations (`tlc --emit=ast`).
 /// When `withSema` is set, Sema's annotations are printed too.

@@ -4,7 +4,9 @@
 
 #include "tlc/Frontend/Diagnostics.h"
 
+#include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace tlc {
@@ -34,6 +36,13 @@ struct Token {
 /// Splits the whole file into tokens. Lexical errors are reported to `diags`
 /// and produce an Error token; the result always ends with Eof.
 std::vector<Token> lex(const SourceFile &file, DiagnosticEngine &diags);
+
+/// "end of line", "identifier", ... for messages.
+const char *tokenKindName(TokenKind kind);
+/// How a token is named in a diagnostic: "'foo'", "'+='", "end of line".
+std::string describeToken(const Token &tok);
+/// True for the reserved words of docs/language.md §1.
+bool isKeyword(std::string_view word);
 
 } // namespace tlc
 

@@ -1,0 +1,447 @@
+// Tokeniser for .tl source (docs/language.md §1): Python-style tokens with
+// NEWLINE/INDENT/DEDENT from an indentation stack, implicit line joining inside
+// brackets, backslash continuation, and clang-style errors for bad input.
+#include "tlc/Frontend/Lexer.h"
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <limits>
+
+namespace tlc {
+
+const char *tokenKindName(TokenKind kind) {
+  switch (kind) {
+  case TokenKind::Eof:
+    return "end of file";
+  case TokenKind::Newline:
+    return "end of line";
+  case TokenKind::Indent:
+    return "indent";
+  case TokenKind::Dedent:
+    return "dedent";
+  case TokenKind::Identifier:
+    return "identifier";
+  case TokenKind::Keyword:
+    return "keyword";
+  case TokenKind::Integer:
+    return "integer";
+  case TokenKind::Float:
+    return "float";
+  case TokenKind::String:
+    return "string";
+  case TokenKind::Operator:
+    return "operator";
+  case TokenKind::Error:
+    return "invalid token";
+  }
+  return "token";
+}
+
+std::string describeToken(const Token &tok) {
+  switch (tok.kind) {
+  case TokenKind::Eof:
+  case TokenKind::Newline:
+  case TokenKind::Indent:
+  case TokenKind::Dedent:
+  case TokenKind::Error:
+    return tokenKindName(tok.kind);
+  case TokenKind::String:
+    return "string literal";
+  default:
+    return "'" + tok.text + "'";
+  }
+}
+
+bool isKeyword(std::string_view word) {
+  static const char *const kKeywords[] = {"def",  "with", "as",  "for",  "in",
+                                          "if",   "elif", "else", "and", "or",
+                                          "not",  "pass", "True", "False", "range"};
+  for (const char *k : kKeywords)
+    if (word == k)
+      return true;
+  return false;
+}
+
+namespace {
+
+bool isIdentStart(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+}
+bool isDigit(char c) { return c >= '0' && c <= '9'; }
+bool isIdentChar(char c) { return isIdentStart(c) || isDigit(c); }
+bool isHexDigit(char c) {
+  return isDigit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+// Operators, longest first so that maximal munch is a linear scan. The
+// augmented forms the language does not support (`//=`, `%=`, ...) are still
+// lexed as one token so the parser can say precisely what is wrong.
+const char *const kOperators[] = {
+    "**=", "//=", "<<=", ">>=", "**", "//", "<<", ">>", "<=", ">=", "==", "!=",
+    "+=",  "-=",  "*=",  "/=",  "%=", "&=", "|=", "^=", "->", "+",  "-",  "*",
+    "/",   "%",   "&",   "|",   "^",  "~",  "<",  ">",  "=",  ".",  ",",  ":",
+    "(",   ")",   "[",   "]",   "{",  "}",  "@",
+};
+
+class Lexer {
+public:
+  Lexer(const SourceFile &file, DiagnosticEngine &diags)
+      : src_(file.text()), diags_(diags) {}
+
+  std::vector<Token> run();
+
+private:
+  char peek(size_t ahead = 0) const {
+    return pos_ + ahead < src_.size() ? src_[pos_ + ahead] : '\0';
+  }
+  bool atEnd() const { return pos_ >= src_.size(); }
+  SourceLoc here() const { return {line_, static_cast<uint32_t>(pos_ - lineStart_ + 1)}; }
+  void newLine() {
+    ++line_;
+    lineStart_ = pos_;
+  }
+
+  Token &push(TokenKind kind, SourceLoc loc, std::string text = {}) {
+    Token t;
+    t.kind = kind;
+    t.loc = loc;
+    t.text = std::move(text);
+    toks_.push_back(std::move(t));
+    return toks_.back();
+  }
+  void error(SourceLoc loc, std::string msg, std::string text = {}) {
+    diags_.error(loc, std::move(msg));
+    push(TokenKind::Error, loc, std::move(text));
+  }
+  /// True once the current logical line has produced a token.
+  bool lineHasTokens() const {
+    return !toks_.empty() && toks_.back().kind != TokenKind::Newline &&
+           toks_.back().kind != TokenKind::Indent && toks_.back().kind != TokenKind::Dedent;
+  }
+
+  void lexIndentation();
+  void lexNumber();
+  void lexString();
+  void lexIdentifier();
+  bool lexOperator();
+  void lexBadCharacters();
+
+  const std::string &src_;
+  DiagnosticEngine &diags_;
+  std::vector<Token> toks_;
+  std::vector<uint32_t> indents_{0};
+  size_t pos_ = 0;
+  size_t lineStart_ = 0;
+  uint32_t line_ = 1;
+  int bracketDepth_ = 0;
+};
+
+// Measures the indentation of the line starting at pos_, skips blank and
+// comment-only lines entirely, and emits INDENT/DEDENT against the stack.
+void Lexer::lexIndentation() {
+  while (!atEnd()) {
+    uint32_t width = 0;
+    bool reportedTab = false;
+    while (!atEnd() && (peek() == ' ' || peek() == '\t' || peek() == '\f' || peek() == '\r')) {
+      if (peek() == '\t') {
+        if (!reportedTab)
+          diags_.error(here(), "tab in indentation; indent with spaces");
+        reportedTab = true;
+        width = (width / 8 + 1) * 8;
+      } else if (peek() == ' ') {
+        ++width;
+      }
+      ++pos_;
+    }
+    if (peek() == '#') {
+      while (!atEnd() && peek() != '\n')
+        ++pos_;
+    }
+    if (peek() == '\n') { // blank or comment-only line: no tokens at all
+      ++pos_;
+      newLine();
+      continue;
+    }
+    if (atEnd())
+      return;
+    SourceLoc loc{line_, 1};
+    if (width > indents_.back()) {
+      indents_.push_back(width);
+      push(TokenKind::Indent, loc);
+      return;
+    }
+    while (width < indents_.back()) {
+      indents_.pop_back();
+      push(TokenKind::Dedent, loc);
+    }
+    if (width != indents_.back())
+      diags_.error(here(), "unindent does not match any outer indentation level");
+    return;
+  }
+}
+
+void Lexer::lexNumber() {
+  SourceLoc loc = here();
+  size_t start = pos_;
+  auto invalid = [&](const char *what) {
+    while (isIdentChar(peek()) || peek() == '.')
+      ++pos_;
+    error(loc, std::string("invalid ") + what + " literal '" +
+                   src_.substr(start, pos_ - start) + "'",
+          src_.substr(start, pos_ - start));
+  };
+
+  // Hexadecimal integers.
+  if (peek() == '0' && (peek(1) == 'x' || peek(1) == 'X')) {
+    pos_ += 2;
+    uint64_t value = 0;
+    bool overflow = false;
+    size_t digits = 0;
+    while (isHexDigit(peek()) || (peek() == '_' && isHexDigit(peek(1)) && digits > 0)) {
+      char c = peek();
+      ++pos_;
+      if (c == '_')
+        continue;
+      unsigned d = isDigit(c) ? c - '0' : (c | 0x20) - 'a' + 10;
+      if (value > (static_cast<uint64_t>(std::numeric_limits<int64_t>::max()) - d) / 16)
+        overflow = true;
+      else
+        value = value * 16 + d;
+      ++digits;
+    }
+    if (digits == 0 || isIdentChar(peek()))
+      return invalid("hexadecimal");
+    if (overflow)
+      return error(loc, "integer literal '" + src_.substr(start, pos_ - start) +
+                            "' does not fit in 64 bits");
+    Token &t = push(TokenKind::Integer, loc, src_.substr(start, pos_ - start));
+    t.intValue = static_cast<int64_t>(value);
+    return;
+  }
+
+  // Decimal integer or float: digits ['.' digits] [exponent], or '.' digits.
+  std::string clean;
+  auto digitRun = [&]() {
+    while (isDigit(peek()) || (peek() == '_' && isDigit(peek(1)) && !clean.empty() &&
+                               isDigit(clean.back()))) {
+      if (peek() != '_')
+        clean += peek();
+      ++pos_;
+    }
+  };
+  bool isFloat = false;
+  digitRun();
+  if (peek() == '.' && !(clean.empty() && !isDigit(peek(1)))) {
+    isFloat = true;
+    clean += '.';
+    ++pos_;
+    if (isDigit(peek()))
+      digitRun();
+  }
+  if ((peek() == 'e' || peek() == 'E') &&
+      (isDigit(peek(1)) || ((peek(1) == '+' || peek(1) == '-') && isDigit(peek(2))))) {
+    isFloat = true;
+    clean += 'e';
+    ++pos_;
+    if (peek() == '+' || peek() == '-')
+      clean += src_[pos_++];
+    digitRun();
+  }
+  if (isIdentChar(peek()) || (peek() == '.' && isFloat && isDigit(peek(1))))
+    return invalid("decimal");
+  std::string spelling = src_.substr(start, pos_ - start);
+
+  if (isFloat) {
+    errno = 0;
+    double v = std::strtod(clean.c_str(), nullptr);
+    if (errno == ERANGE && (v > 1.0 || v < -1.0))
+      return error(loc, "float literal '" + spelling + "' is out of range");
+    Token &t = push(TokenKind::Float, loc, spelling);
+    t.floatValue = v;
+    return;
+  }
+  if (clean.size() > 1 && clean[0] == '0' &&
+      clean.find_first_not_of('0') != std::string::npos)
+    return error(loc, "leading zeros in decimal integer literals are not allowed; use 0x for hex",
+                 spelling);
+  uint64_t value = 0;
+  for (char c : clean) {
+    unsigned d = c - '0';
+    if (value > (static_cast<uint64_t>(std::numeric_limits<int64_t>::max()) - d) / 10)
+      return error(loc, "integer literal '" + spelling + "' does not fit in 64 bits", spelling);
+    value = value * 10 + d;
+  }
+  Token &t = push(TokenKind::Integer, loc, spelling);
+  t.intValue = static_cast<int64_t>(value);
+}
+
+void Lexer::lexString() {
+  SourceLoc loc = here();
+  char quote = peek();
+  ++pos_;
+  std::string value;
+  while (true) {
+    if (atEnd() || peek() == '\n' || (peek() == '\r' && peek(1) == '\n'))
+      return error(loc, "unterminated string literal");
+    char c = src_[pos_++];
+    if (c == quote)
+      break;
+    if (c != '\\') {
+      value += c;
+      continue;
+    }
+    SourceLoc escLoc{line_, static_cast<uint32_t>(pos_ - lineStart_)};
+    char e = peek();
+    switch (e) {
+    case 'n':
+      value += '\n';
+      break;
+    case 't':
+      value += '\t';
+      break;
+    case '\\':
+    case '\'':
+    case '"':
+      value += e;
+      break;
+    default:
+      if (atEnd() || e == '\n' || e == '\r')
+        return error(loc, "unterminated string literal");
+      diags_.error(escLoc, std::string("unknown escape sequence '\\") +
+                               (e >= 0x20 && e < 0x7f ? std::string(1, e) : "?") +
+                               "' (use \\n, \\t, \\\\, \\' or \\\")");
+      value += e;
+      break;
+    }
+    ++pos_;
+  }
+  push(TokenKind::String, loc, std::move(value));
+}
+
+void Lexer::lexIdentifier() {
+  SourceLoc loc = here();
+  size_t start = pos_;
+  while (isIdentChar(peek()))
+    ++pos_;
+  std::string word = src_.substr(start, pos_ - start);
+  TokenKind kind = isKeyword(word) ? TokenKind::Keyword : TokenKind::Identifier;
+  push(kind, loc, std::move(word));
+}
+
+bool Lexer::lexOperator() {
+  for (const char *op : kOperators) {
+    size_t n = std::strlen(op);
+    if (src_.compare(pos_, n, op) != 0)
+      continue;
+    SourceLoc loc = here();
+    pos_ += n;
+    if (n == 1 && std::strchr("([{", op[0]))
+      ++bracketDepth_;
+    else if (n == 1 && std::strchr(")]}", op[0]) && bracketDepth_ > 0)
+      --bracketDepth_;
+    push(TokenKind::Operator, loc, op);
+    return true;
+  }
+  return false;
+}
+
+// A run of bytes that cannot start a token is one error, so a stray UTF-8
+// character (several bytes) or "$$$" is reported once.
+void Lexer::lexBadCharacters() {
+  SourceLoc loc = here();
+  unsigned char c = static_cast<unsigned char>(peek());
+  size_t start = pos_;
+  auto startsToken = [&](char ch) {
+    return isIdentChar(ch) || ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r' ||
+           ch == '#' || ch == '\'' || ch == '"' || ch == '\\' || ch == '.' || ch == '!' ||
+           std::strchr("+-*/%&|^~<>=,:()[]{}@", ch) != nullptr;
+  };
+  ++pos_;
+  while (!atEnd() && !startsToken(peek()))
+    ++pos_;
+  std::string msg = "unexpected character ";
+  if (c >= 0x20 && c < 0x7f) {
+    msg += "'" + std::string(1, static_cast<char>(c)) + "'";
+  } else {
+    char buf[16];
+    std::snprintf(buf, sizeof buf, "(byte 0x%02x)", c);
+    msg += buf;
+  }
+  if (c >= 0x80)
+    msg += "; identifiers are ASCII, other characters belong in comments and strings";
+  error(loc, msg, src_.substr(start, pos_ - start));
+}
+
+std::vector<Token> Lexer::run() {
+  lexIndentation();
+  while (!atEnd()) {
+    char c = peek();
+    if (c == '\n') {
+      ++pos_;
+      if (bracketDepth_ == 0 && lineHasTokens())
+        push(TokenKind::Newline, {line_, static_cast<uint32_t>(pos_ - lineStart_)});
+      newLine();
+      if (bracketDepth_ == 0)
+        lexIndentation();
+      continue;
+    }
+    if (c == ' ' || c == '\t' || c == '\f' || c == '\r') {
+      ++pos_;
+      continue;
+    }
+    if (c == '#') {
+      while (!atEnd() && peek() != '\n')
+        ++pos_;
+      continue;
+    }
+    if (c == '\\') {
+      size_t n = peek(1) == '\r' ? 2 : 1;
+      if (peek(n) == '\n') {
+        pos_ += n + 1;
+        newLine();
+        continue;
+      }
+      if (pos_ + n >= src_.size()) { // a trailing backslash joins with nothing
+        pos_ += n;
+        continue;
+      }
+      error(here(), "unexpected character after line continuation character");
+      ++pos_;
+      continue;
+    }
+    if (isDigit(c) || (c == '.' && isDigit(peek(1)))) {
+      lexNumber();
+      continue;
+    }
+    if (isIdentStart(c)) {
+      lexIdentifier();
+      continue;
+    }
+    if (c == '\'' || c == '"') {
+      lexString();
+      continue;
+    }
+    if (lexOperator())
+      continue;
+    lexBadCharacters();
+  }
+  SourceLoc end = here();
+  if (lineHasTokens())
+    push(TokenKind::Newline, end);
+  while (indents_.size() > 1) {
+    indents_.pop_back();
+    push(TokenKind::Dedent, end);
+  }
+  push(TokenKind::Eof, end);
+  return std::move(toks_);
+}
+
+} // namespace
+
+std::vector<Token> lex(const SourceFile &file, DiagnosticEngine &diags) {
+  return Lexer(file, diags).run();
+}
+
+} // namespace tlc

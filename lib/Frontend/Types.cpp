@@ -1,0 +1,168 @@
+// Names, sizes and classes of .tl dtypes and memory scopes, and the printed
+// forms of buffer types and compile-time constants (docs/language.md §3-4).
+#include "tlc/Frontend/Types.h"
+
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+
+namespace tlc {
+
+namespace {
+struct DTypeInfo {
+  DType type;
+  const char *name;
+  const char *alias; // "" when there is none
+  unsigned bits;
+};
+
+const DTypeInfo kDTypes[] = {
+    {DType::Bool, "bool", "", 8},
+    {DType::I8, "int8", "i8", 8},
+    {DType::U8, "uint8", "u8", 8},
+    {DType::I32, "int32", "i32", 32},
+    {DType::I64, "int64", "i64", 64},
+    {DType::F16, "float16", "f16", 16},
+    {DType::BF16, "bfloat16", "bf16", 16},
+    {DType::F32, "float32", "f32", 32},
+    {DType::F8E4M3, "float8_e4m3", "fp8_e4m3", 8},
+    {DType::F8E5M2, "float8_e5m2", "fp8_e5m2", 8},
+    {DType::F4E2M1, "float4_e2m1", "fp4_e2m1", 4},
+    {DType::UE8M0, "ue8m0", "", 8},
+};
+
+const DTypeInfo &info(DType t) {
+  for (const DTypeInfo &i : kDTypes)
+    if (i.type == t)
+      return i;
+  return kDTypes[0];
+}
+
+/// Shortest decimal spelling that reads back as the same double, always
+/// with a '.' or exponent so it is visibly a float (Python's repr style).
+std::string floatRepr(double v) {
+  if (std::isnan(v))
+    return "nan";
+  if (std::isinf(v))
+    return v > 0 ? "inf" : "-inf";
+  char buf[64];
+  for (int prec = 1; prec <= 17; ++prec) {
+    std::snprintf(buf, sizeof buf, "%.*g", prec, v);
+    if (std::strtod(buf, nullptr) == v)
+      break;
+  }
+  std::string s = buf;
+  if (s.find_first_of(".eE") == std::string::npos)
+    s += ".0";
+  return s;
+}
+} // namespace
+
+const char *dtypeName(DType t) { return info(t).name; }
+
+std::optional<DType> parseDType(std::string_view name) {
+  if (name.substr(0, 2) == "T.")
+    name.remove_prefix(2);
+  if (name.empty())
+    return std::nullopt;
+  for (const DTypeInfo &i : kDTypes)
+    if (name == i.name || name == i.alias)
+      return i.type;
+  return std::nullopt;
+}
+
+unsigned dtypeBits(DType t) { return info(t).bits; }
+
+bool isFloat(DType t) {
+  switch (t) {
+  case DType::F16:
+  case DType::BF16:
+  case DType::F32:
+  case DType::F8E4M3:
+  case DType::F8E5M2:
+  case DType::F4E2M1:
+  case DType::UE8M0:
+    return true;
+  default:
+    return false;
+  }
+}
+
+bool isInteger(DType t) {
+  return t == DType::I8 || t == DType::U8 || t == DType::I32 || t == DType::I64;
+}
+
+bool isNarrowFloat(DType t) {
+  return t == DType::F8E4M3 || t == DType::F8E5M2 || t == DType::F4E2M1 || t == DType::UE8M0;
+}
+
+const char *scopeName(MemScope s) {
+  switch (s) {
+  case MemScope::Global:
+    return "global";
+  case MemScope::Shared:
+    return "shared";
+  case MemScope::Fragment:
+    return "fragment";
+  case MemScope::Local:
+    return "local";
+  case MemScope::TMem:
+    return "tmem";
+  }
+  return "global";
+}
+
+std::string BufferType::str() const {
+  if (barrierCount > 0)
+    return "barrier<" + std::to_string(barrierCount) + ">";
+  std::string s = scopeName(scope);
+  s += "<";
+  for (const Dim &d : shape) {
+    if (d.isStatic()) {
+      s += std::to_string(d.size);
+    } else {
+      bool simple = !d.symbol.empty() &&
+                    d.symbol.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                                "0123456789_") == std::string::npos;
+      s += simple ? d.symbol : "(" + (d.symbol.empty() ? std::string("?") : d.symbol) + ")";
+    }
+    s += "x";
+  }
+  s += dtypeName(dtype);
+  s += ">";
+  return s;
+}
+
+std::string constToString(const ConstValue &v) {
+  if (const int64_t *i = std::get_if<int64_t>(&v))
+    return std::to_string(*i);
+  if (const double *d = std::get_if<double>(&v))
+    return floatRepr(*d);
+  if (const bool *b = std::get_if<bool>(&v))
+    return *b ? "True" : "False";
+  if (const DType *t = std::get_if<DType>(&v))
+    return std::string("T.") + dtypeName(*t);
+  const std::string &s = std::get<std::string>(v);
+  std::string out = "\"";
+  for (char c : s) {
+    switch (c) {
+    case '\n':
+      out += "\\n";
+      break;
+    case '\t':
+      out += "\\t";
+      break;
+    case '\\':
+      out += "\\\\";
+      break;
+    case '"':
+      out += "\\\"";
+      break;
+    default:
+      out += c;
+    }
+  }
+  return out + "\"";
+}
+
+} // namespace tlc
