@@ -7,6 +7,8 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <fmt/format.h>
+#include <memory>
 
 using namespace tlv4;
 using namespace tlv4::ref;
@@ -73,4 +75,32 @@ TEST(ReferenceMoE, SwigluClampsGateAndUp) {
   y = swigluExpert(e, {20, 1}, 1.0f, 0.0f);
   EXPECT_NEAR(y[0], silu(20) * 20, 1e-3);
   EXPECT_NEAR(y[1], silu(1), 1e-6);
+}
+
+TEST(ReferenceMoE, ForwardSumsRoutedAndSharedExperts) {
+  Config c = moeConfig();
+  c.swigluLimit = 1.0;
+  MoEWeights w = router();
+  w.prefix = "layers.0.ffn.";
+  w.shared = {identity("w1"), identity("w3"), identity("w2")};
+  // Routed experts all zero except expert 3 (identity): routed output is
+  // weight(3) * clamped SwiGLU; the shared expert is unclamped
+  // (kClampSharedExpert).
+  c.moeIntermediateSize = 2;
+  c.hiddenSize = 2;
+  auto small = std::make_shared<MemoryWeightSource>(c);
+  for (int e = 0; e < 4; ++e)
+    for (const char *m : {"w1", "w2", "w3"})
+      small->set(fmt::format("layers.0.ffn.experts.{}.{}.weight", e, m),
+                 {{2, 2}, e == 3 ? Vec{1, 0, 0, 1} : Vec{0, 0, 0, 0}, false});
+  w.source = small;
+  w.numExperts = 4;
+  Vec x = {3, 0};
+  Routing r = routeToken(w, x, 0, false, c);
+  ASSERT_EQ(r.experts[0], 3);
+  Vec y = moeForward(w, x, 0, false, c);
+  const float routed = silu(1.0f) * 1.0f * r.weights[0];
+  const float shared = kClampSharedExpert ? silu(1.0f) : silu(3.0f) * 3.0f;
+  EXPECT_NEAR(y[0], routed + shared, 1e-4);
+  EXPECT_FLOAT_EQ(y[1], 0.0f);
 }
