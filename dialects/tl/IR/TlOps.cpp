@@ -699,9 +699,9 @@ LogicalResult AtomicAddOp::verify() {
   if (auto vec = dyn_cast<VectorType>(valueType)) {
     if (vec.getRank() != 1 || (vec.getDimSize(0) != 2 && vec.getDimSize(0) != 4) ||
         vec.getElementType() != elem)
-      return emitOpError("vector value must be vector<2x") << elem
-                                                            << "> or vector<4x"
-                                                            << elem << ">";
+      return emitOpError("vector value must be ")
+             << VectorType::get({2}, elem) << " or " << VectorType::get({4}, elem)
+             << ", got " << vec;
     if (!isa<FloatType>(elem))
       return emitOpError("vector atomics need a float element type");
     int64_t last = dstType.getRank() - 1;

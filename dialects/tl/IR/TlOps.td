@@ -154,7 +154,7 @@ def Tl_SyncThreadsOp : Tl_Op<"sync_threads"> {
 class Tl_AllocOp<string mnemonic, string scope> : Tl_Op<mnemonic> {
   let summary = "allocate a statically shaped " # scope # " buffer";
   let results = (outs Res<Tl_StaticBuffer, "", [MemAlloc]>:$result);
-  let assemblyFormat = "attr-dict `:` type($result)";
+  let assemblyFormat = "attr-dict `:` qualified(type($result))";
   let hasVerifier = 1;
 }
 
@@ -177,14 +177,14 @@ def Tl_AllocBarrierOp : Tl_Op<"alloc_barrier"> {
   }];
   let arguments = (ins I64Attr:$arrive_count);
   let results = (outs Res<Tl_BarrierType, "", [MemAlloc]>:$result);
-  let assemblyFormat = "`arrive_count` `(` $arrive_count `)` attr-dict `:` type($result)";
+  let assemblyFormat = "`arrive_count` `(` $arrive_count `)` attr-dict `:` qualified(type($result))";
   let hasVerifier = 1;
 }
 
 def Tl_BarrierArriveOp : Tl_Op<"barrier_arrive"> {
   let summary = "arrive on one mbarrier";
   let arguments = (ins Tl_BarrierType:$barrier, Index:$index);
-  let assemblyFormat = "$barrier `[` $index `]` attr-dict `:` type($barrier)";
+  let assemblyFormat = "$barrier `[` $index `]` attr-dict `:` qualified(type($barrier))";
   let hasVerifier = 1;
 }
 
@@ -192,7 +192,7 @@ def Tl_BarrierExpectTxOp : Tl_Op<"barrier_expect_tx"> {
   let summary = "announce async-copy bytes on one mbarrier";
   let arguments = (ins Tl_BarrierType:$barrier, Index:$index, Index:$bytes);
   let assemblyFormat =
-      "$barrier `[` $index `]` `,` $bytes attr-dict `:` type($barrier)";
+      "$barrier `[` $index `]` `,` $bytes attr-dict `:` qualified(type($barrier))";
   let hasVerifier = 1;
 }
 
@@ -200,7 +200,7 @@ def Tl_BarrierWaitOp : Tl_Op<"barrier_wait"> {
   let summary = "wait for the phase of one mbarrier with a parity";
   let arguments = (ins Tl_BarrierType:$barrier, Index:$index, Index:$parity);
   let assemblyFormat =
-      "$barrier `[` $index `]` `,` $parity attr-dict `:` type($barrier)";
+      "$barrier `[` $index `]` `,` $parity attr-dict `:` qualified(type($barrier))";
   let hasVerifier = 1;
 }
 
@@ -229,7 +229,7 @@ def Tl_CopyOp : Tl_Op<"copy", [AttrSizedOperandSegments]> {
   let assemblyFormat = [{
     $src `[` $srcOffsets `]` $src_sizes `to` $dst `[` $dstOffsets `]` $dst_sizes
     (`barrier` `(` $barrier^ `[` $barrierIndex `]` `)`)?
-    attr-dict `:` type($src) `to` type($dst) (`,` type($barrier)^)?
+    attr-dict `:` type($src) `to` type($dst) (`,` qualified(type($barrier))^)?
   }];
   let hasVerifier = 1;
 }
