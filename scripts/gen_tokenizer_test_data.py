@@ -139,7 +139,10 @@ def encodeAll(data, texts):
     tok = Tokenizer.from_str(json.dumps(data))
     out = []
     for text in texts:
-        ids = tok.encode(text, add_special_tokens=False).ids
+        try:
+            ids = tok.encode(text, add_special_tokens=False).ids
+        except BaseException:  # HF panics on some overlapping strips: skip
+            continue
         out.append({"text": text, "ids": ids,
                     "decoded": tok.decode(ids, skip_special_tokens=False),
                     "decoded_skip": tok.decode(ids, skip_special_tokens=True)})
@@ -172,6 +175,27 @@ def main():
             split(r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+", "Isolated"),
             seq[-1]]}),
     ]
+    # Added tokens that stress HF's matching: a prefix of another token, a
+    # normalized token found after the raw ones, lstrip and rstrip together,
+    # a content that is also a vocabulary entry ("é" is byte 0xE9's
+    # character, so HF gives it that id), rstrip followed by an lstrip token.
+    extra = []
+    for content, flags in [("<th", {"special": True}), ("think", {"normalized": True}),
+                           ("[BOTH]", {"lstrip": True, "rstrip": True, "special": True}),
+                           ("é", {"single_word": True, "lstrip": True, "normalized": True}),
+                           ("the", {"normalized": True, "rstrip": True}),
+                           ("\n\n", {"lstrip": True, "special": True})]:
+        token = {"id": 605 + len(extra), "content": content, "single_word": False,
+                 "lstrip": False, "rstrip": False, "normalized": False, "special": False}
+        token.update(flags)
+        extra.append(token)
+    extraTexts = [
+        "the  xyzzy tokenizer", "[RSTRIP]\n\nword", "a [BOTH]  b", "<think> <th think",
+        "café é $é” x é y", "thethe the\tthe", "x\n\n\n\ny", "  \n\n[LSTRIP]",
+    ]
+    extraAlphabet = ALPHABET + ["<th", "think", "[BOTH]", " the ", "é", "\n\n"]
+    extraFuzz = ["".join(random.choice(extraAlphabet) for _ in range(random.randint(1, 40)))
+                 for _ in range(80)]
     texts = CASES + fuzz
     cases = {"base": encodeAll(data, texts), "variants": []}
     for name, pre in variants:
@@ -179,6 +203,10 @@ def main():
         variant["pre_tokenizer"] = pre
         cases["variants"].append({"name": name, "pre_tokenizer": pre,
                                   "cases": encodeAll(variant, CASES[:30] + fuzz[:40])})
+    withExtra = dict(data)
+    withExtra["added_tokens"] = data["added_tokens"] + extra
+    cases["added_tokens_variant"] = {"added_tokens": extra,
+                                     "cases": encodeAll(withExtra, extraTexts + extraFuzz)}
     with open(os.path.join(OUT, "tokenizer_small.json"), "w", encoding="utf-8") as f:
         json.dump(data, f, ensure_ascii=False, indent=1)
         f.write("\n")
@@ -196,7 +224,8 @@ def main():
         f.write("\n")
     print("vocab", len(data["model"]["vocab"]), "merges", len(data["model"]["merges"]),
           "cases", len(cases["base"]), "variant cases",
-          sum(len(v["cases"]) for v in cases["variants"]))
+          sum(len(v["cases"]) for v in cases["variants"]), "added-token cases",
+          len(cases["added_tokens_variant"]["cases"]))
 
 
 if __name__ == "__main__":

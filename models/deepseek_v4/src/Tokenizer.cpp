@@ -148,6 +148,7 @@ struct Tokenizer::Impl {
   size_t vocabSize = 0;
 
   void parseAddedTokens(const json &root);
+  int32_t assignAddedId(const std::string &content, int64_t maxAddedId) const;
   void parseNormalizer(const json &root);
   void parseDecoder(const json &root);
   void parsePostProcessor(const json &node, const std::string &where);
@@ -164,12 +165,29 @@ struct Tokenizer::Impl {
   }
 };
 
+// HF ignores the ids written in added_tokens and assigns its own: the
+// vocabulary id when the content is a vocabulary entry, else the next id
+// after the vocabulary and the tokens added so far. Well-formed files agree;
+// where they do not, HF's ids are the ones models were trained with.
+int32_t Tokenizer::Impl::assignAddedId(const std::string &content, int64_t maxAddedId) const {
+  auto existing = addedByContent.find(content);
+  if (existing != addedByContent.end())
+    return added[existing->second].id;
+  if (auto id = bpe->tokenId(content))
+    return *id;
+  auto modelSize = static_cast<int64_t>(bpe->numEntries());
+  if (maxAddedId < 0)
+    return static_cast<int32_t>(modelSize);
+  return static_cast<int32_t>(maxAddedId >= modelSize || modelSize == 0 ? maxAddedId + 1 : modelSize);
+}
+
 void Tokenizer::Impl::parseAddedTokens(const json &root) {
   const json *list = member(root, "added_tokens");
   if (!list)
     return;
   if (!list->is_array())
     throw TokenizerError(fmt::format("{}: 'added_tokens' must be an array", origin));
+  int64_t maxAddedId = -1;
   for (size_t k = 0; k < list->size(); ++k) {
     const json &t = (*list)[k];
     std::string where = fmt::format("{}: added_tokens[{}]", origin, k);
@@ -180,8 +198,9 @@ void Tokenizer::Impl::parseAddedTokens(const json &root) {
     if (!content || !content->is_string() || content->get<std::string>().empty())
       throw TokenizerError(fmt::format("{}: needs a non-empty string 'content'", where));
     AddedToken token;
-    token.id = static_cast<int32_t>(id->get<int64_t>());
     token.content = content->get<std::string>();
+    token.id = assignAddedId(token.content, maxAddedId);
+    maxAddedId = std::max(maxAddedId, static_cast<int64_t>(token.id));
     auto flag = [&](const char *key, bool fallback) {
       const json *v = member(t, key);
       if (!v)
@@ -196,12 +215,16 @@ void Tokenizer::Impl::parseAddedTokens(const json &root) {
     token.singleWord = flag("single_word", false);
     // HF's default: special tokens match the raw text, others the normalized.
     token.normalized = flag("normalized", !token.special);
-    size_t index = added.size();
+    auto existing = addedByContent.find(token.content);
+    size_t index = existing != addedByContent.end() ? existing->second : added.size();
     addedById[token.id] = index;
     addedByContent[token.content] = index;
     (token.normalized ? normalizedMatcher : rawMatcher).add(token.content, index);
     vocabSize = std::max(vocabSize, static_cast<size_t>(token.id) + 1);
-    added.push_back(std::move(token));
+    if (index == added.size())
+      added.push_back(std::move(token));
+    else
+      added[index] = std::move(token);
   }
 }
 
@@ -328,13 +351,20 @@ void Tokenizer::Impl::findAdded(std::string_view text, size_t begin, size_t end,
       start = std::max(newStart, startOffset);
     }
     if (token.rstrip) {
+      // Like HF, the scan goes on from the token's own end, so a token may
+      // start inside the whitespace that the previous one stripped.
       while (stop < end) {
         size_t len;
         if (!utf8::isWhitespace(utf8::decodeOne(sub, stop, len)))
           break;
         stop += len;
       }
-      pos = stop;
+    }
+    if (stop <= start) {
+      // Stripping left nothing of the token (its text went to the previous
+      // token's rstrip); HF drops such empty splits.
+      startOffset = std::max(startOffset, stop);
+      continue;
     }
     if (startOffset < start)
       out.push_back({startOffset, start, -1});

@@ -29,6 +29,8 @@ public:
   const std::string *tokenText(int32_t id) const;
   // One past the largest vocabulary id (0 for an empty vocabulary).
   size_t idLimit() const { return idToToken_.size(); }
+  // The number of vocabulary entries (HF's model vocab size).
+  size_t numEntries() const { return vocab_.size(); }
 
 private:
   TokenizerBpe() = default;

@@ -118,6 +118,28 @@ TEST(Tokenizer, MatchesReferenceIdsForPreTokenizerVariants) {
   }
 }
 
+TEST(Tokenizer, MatchesReferenceIdsForAddedTokenOptions) {
+  // lstrip/rstrip/single_word/normalized tokens, a token that is a prefix of
+  // another, and one whose content is a vocabulary entry (HF then uses the
+  // vocabulary id, not the one in the file).
+  const json &variant = cases()["added_tokens_variant"];
+  json j = smallJson();
+  for (const json &t : variant["added_tokens"])
+    j["added_tokens"].push_back(t);
+  Tokenizer tok = Tokenizer::fromJson(j.dump());
+  EXPECT_EQ(tok.tokenId("é"), 169);
+  EXPECT_EQ(tok.tokenId("the"), 608);
+  size_t checked = 0;
+  for (const json &c : variant["cases"]) {
+    std::string text = c["text"];
+    std::vector<int32_t> got = tok.encode(text);
+    EXPECT_EQ(got, ids(c["ids"])) << "text: " << json(text).dump();
+    EXPECT_EQ(tok.decode(got), c["decoded"].get<std::string>()) << "text: " << json(text).dump();
+    ++checked;
+  }
+  EXPECT_GT(checked, 60u);
+}
+
 TEST(Tokenizer, StringAndPairMergesAgree) {
   json j = smallJson();
   for (json &m : j["model"]["merges"])
