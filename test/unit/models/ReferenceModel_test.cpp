@@ -1,6 +1,7 @@
-// Tests of the V4 reference model on a random tiny checkpoint written in the
-// official format: decode reproduces prefill (window ring wrap, CSA top-k,
-// HCA entries, compressor running state), causality, determinism, MTP.
+// Tests of the V4 reference model: on a random tiny checkpoint written in the
+// official format, decode reproduces prefill (window ring wrap, CSA top-k,
+// HCA entries, compressor running state); on random in-memory weights of the
+// same shapes, causality, determinism and MTP.
 #include "ReferenceTestUtil.h"
 
 #include <gtest/gtest.h>
@@ -52,8 +53,8 @@ TEST(ReferenceModel, PrefillShapesAndFinite) {
   RecordProperty("forward24_ms", std::to_string(ms));
 }
 
-TEST(ReferenceModel, DecodeMatchesPrefill) {
-  const auto &model = reftest::tinyModel();
+TEST(ReferenceModel, DecodeMatchesPrefillOnTinyCheckpoint) {
+  const auto &model = reftest::tinyCheckpointModel();
   // 136 tokens: the window ring (16) wraps many times, the CSA layer has 34
   // compressed entries (more than index_topk = 8, so the indexer really
   // selects) and the HCA layer (ratio 128) emits its first entry.
@@ -71,6 +72,9 @@ TEST(ReferenceModel, DecodeMatchesPrefill) {
       ASSERT_LE(relativeError(got[t], expected[t]), 1e-4)
           << "split " << split << ", position " << t;
   }
+  for (const Vec &l : expected)
+    for (float v : l)
+      ASSERT_TRUE(std::isfinite(v));
 }
 
 TEST(ReferenceModel, CausalLaterTokensDoNotChangeEarlierLogits) {
