@@ -35,7 +35,7 @@ struct VerifySharedMemory
         smem += getBufferBytes(alloc.getResult().getType());
         if (budget > 0 && smem > budget) {
           alloc.emitError("shared memory of this block reaches ")
-              << smem << " bytes, over the budget of " << budget << " bytes";
+              << smem << " bytes, over the budget of " << static_cast<int64_t>(budget) << " bytes";
           return WalkResult::interrupt();
         }
       } else if (auto bar = dyn_cast<AllocBarrierOp>(op)) {
@@ -44,14 +44,14 @@ struct VerifySharedMemory
                bar.getResult().getType().getCount() * kBarrierBytes;
         if (budget > 0 && smem > budget) {
           bar.emitError("shared memory of this block reaches ")
-              << smem << " bytes, over the budget of " << budget << " bytes";
+              << smem << " bytes, over the budget of " << static_cast<int64_t>(budget) << " bytes";
           return WalkResult::interrupt();
         }
       } else if (auto tmem = dyn_cast<AllocTmemOp>(op)) {
         columns += getTmemColumns(tmem.getResult().getType());
         if (columns > tmemColumns) {
           tmem.emitError("tensor memory of this block reaches ")
-              << columns << " columns, over the " << tmemColumns << " available";
+              << columns << " columns, over the " << static_cast<int64_t>(tmemColumns) << " available";
           return WalkResult::interrupt();
         }
       }
