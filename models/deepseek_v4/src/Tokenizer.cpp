@@ -471,6 +471,7 @@ Tokenizer Tokenizer::fromJson(std::string_view tokenizerJson, std::string_view c
   auto impl = std::make_shared<Impl>();
   impl->origin = origin;
   std::optional<int32_t> bos, eos;
+  bool addBosByDefault = false;
   try {
     const json *model = member(root, "model");
     if (!model || !model->is_object())
@@ -495,6 +496,8 @@ Tokenizer Tokenizer::fromJson(std::string_view tokenizerJson, std::string_view c
 
     if (impl->singleTemplate && impl->singleTemplate->first.size() == 1)
       bos = impl->singleTemplate->first[0];
+    addBosByDefault = impl->singleTemplate && !(impl->singleTemplate->first.empty() &&
+                                                 impl->singleTemplate->second.empty());
     if (!configJson.empty()) {
       json config;
       try {
@@ -518,6 +521,11 @@ Tokenizer Tokenizer::fromJson(std::string_view tokenizerJson, std::string_view c
       };
       if (auto id = special("bos_token"))
         bos = id;
+      if (const json *add = member(config, "add_bos_token")) {
+        if (!add->is_boolean())
+          throw TokenizerError("tokenizer_config.json: 'add_bos_token' must be a boolean");
+        addBosByDefault = add->get<bool>();
+      }
       if (auto id = special("eos_token"))
         eos = id;
     }
@@ -534,6 +542,7 @@ Tokenizer Tokenizer::fromJson(std::string_view tokenizerJson, std::string_view c
   Tokenizer tok(std::move(impl));
   tok.bosId_ = bos;
   tok.eosId_ = eos;
+  tok.addBosByDefault_ = addBosByDefault && bos.has_value();
   return tok;
 }
 

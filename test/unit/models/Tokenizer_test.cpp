@@ -190,11 +190,14 @@ TEST(Tokenizer, AddBosFromConfigAndTemplate) {
   expected.push_back(1);
   EXPECT_EQ(templated.encode("Hello", true), expected);
   EXPECT_EQ(templated.bosId(), 0);
+  EXPECT_TRUE(templated.addsBosByDefault());
+  EXPECT_TRUE(tok.addsBosByDefault()); // add_bos_token in tokenizer_config.json
 
   // Without config or template, BOS is found by DeepSeek's token name...
   Tokenizer bare = Tokenizer::fromJson(smallJson().dump());
   EXPECT_EQ(bare.bosId(), 0);
   EXPECT_EQ(bare.eosId(), 1);
+  EXPECT_FALSE(bare.addsBosByDefault());
   // ...and its absence is an error, not a silent no-op.
   json renamed = smallJson();
   renamed["added_tokens"][0]["content"] = "<first>";

@@ -46,6 +46,9 @@ public:
   std::string decodeBytes(const std::vector<int32_t> &ids, bool skipSpecial = false) const;
 
   bool hasBos() const { return bosId_.has_value(); }
+  // What HF/transformers does by default: tokenizer_config.json's
+  // add_bos_token when given, else whether a TemplateProcessing adds tokens.
+  bool addsBosByDefault() const { return addBosByDefault_; }
   bool hasEos() const { return eosId_.has_value(); }
   // Throw TokenizerError when the tokenizer has no such token.
   int32_t bosId() const;
@@ -67,6 +70,7 @@ private:
   std::shared_ptr<const Impl> impl_;
   std::optional<int32_t> bosId_;
   std::optional<int32_t> eosId_;
+  bool addBosByDefault_ = false;
 };
 
 } // namespace tlv4
