@@ -61,10 +61,13 @@ TEST(ReferenceModel, DecodeMatchesPrefillOnTinyCheckpoint) {
   const std::vector<int32_t> ids = tokens(136);
   ModelState full = model.newState();
   std::vector<Vec> expected = model.prefill(full, ids);
-  for (int64_t split : {1, 7, 130}) {
+  // Split 0: decode from an empty state, no prefill at all.
+  for (int64_t split : {0, 1, 7, 130}) {
     ModelState state = model.newState();
     std::vector<int32_t> prompt(ids.begin(), ids.begin() + split);
-    std::vector<Vec> got = model.prefill(state, prompt);
+    std::vector<Vec> got;
+    if (split > 0)
+      got = model.prefill(state, prompt);
     for (int64_t t = split; t < int64_t(ids.size()); ++t)
       got.push_back(model.decode(state, ids[t]));
     ASSERT_EQ(got.size(), expected.size());
