@@ -130,6 +130,11 @@ def Tl_ThreadIdOp : Tl_Op<"thread_id", [Pure]> {
   let arguments = (ins I64Attr:$dim);
   let results = (outs Index:$result);
   let assemblyFormat = "$dim attr-dict";
+  let builders = [
+    OpBuilder<(ins "int64_t":$dim), [{
+      build($_builder, $_state, $_builder.getIndexType(), $_builder.getI64IntegerAttr(dim));
+    }]>
+  ];
   let hasVerifier = 1;
 }
 
@@ -138,6 +143,11 @@ def Tl_BlockIdOp : Tl_Op<"block_id", [Pure]> {
   let arguments = (ins I64Attr:$dim);
   let results = (outs Index:$result);
   let assemblyFormat = "$dim attr-dict";
+  let builders = [
+    OpBuilder<(ins "int64_t":$dim), [{
+      build($_builder, $_state, $_builder.getIndexType(), $_builder.getI64IntegerAttr(dim));
+    }]>
+  ];
   let hasVerifier = 1;
 }
 
@@ -339,6 +349,14 @@ def Tl_AtomicAddOp : Tl_Op<"atomic_add"> {
     $dst `[` $indices `]` `,` $value attr-dict `:` type($dst) `,` type($value)
     (`->` type($prev)^)?
   }];
+  let builders = [
+    // The result (the previous value) exists exactly when returnPrev is set.
+    OpBuilder<(ins "::mlir::Value":$dst, "::mlir::ValueRange":$indices,
+                   "::mlir::Value":$value, "bool":$returnPrev), [{
+      build($_builder, $_state, returnPrev ? value.getType() : ::mlir::Type(),
+            dst, indices, value, returnPrev);
+    }]>
+  ];
   let hasVerifier = 1;
 }
 
