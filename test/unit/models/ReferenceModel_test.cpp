@@ -3,6 +3,7 @@
 // HCA entries, compressor running state); on random in-memory weights of the
 // same shapes, causality, determinism and MTP.
 #include "ReferenceTestUtil.h"
+#include "tlv4/Checkpoint.h"
 
 #include <gtest/gtest.h>
 
@@ -78,6 +79,33 @@ TEST(ReferenceModel, DecodeMatchesPrefillOnTinyCheckpoint) {
   for (const Vec &l : expected)
     for (float v : l)
       ASSERT_TRUE(std::isfinite(v));
+
+  // The checkpoint source marks FP8/FP4-stored weights, and only those, as
+  // quantised (they get per-token FP8 activations).
+  auto checkpoint = std::make_shared<Checkpoint>(
+      Checkpoint::open(reftest::tinyCheckpointDir()));
+  ref::CheckpointWeightSource source(checkpoint);
+  EXPECT_TRUE(source.get("layers.0.attn.wq_a.weight").quantized);
+  EXPECT_TRUE(source.get("layers.1.ffn.experts.3.w2.weight").quantized);
+  EXPECT_FALSE(source.get("layers.0.attn_norm.weight").quantized);
+  EXPECT_FALSE(source.get("layers.1.attn.compressor.wkv.weight").quantized);
+  EXPECT_FALSE(source.get("head.weight").quantized);
+}
+
+TEST(ReferenceModel, Bf16CheckpointRunsWithoutActivationQuant) {
+  // A checkpoint without quantization_config stores every linear in bf16.
+  Config c = Config::tiny();
+  c.quantization.reset();
+  reftest::TempDir dir;
+  writeTinyCheckpoint(c, dir.path(), /*seed=*/3, /*numShards=*/1);
+  auto checkpoint = std::make_shared<Checkpoint>(Checkpoint::open(dir.path()));
+  auto source = std::make_shared<ref::CheckpointWeightSource>(checkpoint);
+  EXPECT_FALSE(source->get("layers.0.attn.wq_a.weight").quantized);
+  ref::ReferenceModel model(source);
+  std::vector<Vec> logits = model.forward(tokens(6));
+  ASSERT_EQ(logits.size(), 6u);
+  for (float v : logits.back())
+    ASSERT_TRUE(std::isfinite(v));
 }
 
 TEST(ReferenceModel, CausalLaterTokensDoNotChangeEarlierLogits) {
