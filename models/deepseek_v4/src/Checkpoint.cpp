@@ -306,6 +306,16 @@ std::vector<float> Checkpoint::dequantize(const std::string &nativeName) const {
   return decodeToFloat(w);
 }
 
+std::vector<int64_t>
+Checkpoint::dequantizedShape(const std::string &nativeName) const {
+  TensorView w = tensor(nativeName);
+  std::string scaleName = scaleNameFor(nativeName);
+  if (isPackedByteFp4(w) && scaleName != nativeName && has(scaleName) &&
+      !w.shape.empty())
+    w.shape.back() *= 2;
+  return w.shape;
+}
+
 VerifyReport Checkpoint::verify() const {
   VerifyReport report;
   report.naming = naming_;

@@ -39,9 +39,11 @@
 //
 // Verified: f32ToBF16, f32ToF16, f32ToE4M3 and f32ToE5M2 agree with the
 // cvt instructions on an H100 for all 2^32 f32 inputs
-// (scripts/check-lowprecision-gpu.sh, 2026-11-23). The e2m1 and ue8m0
-// conversions need sm_100 and follow the PTX ISA description; their NaN
-// handling is the least certain part (verify on Blackwell).
+// (scripts/check-lowprecision-gpu.sh, 2026-11-23); the same run checks
+// f32ToE2M1 against a brute-force nearest-value reference over all 2^32
+// inputs. The e2m1 and ue8m0 instructions need sm_100 and are not checked
+// on hardware yet: the rules follow the PTX ISA description, NaN -> e2m1
+// being the least certain part (verify on Blackwell).
 //
 // Packing: two e2m1 codes per byte, the LOW nibble holds the even element
 // (element 2i), the high nibble element 2i + 1.

@@ -8,6 +8,7 @@
 #include "tlrt/LowPrecision.h"
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include <cmath>
 #include <cstdlib>
@@ -321,6 +322,10 @@ TEST(Checkpoint, PackedBytesFp4Accepted) {
   Checkpoint ckpt = Checkpoint::open(dir);
   VerifyReport report = ckpt.verify();
   EXPECT_TRUE(report.ok()) << report.describe();
+  EXPECT_EQ(ckpt.tensor("layers.1.ffn.experts.0.w1.weight").shape,
+            (std::vector<int64_t>{128, 128}));
+  EXPECT_EQ(ckpt.dequantizedShape("layers.1.ffn.experts.0.w1.weight"),
+            (std::vector<int64_t>{128, 256}));
   Checkpoint ref = Checkpoint::open(writeDir(tinyTensors(), 1));
   EXPECT_EQ(ckpt.dequantize("layers.1.ffn.experts.0.w1.weight"),
             ref.dequantize("layers.1.ffn.experts.0.w1.weight"));
@@ -340,4 +345,88 @@ TEST(Quantize, Fp8BlocksUseUe8m0CeilScales) {
   std::vector<float> zeros(128 * 128, 0.0f);
   QuantizedWeight z = quantizeFp8Blocks(zeros, 128, 128);
   EXPECT_EQ(z.scales[0], std::ldexp(1.0f, -22));
+}
+
+TEST(Checkpoint, F32ScalesAndUnquantisedConfigs) {
+  // V3-style f32 block scales.
+  nlohmann::json j = nlohmann::json::parse(Config::tinyJson());
+  j["quantization_config"]["scale_fmt"] = "f32";
+  j["num_hidden_layers"] = 2;
+  j["compress_ratios"] = {4, 128, 0};
+  Config f32 = Config::fromJsonText(j.dump(), "f32");
+  std::vector<TensorData> tensors = makeTinyTensors(f32, 1);
+  std::string dir = writeDir(tensors, 1, f32);
+  Checkpoint ckpt = Checkpoint::open(dir);
+  EXPECT_TRUE(ckpt.verify().ok()) << ckpt.verify().describe();
+  EXPECT_EQ(ckpt.tensor("layers.0.attn.wq_a.scale").dtype, DType::F32);
+  EXPECT_EQ(ckpt.tensor("layers.0.ffn.experts.0.w1.scale").dtype, DType::F32);
+  std::vector<float> w = ckpt.dequantize("layers.0.attn.wq_a.weight");
+  EXPECT_EQ(w.size(), static_cast<size_t>(128 * 256));
+
+  // No quantization_config: every linear is bf16, no scales.
+  j.erase("quantization_config");
+  Config bf16 = Config::fromJsonText(j.dump(), "bf16");
+  std::vector<ExpectedTensor> table = expectedTensors(bf16);
+  for (const ExpectedTensor &e : table) {
+    EXPECT_EQ(e.role, TensorRole::Plain) << e.name;
+    EXPECT_NE(e.dtype, DType::F8E4M3) << e.name;
+  }
+  std::string dir2 = writeDir(makeTinyTensors(bf16, 1), 2, bf16);
+  Checkpoint plain = Checkpoint::open(dir2);
+  EXPECT_TRUE(plain.verify().ok()) << plain.verify().describe();
+  EXPECT_EQ(plain.tensor("layers.0.ffn.experts.1.w2.weight").dtype,
+            DType::BF16);
+}
+
+TEST(WeightMap, FlashSizedTable) {
+  nlohmann::json j = nlohmann::json::parse(Config::tinyJson());
+  j["vocab_size"] = 129280;
+  j["hidden_size"] = 4096;
+  j["num_hidden_layers"] = 43;
+  j["num_attention_heads"] = 64;
+  j["head_dim"] = 512;
+  j["qk_rope_head_dim"] = 64;
+  j["q_lora_rank"] = 1024;
+  j["o_lora_rank"] = 1024;
+  j["o_groups"] = 8;
+  j["n_routed_experts"] = 256;
+  j["num_experts_per_tok"] = 6;
+  j["moe_intermediate_size"] = 2048;
+  j["num_hash_layers"] = 3;
+  j["index_n_heads"] = 64;
+  j["index_head_dim"] = 128;
+  j["index_topk"] = 512;
+  std::vector<int> ratios = {0, 0};
+  for (int i = 0; i < 20; ++i) {
+    ratios.push_back(4);
+    ratios.push_back(128);
+  }
+  ratios.push_back(4);
+  ratios.push_back(0);
+  j["compress_ratios"] = ratios;
+  Config c = Config::fromJsonText(j.dump(), "flash");
+  std::map<std::string, ExpectedTensor> byName;
+  for (ExpectedTensor &e : expectedTensors(c))
+    byName.emplace(e.name, std::move(e));
+  using S = std::vector<int64_t>;
+  EXPECT_EQ(byName.at("layers.5.attn.wo_a.weight").shape, (S{8192, 4096}));
+  EXPECT_EQ(byName.at("layers.5.attn.wo_a.scale").shape, (S{64, 32}));
+  EXPECT_EQ(byName.at("layers.5.attn.wo_b.weight").shape, (S{4096, 8192}));
+  EXPECT_EQ(byName.at("layers.5.attn.wq_b.weight").shape, (S{32768, 1024}));
+  EXPECT_EQ(byName.at("layers.5.attn.wkv.weight").shape, (S{512, 4096}));
+  EXPECT_EQ(byName.at("layers.2.attn.compressor.wkv.weight").shape,
+            (S{1024, 4096}));
+  EXPECT_EQ(byName.at("layers.3.attn.compressor.ape").shape, (S{128, 512}));
+  EXPECT_EQ(byName.at("layers.2.attn.indexer.wq_b.weight").shape,
+            (S{8192, 1024}));
+  EXPECT_EQ(byName.at("layers.2.hc_attn_fn").shape, (S{24, 16384}));
+  EXPECT_EQ(byName.at("layers.2.ffn.gate.tid2eid").shape, (S{129280, 6}));
+  EXPECT_EQ(byName.at("layers.3.ffn.gate.bias").shape, (S{256}));
+  EXPECT_EQ(byName.at("layers.9.ffn.experts.255.w2.weight").shape,
+            (S{4096, 2048}));
+  EXPECT_EQ(byName.at("layers.9.ffn.experts.255.w2.scale").shape,
+            (S{4096, 64}));
+  EXPECT_TRUE(byName.count("mtp.0.ffn.experts.0.w1.weight"));
+  EXPECT_FALSE(byName.count("mtp.0.attn.compressor.wkv.weight"));
+  EXPECT_FALSE(byName.count("layers.1.attn.compressor.wkv.weight"));
 }

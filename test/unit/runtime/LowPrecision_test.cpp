@@ -50,7 +50,7 @@ uint32_t bruteNearest(float x, Decode decode, uint32_t maxCode, int signBit) {
 // pattern near each power of two, both signs.
 template <typename Fn> void sweep(float limit, Fn fn) {
   uint32_t top = toBits(limit * 1.25f);
-  for (uint32_t u = 0; u <= top; u += 4099) {
+  for (uint32_t u = 0; u <= top; u += 12289) {
     fn(fromBits(u));
     fn(fromBits(u | 0x80000000u));
   }

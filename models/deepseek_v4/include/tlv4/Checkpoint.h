@@ -86,6 +86,9 @@ public:
   // 1x32 groups for FP4, block size from quantization_config); anything else
   // is decoded elementwise.
   std::vector<float> dequantize(const std::string &nativeName) const;
+  // Shape of dequantize()'s result: tensor(name).shape, except that FP4
+  // stored as I8/U8 packed pairs [out, in/2] gives [out, in].
+  std::vector<int64_t> dequantizedShape(const std::string &nativeName) const;
 
   VerifyReport verify() const;
   // Throws with VerifyReport::describe() when !ok().
