@@ -136,6 +136,7 @@ private:
   size_t lineStart_ = 0;
   uint32_t line_ = 1;
   int bracketDepth_ = 0;
+  bool reportedTab_ = false;
 };
 
 // Measures the indentation of the line starting at pos_, skips blank and
@@ -143,12 +144,13 @@ private:
 void Lexer::lexIndentation() {
   while (!atEnd()) {
     uint32_t width = 0;
-    bool reportedTab = false;
     while (!atEnd() && (peek() == ' ' || peek() == '\t' || peek() == '\f' || peek() == '\r')) {
       if (peek() == '\t') {
-        if (!reportedTab)
+        // Reported once per file: a tab-indented file would otherwise drown
+        // every other message. Tabs count to the next multiple of 8.
+        if (!reportedTab_)
           diags_.error(here(), "tab in indentation; indent with spaces");
-        reportedTab = true;
+        reportedTab_ = true;
         width = (width / 8 + 1) * 8;
       } else if (peek() == ' ') {
         ++width;
@@ -166,7 +168,7 @@ void Lexer::lexIndentation() {
     }
     if (atEnd())
       return;
-    SourceLoc loc{line_, 1};
+    SourceLoc loc = here(); // INDENT/DEDENT sit at the line's first token
     if (width > indents_.back()) {
       indents_.push_back(width);
       push(TokenKind::Indent, loc);
@@ -356,10 +358,16 @@ void Lexer::lexBadCharacters() {
   auto startsToken = [&](char ch) {
     return isIdentChar(ch) || ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r' ||
            ch == '#' || ch == '\'' || ch == '"' || ch == '\\' || ch == '.' || ch == '!' ||
-           std::strchr("+-*/%&|^~<>=,:()[]{}@", ch) != nullptr;
+           (ch != '\0' && std::strchr("+-*/%&|^~<>=,:()[]{}@", ch) != nullptr);
   };
   ++pos_;
-  while (!atEnd() && !startsToken(peek()))
+  // Non-ASCII letters glued to ASCII ones (an accented word) are one would-be
+  // identifier: one error.
+  auto bad = [&](char ch) {
+    return !startsToken(ch) || (c >= 0x80 && (static_cast<unsigned char>(ch) >= 0x80 ||
+                                             isIdentChar(ch)));
+  };
+  while (!atEnd() && bad(peek()))
     ++pos_;
   std::string msg = "unexpected character ";
   if (c >= 0x20 && c < 0x7f) {
@@ -428,7 +436,9 @@ std::vector<Token> Lexer::run() {
     lexBadCharacters();
   }
   SourceLoc end = here();
-  if (lineHasTokens())
+  // Inside an unclosed bracket the line never ended: no NEWLINE, so the
+  // parser meets the end of file and reports the bracket that was not closed.
+  if (lineHasTokens() && bracketDepth_ == 0)
     push(TokenKind::Newline, end);
   while (indents_.size() > 1) {
     indents_.pop_back();

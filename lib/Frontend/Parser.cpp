@@ -16,15 +16,18 @@ namespace {
 /// Thrown after an error has been reported; caught at statement boundaries.
 struct ParseError {};
 
-/// Deepest nesting of brackets/operators (and of blocks) the parser accepts.
+/// Deepest nesting of brackets/operators, and of blocks, the parser accepts.
 constexpr int kMaxNesting = 200;
+constexpr int kMaxBlockNesting = 100;
 
 enum class TypeContext { Constant, CompileParam, Param };
 
 class Parser {
 public:
+  // The lexer reports into a side engine; its diagnostics are replayed as the
+  // parser reaches them, so all messages come out in source order.
   Parser(const SourceFile &file, DiagnosticEngine &diags)
-      : diags_(diags), toks_(lex(file, diags)) {}
+      : diags_(diags), lexDiags_(file), toks_(lex(file, lexDiags_)) {}
 
   std::unique_ptr<Module> parseModule();
 
@@ -60,10 +63,33 @@ private:
   // --- Errors --------------------------------------------------------------
   /// Reports `msg` at `t` (unless the lexer already reported an error there).
   void report(const Token &t, const std::string &msg) {
+    flushLexerDiagnostics(t.loc);
     if (t.kind != TokenKind::Error)
       diags_.error(t.loc, msg);
   }
+  void error(SourceLoc loc, const std::string &msg) {
+    flushLexerDiagnostics(loc);
+    diags_.error(loc, msg);
+  }
+  /// Replays lexer diagnostics located at or before `loc` (all if invalid).
+  void flushLexerDiagnostics(SourceLoc loc) {
+    const std::vector<Diagnostic> &lexed = lexDiags_.diagnostics();
+    while (nextLexDiag_ < lexed.size()) {
+      const Diagnostic &d = lexed[nextLexDiag_];
+      if (loc.valid() && (d.loc.line > loc.line || (d.loc.line == loc.line && d.loc.col > loc.col)))
+        return;
+      diags_.report(d.severity, d.loc, d.message);
+      ++nextLexDiag_;
+    }
+  }
+  /// Reports `msg` at `t` and unwinds to the enclosing statement. Running
+  /// into the end of the file inside brackets is reported at the bracket.
   [[noreturn]] void fail(const Token &t, const std::string &msg) {
+    if ((t.kind == TokenKind::Eof || t.kind == TokenKind::Dedent) && !openBrackets_.empty()) {
+      const Token &opener = *openBrackets_.back();
+      report(opener, "'" + opener.text + "' was never closed");
+      throw ParseError{};
+    }
     report(t, msg);
     throw ParseError{};
   }
@@ -75,15 +101,28 @@ private:
   void synchronize();
   void skipIndentedBlock();
 
+  /// Keeps the stack of open brackets for "'(' was never closed".
+  struct BracketGuard {
+    Parser &p;
+    BracketGuard(Parser &p, const Token &opener) : p(p) { p.openBrackets_.push_back(&opener); }
+    ~BracketGuard() { p.openBrackets_.pop_back(); }
+  };
+
+  /// Bounds recursion: `counter` is depth_ for expressions, blockDepth_ for
+  /// nested blocks; past `limit` the statement is abandoned with an error.
   struct DepthGuard {
     Parser &p;
-    DepthGuard(Parser &p, const Token &t, const char *what) : p(p) {
-      if (++p.depth_ > kMaxNesting) {
-        --p.depth_;
+    int &counter;
+    DepthGuard(Parser &p, const Token &t, const char *what)
+        : DepthGuard(p, t, what, p.depth_, kMaxNesting) {}
+    DepthGuard(Parser &p, const Token &t, const char *what, int &counter, int limit)
+        : p(p), counter(counter) {
+      if (++counter > limit) {
+        --counter;
         p.fail(t, std::string(what) + " nested too deeply");
       }
     }
-    ~DepthGuard() { --p.depth_; }
+    ~DepthGuard() { --counter; }
   };
 
   // --- Top level -----------------------------------------------------------
@@ -121,9 +160,13 @@ private:
   void parseSubscriptIndices(SubscriptExpr &sub);
 
   DiagnosticEngine &diags_;
+  DiagnosticEngine lexDiags_;
+  size_t nextLexDiag_ = 0;
   std::vector<Token> toks_;
+  std::vector<const Token *> openBrackets_;
   size_t pos_ = 0;
   int depth_ = 0;
+  int blockDepth_ = 0;
 };
 
 //===----------------------------------------------------------------------===//
@@ -159,8 +202,10 @@ void Parser::expectCloser(const Token &opener, const char *closer, const char *e
   const Token &t = tok();
   if (t.kind == TokenKind::Error)
     throw ParseError{};
-  if (t.kind == TokenKind::Eof)
-    fail(opener, "'" + opener.text + "' was never closed");
+  // Inside brackets the lexer emits no line structure, so a DEDENT here
+  // means the file ended too.
+  if (t.kind == TokenKind::Eof || t.kind == TokenKind::Dedent)
+    fail(t, "'" + opener.text + "' was never closed");
   if (isCloser(t)) {
     report(t, "closing '" + t.text + "' does not match '" + opener.text + "'");
   } else if (isOpTok(t, ":")) {
@@ -168,7 +213,8 @@ void Parser::expectCloser(const Token &opener, const char *closer, const char *e
   } else {
     report(t, std::string("expected ") + expected + ", found " + describeToken(t));
   }
-  diags_.note(opener.loc, "to match this '" + opener.text + "'");
+  if (t.kind != TokenKind::Error)
+    diags_.note(opener.loc, "to match this '" + opener.text + "'");
   throw ParseError{};
 }
 
@@ -214,7 +260,6 @@ void Parser::skipIndentedBlock() {
 // Skips the rest of the logical line, and the indented block it opens if
 // any, so parsing resumes at the next statement of the same block.
 void Parser::synchronize() {
-  depth_ = 0;
   while (true) {
     const Token &t = tok();
     if (t.kind == TokenKind::Eof || t.kind == TokenKind::Dedent)
@@ -256,6 +301,7 @@ std::unique_ptr<Module> Parser::parseModule() {
       synchronize();
     }
   }
+  flushLexerDiagnostics({});
   return m;
 }
 
@@ -323,6 +369,7 @@ void Parser::parseKernel(Module &m, const Token *decorator) {
 
   if (isOp("[")) {
     const Token &opener = advance();
+    BracketGuard bracket(*this, opener);
     if (isOp("]"))
       fail(tok(), "empty compile-time parameter list; drop the '[]'");
     while (true) {
@@ -335,6 +382,7 @@ void Parser::parseKernel(Module &m, const Token *decorator) {
   if (!isOp("("))
     failExpected(tok(), "'(' and the parameter list of kernel '" + k.name + "'");
   const Token &opener = advance();
+  BracketGuard bracket(*this, opener);
   while (!isOp(")")) {
     parseParam(k);
     if (!acceptOp(","))
@@ -388,11 +436,11 @@ void Parser::checkDType(const Expr &e) {
     std::string name = a->dottedName();
     if (name.rfind("T.", 0) == 0 && name.find('.', 2) == std::string::npos) {
       if (!parseDType(name.substr(2)))
-        diags_.error(e.loc, "unknown dtype '" + name + "'");
+        error(e.loc, "unknown dtype '" + name + "'");
       return;
     }
   }
-  diags_.error(e.loc, "expected a dtype such as T.bfloat16, found '" + exprToString(e) + "'");
+  error(e.loc, "expected a dtype such as T.bfloat16, found '" + exprToString(e) + "'");
 }
 
 // Types are parsed as postfix expressions and then checked for the shapes
@@ -405,7 +453,7 @@ TypeExpr Parser::parseType(TypeContext ctx, const std::string &owner) {
     DepthGuard guard(*this, tok(), "type");
     e = parsePostfix();
   }
-  auto bad = [&](const std::string &msg) { diags_.error(e->loc, msg); };
+  auto bad = [&](const std::string &msg) { error(e->loc, msg); };
 
   if (ctx == TypeContext::CompileParam) {
     const auto *n = dyn_cast<NameExpr>(e.get());
@@ -434,7 +482,7 @@ TypeExpr Parser::parseType(TypeContext ctx, const std::string &owner) {
         checkDType(*sub->indices[1]);
         type.elementType = std::move(sub->indices[1]);
       } else {
-        diags_.error(sub->indices[0]->loc,
+        error(sub->indices[0]->loc,
                      "a tensor shape is a parenthesised tuple such as (M, K) or (N,)");
       }
       if (!type.elementType)
@@ -472,7 +520,7 @@ void Parser::parseBlock(Block &out, const char *what, const Token &header) {
                       " on line " + std::to_string(header.loc.line));
     return;
   }
-  DepthGuard guard(*this, tok(), "blocks");
+  DepthGuard guard(*this, tok(), "blocks", blockDepth_, kMaxBlockNesting);
   advance();
   while (!at(TokenKind::Dedent) && !at(TokenKind::Eof)) {
     if (tooManyErrors()) {
@@ -485,13 +533,14 @@ void Parser::parseBlock(Block &out, const char *what, const Token &header) {
 }
 
 void Parser::parseStatementInto(Block &out) {
-  int depth = depth_;
+  int depth = depth_, blockDepth = blockDepth_;
   try {
     if (StmtPtr s = parseStatement())
       out.push_back(std::move(s));
   } catch (const ParseError &) {
     synchronize();
     depth_ = depth;
+    blockDepth_ = blockDepth;
   }
 }
 
@@ -547,22 +596,22 @@ StmtPtr Parser::parseSimpleStatement() {
     case ExprKind::Subscript:
       break;
     case ExprKind::Tuple:
-      diags_.error(e->loc, "tuple assignment is not supported; assign one name per statement");
+      error(e->loc, "tuple assignment is not supported; assign one name per statement");
       break;
     case ExprKind::Call:
-      diags_.error(e->loc, "cannot assign to a function call");
+      error(e->loc, "cannot assign to a function call");
       break;
     case ExprKind::Attribute:
-      diags_.error(e->loc, "cannot assign to an attribute");
+      error(e->loc, "cannot assign to an attribute");
       break;
     case ExprKind::IntLit:
     case ExprKind::FloatLit:
     case ExprKind::BoolLit:
     case ExprKind::StringLit:
-      diags_.error(e->loc, "cannot assign to a literal");
+      error(e->loc, "cannot assign to a literal");
       break;
     default:
-      diags_.error(e->loc, "cannot assign to an expression; the target must be a name or "
+      error(e->loc, "cannot assign to an expression; the target must be a name or "
                            "a buffer element buf[i]");
     }
     advance();
@@ -577,9 +626,9 @@ StmtPtr Parser::parseSimpleStatement() {
                   : t.text == "*=" ? BinaryOp::Mul
                                    : BinaryOp::Div;
     if (const auto *n = dyn_cast<NameExpr>(e.get()))
-      diags_.error(e->loc, "cannot rebind '" + n->name + "'; use a T.alloc_local buffer");
+      error(e->loc, "cannot rebind '" + n->name + "'; use a T.alloc_local buffer");
     else if (!isa<SubscriptExpr>(e.get()))
-      diags_.error(e->loc, "the target of '" + t.text +
+      error(e->loc, "the target of '" + t.text +
                                "' must be a buffer element such as buf[i]");
     advance();
     ExprPtr value = parseExpr();
@@ -603,6 +652,7 @@ std::vector<LoopVar> Parser::parseTargets(const char *what) {
   };
   if (isOp("(")) {
     const Token &opener = advance();
+    BracketGuard bracket(*this, opener);
     while (true) {
       name();
       if (!acceptOp(",") || isOp(")"))
@@ -626,7 +676,7 @@ StmtPtr Parser::parseFor() {
   advance();
   s->iter = parseExpr();
   if (!isa<CallExpr>(s->iter.get()))
-    diags_.error(s->iter->loc, "expected a loop such as range(n), T.serial(n), "
+    error(s->iter->loc, "expected a loop such as range(n), T.serial(n), "
                                "T.Pipelined(n, num_stages=s) or T.Parallel(m, n) after 'in'");
   expectBlockColon("the for header");
   parseBlock(s->body, "'for' statement", forTok);
@@ -638,10 +688,10 @@ StmtPtr Parser::parseWith() {
   ExprPtr ctx = parseExpr();
   if (const auto *call = dyn_cast<CallExpr>(ctx.get())) {
     if (call->calleeName() != "T.Kernel")
-      diags_.error(ctx->loc, "only 'with T.Kernel(...)' is supported, not '" +
+      error(ctx->loc, "only 'with T.Kernel(...)' is supported, not '" +
                                  exprToString(*call->callee) + "'");
   } else {
-    diags_.error(ctx->loc, "expected T.Kernel(...) after 'with'");
+    error(ctx->loc, "expected T.Kernel(...) after 'with'");
   }
   auto s = std::make_unique<WithStmt>(withTok.loc, std::move(ctx));
   if (!isKw("as"))
@@ -847,7 +897,7 @@ ExprPtr Parser::parsePostfix() {
 
 void Parser::parseCallArgs(CallExpr &call) {
   const Token &opener = advance();
-  DepthGuard guard(*this, opener, "expression");
+  BracketGuard bracket(*this, opener);
   while (!isOp(")")) {
     if (at(TokenKind::Identifier) && isOpTok(peekTok(), "=")) {
       KeywordArg kw;
@@ -872,7 +922,7 @@ void Parser::parseCallArgs(CallExpr &call) {
 
 void Parser::parseSubscriptIndices(SubscriptExpr &sub) {
   const Token &opener = advance();
-  DepthGuard guard(*this, opener, "expression");
+  BracketGuard bracket(*this, opener);
   if (isOp("]"))
     fail(tok(), "expected an index between '[' and ']'");
   while (!isOp("]")) {
@@ -899,7 +949,7 @@ void Parser::parseSubscriptIndices(SubscriptExpr &sub) {
 
 ExprPtr Parser::parseParenthesized() {
   const Token &opener = advance();
-  DepthGuard guard(*this, opener, "expression");
+  BracketGuard bracket(*this, opener);
   if (acceptOp(")"))
     return std::make_unique<TupleExpr>(opener.loc);
   ExprPtr first = parseExpr();
