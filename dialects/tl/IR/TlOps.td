@@ -29,8 +29,9 @@ def Tl_ScalarOrVector : AnyTypeOf<[Tl_ElementType, VectorOfAnyRankOf<[Tl_Element
 // Launch and structure
 //===----------------------------------------------------------------------===//
 
-def Tl_LaunchOp : Tl_Op<"launch", [
-    SingleBlockImplicitTerminator<"YieldOp">, RecursiveMemoryEffects]> {
+// No RecursiveMemoryEffects: a launch is the kernel, and must survive DCE even
+// when its body has no visible effect (the kernel verifier requires one).
+def Tl_LaunchOp : Tl_Op<"launch", [SingleBlockImplicitTerminator<"YieldOp">]> {
   let summary = "launch a grid of thread blocks (T.Kernel)";
   let description = [{
     ```mlir
