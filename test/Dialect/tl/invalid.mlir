@@ -1198,3 +1198,153 @@ func.func @f() {
   // expected-error @+1 {{expects parent op to be one of}}
   tl.yield
 }
+
+// -----
+
+func.func @f(%n: index) {
+  // expected-error @+1 {{block ids must be of type index}}
+  "tl.launch"(%n) <{threads = 128 : i64}> ({
+  ^bb0(%b: i32):
+    "tl.yield"() : () -> ()
+  }) : (index) -> ()
+  return
+}
+
+// -----
+
+func.func @f(%n: index) {
+  tl.launch grid(%n) threads(128) blocks(%bid) {
+    // expected-error @+1 {{needs at least one extent}}
+    tl.parallel () in [] {
+    }
+  }
+  return
+}
+
+// -----
+
+func.func @f(%n: index) {
+  tl.launch grid(%n) threads(128) blocks(%bid) {
+    // expected-error @+1 {{body must have one induction variable per extent (2), got 1}}
+    "tl.parallel"() <{extents = array<i64: 4, 4>}> ({
+    ^bb0(%i: index):
+      "tl.yield"() : () -> ()
+    }) : () -> ()
+  }
+  return
+}
+
+// -----
+
+func.func @f(%n: index) {
+  tl.launch grid(%n) threads(128) blocks(%bid) {
+    // expected-error @+1 {{body must have exactly one index induction variable}}
+    "tl.pipelined"(%n, %n, %n) <{num_stages = 2 : i64}> ({
+    ^bb0(%i: index, %j: index):
+      "tl.yield"() : () -> ()
+    }) : (index, index, index) -> ()
+  }
+  return
+}
+
+// -----
+
+func.func @f(%n: index, %A: memref<?xf32, #tl.scope<global>>) {
+  %c0 = arith.constant 0 : index
+  tl.launch grid(%n) threads(128) blocks(%bid) {
+    %s = tl.alloc_shared : memref<64xf32, #tl.scope<shared>>
+    %bar = tl.alloc_barrier arrive_count(1) : !tl.barrier<1>
+    // expected-error @+1 {{barrier and barrier index must be given together}}
+    "tl.copy"(%A, %c0, %s, %bar) <{src_sizes = array<i64: 64>, dst_sizes = array<i64: 64>, operandSegmentSizes = array<i32: 1, 1, 1, 0, 1, 0>}>
+        : (memref<?xf32, #tl.scope<global>>, index, memref<64xf32, #tl.scope<shared>>, !tl.barrier<1>) -> ()
+  }
+  return
+}
+
+// -----
+
+func.func @f(%n: index) {
+  %m = arith.constant -1 : index
+  tl.launch grid(%n) threads(128) blocks(%bid) {
+    %s = tl.alloc_shared : memref<64xf32, #tl.scope<shared>>
+    %f = tl.alloc_fragment : memref<64xf32, #tl.scope<fragment>>
+    // expected-error @+1 {{source region [-1, 31) is out of bounds in dim 0 of size 64}}
+    tl.copy %s[%m] [32] to %f[] [32] : memref<64xf32, #tl.scope<shared>> to memref<64xf32, #tl.scope<fragment>>
+  }
+  return
+}
+
+// -----
+
+func.func @f(%n: index, %A: memref<?x?xf32, #tl.scope<global>>) {
+  %c0 = arith.constant 0 : index
+  tl.launch grid(%n) threads(128) blocks(%bid) {
+    %v = arith.constant 1.0 : f32
+    // expected-error @+1 {{result type must be the value type 'f32'}}
+    %p = tl.atomic_add %A[%c0, %c0], %v {return_prev} : memref<?x?xf32, #tl.scope<global>>, f32 -> f16
+  }
+  return
+}
+
+// -----
+
+func.func @f(%n: index, %A: memref<f32, #tl.scope<global>>) {
+  tl.launch grid(%n) threads(128) blocks(%bid) {
+    %v = arith.constant dense<1.0> : vector<2xf32>
+    // expected-error @+1 {{vector atomics need a destination of rank >= 1}}
+    tl.atomic_add %A[], %v : memref<f32, #tl.scope<global>>, vector<2xf32>
+  }
+  return
+}
+
+// -----
+
+func.func @f(%n: index) {
+  tl.launch grid(%n) threads(128) blocks(%bid) {
+    // expected-error @+1 {{dimensions must be positive, got 0}}
+    %a = tl.alloc_shared : memref<0x4xf32, #tl.scope<shared>>
+  }
+  return
+}
+
+// -----
+
+func.func @f(%n: index, %sa: memref<128x2xf8E8M0FNU, #tl.scope<global>>) {
+  tl.launch grid(%n) threads(128) blocks(%bid) {
+    %a = tl.alloc_shared : memref<128x64xf8E4M3FN, #tl.scope<shared>>
+    %b = tl.alloc_shared : memref<64x64xf8E4M3FN, #tl.scope<shared>>
+    %c = tl.alloc_fragment : memref<128x64xf32, #tl.scope<fragment>>
+    %sb = tl.alloc_shared : memref<64x2xf8E8M0FNU, #tl.scope<shared>>
+    // expected-error @+1 {{scale_a must be in shared or fragment or local or tmem memory, got global}}
+    tl.gemm %a, %b, %c scale_a(%sa) scale_b(%sb) scale_block(32) {transpose_b}
+        : memref<128x64xf8E4M3FN, #tl.scope<shared>>, memref<64x64xf8E4M3FN, #tl.scope<shared>>,
+          memref<128x64xf32, #tl.scope<fragment>>, memref<128x2xf8E8M0FNU, #tl.scope<global>>,
+          memref<64x2xf8E8M0FNU, #tl.scope<shared>>
+  }
+  return
+}
+
+// -----
+
+func.func @f(%n: index, %S: memref<4x128xf32, #tl.scope<global>>) {
+  tl.launch grid(%n) threads(128) blocks(%bid) {
+    %v = tl.alloc_fragment : memref<4x8xf32, #tl.scope<fragment>>
+    %i = tl.alloc_fragment : memref<4x8xi32, #tl.scope<fragment>>
+    // expected-error @+1 {{source must be in shared or fragment or local memory, got global}}
+    tl.topk %S, %v, %i k(8) dim(1) : memref<4x128xf32, #tl.scope<global>>, memref<4x8xf32, #tl.scope<fragment>>, memref<4x8xi32, #tl.scope<fragment>>
+  }
+  return
+}
+
+// -----
+
+func.func @f(%n: index) {
+  %c5 = arith.constant 5 : index
+  %c0 = arith.constant 0 : index
+  tl.launch grid(%n) threads(128) blocks(%bid) {
+    %bar = tl.alloc_barrier arrive_count(1) : !tl.barrier<4>
+    // expected-error @+1 {{barrier index 5 is out of range for 4 barrier(s)}}
+    tl.barrier_wait %bar[%c5], %c0 : !tl.barrier<4>
+  }
+  return
+}
