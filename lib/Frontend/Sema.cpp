@@ -717,6 +717,8 @@ void Sema::augAssignStmt(AugAssignStmt &s) {
   if (!checkArithOperand(t, s.target->loc, what) || !checkArithOperand(v, s.value->loc, what))
     return;
   std::optional<OperandType> ty = promote(*s.target, *s.value, what);
+  if (ty)
+    result_.operandTypes[s.target.get()] = *ty;
   if (ty && s.op == BinaryOp::Div && (ty->isIndex || !isFloat(ty->dtype)))
     error(s.loc, "'/=' is not defined on integers; use an explicit `x = x // y`");
 }

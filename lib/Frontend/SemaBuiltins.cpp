@@ -532,6 +532,15 @@ bool hasDynamic(const std::vector<int64_t> &s) {
 }
 } // namespace
 
+std::optional<RegionInfo> Sema::wholeBuffer(Expr &e, const std::string &what) {
+  if (regionForm(e) != RegionForm::Whole) {
+    expr(e);
+    error(e.loc, what + " must be a whole buffer (regions are supported by T.copy only)");
+    return std::nullopt;
+  }
+  return region(e, what, nullptr);
+}
+
 SemaValue Sema::checkCopy(CallExpr &call, BoundArgs &args) {
   Expr &src = *args.get(0);
   Expr &dst = *args.get(1);
@@ -585,12 +594,17 @@ SemaValue Sema::checkCopy(CallExpr &call, BoundArgs &args) {
       error(bar->loc, "the barrier of T.copy must be one barrier: index the array, bar[i]");
       return {};
     }
+    if (rs->buffer->scope != MemScope::Global || rd->buffer->scope != MemScope::Shared) {
+      error(bar->loc, "T.copy: a copy that completes on a barrier must go from global to shared "
+                      "memory");
+      return {};
+    }
   }
   return makeNone();
 }
 
 SemaValue Sema::checkClear(CallExpr &call, BoundArgs &args) {
-  std::optional<RegionInfo> r = region(*args.get(0), "the operand of " + calleeOf(call), nullptr);
+  std::optional<RegionInfo> r = wholeBuffer(*args.get(0), "the operand of " + calleeOf(call));
   if (!r)
     return {};
   if (hasDynamic(r->shape())) {
@@ -637,11 +651,11 @@ SemaValue Sema::checkGemm(CallExpr &call, BoundArgs &args) {
       ok = false;
     }
   }
-  std::optional<RegionInfo> ra = region(a, "A of T.gemm", nullptr);
-  std::optional<RegionInfo> rb = region(b, "B of T.gemm", nullptr);
+  std::optional<RegionInfo> ra = wholeBuffer(a, "A of T.gemm");
+  std::optional<RegionInfo> rb = wholeBuffer(b, "B of T.gemm");
   std::optional<RegionInfo> rc;
   if (c)
-    rc = region(*c, "C of T.gemm", nullptr);
+    rc = wholeBuffer(*c, "C of T.gemm");
   if (!ra || !rb || (c && !rc) || !ok)
     return {};
   auto rank2 = [&](const RegionInfo &r, Expr &e, const char *which) {
@@ -656,7 +670,7 @@ SemaValue Sema::checkGemm(CallExpr &call, BoundArgs &args) {
     return {};
   // Scopes.
   MemScope sa = ra->buffer->scope, sb = rb->buffer->scope;
-  if (sa != MemScope::Shared && sa != MemScope::Fragment && sa != MemScope::Local) {
+  if (sa != MemScope::Shared && sa != MemScope::Fragment) {
     error(a.loc, std::string("T.gemm: A must be in shared memory or a fragment, found a ") +
                      scopeName(sa) + " buffer");
     return {};
@@ -666,8 +680,7 @@ SemaValue Sema::checkGemm(CallExpr &call, BoundArgs &args) {
                      " buffer");
     return {};
   }
-  if (rc && rc->buffer->scope != MemScope::Fragment && rc->buffer->scope != MemScope::TMem &&
-      rc->buffer->scope != MemScope::Local) {
+  if (rc && rc->buffer->scope != MemScope::Fragment && rc->buffer->scope != MemScope::TMem) {
     error(c->loc, std::string("T.gemm: the accumulator C must be a fragment (or tmem on sm_100a), "
                               "found a ") + scopeName(rc->buffer->scope) + " buffer");
     return {};
@@ -698,35 +711,36 @@ SemaValue Sema::checkGemm(CallExpr &call, BoundArgs &args) {
   // Dtypes.
   DType da = ra->buffer->dtype, db = rb->buffer->dtype;
   auto mmaType = [](DType t) {
-    return t == DType::F16 || t == DType::BF16 || t == DType::F8E4M3 || t == DType::F8E5M2 ||
-           t == DType::F4E2M1 || t == DType::I8;
+    return t == DType::F16 || t == DType::BF16 || t == DType::F32 || t == DType::F8E4M3 ||
+           t == DType::F8E5M2 || t == DType::F4E2M1;
   };
   for (auto [t, e, which] : {std::tuple<DType, Expr *, const char *>{da, &a, "A"}, {db, &b, "B"}})
     if (!mmaType(t)) {
       error(e->loc, std::string("T.gemm: ") + which + " has dtype " + dtypeName(t) +
-                        "; operands must be float16, bfloat16, float8_e4m3, float8_e5m2, "
-                        "float4_e2m1 or int8");
+                        "; operands must be float16, bfloat16, float32, float8_e4m3, "
+                        "float8_e5m2 or float4_e2m1");
       return {};
     }
   bool narrowA = isNarrowFloat(da), narrowB = isNarrowFloat(db);
-  if (da != db && !(narrowA && narrowB)) {
+  bool fp8Mix = narrowA && narrowB && (da != DType::F4E2M1 || db != DType::F4E2M1);
+  if (da != db && !fp8Mix) {
     error(b.loc, std::string("T.gemm: A is ") + dtypeName(da) + " but B is " + dtypeName(db) +
-                     "; the operands must have the same dtype");
+                     "; the operands must have the same dtype (or mix 8-bit floats with FP8/FP4)");
     return {};
   }
   DType accum = DType::F32;
   if (rc) {
     DType dc = rc->buffer->dtype;
-    bool good = da == DType::I8 ? dc == DType::I32 : (dc == DType::F32 || (dc == DType::F16 && da == DType::F16));
+    bool f16Ok = (da == DType::F16 || narrowA) && !args.get(7);
+    bool good = dc == DType::F32 || (dc == DType::F16 && f16Ok);
     if (!good) {
       error(c->loc, std::string("T.gemm: the accumulator C must be ") +
-                        (da == DType::I8 ? "int32" : da == DType::F16 ? "float32 or float16" : "float32") +
-                        " for " + dtypeName(da) + " operands, found " + dtypeName(dc));
+                        (f16Ok ? "float32 or float16" : "float32") + " for " + dtypeName(da) +
+                        " operands" + (args.get(7) ? " in the block-scaled form" : "") +
+                        ", found " + dtypeName(dc));
       return {};
     }
     accum = dc;
-  } else if (da == DType::I8) {
-    accum = DType::I32;
   }
   // Block-scaled form.
   Expr *scaleA = args.get(7), *scaleB = args.get(8), *scaleBlock = args.get(9);
@@ -766,20 +780,25 @@ SemaValue Sema::checkGemm(CallExpr &call, BoundArgs &args) {
                       "scale_block 32");
       return {};
     }
-    std::optional<RegionInfo> rsa = region(*scaleA, "scale_A of T.gemm", nullptr);
-    std::optional<RegionInfo> rsb = region(*scaleB, "scale_B of T.gemm", nullptr);
+    std::optional<RegionInfo> rsa = wholeBuffer(*scaleA, "scale_A of T.gemm");
+    std::optional<RegionInfo> rsb = wholeBuffer(*scaleB, "scale_B of T.gemm");
     if (!rsa || !rsb)
       return {};
     for (auto [r, e, rows, which] :
          {std::tuple<RegionInfo *, Expr *, int64_t, const char *>{&*rsa, scaleA, m, "scale_A"},
           {&*rsb, scaleB, n, "scale_B"}}) {
       DType t = r->buffer->dtype;
+      if (r->buffer->scope == MemScope::Global) {
+        error(e->loc, std::string("T.gemm: ") + which + " must be on chip (shared, fragment, local "
+                      "or tmem); T.copy the scales in first");
+        return {};
+      }
       if (t != DType::UE8M0 && t != DType::F32) {
         error(e->loc, std::string("T.gemm: ") + which + " must be ue8m0 or float32, found " + dtypeName(t));
         return {};
       }
       std::vector<int64_t> want = {rows, ka / block};
-      if (!sameShape(r->shape(), want)) {
+      if (r->shape() != want) {
         error(e->loc, std::string("T.gemm: ") + which + " has shape " + shapeToString(r->shape()) +
                           ", expected " + shapeToString(want) + " (one scale per " +
                           std::to_string(block) + " elements of K)");
@@ -805,8 +824,8 @@ SemaValue Sema::checkReduce(CallExpr &call, BoundArgs &args) {
   std::string name = calleeOf(call);
   Expr &src = *args.get(0);
   Expr &dst = *args.get(1);
-  std::optional<RegionInfo> rs = region(src, "the source of " + name, nullptr);
-  std::optional<RegionInfo> rd = region(dst, "the destination of " + name, nullptr);
+  std::optional<RegionInfo> rs = wholeBuffer(src, "the source of " + name);
+  std::optional<RegionInfo> rd = wholeBuffer(dst, "the destination of " + name);
   if (!rs || !rd)
     return {};
   std::vector<int64_t> ss = rs->shape();
@@ -837,23 +856,33 @@ SemaValue Sema::checkReduce(CallExpr &call, BoundArgs &args) {
   want.erase(want.begin() + dim);
   if (want.empty())
     want.push_back(1);
-  if (!sameShape(rd->shape(), want)) {
+  if (rd->shape() != want) {
     error(dst.loc, name + ": destination shape " + shapeToString(rd->shape()) +
                        " does not match the source shape " + shapeToString(ss) + " without dim " +
                        std::to_string(dim) + ": " + shapeToString(want));
     return {};
   }
-  if (rd->buffer->scope == MemScope::Global) {
-    error(dst.loc, name + ": the destination must be a fragment, local or shared buffer, not a "
-                          "global tensor");
-    return {};
-  }
-  for (auto [r, e] : {std::pair<RegionInfo *, Expr *>{&*rs, &src}, {&*rd, &dst}})
-    if (isNarrowFloat(r->buffer->dtype) || r->buffer->dtype == DType::Bool) {
-      error(e->loc, name + ": cannot reduce " + dtypeName(r->buffer->dtype) +
-                        " values; T.copy them into a float32 fragment first");
+  for (auto [r, e] : {std::pair<RegionInfo *, Expr *>{&*rs, &src}, {&*rd, &dst}}) {
+    if (r->buffer->scope == MemScope::Global || r->buffer->scope == MemScope::TMem) {
+      error(e->loc, name + ": operands must be fragment, local or shared buffers, found a " +
+                        scopeName(r->buffer->scope) + " buffer");
       return {};
     }
+    DType t = r->buffer->dtype;
+    if (!(t == DType::F16 || t == DType::BF16 || t == DType::F32 || t == DType::I32 ||
+          t == DType::I64)) {
+      error(e->loc, name + ": cannot reduce " + dtypeName(t) +
+                        " values (float16, bfloat16, float32, int32 or int64); T.copy them into "
+                        "a float32 fragment first");
+      return {};
+    }
+  }
+  if (rs->buffer->dtype != rd->buffer->dtype &&
+      !(isFloat(rs->buffer->dtype) && isFloat(rd->buffer->dtype))) {
+    error(dst.loc, name + ": source is " + dtypeName(rs->buffer->dtype) + " but destination is " +
+                       dtypeName(rd->buffer->dtype));
+    return {};
+  }
   return makeNone();
 }
 
@@ -910,11 +939,17 @@ SemaValue Sema::checkAtomicAdd(CallExpr &call, BoundArgs &args) {
       return {};
     }
     dt = r->buffer->dtype;
-    std::optional<RegionInfo> rv = region(value, "the value of T.atomic_add", nullptr);
+    if (!isFloat(dt)) {
+      error(dst.loc, "T.atomic_add: vector atomics need a float destination, found " +
+                         std::string(dtypeName(dt)));
+      return {};
+    }
+    std::optional<RegionInfo> rv = wholeBuffer(value, "the value of T.atomic_add");
     if (!rv)
       return {};
-    if (rv->buffer->scope != MemScope::Local && rv->buffer->scope != MemScope::Fragment) {
-      error(value.loc, "T.atomic_add: the value of a vector atomic must be a local buffer");
+    if (rv->buffer->scope != MemScope::Local || rv->buffer->dtype != dt) {
+      error(value.loc, std::string("T.atomic_add: the value of a vector atomic must be a local ") +
+                           dtypeName(dt) + " buffer");
       return {};
     }
     if (!sameShape(rv->shape(), s)) {
@@ -926,6 +961,12 @@ SemaValue Sema::checkAtomicAdd(CallExpr &call, BoundArgs &args) {
       error(args.get(2)->loc, "T.atomic_add: return_prev=True is supported for single elements only");
       return {};
     }
+  }
+  if (auto it = result_.regions.find(&dst); it != result_.regions.end() &&
+      it->second.buffer->scope != MemScope::Global && it->second.buffer->scope != MemScope::Shared) {
+    error(dst.loc, std::string("T.atomic_add: the destination must be in global or shared memory, "
+                               "found a ") + scopeName(it->second.buffer->scope) + " buffer");
+    return {};
   }
   if (!(dt == DType::F32 || dt == DType::F16 || dt == DType::BF16 || dt == DType::I32 ||
         dt == DType::I64)) {
@@ -941,9 +982,9 @@ SemaValue Sema::checkTopk(CallExpr &, BoundArgs &args) {
   Expr &vals = *args.get(1);
   Expr &idx = *args.get(2);
   std::optional<int64_t> k = constInt(*args.get(3), "k of T.topk");
-  std::optional<RegionInfo> rs = region(src, "the source of T.topk", nullptr);
-  std::optional<RegionInfo> rv = region(vals, "the values of T.topk", nullptr);
-  std::optional<RegionInfo> ri = region(idx, "the indices of T.topk", nullptr);
+  std::optional<RegionInfo> rs = wholeBuffer(src, "the source of T.topk");
+  std::optional<RegionInfo> rv = wholeBuffer(vals, "the values of T.topk");
+  std::optional<RegionInfo> ri = wholeBuffer(idx, "the indices of T.topk");
   if (!k || !rs || !rv || !ri)
     return {};
   if (Expr *d = args.get(4)) {
@@ -966,12 +1007,12 @@ SemaValue Sema::checkTopk(CallExpr &, BoundArgs &args) {
     return {};
   }
   std::vector<int64_t> want = {ss[0], *k};
-  if (!sameShape(rv->shape(), want)) {
+  if (rv->shape() != want) {
     error(vals.loc, "T.topk: values has shape " + shapeToString(rv->shape()) + ", expected " +
                         shapeToString(want));
     return {};
   }
-  if (!sameShape(ri->shape(), want)) {
+  if (ri->shape() != want) {
     error(idx.loc, "T.topk: indices has shape " + shapeToString(ri->shape()) + ", expected " +
                        shapeToString(want));
     return {};
@@ -985,6 +1026,17 @@ SemaValue Sema::checkTopk(CallExpr &, BoundArgs &args) {
                        " values; convert them first");
     return {};
   }
+  if (rv->buffer->dtype != rs->buffer->dtype) {
+    error(vals.loc, std::string("T.topk: values must have the source dtype ") +
+                        dtypeName(rs->buffer->dtype) + ", found " + dtypeName(rv->buffer->dtype));
+    return {};
+  }
+  for (auto [r, e] : {std::pair<RegionInfo *, Expr *>{&*rs, &src}, {&*rv, &vals}, {&*ri, &idx}})
+    if (r->buffer->scope == MemScope::Global || r->buffer->scope == MemScope::TMem) {
+      error(e->loc, std::string("T.topk: operands must be fragment, local or shared buffers, found a ") +
+                        scopeName(r->buffer->scope) + " buffer");
+      return {};
+    }
   return makeNone();
 }
 

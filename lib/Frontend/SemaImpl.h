@@ -102,6 +102,8 @@ public:
   /// takes; null means "a start-index form is an error here".
   std::optional<RegionInfo> region(Expr &e, const std::string &what,
                                    const std::vector<int64_t> *other);
+  /// A tile operand that must be a whole buffer (gemm, reductions, fill, topk).
+  std::optional<RegionInfo> wholeBuffer(Expr &e, const std::string &what);
   bool checkRegionBounds(const RegionInfo &r, Expr &e);
 
   // Constant helpers.
