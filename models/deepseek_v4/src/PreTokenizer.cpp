@@ -154,11 +154,15 @@ void PreTokenizer::split(std::string_view text, std::vector<std::string> &pieces
   std::vector<std::string> next;
   for (const Step &step : steps_) {
     next.clear();
-    for (const std::string &piece : current) {
-      if (step.kind == Step::Split)
-        applySplit(step, piece, next);
-      else
-        applyByteLevel(step, piece, next);
+    try {
+      for (const std::string &piece : current) {
+        if (step.kind == Step::Split)
+          applySplit(step, piece, next);
+        else
+          applyByteLevel(step, piece, next);
+      }
+    } catch (const RegexError &e) {
+      throw TokenizerError(fmt::format("pre-tokenizer: {}", e.what()));
     }
     current.swap(next);
   }

@@ -195,6 +195,13 @@ struct Flags {
 };
 
 constexpr int kMaxRepeat = 1000;
+constexpr int kMaxNesting = 100;
+// Counted repeats are unrolled; nesting them could multiply the program
+// without bound, so cap its size.
+constexpr size_t kMaxProgramSize = 200000;
+// Like Oniguruma's retry limit: a pattern that backtracks this much on one
+// input is pathological, and an error beats an endless loop.
+constexpr uint64_t kMaxStepsPerSearch = 100000000;
 
 class Parser {
 public:
@@ -390,7 +397,16 @@ private:
   }
 
   NodeP parseGroup(Flags flags) {
-    // '(' already consumed.
+    // '(' already consumed. The parser recurses per group; bound it so that
+    // a hostile pattern fails with an error instead of the stack.
+    if (++depth_ > kMaxNesting)
+      fail(fmt::format("groups nested deeper than {}", kMaxNesting));
+    NodeP node = parseGroupBody(flags);
+    --depth_;
+    return node;
+  }
+
+  NodeP parseGroupBody(Flags flags) {
     if (!accept('?')) {
       NodeP inner = parseAlt(flags);
       expectClose();
@@ -628,6 +644,14 @@ private:
 
   // '[' already consumed.
   CharClass parseClass() {
+    if (++depth_ > kMaxNesting)
+      fail(fmt::format("classes nested deeper than {}", kMaxNesting));
+    CharClass result = parseClassBody();
+    --depth_;
+    return result;
+  }
+
+  CharClass parseClassBody() {
     CharClass result;
     bool negated = accept('^');
     std::vector<CharClass> operands;
@@ -706,6 +730,7 @@ private:
   std::vector<CompiledClass> &classes_;
   std::u32string p_;
   size_t i_ = 0;
+  int depth_ = 0;
 };
 
 enum class Op : uint8_t { Char, Class, Any, Split, Jmp, Match, Assert, Look, Atomic, Mark, Progress };
@@ -758,7 +783,8 @@ namespace {
 
 class Compiler {
 public:
-  explicit Compiler(PreTokenizerRegex::Program &prog) : prog_(prog) {}
+  Compiler(PreTokenizerRegex::Program &prog, std::string_view pattern)
+      : prog_(prog), pattern_(pattern) {}
 
   void compile(const Node &n) {
     switch (n.kind) {
@@ -811,6 +837,10 @@ private:
   std::vector<Inst> &code() { return prog_.code; }
   int pc() const { return static_cast<int>(prog_.code.size()); }
   int emit(Inst inst) {
+    if (prog_.code.size() >= kMaxProgramSize)
+      throw RegexError(fmt::format("regex /{}/: too large once repeats are expanded (over {} "
+                                   "instructions)",
+                                   pattern_, kMaxProgramSize));
     prog_.code.push_back(inst);
     return pc() - 1;
   }
@@ -883,6 +913,7 @@ private:
   }
 
   PreTokenizerRegex::Program &prog_;
+  std::string_view pattern_;
 };
 
 struct Frame {
@@ -891,6 +922,8 @@ struct Frame {
 };
 
 struct Scratch {
+  uint64_t steps = 0;
+  const std::string *pattern = nullptr;
   // A deque so that growing it for a nested run keeps outer references valid.
   std::deque<std::vector<Frame>> stacks;
   std::vector<int> slots;
@@ -966,6 +999,9 @@ int run(const PreTokenizerRegex::Program &prog, std::u32string_view text, int st
     }
   };
   while (true) {
+    if (++scratch.steps > kMaxStepsPerSearch)
+      throw RegexError(fmt::format("regex /{}/: backtracking limit exceeded on a {}-character input",
+                                   *scratch.pattern, text.size()));
     const Inst &inst = prog.code[pc];
     bool ok = true;
     switch (inst.op) {
@@ -1036,7 +1072,7 @@ PreTokenizerRegex::PreTokenizerRegex(std::string_view pattern) : pattern_(patter
   auto prog = std::make_shared<Program>();
   Parser parser(pattern, prog->classes);
   NodeP root = parser.parse();
-  Compiler(*prog).compile(*root);
+  Compiler(*prog, pattern).compile(*root);
   prog->code.push_back({Op::Match});
   program_ = std::move(prog);
 }
@@ -1044,6 +1080,7 @@ PreTokenizerRegex::PreTokenizerRegex(std::string_view pattern) : pattern_(patter
 std::optional<PreTokenizerRegex::Span> PreTokenizerRegex::matchAt(std::u32string_view text,
                                                                   size_t at) const {
   Scratch scratch;
+  scratch.pattern = &pattern_;
   scratch.slots.assign(program_->numSlots, -1);
   int end = run(*program_, text, 0, static_cast<int>(at), scratch, 0);
   if (end < 0)
@@ -1054,8 +1091,10 @@ std::optional<PreTokenizerRegex::Span> PreTokenizerRegex::matchAt(std::u32string
 std::optional<PreTokenizerRegex::Span> PreTokenizerRegex::find(std::u32string_view text,
                                                                size_t from) const {
   Scratch scratch;
+  scratch.pattern = &pattern_;
   scratch.slots.assign(program_->numSlots, -1);
   for (size_t start = from; start <= text.size(); ++start) {
+    scratch.steps = 0;
     int end = run(*program_, text, 0, static_cast<int>(start), scratch, 0);
     if (end >= 0)
       return Span{start, static_cast<size_t>(end)};
@@ -1066,11 +1105,13 @@ std::optional<PreTokenizerRegex::Span> PreTokenizerRegex::find(std::u32string_vi
 std::vector<PreTokenizerRegex::Span> PreTokenizerRegex::findAll(std::u32string_view text) const {
   std::vector<Span> spans;
   Scratch scratch;
+  scratch.pattern = &pattern_;
   scratch.slots.assign(program_->numSlots, -1);
   size_t from = 0;
   while (from <= text.size()) {
     bool found = false;
     for (size_t start = from; start <= text.size(); ++start) {
+      scratch.steps = 0;
       int end = run(*program_, text, 0, static_cast<int>(start), scratch, 0);
       if (end < 0)
         continue;

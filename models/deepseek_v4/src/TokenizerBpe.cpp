@@ -32,6 +32,7 @@ std::unique_ptr<TokenizerBpe> TokenizerBpe::fromJson(const nlohmann::json &model
   auto vocabIt = model.find("vocab");
   if (vocabIt == model.end() || !vocabIt->is_object())
     throw TokenizerError(fmt::format("{}: BPE model needs a 'vocab' object", where));
+  bpe->vocab_.reserve(vocabIt->size());
   for (auto it = vocabIt->begin(); it != vocabIt->end(); ++it) {
     if (!it.value().is_number_integer() || it.value().get<int64_t>() < 0 ||
         it.value().get<int64_t>() > INT32_MAX)

@@ -127,6 +127,15 @@ TEST(PreTokenizerRegex, FindAndMatchAt) {
   EXPECT_EQ(rx.matchAt(text, 3), (PreTokenizerRegex::Span{3, 4}));
 }
 
+TEST(PreTokenizerRegex, HostilePatternsFailCleanly) {
+  EXPECT_THROW(PreTokenizerRegex(std::string(5000, '(') + std::string(5000, ')')), RegexError);
+  EXPECT_THROW(PreTokenizerRegex(std::string(5000, '[') + "a" + std::string(5000, ']')), RegexError);
+  EXPECT_THROW(PreTokenizerRegex("((a{1000}){1000}){1000}"), RegexError);
+  // Exponential backtracking stops at a step limit with an error.
+  PreTokenizerRegex exponential("(?:a|a)*b");
+  EXPECT_THROW(exponential.findAllUtf8(std::string(40, 'a')), RegexError);
+}
+
 TEST(PreTokenizerRegex, RejectsUnsupportedSyntaxWithAMessage) {
   const char *bad[] = {"(ab",      "ab)",       "[abc",      "*a",      "(?<=a)b", "(?<!a)b",
                        "(a)\\1",   "\\p{Han}",  "\\p{Foo}",  "[[:alpha:]]", "a{3,2}", "\\q",
