@@ -169,7 +169,7 @@ void fakeQuantFp4InPlace(float *x, int64_t n, int64_t group) {
   fakeQuantGroups(x, n, group, tlrt::kE2M1Max, roundToE2M1);
 }
 
-ActQuant actQuant(const Vec &x, int64_t block) {
+ActQuant actQuant(const Vec &x, int64_t block, bool ue8m0Scales) {
   ActQuant q;
   q.block = block;
   q.codes.resize(x.size());
@@ -178,7 +178,10 @@ ActQuant actQuant(const Vec &x, int64_t block) {
     float amax = 0.0f;
     for (size_t i = begin; i < end; ++i)
       amax = std::max(amax, std::fabs(x[i]));
-    float scale = tlrt::ue8m0ToF32(tlrt::ue8m0QuantScale(amax, tlrt::kE4M3Max));
+    float scale =
+        ue8m0Scales
+            ? tlrt::ue8m0ToF32(tlrt::ue8m0QuantScale(amax, tlrt::kE4M3Max))
+            : std::max(amax, 1e-4f) / tlrt::kE4M3Max;
     q.scales.push_back(scale);
     for (size_t i = begin; i < end; ++i)
       q.codes[i] = tlrt::f32ToE4M3(x[i] / scale);
@@ -215,7 +218,10 @@ Vec Linear::applyRows(const Vec &x, int64_t rowBegin, int64_t rows) const {
   if (int64_t(x.size()) != in)
     throw std::runtime_error(fmt::format(
         "{}: input has {} elements, the weight expects {}", name, x.size(), in));
-  const Vec quantized = quantizedActivations ? actQuant(x).dequantized() : Vec();
+  const Vec quantized =
+      quantizedActivations
+          ? actQuant(x, kActQuantBlock, ue8m0ActScales).dequantized()
+          : Vec();
   const float *input = quantizedActivations ? quantized.data() : x.data();
   Vec y(rows);
   for (int64_t r = 0; r < rows; ++r)

@@ -86,6 +86,8 @@ Linear linear(const WeightSource &src, const std::string &name, int64_t out,
   l.in = in;
   l.weight = std::move(t.values);
   l.quantizedActivations = t.quantized;
+  const Config &c = src.config();
+  l.ue8m0ActScales = !c.quantization || c.quantization->scaleFmt == "ue8m0";
   return l;
 }
 

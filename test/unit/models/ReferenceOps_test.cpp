@@ -166,3 +166,11 @@ TEST(ReferenceOps, LinearWithAndWithoutActivationQuant) {
   EXPECT_FLOAT_EQ(l.applyRows({1.0f, 0.3f}, 1, 1)[0], 4.25f);
   EXPECT_THROW(l.apply({1.0f}), std::runtime_error);
 }
+
+TEST(ReferenceOps, ActQuantWithF32Scales) {
+  // scale_fmt other than ue8m0: the scale is amax / 448 exactly, so the
+  // block maximum is represented exactly.
+  ActQuant q = actQuant({3.0f, 1.0f}, 128, /*ue8m0Scales=*/false);
+  EXPECT_FLOAT_EQ(q.scales[0], 3.0f / 448.0f);
+  EXPECT_FLOAT_EQ(q.dequantized()[0], 3.0f);
+}

@@ -81,15 +81,16 @@ void fakeQuantFp8InPlace(float *x, int64_t n, int64_t group);
 void fakeQuantFp4InPlace(float *x, int64_t n, int64_t group);
 
 // Per-token activation quantisation before an FP8/FP4 GEMM: 1 x 128 blocks,
-// FP8 e4m3, ue8m0 scales. Returns codes-times-scale (the dequantised
-// activation) and, if wanted, the per-block scales.
+// FP8 e4m3, ue8m0 (power-of-two) scales, or plain f32 scales amax / 448 when
+// the checkpoint's scale_fmt is not ue8m0. Holds the codes and the
+// per-block scales; dequantized() is what the GEMM effectively multiplies.
 struct ActQuant {
   std::vector<uint8_t> codes; // e4m3 codes, one per element
   std::vector<float> scales;  // one power of two per block
   Vec dequantized() const;
   int64_t block = 128;
 };
-ActQuant actQuant(const Vec &x, int64_t block = 128);
+ActQuant actQuant(const Vec &x, int64_t block = 128, bool ue8m0Scales = true);
 constexpr int64_t kActQuantBlock = 128;
 
 // --------------------------------------------------------------- linear ---
@@ -102,6 +103,7 @@ struct Linear {
   int64_t in = 0;
   std::vector<float> weight; // row-major [out, in]
   bool quantizedActivations = false;
+  bool ue8m0ActScales = true; // quantization_config.scale_fmt == "ue8m0"
 
   Vec apply(const Vec &x) const;
   // Rows [rowBegin, rowBegin + rows) only (the grouped wo_a).
