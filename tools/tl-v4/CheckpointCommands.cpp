@@ -23,6 +23,7 @@ struct MakeTinyOptions {
   std::string out;
   uint64_t seed = 0;
   int shards = 1;
+  std::string naming = "native";
 };
 
 struct InspectOptions {
@@ -46,11 +47,13 @@ void runMakeTiny(const MakeTinyOptions &o) {
     text = readFile(o.config);
     config = Config::fromJsonText(text, o.config);
   }
+  TensorNaming naming = o.naming == "transformers" ? TensorNaming::Transformers
+                                                  : TensorNaming::Native;
   std::vector<std::string> shards =
-      writeTinyCheckpoint(config, o.out, o.seed, o.shards, text);
+      writeTinyCheckpoint(config, o.out, o.seed, o.shards, text, naming);
   int64_t tensors = static_cast<int64_t>(expectedTensors(config).size());
-  fmt::print("wrote {} tensors in {} shard(s) to {} (seed {})\n", tensors,
-             shards.size(), o.out, o.seed);
+  fmt::print("wrote {} tensors in {} shard(s) to {} (seed {}, {} names)\n",
+             tensors, shards.size(), o.out, o.seed, o.naming);
 }
 
 std::string shapeText(const std::vector<int64_t> &shape) {
@@ -99,6 +102,9 @@ void registerCheckpointCommands(CLI::App &app) {
   mk->add_option("--seed", make->seed, "random seed");
   mk->add_option("--shards", make->shards, "number of shards")
       ->check(CLI::Range(1, 1000));
+  mk->add_option("--naming", make->naming,
+                 "tensor names: native (default) or transformers")
+      ->check(CLI::IsMember({"native", "transformers"}));
   mk->callback([make] { runMakeTiny(*make); });
 
   auto insp = std::make_shared<InspectOptions>();

@@ -5,7 +5,9 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include <climits>
 #include <cmath>
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -27,6 +29,12 @@ const char *layerKindName(LayerKind kind) {
 }
 
 namespace {
+
+// Largest magnitude accepted for any integer field.
+constexpr int64_t kMaxConfigInteger = 2147483647;
+// Structural counts that size the tensor table.
+constexpr int64_t kMaxLayers = 4096;
+constexpr int64_t kMaxExperts = 65536;
 
 [[noreturn]] void fail(const std::string &source, const std::string &msg) {
   throw std::runtime_error(fmt::format("{}: {}", source, msg));
@@ -129,6 +137,10 @@ public:
         fail(source_, fmt::format("field {}[{}]: expected an integer, found "
                                   "{}",
                                   describe(hfKey, alias), i, jsonTypeName(e)));
+      if (e.is_number_unsigned() ? e.get<uint64_t>() > uint64_t(kMaxConfigInteger)
+                                 : std::abs(e.get<int64_t>()) > kMaxConfigInteger)
+        fail(source_, fmt::format("field {}[{}]: {} is out of range",
+                                  describe(hfKey, alias), i, e.dump()));
       out.push_back(e.get<int64_t>());
     }
     return out;
@@ -136,6 +148,21 @@ public:
 
 private:
   int64_t asInteger(const json &v, const char *hfKey, const char *alias) const {
+    int64_t out = parseInteger(v, hfKey, alias);
+    // Keeps every derived product (heads * head_dim, hc_mult * hidden, ...)
+    // far from int64 overflow whatever the file says.
+    if (out > kMaxConfigInteger || out < -kMaxConfigInteger)
+      fail(source_, fmt::format("field {}: {} is out of range (|value| <= "
+                                "{})",
+                                describe(hfKey, alias), out,
+                                kMaxConfigInteger));
+    return out;
+  }
+
+  int64_t parseInteger(const json &v, const char *hfKey,
+                       const char *alias) const {
+    if (v.is_number_unsigned() && v.get<uint64_t>() > uint64_t(INT64_MAX))
+      return INT64_MAX;
     if (v.is_number_integer())
       return v.get<int64_t>();
     // 4096.0 is an integer written carelessly; 4096.5 is not.
@@ -350,6 +377,13 @@ void Config::validate() const {
   positive("index_head_dim", indexHeadDim);
   positive("index_topk", indexTopk);
 
+  if (numHiddenLayers > kMaxLayers || numNextnPredictLayers > kMaxLayers)
+    fail(src, fmt::format("fields 'num_hidden_layers' ({}) and "
+                          "'num_nextn_predict_layers' ({}) must be at most {}",
+                          numHiddenLayers, numNextnPredictLayers, kMaxLayers));
+  if (nRoutedExperts > kMaxExperts)
+    fail(src, fmt::format("field 'n_routed_experts' ({}) must be at most {}",
+                          nRoutedExperts, kMaxExperts));
   if (numKeyValueHeads != 1)
     fail(src, fmt::format("field 'num_key_value_heads' must be 1 (V4 "
                           "attends one shared latent KV head), found {}",

@@ -191,14 +191,17 @@ std::vector<TensorData> makeTinyTensors(const Config &config, uint64_t seed) {
   return out;
 }
 
-std::vector<std::string> writeTinyCheckpoint(const Config &config,
-                                             const std::string &dir,
-                                             uint64_t seed, int numShards,
-                                             const std::string &configText) {
+std::vector<std::string>
+writeTinyCheckpoint(const Config &config, const std::string &dir,
+                    uint64_t seed, int numShards,
+                    const std::string &configText, TensorNaming naming) {
   if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST)
     throw std::runtime_error(fmt::format("{}: cannot create directory: {}",
                                          dir, std::strerror(errno)));
   std::vector<TensorData> tensors = makeTinyTensors(config, seed);
+  if (naming == TensorNaming::Transformers)
+    for (TensorData &t : tensors)
+      t.name = nativeToTransformers(t.name, config);
   std::vector<std::string> shards = writeShardedSafetensors(
       dir, tensors, numShards, {{"format", "pt"}});
   std::string path = dir + "/config.json";

@@ -247,8 +247,35 @@ constexpr Rename kBlockRenames[] = {
     {"hc_head.base", "hc_head_base"},
     {"hc_head.scale", "hc_head_scale"},
     {"shared_head.norm.", "norm."},
-    {"eh_proj_e.", "e_proj."},
-    {"eh_proj_h.", "h_proj."},
+};
+
+// Native -> Transformers for the inverse mapping; the first spelling above
+// for each native name. Order matters: longer native prefixes first.
+constexpr Rename kBlockRenamesInverse[] = {
+    {"attn.wq_a.", "self_attn.q_a_proj."},
+    {"attn.q_norm.", "self_attn.q_a_layernorm."},
+    {"attn.wq_b.", "self_attn.q_b_proj."},
+    {"attn.wkv.", "self_attn.kv_proj."},
+    {"attn.kv_norm.", "self_attn.kv_a_layernorm."},
+    {"attn.wo_a.", "self_attn.o_a_proj."},
+    {"attn.wo_b.", "self_attn.o_b_proj."},
+    {"attn.attn_sink", "self_attn.sinks"},
+    {"attn.compressor.", "self_attn.compressor."},
+    {"attn.indexer.", "self_attn.indexer."},
+    {"attn_norm.", "input_layernorm."},
+    {"ffn_norm.", "post_attention_layernorm."},
+    {"hc_attn_fn", "attn_hc.fn"},
+    {"hc_attn_base", "attn_hc.base"},
+    {"hc_attn_scale", "attn_hc.scale"},
+    {"hc_ffn_fn", "ffn_hc.fn"},
+    {"hc_ffn_base", "ffn_hc.base"},
+    {"hc_ffn_scale", "ffn_hc.scale"},
+    {"ffn.gate.bias", "mlp.gate.e_score_correction_bias"},
+    {"ffn.", "mlp."},
+    {"hc_head_fn", "hc_head.fn"},
+    {"hc_head_base", "hc_head.base"},
+    {"hc_head_scale", "hc_head.scale"},
+    {"norm.", "shared_head.norm."},
 };
 
 // Expert projections inside ffn.{experts.N,shared_experts}.
@@ -283,7 +310,70 @@ std::string renameInBlock(std::string rest) {
   return rest;
 }
 
+std::string renameInBlockInverse(std::string rest) {
+  for (const Rename &r : kBlockRenamesInverse)
+    if (rewritePrefix(rest, r.from, r.to))
+      break;
+  for (const char *container : {"mlp.shared_experts.", "mlp.experts."}) {
+    if (!startsWith(rest, container))
+      continue;
+    size_t at = std::string(container).size();
+    if (std::string(container) == "mlp.experts.") {
+      size_t dot = rest.find('.', at);
+      if (dot == std::string::npos)
+        break;
+      at = dot + 1;
+    }
+    std::string tail = rest.substr(at);
+    for (const Rename &r : kMlpRenames)
+      if (rewritePrefix(tail, r.to, r.from))
+        break;
+    rest = rest.substr(0, at) + tail;
+    break;
+  }
+  return rest;
+}
+
+// "layers.12.rest" -> {12, "rest"}; false when not of that form.
+bool splitIndexed(const std::string &s, const std::string &prefix,
+                  int64_t &index, std::string &rest) {
+  if (!startsWith(s, prefix))
+    return false;
+  size_t dot = s.find('.', prefix.size());
+  if (dot == std::string::npos)
+    return false;
+  std::string num = s.substr(prefix.size(), dot - prefix.size());
+  if (num.empty() || num.size() > 9 ||
+      num.find_first_not_of("0123456789") != std::string::npos)
+    return false;
+  index = std::stoll(num);
+  rest = s.substr(dot + 1);
+  return true;
+}
+
 } // namespace
+
+std::string nativeToTransformers(const std::string &name,
+                                 const Config &config) {
+  // Quantisation scales end in ".scale"; hc parameters in "_scale".
+  std::string s = name;
+  rewriteSuffix(s, ".scale", ".weight_scale_inv");
+  if (rewritePrefix(s, "head.", "lm_head."))
+    return s;
+  if (rewritePrefix(s, "embed.", "model.embed_tokens."))
+    return s;
+  for (const char *which : {"fn", "base", "scale"})
+    if (s == std::string("hc_head_") + which)
+      return std::string("model.hc_head.") + which;
+  int64_t index = 0;
+  std::string rest;
+  if (splitIndexed(s, "layers.", index, rest))
+    return fmt::format("model.layers.{}.{}", index, renameInBlockInverse(rest));
+  if (splitIndexed(s, "mtp.", index, rest))
+    return fmt::format("model.layers.{}.{}", index + config.numHiddenLayers,
+                       renameInBlockInverse(rest));
+  return "model." + s;
+}
 
 std::vector<ExpectedTensor> expectedTensors(const Config &config) {
   config.validate();
@@ -318,18 +408,11 @@ std::optional<std::string> transformersToNative(const std::string &name,
       return std::string("hc_head_") + which;
   if (startsWith(s, "norm."))
     return s;
-  std::string prefix = "layers.";
-  if (!startsWith(s, prefix))
+  int64_t layer = 0;
+  std::string rest;
+  if (!splitIndexed(s, "layers.", layer, rest))
     return std::nullopt;
-  size_t dot = s.find('.', prefix.size());
-  if (dot == std::string::npos)
-    return std::nullopt;
-  std::string num = s.substr(prefix.size(), dot - prefix.size());
-  if (num.empty() || num.size() > 9 ||
-      num.find_first_not_of("0123456789") != std::string::npos)
-    return std::nullopt;
-  int64_t layer = std::stoll(num);
-  std::string rest = renameInBlock(s.substr(dot + 1));
+  rest = renameInBlock(rest);
   if (layer >= config.numHiddenLayers)
     return fmt::format("mtp.{}.{}", layer - config.numHiddenLayers, rest);
   return fmt::format("layers.{}.{}", layer, rest);

@@ -430,3 +430,35 @@ TEST(WeightMap, FlashSizedTable) {
   EXPECT_FALSE(byName.count("mtp.0.attn.compressor.wkv.weight"));
   EXPECT_FALSE(byName.count("layers.1.attn.compressor.wkv.weight"));
 }
+
+TEST(WeightMap, TransformersNamesRoundTrip) {
+  Config c = Config::tiny();
+  std::set<std::string> seen;
+  for (const ExpectedTensor &e : expectedTensors(c)) {
+    std::string hf = nativeToTransformers(e.name, c);
+    EXPECT_TRUE(looksTransformersStyle(hf)) << hf;
+    EXPECT_TRUE(seen.insert(hf).second) << "duplicate " << hf;
+    EXPECT_EQ(transformersToNative(hf, c).value_or("<none>"), e.name) << hf;
+  }
+  EXPECT_EQ(nativeToTransformers("layers.2.hc_ffn_scale", c),
+            "model.layers.2.ffn_hc.scale");
+  EXPECT_EQ(nativeToTransformers("mtp.0.ffn.experts.3.w2.scale", c),
+            "model.layers.4.mlp.experts.3.down_proj.weight_scale_inv");
+}
+
+TEST(Checkpoint, FullTransformersNamedCheckpoint) {
+  std::string dir = makeTempDir();
+  Config c = Config::tiny();
+  writeTinyCheckpoint(c, dir, 7, 2, "", TensorNaming::Transformers);
+  Checkpoint ckpt = Checkpoint::open(dir);
+  EXPECT_EQ(ckpt.naming(), TensorNaming::Transformers);
+  VerifyReport report = ckpt.verify();
+  EXPECT_TRUE(report.ok()) << report.describe();
+  EXPECT_TRUE(report.unexpected.empty()) << report.describe();
+  for (const TensorData &t : tinyTensors()) {
+    TensorView v = ckpt.tensor(t.name);
+    ASSERT_EQ(v.byteSize, t.bytes.size()) << t.name;
+    EXPECT_EQ(std::memcmp(v.data, t.bytes.data(), t.bytes.size()), 0)
+        << t.name;
+  }
+}

@@ -183,6 +183,15 @@ TEST(Config, Inconsistencies) {
     j["quantization_config"]["weight_block_size"] = {128};
   });
   EXPECT_NE(err.find("weight_block_size"), std::string::npos) << err;
+  err = errorAfter(
+      [](nlohmann::json &j) { j["hidden_size"] = 9223372036854775807LL; });
+  EXPECT_NE(err.find("'hidden_size': 9223372036854775807 is out of range"),
+            std::string::npos)
+      << err;
+  err = errorAfter([](nlohmann::json &j) { j["n_routed_experts"] = 1 << 20; });
+  EXPECT_NE(err.find("'n_routed_experts' (1048576) must be at most 65536"),
+            std::string::npos)
+      << err;
   err = errorAfter([](nlohmann::json &j) { j["hidden_size"] = 0; });
   EXPECT_NE(err.find("'hidden_size' must be positive, found 0"),
             std::string::npos)

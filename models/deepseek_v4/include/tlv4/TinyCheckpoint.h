@@ -3,6 +3,7 @@
 // dtypes and quantisation, realistic scales, sharded with an index.
 #pragma once
 
+#include "tlv4/Checkpoint.h"
 #include "tlv4/Config.h"
 #include "tlv4/Safetensors.h"
 
@@ -17,10 +18,12 @@ std::vector<TensorData> makeTinyTensors(const Config &config, uint64_t seed);
 
 // Write DIR/config.json (configText verbatim when given, else
 // config.toJson()), the shards and model.safetensors.index.json. Creates
-// DIR if needed. Returns the shard file names.
-std::vector<std::string> writeTinyCheckpoint(const Config &config,
-                                             const std::string &dir,
-                                             uint64_t seed, int numShards,
-                                             const std::string &configText = "");
+// DIR if needed. With TensorNaming::Transformers the tensors get their
+// re-export names (nativeToTransformers). Returns the shard file names.
+std::vector<std::string>
+writeTinyCheckpoint(const Config &config, const std::string &dir,
+                    uint64_t seed, int numShards,
+                    const std::string &configText = "",
+                    TensorNaming naming = TensorNaming::Native);
 
 } // namespace tlv4

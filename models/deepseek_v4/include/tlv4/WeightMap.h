@@ -47,6 +47,12 @@ std::string scaleNameFor(const std::string &weightName);
 // std::nullopt when the name is not recognised as Transformers-style.
 std::optional<std::string> transformersToNative(const std::string &name,
                                                 const Config &config);
+// The inverse, for writing test checkpoints in the re-export style:
+// transformersToNative(nativeToTransformers(n)) == n for every name of
+// expectedTensors(). MTP-only leaves (e_proj, h_proj, enorm, hnorm) keep
+// their native spelling, for want of a known re-export name.
+std::string nativeToTransformers(const std::string &name,
+                                 const Config &config);
 // True when the name looks like a Transformers-style export ("model." or
 // "lm_head." prefix).
 bool looksTransformersStyle(const std::string &name);
