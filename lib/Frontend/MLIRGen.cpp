@@ -999,6 +999,8 @@ private:
     }
     if (n == "T.cast") {
       const Expr &x = *info.args[0];
+      if (x.sema.kind == SemaValue::Constant && x.sema.constant)
+        return constant(l, *x.sema.constant, t);
       Value v = gen(x);
       return v ? convert(l, v, t) : Value();
     }

@@ -366,8 +366,20 @@ SemaValue Sema::checkLoopCall(CallExpr &call, BoundArgs &args) {
   static const char *const kWhat[3][3] = {
       {"the bound", "", ""}, {"the start", "the stop", ""}, {"the start", "the stop", "the step"}};
   size_t n = args.varargs.size();
-  for (size_t i = 0; i < n; ++i)
-    ok &= checkIndex(*args.varargs[i], std::string(kWhat[n - 1][i]) + " of " + name);
+  for (size_t i = 0; i < n; ++i) {
+    Expr &e = *args.varargs[i];
+    SemaValue v = expr(e);
+    if (v.kind == SemaValue::Unknown) {
+      ok = false;
+      continue;
+    }
+    // Loop bounds may be negative, unlike indices.
+    if (!isIntegral(v) || isConstBool(v)) {
+      error(e.loc, std::string(kWhat[n - 1][i]) + " of " + name + " must be an int, found " +
+                       describe(v));
+      ok = false;
+    }
+  }
   if (!ok)
     return {};
   if (n == 3) {
