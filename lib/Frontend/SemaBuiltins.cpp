@@ -151,13 +151,17 @@ const BuiltinSpec *findBuiltin(const std::string &name) {
 std::string closestBuiltin(const std::string &name) {
   std::string best;
   size_t bestDist = 3;
-  for (const BuiltinSpec &b : builtinTable()) {
-    size_t d = editDistance(name, b.name);
+  auto consider = [&](const std::string &candidate) {
+    size_t d = editDistance(name, candidate);
     if (d < bestDist) {
       bestDist = d;
-      best = b.name;
+      best = candidate;
     }
-  }
+  };
+  for (const BuiltinSpec &b : builtinTable())
+    consider(b.name);
+  for (int t = 0; t <= static_cast<int>(DType::UE8M0); ++t)
+    consider(std::string("T.") + dtypeName(static_cast<DType>(t)));
   return best;
 }
 

@@ -201,7 +201,7 @@ SemaValue Sema::attributeExpr(AttributeExpr &e) {
     error(e.loc, "T.dtype is a parameter type, not a value");
     return v;
   }
-  error(e.loc, "unknown builtin '" + dotted + "'");
+  error(e.loc, "'" + dotted + "' is not a dtype or a T.* builtin");
   std::string close = closestBuiltin(dotted);
   if (!close.empty())
     note(e.loc, "did you mean '" + close + "'?");
