@@ -70,8 +70,13 @@ void runInspect(const InspectOptions &o) {
     for (const std::string &name : ckpt.tensorNames()) {
       TensorView v = ckpt.tensor(name);
       std::string shard = v.source.substr(v.source.find_last_of('/') + 1);
-      fmt::print("  {:<52} {:<8} {:<14} {}\n", name, dtypeName(v.dtype),
-                 shapeText(v.shape), shard);
+      std::string logical =
+          v.dtype != v.storedDType
+              ? fmt::format(" ({} {})", dtypeName(v.dtype), shapeText(v.shape))
+              : "";
+      fmt::print("  {:<52} {:<8} {:<14} {}{}\n", name,
+                 dtypeName(v.storedDType), shapeText(v.storedShape), shard,
+                 logical);
     }
   }
   VerifyReport report = ckpt.verify();

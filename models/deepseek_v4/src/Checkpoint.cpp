@@ -281,8 +281,16 @@ TensorView Checkpoint::tensor(const std::string &nativeName) const {
   v.source = loc.file->source();
   v.dtype = loc.tensor->dtype;
   v.shape = loc.tensor->logicalShape();
+  v.storedDType = loc.tensor->dtype;
+  v.storedShape = loc.tensor->shape;
   v.data = loc.file->data(*loc.tensor);
   v.byteSize = loc.tensor->byteSize();
+  std::string scaleName = scaleNameFor(nativeName);
+  if (isPackedByteFp4(v) && !v.shape.empty() && scaleName != nativeName &&
+      has(scaleName)) {
+    v.dtype = DType::F4;
+    v.shape.back() *= 2;
+  }
   return v;
 }
 
@@ -308,12 +316,7 @@ std::vector<float> Checkpoint::dequantize(const std::string &nativeName) const {
 
 std::vector<int64_t>
 Checkpoint::dequantizedShape(const std::string &nativeName) const {
-  TensorView w = tensor(nativeName);
-  std::string scaleName = scaleNameFor(nativeName);
-  if (isPackedByteFp4(w) && scaleName != nativeName && has(scaleName) &&
-      !w.shape.empty())
-    w.shape.back() *= 2;
-  return w.shape;
+  return tensor(nativeName).shape;
 }
 
 VerifyReport Checkpoint::verify() const {
@@ -324,8 +327,7 @@ VerifyReport Checkpoint::verify() const {
   std::set<std::string> expectedNames;
   for (const ExpectedTensor &e : expected) {
     expectedNames.insert(e.name);
-    std::string want =
-        fmt::format("{} {}", dtypeName(e.dtype), shapeText(e.shape));
+    std::string want = describeExpected(e);
     auto it = byNative_.find(e.name);
     if (it == byNative_.end()) {
       report.missing.push_back(
@@ -337,11 +339,7 @@ VerifyReport Checkpoint::verify() const {
     bool dtypeOk = t.dtype == e.dtype;
     for (DType alt : e.alsoAccepted)
       dtypeOk |= t.dtype == alt;
-    std::vector<int64_t> wantShape = e.shape;
-    if (e.role == TensorRole::Fp4Weight && t.dtype != DType::F4 &&
-        !wantShape.empty())
-      wantShape.back() /= 2; // I8/U8 storage counts packed pairs
-    if (dtypeOk && shape == wantShape)
+    if (dtypeOk && shape == storedShapeFor(e, t.dtype))
       continue;
     std::string where = it->second.fileName == e.name
                             ? it->second.file->source()

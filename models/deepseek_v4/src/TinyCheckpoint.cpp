@@ -181,6 +181,7 @@ std::vector<TensorData> makeTinyTensors(const Config &config, uint64_t seed) {
     } else if (e.role == TensorRole::Fp4Weight) {
       QuantizedWeight q =
           quantizeFp4Groups(sampleValues(e, rng), e.shape[0], e.shape[1], 32);
+      t.shape = storedShapeFor(e, t.dtype);
       t.bytes = std::move(q.data);
       pendingScales[scaleNameFor(e.name)] = scaleBytes(q, scaleDType);
     } else {

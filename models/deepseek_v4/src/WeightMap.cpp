@@ -68,8 +68,8 @@ private:
       addFp8Linear(stem, out, in);
       return;
     }
-    out_.push_back({stem + ".weight", DType::F4, {out, in},
-                    TensorRole::Fp4Weight, {DType::I8, DType::U8}});
+    out_.push_back({stem + ".weight", DType::I8, {out, in},
+                    TensorRole::Fp4Weight, {DType::U8, DType::F4}});
     out_.push_back({stem + ".scale", DType::F8E8M0, {out, in / 32},
                     TensorRole::Fp4Scale, {DType::F32}});
   }
@@ -378,6 +378,22 @@ std::string nativeToTransformers(const std::string &name,
 std::vector<ExpectedTensor> expectedTensors(const Config &config) {
   config.validate();
   return TableBuilder(config).build();
+}
+
+std::vector<int64_t> storedShapeFor(const ExpectedTensor &e, DType stored) {
+  std::vector<int64_t> shape = e.shape;
+  if (e.role == TensorRole::Fp4Weight && stored != DType::F4 && !shape.empty())
+    shape.back() /= 2;
+  return shape;
+}
+
+std::string describeExpected(const ExpectedTensor &e) {
+  std::string text = fmt::format("{} [{}]", dtypeName(e.dtype),
+                                 fmt::join(storedShapeFor(e, e.dtype), ", "));
+  if (e.role == TensorRole::Fp4Weight && e.dtype != DType::F4)
+    text += fmt::format(" (fp4 e2m1 [{}] packed in pairs)",
+                        fmt::join(e.shape, ", "));
+  return text;
 }
 
 std::string scaleNameFor(const std::string &weightName) {

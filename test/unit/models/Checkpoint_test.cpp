@@ -97,8 +97,12 @@ TEST(WeightMap, TinyTableCoversEveryLayerKind) {
   // FP4 experts, FP8 shared expert.
   const ExpectedTensor *w1 = byName["layers.1.ffn.experts.7.w1.weight"];
   ASSERT_TRUE(w1);
-  EXPECT_EQ(w1->dtype, DType::F4);
+  EXPECT_EQ(w1->dtype, DType::I8); // packed pairs, as DeepSeek stores them
   EXPECT_EQ(w1->shape, (S{128, 256}));
+  EXPECT_EQ(storedShapeFor(*w1, DType::I8), (S{128, 128}));
+  EXPECT_EQ(storedShapeFor(*w1, DType::F4), (S{128, 256}));
+  EXPECT_EQ(describeExpected(*w1),
+            "I8 [128, 128] (fp4 e2m1 [128, 256] packed in pairs)");
   EXPECT_EQ(shapeOf("layers.1.ffn.experts.7.w1.scale"), (S{128, 8}));
   EXPECT_EQ(shapeOf("layers.1.ffn.experts.7.w2.scale"), (S{256, 4}));
   EXPECT_EQ(byName["layers.1.ffn.shared_experts.w2.weight"]->dtype,
@@ -167,8 +171,8 @@ TEST(Checkpoint, RoundTripBitForBit) {
   std::set<std::string> sources;
   for (const TensorData &t : tinyTensors()) {
     TensorView v = ckpt.tensor(t.name);
-    EXPECT_EQ(v.dtype, t.dtype) << t.name;
-    EXPECT_EQ(v.shape, t.shape) << t.name;
+    EXPECT_EQ(v.storedDType, t.dtype) << t.name;
+    EXPECT_EQ(v.storedShape, t.shape) << t.name;
     ASSERT_EQ(v.byteSize, t.bytes.size()) << t.name;
     EXPECT_EQ(std::memcmp(v.data, t.bytes.data(), t.bytes.size()), 0)
         << t.name;
@@ -309,26 +313,40 @@ TEST(Checkpoint, TransformersStyleNamesAccepted) {
   EXPECT_EQ(w.size(), static_cast<size_t>(128 * 256));
 }
 
-TEST(Checkpoint, PackedBytesFp4Accepted) {
-  // Experts stored as I8 [out, in/2] (torch float4_e2m1fn_x2 viewed as int8).
+TEST(Checkpoint, PackedFp4ReadsAsLogicalF4) {
+  // make-tiny stores experts like DeepSeek: I8 [out, in/2] packed pairs.
+  Checkpoint packed = Checkpoint::open(writeDir(tinyTensors(), 1));
+  TensorView v = packed.tensor("layers.1.ffn.experts.0.w1.weight");
+  EXPECT_EQ(v.storedDType, DType::I8);
+  EXPECT_EQ(v.storedShape, (std::vector<int64_t>{128, 128}));
+  EXPECT_EQ(v.dtype, DType::F4);
+  EXPECT_EQ(v.shape, (std::vector<int64_t>{128, 256}));
+  EXPECT_EQ(packed.dequantizedShape(v.name), v.shape);
+  EXPECT_EQ(decodeToFloat(v).size(), 128u * 256u);
+  // A plain I8/U8 tensor without a scale stays what it is.
+  EXPECT_EQ(packed.tensor("layers.0.ffn.gate.tid2eid").dtype, DType::I32);
+
+  // The same weights written with the safetensors "F4" label verify and
+  // dequantise identically.
   std::vector<TensorData> tensors = tinyTensors();
   for (TensorData &t : tensors) {
-    if (t.dtype == DType::F4) {
-      t.dtype = DType::I8;
-      t.shape.back() /= 2;
+    if (t.dtype == DType::I8) {
+      t.dtype = DType::F4;
+      t.shape.back() *= 2;
     }
   }
-  std::string dir = writeDir(tensors, 1);
-  Checkpoint ckpt = Checkpoint::open(dir);
-  VerifyReport report = ckpt.verify();
+  Checkpoint f4 = Checkpoint::open(writeDir(tensors, 1));
+  VerifyReport report = f4.verify();
   EXPECT_TRUE(report.ok()) << report.describe();
-  EXPECT_EQ(ckpt.tensor("layers.1.ffn.experts.0.w1.weight").shape,
-            (std::vector<int64_t>{128, 128}));
-  EXPECT_EQ(ckpt.dequantizedShape("layers.1.ffn.experts.0.w1.weight"),
-            (std::vector<int64_t>{128, 256}));
-  Checkpoint ref = Checkpoint::open(writeDir(tinyTensors(), 1));
-  EXPECT_EQ(ckpt.dequantize("layers.1.ffn.experts.0.w1.weight"),
-            ref.dequantize("layers.1.ffn.experts.0.w1.weight"));
+  EXPECT_EQ(f4.tensor(v.name).storedDType, DType::F4);
+  EXPECT_EQ(f4.dequantize(v.name), packed.dequantize(v.name));
+
+  // Raw dequantisation helpers accept a raw I8 view too.
+  TensorView raw = v;
+  raw.dtype = raw.storedDType;
+  raw.shape = raw.storedShape;
+  EXPECT_EQ(dequantizeFp4Groups(raw, packed.tensor(scaleNameFor(v.name))),
+            packed.dequantize(v.name));
 }
 
 TEST(Quantize, Fp8BlocksUseUe8m0CeilScales) {

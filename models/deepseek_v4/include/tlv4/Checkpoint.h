@@ -20,12 +20,19 @@ enum class TensorNaming { Native, Transformers };
 const char *tensorNamingName(TensorNaming naming);
 
 // A read-only view of one tensor's bytes inside a mapped file.
+// dtype/shape are logical: an FP4 weight reads as F4 [out, in] whether the
+// file stores it as F4, or (as DeepSeek's releases do) as I8/U8 packed
+// pairs [out, in/2]; storedDType/storedShape say what the file holds.
+// A Checkpoint treats an I8/U8 "x.weight" with an "x.scale" companion as
+// packed FP4.
 struct TensorView {
   std::string name; // native name
   std::string fileName; // name in the file (differs for Transformers naming)
   std::string source;   // shard path
   DType dtype = DType::U8;
   std::vector<int64_t> shape; // logical (fp4 values for F4)
+  DType storedDType = DType::U8;
+  std::vector<int64_t> storedShape;
   const uint8_t *data = nullptr;
   uint64_t byteSize = 0;
 
@@ -45,8 +52,8 @@ std::vector<float> dequantizeFp8Blocks(const TensorView &weight,
                                        const TensorView &scale,
                                        int64_t blockRows = 128,
                                        int64_t blockCols = 128);
-// FP4 weight logical [out, in] (F4, or I8/U8 packed [out, in/2]) times its
-// per-row group scales [out, in/group] (F8_E8M0 or F32).
+// FP4 weight logical [out, in] (F4 view, or a raw I8/U8 packed [out, in/2]
+// view) times its per-row group scales [out, in/group] (F8_E8M0 or F32).
 std::vector<float> dequantizeFp4Groups(const TensorView &weight,
                                        const TensorView &scale,
                                        int64_t group = 32);
@@ -86,8 +93,8 @@ public:
   // 1x32 groups for FP4, block size from quantization_config); anything else
   // is decoded elementwise.
   std::vector<float> dequantize(const std::string &nativeName) const;
-  // Shape of dequantize()'s result: tensor(name).shape, except that FP4
-  // stored as I8/U8 packed pairs [out, in/2] gives [out, in].
+  // Shape of dequantize()'s result (= tensor(name).shape, kept for
+  // callers written against the first version of this API).
   std::vector<int64_t> dequantizedShape(const std::string &nativeName) const;
 
   VerifyReport verify() const;

@@ -20,19 +20,27 @@ enum class TensorRole {
   Plain,      // bf16 / f32 / i32 parameter
   Fp8Weight,  // float8_e4m3fn [out, in], scale = "<stem>.scale"
   Fp8Scale,   // [ceil(out/128), ceil(in/128)], ue8m0 (f32 also accepted)
-  Fp4Weight,  // float4_e2m1 logical [out, in], scale = "<stem>.scale"
+  Fp4Weight,  // float4_e2m1 logical [out, in], scale = "<stem>.scale";
+              // stored as I8 [out, in/2] packed pairs (what DeepSeek's
+              // released files use), U8 likewise, or F4 [out, in]
   Fp4Scale,   // [out, in/32], ue8m0 (f32 also accepted)
 };
 
 struct ExpectedTensor {
   std::string name; // native name, e.g. "layers.3.attn.wq_a.weight"
-  DType dtype;      // canonical dtype (what make-tiny writes)
+  DType dtype;      // canonical stored dtype (what make-tiny writes)
   std::vector<int64_t> shape; // logical shape (fp4 values for Fp4Weight)
   TensorRole role = TensorRole::Plain;
   // Extra dtypes a real checkpoint may use for this tensor (e.g. f32 for a
   // bf16-by-default compressor weight).
   std::vector<DType> alsoAccepted;
 };
+
+// The shape a tensor of this expectation has in the file when stored as
+// `stored` (the packed-pair shape [out, in/2] for FP4 in I8/U8).
+std::vector<int64_t> storedShapeFor(const ExpectedTensor &e, DType stored);
+// "I8 [256, 64] (fp4 [256, 128])" style description for messages.
+std::string describeExpected(const ExpectedTensor &e);
 
 // Every expected tensor in a deterministic order (top level, then layers in
 // order, then MTP layers). Throws if the config is invalid.
