@@ -126,6 +126,18 @@ private:
   void lexString();
   void lexIdentifier();
   bool lexOperator();
+  /// A closer ends the innermost bracket of its kind and any opened inside
+  /// it (the parser reports the mismatch); a closer with no opener of its
+  /// kind is left to the parser and changes nothing here.
+  void closeBracket(char closer) {
+    char opener = closer == ')' ? '(' : closer == ']' ? '[' : '{';
+    for (size_t i = brackets_.size(); i-- > 0;) {
+      if (brackets_[i] == opener) {
+        brackets_.resize(i);
+        return;
+      }
+    }
+  }
   void lexBadCharacters();
 
   const std::string &src_;
@@ -135,7 +147,9 @@ private:
   size_t pos_ = 0;
   size_t lineStart_ = 0;
   uint32_t line_ = 1;
-  int bracketDepth_ = 0;
+  /// Open brackets, innermost last: inside them newlines and indentation
+  /// are not tokens (implicit line joining).
+  std::vector<char> brackets_;
   bool reportedTab_ = false;
 };
 
@@ -144,14 +158,12 @@ private:
 void Lexer::lexIndentation() {
   while (!atEnd()) {
     uint32_t width = 0;
+    SourceLoc tabLoc;
     while (!atEnd() && (peek() == ' ' || peek() == '\t' || peek() == '\f' || peek() == '\r')) {
       if (peek() == '\t') {
-        // Reported once per file: a tab-indented file would otherwise drown
-        // every other message. Tabs count to the next multiple of 8.
-        if (!reportedTab_)
-          diags_.error(here(), "tab in indentation; indent with spaces");
-        reportedTab_ = true;
-        width = (width / 8 + 1) * 8;
+        if (!tabLoc.valid())
+          tabLoc = here();
+        width = (width / 8 + 1) * 8; // as Python counts them
       } else if (peek() == ' ') {
         ++width;
       }
@@ -168,6 +180,12 @@ void Lexer::lexIndentation() {
     }
     if (atEnd())
       return;
+    // Reported once per file (a tab-indented file would otherwise drown
+    // every other message), and only on lines with code.
+    if (tabLoc.valid() && !reportedTab_) {
+      diags_.error(tabLoc, "tab in indentation; indent with spaces");
+      reportedTab_ = true;
+    }
     SourceLoc loc = here(); // INDENT/DEDENT sit at the line's first token
     if (width > indents_.back()) {
       indents_.push_back(width);
@@ -340,9 +358,9 @@ bool Lexer::lexOperator() {
     SourceLoc loc = here();
     pos_ += n;
     if (n == 1 && std::strchr("([{", op[0]))
-      ++bracketDepth_;
-    else if (n == 1 && std::strchr(")]}", op[0]) && bracketDepth_ > 0)
-      --bracketDepth_;
+      brackets_.push_back(op[0]);
+    else if (n == 1 && std::strchr(")]}", op[0]))
+      closeBracket(op[0]);
     push(TokenKind::Operator, loc, op);
     return true;
   }
@@ -388,10 +406,10 @@ std::vector<Token> Lexer::run() {
     char c = peek();
     if (c == '\n') {
       ++pos_;
-      if (bracketDepth_ == 0 && lineHasTokens())
+      if (brackets_.empty() && lineHasTokens())
         push(TokenKind::Newline, {line_, static_cast<uint32_t>(pos_ - lineStart_)});
       newLine();
-      if (bracketDepth_ == 0)
+      if (brackets_.empty())
         lexIndentation();
       continue;
     }
@@ -438,7 +456,7 @@ std::vector<Token> Lexer::run() {
   SourceLoc end = here();
   // Inside an unclosed bracket the line never ended: no NEWLINE, so the
   // parser meets the end of file and reports the bracket that was not closed.
-  if (lineHasTokens() && bracketDepth_ == 0)
+  if (lineHasTokens() && brackets_.empty())
     push(TokenKind::Newline, end);
   while (indents_.size() > 1) {
     indents_.pop_back();

@@ -90,7 +90,11 @@ private:
       report(opener, "'" + opener.text + "' was never closed");
       throw ParseError{};
     }
-    report(t, msg);
+    // A syntax error right before a lexical one is a consequence of it
+    // (an accented name such as "caf\u00e9 = 1"): the lexer says what is wrong.
+    bool beforeLexError = &t == &tok() && peekTok().kind == TokenKind::Error;
+    if (!beforeLexError)
+      report(t, msg);
     throw ParseError{};
   }
   [[noreturn]] void failUnexpected(const Token &t);
@@ -954,7 +958,7 @@ ExprPtr Parser::parseParenthesized() {
     return std::make_unique<TupleExpr>(opener.loc);
   ExprPtr first = parseExpr();
   if (!isOp(",")) {
-    expectCloser(opener, ")", "')'");
+    expectCloser(opener, ")", "',' or ')'");
     return first;
   }
   auto tuple = std::make_unique<TupleExpr>(opener.loc);

@@ -207,14 +207,21 @@ TEST(Lexer, TabInIndentationIsAnError) {
   Lexed l = lexText("a:\n\tb\n\tc\n");
   ASSERT_EQ(l.errors.size(), 1u); // reported once per file
   EXPECT_EQ(l.errors[0], "2:1: tab in indentation; indent with spaces");
-  // Tabs between tokens are fine.
-  EXPECT_TRUE(lexText("x =\t1\n").errors.empty());
+  // Tabs between tokens, and before comments, are fine.
+  EXPECT_TRUE(lexText("x =\t1\n\t# note\n\t\n").errors.empty());
 }
 
 TEST(Lexer, InconsistentDedentIsAnError) {
   Lexed l = lexText("a:\n    b:\n        c\n      d\n");
   ASSERT_EQ(l.errors.size(), 1u);
   EXPECT_EQ(l.errors[0], "4:7: unindent does not match any outer indentation level");
+}
+
+TEST(Lexer, MismatchedCloserClosesTheInnerBrackets) {
+  // `)` closes both the `[` and the `(`: the next line is a line again.
+  EXPECT_EQ(shapeOf("f(a[0)\nx\n"), "f ( a [ 0 ) NL x NL EOF");
+  // A closer without opener changes nothing.
+  EXPECT_EQ(shapeOf("a)\nb\n"), "a ) NL b NL EOF");
 }
 
 TEST(Lexer, UnclosedBracketEndsWithoutNewline) {
