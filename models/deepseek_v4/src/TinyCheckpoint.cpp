@@ -125,18 +125,23 @@ std::vector<uint8_t> encodePlain(const std::vector<float> &v, DType dtype) {
   }
 }
 
-// tid2eid [vocab, k]: k distinct experts per token.
+// tid2eid [vocab, k] (I64 or I32): k distinct experts per token.
 std::vector<uint8_t> sampleTid2eid(const ExpectedTensor &e, int64_t experts,
                                    Rng &rng) {
   int64_t vocab = e.shape[0], k = e.shape[1];
-  std::vector<uint8_t> out(static_cast<size_t>(vocab * k * 4));
-  std::vector<int32_t> perm(static_cast<size_t>(experts));
+  size_t width = e.dtype == DType::I64 ? 8 : 4;
+  std::vector<uint8_t> out(static_cast<size_t>(vocab * k) * width);
+  std::vector<int64_t> perm(static_cast<size_t>(experts));
   for (int64_t t = 0; t < vocab; ++t) {
     std::iota(perm.begin(), perm.end(), 0);
     for (int64_t i = 0; i < k; ++i) { // partial Fisher-Yates
       int64_t j = i + static_cast<int64_t>(rng.next() % (experts - i));
       std::swap(perm[i], perm[j]);
-      std::memcpy(&out[(t * k + i) * 4], &perm[i], 4);
+      int32_t narrow = static_cast<int32_t>(perm[i]);
+      std::memcpy(&out[(t * k + i) * width],
+                  width == 8 ? static_cast<const void *>(&perm[i])
+                             : static_cast<const void *>(&narrow),
+                  width);
     }
   }
   return out;
@@ -171,7 +176,7 @@ std::vector<TensorData> makeTinyTensors(const Config &config, uint64_t seed) {
       continue;
     }
     Rng rng(streamSeed(seed, e.name));
-    if (e.dtype == DType::I32) {
+    if (e.dtype == DType::I32 || e.dtype == DType::I64) {
       t.bytes = sampleTid2eid(e, config.nRoutedExperts, rng);
     } else if (e.role == TensorRole::Fp8Weight) {
       QuantizedWeight q = quantizeFp8Blocks(sampleValues(e, rng), e.shape[0],

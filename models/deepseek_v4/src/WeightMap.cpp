@@ -138,9 +138,10 @@ private:
     const int64_t d = c_.hiddenSize, E = c_.nRoutedExperts,
                   I = c_.moeIntermediateSize;
     add(p + "gate.weight", DType::BF16, {E, d});
+    // Released V4 files hold tid2eid as I64; I32 is accepted too.
     if (c_.isHashLayer(layer))
-      add(p + "gate.tid2eid", DType::I32, {c_.vocabSize, c_.numExpertsPerTok},
-          {DType::I64});
+      add(p + "gate.tid2eid", DType::I64, {c_.vocabSize, c_.numExpertsPerTok},
+          {DType::I32});
     else
       add(p + "gate.bias", DType::F32, {E});
     for (int64_t e = 0; e < E; ++e) {

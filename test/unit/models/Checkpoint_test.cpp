@@ -80,6 +80,7 @@ TEST(WeightMap, TinyTableCoversEveryLayerKind) {
   EXPECT_EQ(shapeOf("layers.0.attn.attn_sink"), (S{4}));
   EXPECT_EQ(shapeOf("layers.0.hc_attn_fn"), (S{24, 1024}));
   EXPECT_EQ(shapeOf("layers.0.ffn.gate.tid2eid"), (S{1024, 2}));
+  EXPECT_EQ(byName["layers.0.ffn.gate.tid2eid"]->dtype, DType::I64);
   EXPECT_FALSE(byName.count("layers.0.ffn.gate.bias"));
   EXPECT_FALSE(byName.count("layers.0.attn.compressor.wkv.weight"));
   // CSA: overlapping compressor (c = 2) and indexer.
@@ -157,6 +158,23 @@ TEST(TinyCheckpoint, DeterministicPerSeed) {
     anyDifferent |= other[i].bytes != again[i].bytes;
   }
   EXPECT_TRUE(anyDifferent);
+}
+
+TEST(TinyCheckpoint, HashTableRowsAreDistinctExperts) {
+  for (const TensorData &t : tinyTensors()) {
+    if (t.name != "layers.0.ffn.gate.tid2eid")
+      continue;
+    ASSERT_EQ(t.dtype, DType::I64);
+    ASSERT_EQ(t.shape, (std::vector<int64_t>{1024, 2}));
+    for (int64_t row = 0; row < 1024; ++row) {
+      int64_t a, b;
+      std::memcpy(&a, &t.bytes[(row * 2) * 8], 8);
+      std::memcpy(&b, &t.bytes[(row * 2 + 1) * 8], 8);
+      ASSERT_TRUE(a >= 0 && a < 8 && b >= 0 && b < 8 && a != b) << row;
+    }
+    return;
+  }
+  FAIL() << "no tid2eid";
 }
 
 TEST(Checkpoint, RoundTripBitForBit) {
@@ -324,7 +342,7 @@ TEST(Checkpoint, PackedFp4ReadsAsLogicalF4) {
   EXPECT_EQ(packed.dequantizedShape(v.name), v.shape);
   EXPECT_EQ(decodeToFloat(v).size(), 128u * 256u);
   // A plain I8/U8 tensor without a scale stays what it is.
-  EXPECT_EQ(packed.tensor("layers.0.ffn.gate.tid2eid").dtype, DType::I32);
+  EXPECT_EQ(packed.tensor("layers.0.ffn.gate.tid2eid").dtype, DType::I64);
 
   // The same weights written with the safetensors "F4" label verify and
   // dequantise identically.
