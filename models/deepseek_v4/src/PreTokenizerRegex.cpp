@@ -100,7 +100,25 @@ struct CharClass {
   std::vector<CharClass> unionWith;
   std::vector<CharClass> intersectWith;
 
-  bool contains(char32_t c) const {
+  // Under (?i) Oniguruma closes a bracket class under case folding before
+  // negating it: (?i)[^a] matches neither 'a' nor 'A'.
+  bool contains(char32_t c, bool icase) const {
+    bool in = containsUnnegated(c, icase);
+    if (!in && icase) {
+      char32_t folded = utf8::simpleFold(c);
+      if (folded != c)
+        in = containsUnnegated(folded, icase);
+      char32_t variants[utf8::kMaxCaseVariants];
+      size_t count = utf8::unfold(folded, variants);
+      for (size_t k = 0; !in && k < count; ++k)
+        if (variants[k] != c)
+          in = containsUnnegated(variants[k], icase);
+    }
+    return in != negated;
+  }
+
+private:
+  bool containsUnnegated(char32_t c, bool icase) const {
     bool in = false;
     for (const auto &r : ranges) {
       if (c >= r.first && c <= r.second) {
@@ -110,11 +128,13 @@ struct CharClass {
     }
     if (!in && categories != 0)
       in = (categories & catBit(utf8::generalCategory(c))) != 0;
+    // Nested classes are taken as written; only the outer class is closed
+    // under case, as Oniguruma does: (?i)[\p{L}&&[^a]] accepts 'A'.
     for (size_t k = 0; !in && k < unionWith.size(); ++k)
-      in = unionWith[k].contains(c);
+      in = unionWith[k].contains(c, false);
     for (size_t k = 0; in && k < intersectWith.size(); ++k)
-      in = intersectWith[k].contains(c);
-    return in != negated;
+      in = intersectWith[k].contains(c, false);
+    return in;
   }
 };
 
@@ -144,22 +164,7 @@ struct CompiledClass {
   bool icase = false;
   std::bitset<128> ascii;
 
-  bool slowContains(char32_t c) const {
-    if (cls.contains(c))
-      return true;
-    if (!icase)
-      return false;
-    char32_t folded = utf8::simpleFold(c);
-    if (folded != c && cls.contains(folded))
-      return true;
-    thread_local std::vector<char32_t> variants;
-    variants.clear();
-    utf8::unfold(folded, variants);
-    for (char32_t v : variants)
-      if (v != c && cls.contains(v))
-        return true;
-    return false;
-  }
+  bool slowContains(char32_t c) const { return cls.contains(c, icase); }
   void finish() {
     for (char32_t c = 0; c < 128; ++c)
       ascii[c] = slowContains(c);
@@ -300,6 +305,7 @@ private:
       size_t save = i_;
       char32_t c = peek();
       bool interval = false;
+      bool fixedInterval = false;
       if (c == '*') {
         min = 0, max = -1, ++i_;
       } else if (c == '+') {
@@ -308,20 +314,26 @@ private:
         min = 0, max = 1, ++i_;
       } else if (c == '{' && parseInterval(min, max)) {
         interval = true;
+        // Ruby syntax: x{n}? is (?:x{n})?, not a lazy x{n}.
+        fixedInterval = !intervalHadComma_;
       } else {
         i_ = save;
         break;
       }
       if (atom->kind == Node::Assert || atom->kind == Node::Look)
         fail("quantifier after an assertion");
+      // Oniguruma rewrites stacked quantifiers over lazy or possessive ones
+      // in ways not reproduced here; refuse rather than mismatch.
+      if (atom->kind == Node::Repeat && (!atom->greedy || atom->possessive))
+        fail("quantifier after a lazy or possessive quantifier");
       NodeP rep = makeNode(Node::Repeat);
       rep->min = min;
       rep->max = max;
-      if (accept('?')) {
+      if (!fixedInterval && accept('?')) {
         rep->greedy = false;
-      } else if (peek() == '+') {
-        if (interval)
-          fail("'+' after an interval quantifier (a nested quantifier in Oniguruma's Ruby syntax) is not supported");
+      } else if (peek() == '+' && !interval) {
+        // After an interval, '+' is not possessive but a second quantifier
+        // (Oniguruma's Ruby syntax): the next loop iteration applies it.
         ++i_;
         rep->possessive = true;
       }
@@ -348,7 +360,8 @@ private:
     };
     int lo = 0, hi = -1;
     bool hasLo = readNumber(lo);
-    if (k < p_.size() && p_[k] == ',') {
+    bool hasComma = k < p_.size() && p_[k] == ',';
+    if (hasComma) {
       ++k;
       bool hasHi = readNumber(hi);
       if (!hasLo && !hasHi)
@@ -363,6 +376,7 @@ private:
     if (k >= p_.size() || p_[k] != '}')
       return false;
     i_ = k + 1;
+    intervalHadComma_ = hasComma;
     if (lo > kMaxRepeat || hi > kMaxRepeat)
       fail(fmt::format("repeat count above {}", kMaxRepeat));
     if (hi != -1 && hi < lo)
@@ -496,6 +510,16 @@ private:
       fail("quantifier with nothing to repeat");
     case '\\':
       return parseEscapeAtom(flags);
+    case '{': {
+      // Oniguruma: a valid interval here has nothing to repeat; any other
+      // '{' is a literal.
+      --i_;
+      int min, max;
+      if (parseInterval(min, max))
+        fail("quantifier with nothing to repeat");
+      ++i_;
+      return charNode(c, flags);
+    }
     default:
       return charNode(c, flags);
     }
@@ -514,8 +538,13 @@ private:
     }
     CharClass set;
     char32_t ch;
-    if (parseEscape(set, ch))
-      return classNode(std::move(set), flags);
+    if (parseEscape(set, ch)) {
+      // Oniguruma does not case-fold a bare \p{..}: (?i)\p{Lu} still
+      // rejects 'a' (inside brackets, (?i)[\p{Lu}] accepts it).
+      Flags exact = flags;
+      exact.icase = false;
+      return classNode(std::move(set), exact);
+    }
     return charNode(ch, flags);
   }
 
@@ -731,6 +760,7 @@ private:
   std::u32string p_;
   size_t i_ = 0;
   int depth_ = 0;
+  bool intervalHadComma_ = false;
 };
 
 enum class Op : uint8_t { Char, Class, Any, Split, Jmp, Match, Assert, Look, Atomic, Mark, Progress };
@@ -945,7 +975,8 @@ bool checkAssert(AssertKind kind, std::u32string_view text, size_t pos) {
   size_t n = text.size();
   switch (kind) {
   case AssertKind::LineBegin:
-    return pos == 0 || text[pos - 1] == '\n';
+    // No line begins after a final newline (Oniguruma/Ruby).
+    return pos == 0 || (pos < n && text[pos - 1] == '\n');
   case AssertKind::LineEnd:
     return pos == n || text[pos] == '\n';
   case AssertKind::TextBegin:
@@ -1079,6 +1110,8 @@ PreTokenizerRegex::PreTokenizerRegex(std::string_view pattern) : pattern_(patter
 
 std::optional<PreTokenizerRegex::Span> PreTokenizerRegex::matchAt(std::u32string_view text,
                                                                   size_t at) const {
+  if (at > text.size())
+    return std::nullopt;
   Scratch scratch;
   scratch.pattern = &pattern_;
   scratch.slots.assign(program_->numSlots, -1);

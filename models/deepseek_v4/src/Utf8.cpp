@@ -156,12 +156,14 @@ char32_t simpleFold(char32_t cp) {
   return it != end && it->codePoint == cp ? it->folded : cp;
 }
 
-void unfold(char32_t folded, std::vector<char32_t> &out) {
+size_t unfold(char32_t folded, char32_t (&out)[kMaxCaseVariants]) {
   const auto &index = foldIndex().byFolded;
   auto it = std::lower_bound(index.begin(), index.end(), folded,
                              [](const CaseFoldPair &p, char32_t c) { return p.folded < c; });
-  for (; it != index.end() && it->folded == folded; ++it)
-    out.push_back(it->codePoint);
+  size_t count = 0;
+  for (; it != index.end() && it->folded == folded && count < kMaxCaseVariants; ++it)
+    out[count++] = it->codePoint;
+  return count;
 }
 
 bool isWhitespace(char32_t cp) {

@@ -54,8 +54,10 @@ std::string toValidLossy(std::string_view bytes);
 
 GeneralCategory generalCategory(char32_t codePoint);
 char32_t simpleFold(char32_t codePoint);
-// Code points whose simple fold equals `folded` (excluding `folded` itself).
-void unfold(char32_t folded, std::vector<char32_t> &out);
+// Code points whose simple fold equals `folded` (excluding `folded` itself),
+// written to `out`; returns how many (at most kMaxCaseVariants).
+constexpr size_t kMaxCaseVariants = 4;
+size_t unfold(char32_t folded, char32_t (&out)[kMaxCaseVariants]);
 
 // Unicode White_Space (what Rust's char::is_whitespace tests).
 bool isWhitespace(char32_t codePoint);

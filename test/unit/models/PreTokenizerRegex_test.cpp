@@ -40,8 +40,12 @@ TEST(PreTokenizerRegex, Quantifiers) {
   EXPECT_EQ(matches("a{2,}", "a aa aaaa"), (Strings{"aa", "aaaa"}));
   EXPECT_EQ(matches("ba{,2}", "baaa b"), (Strings{"baa", "b"}));
   EXPECT_EQ(matches("a{,2}?b", "aab"), (Strings{"aab"}));
+  // Ruby syntax: x{n}? is an optional x{n}, not a lazy one.
+  EXPECT_EQ(matches("ba{2}?", "baab ba"), (Strings{"baa", "b", "b"}));
   // '{' that starts no interval is a literal, as in Oniguruma.
   EXPECT_EQ(matches("x{y", "x{y"), (Strings{"x{y"}));
+  // After an interval '+' repeats again: (?:a{2})+ in Oniguruma's syntax.
+  EXPECT_EQ(matches("a{2}+", "aaaaa"), (Strings{"aaaa"}));
   // Possessive and atomic forms never give back what they took.
   EXPECT_EQ(matches("a*+a", "aaa"), Strings{});
   EXPECT_EQ(matches("(?>a+)b|a", "aab aa"), (Strings{"aab", "a", "a"}));
@@ -88,6 +92,10 @@ TEST(PreTokenizerRegex, CaseInsensitiveGroups) {
   EXPECT_EQ(matches("a(?i)b|c", "aB C ac"), (Strings{"aB", "ac"}));
   EXPECT_EQ(matches("(?i:[a-c]+)", "AbC"), (Strings{"AbC"}));
   EXPECT_EQ(matches("(?i:σ)", "Σσ"), (Strings{"Σ", "σ"}));
+  // Brackets are closed under case before negation; bare \p{..} is exact.
+  EXPECT_EQ(matches("(?i)[^a]+", "aAbB"), (Strings{"bB"}));
+  EXPECT_EQ(matches("(?i)[\\p{Lu}]+", "abAB"), (Strings{"abAB"}));
+  EXPECT_EQ(matches("(?i)\\p{Lu}+", "abAB"), (Strings{"AB"}));
 }
 
 TEST(PreTokenizerRegex, LookaheadAndAnchors) {
@@ -95,6 +103,8 @@ TEST(PreTokenizerRegex, LookaheadAndAnchors) {
   EXPECT_EQ(matches("\\s+(?!\\S)|\\s+", "a   b"), (Strings{"  ", " "}));
   EXPECT_EQ(matches("\\w+(?=!)", "hi! there!"), (Strings{"hi", "there"}));
   EXPECT_EQ(matches("^\\w+", "ab cd\nef"), (Strings{"ab", "ef"}));
+  // No line starts after the final newline.
+  EXPECT_EQ(matches("\\n^", "a\na\n"), (Strings{"\n"}));
   EXPECT_EQ(matches("\\w+$", "ab cd\nef"), (Strings{"cd", "ef"}));
   EXPECT_EQ(matches("\\A\\w|\\w\\z", "abc"), (Strings{"a", "c"}));
   EXPECT_EQ(matches(".+", "ab\ncd"), (Strings{"ab", "cd"}));
@@ -125,6 +135,8 @@ TEST(PreTokenizerRegex, FindAndMatchAt) {
   EXPECT_EQ(*m, (PreTokenizerRegex::Span{5, 8}));
   EXPECT_FALSE(rx.matchAt(text, 0));
   EXPECT_EQ(rx.matchAt(text, 3), (PreTokenizerRegex::Span{3, 4}));
+  EXPECT_FALSE(rx.matchAt(text, 99));
+  EXPECT_FALSE(rx.find(text, 99));
 }
 
 TEST(PreTokenizerRegex, HostilePatternsFailCleanly) {
@@ -139,7 +151,8 @@ TEST(PreTokenizerRegex, HostilePatternsFailCleanly) {
 TEST(PreTokenizerRegex, RejectsUnsupportedSyntaxWithAMessage) {
   const char *bad[] = {"(ab",      "ab)",       "[abc",      "*a",      "(?<=a)b", "(?<!a)b",
                        "(a)\\1",   "\\p{Han}",  "\\p{Foo}",  "[[:alpha:]]", "a{3,2}", "\\q",
-                       "(?x:a b)", "a{2000}",   "[z-a]",     "a{1,3}+"};
+                       "(?x:a b)", "a{2000}",   "[z-a]",     "{2}a",
+                       "a*?*",     "a++?"};
   for (const char *pattern : bad) {
     try {
       PreTokenizerRegex rx(pattern);

@@ -11,9 +11,12 @@
 // Sc Sk So Z Zs Zl Zp C Cc Cf Cs Co Cn, long names such as Letter too),
 // \s \S \d \D \w \W \h \H \b \B \A \z \Z, escapes \n \r \t \f \v \e \a \0
 // \xHH \x{H..} \uHHHH, quantifiers ? * + {n} {n,} {,m} {n,m} with ? (lazy)
-// or + (possessive). Case-insensitive matching uses simple case folding.
-// Lookbehind, backreferences, scripts (\p{Han}) and POSIX brackets are
-// rejected with an error rather than silently mismatched.
+// or + (possessive); as in Ruby syntax, x{n}? is (?:x{n})? and x{n,m}+ is
+// (?:x{n,m})+. Case-insensitive matching uses simple case folding; a bracket
+// class is closed under it before negation, a bare \p{..} is not folded.
+// Lookbehind, backreferences, scripts (\p{Han}), POSIX brackets and
+// quantifiers stacked on lazy/possessive ones are rejected with an error
+// rather than silently mismatched.
 #pragma once
 
 #include <cstddef>
