@@ -251,6 +251,16 @@ Config Config::fromJsonText(const std::string &text,
   }
   if (!root.is_object())
     fail(sourceName, "expected a JSON object at top level");
+  // Multimodal wrappers nest the language model's fields in "text_config";
+  // a quantization_config at the top level still applies.
+  if (!root.contains("hidden_size") && root.contains("text_config") &&
+      root["text_config"].is_object()) {
+    json text = root["text_config"];
+    if (!text.contains("quantization_config") &&
+        root.contains("quantization_config"))
+      text["quantization_config"] = root["quantization_config"];
+    root = std::move(text);
+  }
 
   bool inference = !root.contains("hidden_size") &&
                    (root.contains("dim") || root.contains("n_layers"));

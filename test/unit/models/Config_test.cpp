@@ -210,3 +210,14 @@ TEST(Config, BadJsonAndMissingFile) {
               std::string::npos);
   }
 }
+
+TEST(Config, TextConfigWrapper) {
+  nlohmann::json inner = nlohmann::json::parse(Config::tinyJson());
+  nlohmann::json quant = inner["quantization_config"];
+  inner.erase("quantization_config");
+  nlohmann::json outer = {{"model_type", "wrapper"},
+                          {"text_config", inner},
+                          {"quantization_config", quant}};
+  Config c = Config::fromJsonText(outer.dump(), "wrapped.json");
+  EXPECT_EQ(c.toJson(), Config::tiny().toJson());
+}
