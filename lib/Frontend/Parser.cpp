@@ -19,6 +19,8 @@ struct ParseError {};
 /// Deepest nesting of brackets/operators, and of blocks, the parser accepts.
 constexpr int kMaxNesting = 200;
 constexpr int kMaxBlockNesting = 100;
+constexpr const char *kTooLong =
+    "expression too long or nested too deeply; split it over several statements";
 
 enum class TypeContext { Constant, CompileParam, Param };
 
@@ -127,6 +129,27 @@ private:
       }
     }
     ~DepthGuard() { --counter; }
+  };
+
+  /// Left-associative chains (a + b + c, f(x)[i].y, elif ...) build trees
+  /// as deep as they are long without recursing here; each link counts as
+  /// one level so later recursive passes (Sema, the dump, destructors) stay
+  /// within the same bound.
+  struct ChainGuard {
+    Parser &p;
+    int &counter;
+    int limit;
+    const char *what;
+    int links = 0;
+    ChainGuard(Parser &p, int &counter, int limit, const char *what)
+        : p(p), counter(counter), limit(limit), what(what) {}
+    void link(const Token &t) {
+      if (counter + 1 > limit)
+        p.fail(t, what);
+      ++counter;
+      ++links;
+    }
+    ~ChainGuard() { counter -= links; }
   };
 
   // --- Top level -----------------------------------------------------------
@@ -714,7 +737,10 @@ StmtPtr Parser::parseIf() {
   expectBlockColon("the if condition");
   parseBlock(s->thenBody, "'if' statement", ifTok);
   IfStmt *last = s.get();
+  // Each elif is an IfStmt nested in the previous one's else branch.
+  ChainGuard chain(*this, blockDepth_, kMaxBlockNesting, "blocks nested too deeply");
   while (isKw("elif")) {
+    chain.link(tok());
     const Token &elifTok = advance();
     ExprPtr c = parseExpr();
     auto elif = std::make_unique<IfStmt>(elifTok.loc, std::move(c));
@@ -754,7 +780,9 @@ ExprPtr Parser::parseExpr() {
 
 ExprPtr Parser::parseOr() {
   ExprPtr lhs = parseAnd();
+  ChainGuard chain(*this, depth_, kMaxNesting, kTooLong);
   while (isKw("or")) {
+    chain.link(tok());
     SourceLoc opLoc = advance().loc;
     ExprPtr rhs = parseAnd();
     SourceLoc loc = lhs->loc;
@@ -765,7 +793,9 @@ ExprPtr Parser::parseOr() {
 
 ExprPtr Parser::parseAnd() {
   ExprPtr lhs = parseNot();
+  ChainGuard chain(*this, depth_, kMaxNesting, kTooLong);
   while (isKw("and")) {
+    chain.link(tok());
     SourceLoc opLoc = advance().loc;
     ExprPtr rhs = parseNot();
     SourceLoc loc = lhs->loc;
@@ -832,10 +862,12 @@ std::optional<BinaryOp> arithmeticOp(const Token &t) {
 
 ExprPtr Parser::parseBinary(int minPrec) {
   ExprPtr lhs = parseUnary();
+  ChainGuard chain(*this, depth_, kMaxNesting, kTooLong);
   while (true) {
     std::optional<BinaryOp> op = arithmeticOp(tok());
     if (!op || precedence(*op) < minPrec)
       return lhs;
+    chain.link(tok());
     SourceLoc opLoc = advance().loc;
     ExprPtr rhs = parseBinary(precedence(*op) + 1);
     SourceLoc loc = lhs->loc;
@@ -876,7 +908,10 @@ ExprPtr Parser::parsePower() {
 
 ExprPtr Parser::parsePostfix() {
   ExprPtr e = parseAtom();
+  ChainGuard chain(*this, depth_, kMaxNesting, kTooLong);
   while (true) {
+    if (isOp("(") || isOp("[") || isOp("."))
+      chain.link(tok());
     if (isOp("(")) {
       SourceLoc loc = e->loc;
       auto call = std::make_unique<CallExpr>(loc, std::move(e));
