@@ -28,9 +28,10 @@ tlc_install_packages() {
 
 tlc_build() {
   echo "== configuring $BUILD_DIR"
+  mkdir -p "$BUILD_DIR"
   cmake -S "$TLC_ROOT" -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release \
-    -DMLIR_DIR=/usr/lib/llvm-22/lib/cmake/mlir >"$BUILD_DIR.configure.log" 2>&1 \
-    || { cat "$BUILD_DIR.configure.log"; return 1; }
+    -DMLIR_DIR=/usr/lib/llvm-22/lib/cmake/mlir >"$BUILD_DIR/configure.log" 2>&1 \
+    || { cat "$BUILD_DIR/configure.log"; return 1; }
   echo "== building with $JOBS jobs"
   ninja -C "$BUILD_DIR" -j "$JOBS"
 }
