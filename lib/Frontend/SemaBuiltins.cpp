@@ -499,8 +499,8 @@ SemaValue Sema::checkAllocBarrier(CallExpr &call, BoundArgs &args) {
   std::optional<int64_t> arrive = constInt(*args.get(0), "arrive_count of T.alloc_barrier");
   if (!arrive)
     return {};
-  if (*arrive < 1) {
-    error(args.get(0)->loc, "arrive_count of T.alloc_barrier must be at least 1, found " +
+  if (*arrive < 1 || *arrive >= (int64_t(1) << 20)) {
+    error(args.get(0)->loc, "arrive_count of T.alloc_barrier must be in 1..1048575 (20 bits), found " +
                                 std::to_string(*arrive));
     return {};
   }
@@ -955,6 +955,17 @@ SemaValue Sema::checkAtomicAdd(CallExpr &call, BoundArgs &args) {
       return {};
     }
     dt = r->buffer->dtype;
+    // Unlike copies, a vector atomic may not hang over the edge of a tensor.
+    size_t last = r->sizes.size() - 1;
+    const Expr *off = r->offsets[last];
+    int64_t lastDim = r->buffer->shape[last].size;
+    if (off && isConstInt(off->sema) && lastDim >= 0 &&
+        std::get<int64_t>(*off->sema.constant) + s[0] > lastDim) {
+      error(off->loc, "T.atomic_add: the vector of " + std::to_string(s[0]) + " at index " +
+                          std::to_string(std::get<int64_t>(*off->sema.constant)) +
+                          " overruns the last dimension (size " + std::to_string(lastDim) + ")");
+      return {};
+    }
     if (!isFloat(dt)) {
       error(dst.loc, "T.atomic_add: vector atomics need a float destination, found " +
                          std::string(dtypeName(dt)));
