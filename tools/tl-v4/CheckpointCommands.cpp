@@ -29,6 +29,7 @@ struct MakeTinyOptions {
 struct InspectOptions {
   std::string checkpoint;
   bool noTable = false;
+  bool checkValues = false;
 };
 
 std::string readFile(const std::string &path) {
@@ -89,6 +90,14 @@ void runInspect(const InspectOptions &o) {
         report.missing.size(), report.misshapen.size(),
         problems.substr(0, problems.size() - 1)));
   }
+  if (o.checkValues) {
+    std::vector<std::string> bad = ckpt.findNonFiniteValues();
+    if (!bad.empty())
+      throw std::runtime_error(fmt::format(
+          "{}: non-finite values in {} tensor(s)\n{}", o.checkpoint,
+          bad.size(), fmt::join(bad, "\n")));
+    fmt::print("values: all finite\n");
+  }
   fmt::print("verification: OK ({} tensors expected, {} present, {} "
              "unexpected)\n",
              report.expectedCount, ckpt.tensorNames().size(),
@@ -118,6 +127,8 @@ void registerCheckpointCommands(CLI::App &app) {
   in->add_option("--checkpoint", insp->checkpoint, "checkpoint directory")
       ->required();
   in->add_flag("--no-table", insp->noTable, "do not list the tensors");
+  in->add_flag("--check-values", insp->checkValues,
+               "also read every value and reject NaN/Inf (slow)");
   in->callback([insp] { runInspect(*insp); });
 }
 

@@ -359,6 +359,57 @@ VerifyReport Checkpoint::verify() const {
   return report;
 }
 
+namespace {
+
+// True when element i of a tensor of this stored dtype is NaN or Inf.
+bool nonFiniteAt(DType dtype, const uint8_t *p, uint64_t i) {
+  switch (dtype) {
+  case DType::F8E4M3:
+    return (p[i] & 0x7F) == 0x7F;
+  case DType::F8E5M2:
+    return (p[i] & 0x7F) >= 0x7C;
+  case DType::F8E8M0:
+    return p[i] == 0xFF;
+  case DType::BF16:
+    return (load<uint16_t>(p + 2 * i) & 0x7F80) == 0x7F80;
+  case DType::F16:
+    return (load<uint16_t>(p + 2 * i) & 0x7C00) == 0x7C00;
+  case DType::F32:
+    return (load<uint32_t>(p + 4 * i) & 0x7F800000u) == 0x7F800000u;
+  case DType::F64:
+    return (load<uint64_t>(p + 8 * i) & 0x7FF0000000000000ull) ==
+           0x7FF0000000000000ull;
+  default:
+    return false; // integers and e2m1 have no non-finite codes
+  }
+}
+
+} // namespace
+
+std::vector<std::string> Checkpoint::findNonFiniteValues() const {
+  std::vector<std::string> problems;
+  for (const auto &[name, loc] : byNative_) {
+    const SafetensorsTensor &t = *loc.tensor;
+    int bits = dtypeBits(t.dtype);
+    if (bits < 8)
+      continue;
+    uint64_t n = t.byteSize() / static_cast<uint64_t>(bits / 8);
+    const uint8_t *p = loc.file->data(t);
+    uint64_t count = 0, first = 0;
+    for (uint64_t i = 0; i < n; ++i) {
+      if (!nonFiniteAt(t.dtype, p, i))
+        continue;
+      if (count++ == 0)
+        first = i;
+    }
+    if (count)
+      problems.push_back(fmt::format(
+          "'{}' ({} in {}): {} non-finite value(s), first at flat index {}",
+          name, dtypeName(t.dtype), loc.file->source(), count, first));
+  }
+  return problems;
+}
+
 void Checkpoint::verifyOrThrow() const {
   VerifyReport report = verify();
   if (report.ok())

@@ -498,3 +498,28 @@ TEST(Checkpoint, FullTransformersNamedCheckpoint) {
         << t.name;
   }
 }
+
+TEST(Checkpoint, FindNonFiniteValues) {
+  std::vector<TensorData> tensors = tinyTensors();
+  for (TensorData &t : tensors) {
+    if (t.name == "layers.1.attn.wq_b.weight")
+      t.bytes[300] = 0xFF; // e4m3 NaN
+    if (t.name == "layers.2.ffn.experts.1.w3.scale")
+      t.bytes[5] = 0xFF; // ue8m0 NaN
+  }
+  Checkpoint ckpt = Checkpoint::open(writeDir(tensors, 1));
+  std::vector<std::string> bad = ckpt.findNonFiniteValues();
+  ASSERT_EQ(bad.size(), 2u);
+  EXPECT_NE(bad[0].find("'layers.1.attn.wq_b.weight' (F8_E4M3 in"),
+            std::string::npos)
+      << bad[0];
+  EXPECT_NE(bad[0].find("1 non-finite value(s), first at flat index 300"),
+            std::string::npos)
+      << bad[0];
+  EXPECT_NE(bad[1].find("'layers.2.ffn.experts.1.w3.scale' (F8_E8M0"),
+            std::string::npos)
+      << bad[1];
+  EXPECT_TRUE(Checkpoint::open(writeDir(tinyTensors(), 1))
+                  .findNonFiniteValues()
+                  .empty());
+}

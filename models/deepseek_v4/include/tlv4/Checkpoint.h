@@ -98,6 +98,12 @@ public:
   std::vector<int64_t> dequantizedShape(const std::string &nativeName) const;
 
   VerifyReport verify() const;
+  // Reads every byte (slow on a real checkpoint: it touches all of it) and
+  // lists tensors holding non-finite values: NaN codes in F8_E4M3 (0x7F,
+  // 0xFF) or F8_E5M2, NaN scales in F8_E8M0 (0xFF), NaN/Inf in BF16, F16,
+  // F32, F64. One line per offending tensor, with a count and the first
+  // index; empty when clean.
+  std::vector<std::string> findNonFiniteValues() const;
   // Throws with VerifyReport::describe() when !ok().
   void verifyOrThrow() const;
 
