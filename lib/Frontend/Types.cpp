@@ -2,6 +2,7 @@
 // forms of buffer types and compile-time constants (docs/language.md §3-4).
 #include "tlc/Frontend/Types.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -38,23 +39,43 @@ const DTypeInfo &info(DType t) {
   return kDTypes[0];
 }
 
-/// Shortest decimal spelling that reads back as the same double, always
-/// with a '.' or exponent so it is visibly a float (Python's repr style).
+/// Shortest decimal spelling that reads back as the same double, written
+/// the way Python's repr() does: fixed notation for exponents -4..15 (always
+/// with a '.'), scientific otherwise ("1e-06", "1.5e+20").
 std::string floatRepr(double v) {
   if (std::isnan(v))
     return "nan";
   if (std::isinf(v))
     return v > 0 ? "inf" : "-inf";
   char buf[64];
-  for (int prec = 1; prec <= 17; ++prec) {
-    std::snprintf(buf, sizeof buf, "%.*g", prec, v);
+  int prec = 1;
+  for (; prec < 17; ++prec) {
+    std::snprintf(buf, sizeof buf, "%.*e", prec - 1, v);
     if (std::strtod(buf, nullptr) == v)
       break;
   }
-  std::string s = buf;
-  if (s.find_first_of(".eE") == std::string::npos)
-    s += ".0";
-  return s;
+  std::snprintf(buf, sizeof buf, "%.*e", prec - 1, v);
+  std::string sci = buf;
+  size_t e = sci.find('e');
+  int exponent = std::atoi(sci.c_str() + e + 1);
+  if (exponent < -4 || exponent >= 16) {
+    std::string mantissa = sci.substr(0, e);
+    if (mantissa.find('.') != std::string::npos) {
+      mantissa.erase(mantissa.find_last_not_of('0') + 1);
+      if (mantissa.back() == '.')
+        mantissa.pop_back();
+    }
+    char exp[16];
+    std::snprintf(exp, sizeof exp, "e%c%02d", exponent < 0 ? '-' : '+', std::abs(exponent));
+    return mantissa + exp;
+  }
+  int decimals = std::max(prec - 1 - exponent, 1);
+  std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
+  std::string fixed = buf;
+  fixed.erase(fixed.find_last_not_of('0') + 1);
+  if (fixed.back() == '.')
+    fixed += '0';
+  return fixed;
 }
 } // namespace
 

@@ -205,6 +205,13 @@ TEST(Types, ConstantsAndBufferTypes) {
   EXPECT_EQ(constToString(ConstValue(0.1)), "0.1");
   EXPECT_EQ(constToString(ConstValue(448.0)), "448.0");
   EXPECT_EQ(constToString(ConstValue(1.4426950408889634)), "1.4426950408889634");
+  // Python's repr(): fixed notation for exponents -4..15, scientific beyond.
+  EXPECT_EQ(constToString(ConstValue(2500.0)), "2500.0");
+  EXPECT_EQ(constToString(ConstValue(1e-6)), "1e-06");
+  EXPECT_EQ(constToString(ConstValue(0.0001)), "0.0001");
+  EXPECT_EQ(constToString(ConstValue(1e16)), "1e+16");
+  EXPECT_EQ(constToString(ConstValue(1e15)), "1000000000000000.0");
+  EXPECT_EQ(constToString(ConstValue(-1.5e-30)), "-1.5e-30");
   EXPECT_EQ(constToString(ConstValue(true)), "True");
   EXPECT_EQ(constToString(ConstValue(DType::F32)), "T.float32");
   EXPECT_EQ(constToString(ConstValue(std::string("a\"b\n"))), "\"a\\\"b\\n\"");
