@@ -287,6 +287,7 @@ private:
     for (size_t i = 0; i < def.params.size(); ++i) {
       const Param &p = def.params[i];
       Value arg = entry->getArgument(i);
+      arg.setLoc(loc(p.loc));
       if (p.symbol->value.kind == SemaValue::Index)
         arg = arith::IndexCastOp::create(b_, loc(p.loc), b_.getIndexType(), arg);
       values_[p.symbol] = arg;
