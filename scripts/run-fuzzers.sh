@@ -48,11 +48,13 @@ for f in "${fuzzers[@]}"; do
   work="$(mktemp -d)"
   mkdir -p "$work/corpus"
   [ -d "$seeds" ] && cp -r "$seeds/." "$work/corpus/"
+  dict=()
+  [ -f "$root/test/fuzz/${f%_fuzzer}.dict" ] && dict=(-dict="$root/test/fuzz/${f%_fuzzer}.dict")
   echo "== $f: ${per}s on $(ls "$work/corpus" | wc -l) seeds"
   UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
     "$build/fuzz/$f" -max_total_time="$per" -timeout=5 -rss_limit_mb=2048 \
-    -max_len=4096 -print_final_stats=1 -artifact_prefix="$artifacts/$f-" \
+    -max_len=4096 -print_final_stats=1 -artifact_prefix="$artifacts/$f-" "${dict[@]}" \
     "$work/corpus" >"$work/log" 2>&1
   rc=$?
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$work/log" | tail -1)
