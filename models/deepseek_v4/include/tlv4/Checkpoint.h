@@ -33,6 +33,8 @@ struct TensorView {
   std::vector<int64_t> shape; // logical (fp4 values for F4)
   DType storedDType = DType::U8;
   std::vector<int64_t> storedShape;
+  // Little-endian bytes, not necessarily aligned for the element type:
+  // read through memcpy, or decodeToFloat().
   const uint8_t *data = nullptr;
   uint64_t byteSize = 0;
 
