@@ -7,6 +7,7 @@
 
 #include "tlc/Frontend/Lexer.h"
 
+#include <optional>
 #include <unordered_set>
 
 namespace tlc {
@@ -620,6 +621,9 @@ StmtPtr Parser::parseSimpleStatement() {
   if (isOpTok(t, "=")) {
     switch (e->kind) {
     case ExprKind::Name:
+      if (static_cast<const NameExpr *>(e.get())->name == "range")
+        error(e->loc, "cannot assign to 'range'");
+      break;
     case ExprKind::Subscript:
       break;
     case ExprKind::Tuple:

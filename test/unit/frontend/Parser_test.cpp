@@ -312,6 +312,7 @@ TEST(Parser, SyntaxErrors) {
   EXPECT_EQ(firstError(kernel("        a, b = 1, 2\n")),
             "4:10: unexpected ','; bare tuples and tuple assignment are not supported");
   EXPECT_EQ(firstError(kernel("        f(x) = 1\n")), "4:9: cannot assign to a function call");
+  EXPECT_EQ(firstError(kernel("        range = 1\n")), "4:9: cannot assign to 'range'");
   EXPECT_EQ(firstError(kernel("        x = y = 1\n")),
             "4:15: unexpected '='; chained assignment is not supported");
   EXPECT_EQ(firstError(kernel("        x = 1\n          y = 2\n")), "5:11: unexpected indent");
