@@ -146,14 +146,27 @@ std::vector<float> decodeToFloat(const TensorView &t) {
   return out;
 }
 
-std::vector<float> dequantizeFp8Blocks(const TensorView &weight,
-                                       const TensorView &scale,
-                                       int64_t blockRows, int64_t blockCols) {
+namespace {
+
+void checkRowRange(const TensorView &t, int64_t rowBegin, int64_t rowEnd) {
+  if (rowBegin < 0 || rowBegin > rowEnd || rowEnd > t.rows())
+    failTensor(t, fmt::format("row range [{}, {}) outside [0, {})", rowBegin,
+                              rowEnd, t.rows()));
+}
+
+// Rows [rowBegin, rowEnd) of an FP8 weight times its block scales.
+std::vector<float> fp8Rows(const TensorView &weight, const TensorView &scale,
+                           int64_t blockRows, int64_t blockCols,
+                           int64_t rowBegin, int64_t rowEnd) {
   if (weight.dtype != DType::F8E4M3)
     failTensor(weight, fmt::format("expected F8_E4M3 for FP8 dequantisation, "
                                    "found {}",
                                    dtypeName(weight.dtype)));
+  if (blockRows <= 0 || blockCols <= 0)
+    failTensor(weight, fmt::format("bad block size {}x{}", blockRows,
+                                   blockCols));
   int64_t out = weight.rows(), in = weight.cols();
+  checkRowRange(weight, rowBegin, rowEnd);
   int64_t sr = (out + blockRows - 1) / blockRows;
   int64_t sc = (in + blockCols - 1) / blockCols;
   if (scale.shape != std::vector<int64_t>{sr, sc})
@@ -162,19 +175,20 @@ std::vector<float> dequantizeFp8Blocks(const TensorView &weight,
                                   weight.name, shapeText(weight.shape),
                                   blockRows, blockCols, sr, sc,
                                   shapeText(scale.shape)));
-  std::vector<float> result(static_cast<size_t>(out * in));
-  for (int64_t r = 0; r < out; ++r) {
+  std::vector<float> result(static_cast<size_t>((rowEnd - rowBegin) * in));
+  for (int64_t r = rowBegin; r < rowEnd; ++r) {
+    float *dst = &result[(r - rowBegin) * in];
     for (int64_t c = 0; c < in; ++c) {
       float s = scaleAt(scale, (r / blockRows) * sc + c / blockCols);
-      result[r * in + c] = tlrt::e4m3ToF32(weight.data[r * in + c]) * s;
+      dst[c] = tlrt::e4m3ToF32(weight.data[r * in + c]) * s;
     }
   }
   return result;
 }
 
-std::vector<float> dequantizeFp4Groups(const TensorView &weight,
-                                       const TensorView &scale,
-                                       int64_t group) {
+// Rows [rowBegin, rowEnd) of an FP4 weight times its 1 x group scales.
+std::vector<float> fp4Rows(const TensorView &weight, const TensorView &scale,
+                           int64_t group, int64_t rowBegin, int64_t rowEnd) {
   int64_t out = weight.rows();
   int64_t in = 0;
   if (weight.dtype == DType::F4)
@@ -185,6 +199,7 @@ std::vector<float> dequantizeFp4Groups(const TensorView &weight,
     failTensor(weight, fmt::format("expected F4 (or I8/U8 packed pairs) for "
                                    "FP4 dequantisation, found {}",
                                    dtypeName(weight.dtype)));
+  checkRowRange(weight, rowBegin, rowEnd);
   if (group <= 0 || in % group != 0)
     failTensor(weight, fmt::format("input dimension {} is not a multiple of "
                                    "the scale group {}",
@@ -195,17 +210,45 @@ std::vector<float> dequantizeFp4Groups(const TensorView &weight,
                                   "{}) must be [{}, {}], found {}",
                                   weight.name, out, in, group, out, groups,
                                   shapeText(scale.shape)));
-  std::vector<float> result(static_cast<size_t>(out * in));
-  for (int64_t r = 0; r < out; ++r) {
+  std::vector<float> result(static_cast<size_t>((rowEnd - rowBegin) * in));
+  for (int64_t r = rowBegin; r < rowEnd; ++r) {
+    float *dst = &result[(r - rowBegin) * in];
     for (int64_t c = 0; c < in; ++c) {
       int64_t i = r * in + c;
       uint8_t byte = weight.data[i / 2];
       uint8_t code = (i % 2 == 0) ? tlrt::unpackE2M1Even(byte)
                                   : tlrt::unpackE2M1Odd(byte);
-      result[i] = tlrt::e2m1ToF32(code) * scaleAt(scale, r * groups + c / group);
+      dst[c] = tlrt::e2m1ToF32(code) * scaleAt(scale, r * groups + c / group);
     }
   }
   return result;
+}
+
+// Rows of an F4 tensor without scales (plain e2m1 values).
+std::vector<float> fp4RowsUnscaled(const TensorView &t, int64_t rowBegin,
+                                   int64_t rowEnd) {
+  int64_t in = t.cols();
+  std::vector<float> result(static_cast<size_t>((rowEnd - rowBegin) * in));
+  for (int64_t i = rowBegin * in; i < rowEnd * in; ++i) {
+    uint8_t byte = t.data[i / 2];
+    result[i - rowBegin * in] = tlrt::e2m1ToF32(
+        i % 2 == 0 ? tlrt::unpackE2M1Even(byte) : tlrt::unpackE2M1Odd(byte));
+  }
+  return result;
+}
+
+} // namespace
+
+std::vector<float> dequantizeFp8Blocks(const TensorView &weight,
+                                       const TensorView &scale,
+                                       int64_t blockRows, int64_t blockCols) {
+  return fp8Rows(weight, scale, blockRows, blockCols, 0, weight.rows());
+}
+
+std::vector<float> dequantizeFp4Groups(const TensorView &weight,
+                                       const TensorView &scale,
+                                       int64_t group) {
+  return fp4Rows(weight, scale, group, 0, weight.rows());
 }
 
 std::string VerifyReport::describe() const {
@@ -312,6 +355,38 @@ std::vector<float> Checkpoint::dequantize(const std::string &nativeName) const {
     failTensor(w, fmt::format("quantised weight has no scale tensor '{}'",
                               scaleName));
   return decodeToFloat(w);
+}
+
+std::vector<float> Checkpoint::dequantizeRows(const std::string &nativeName,
+                                              int64_t rowBegin,
+                                              int64_t rowEnd) const {
+  TensorView w = tensor(nativeName);
+  checkRowRange(w, rowBegin, rowEnd);
+  std::string scaleName = scaleNameFor(nativeName);
+  bool hasScale = scaleName != nativeName && has(scaleName);
+  if (w.dtype == DType::F8E4M3 && hasScale) {
+    int64_t br = 128, bc = 128;
+    if (config_.quantization) {
+      br = config_.quantization->weightBlockRows;
+      bc = config_.quantization->weightBlockCols;
+    }
+    return fp8Rows(w, tensor(scaleName), br, bc, rowBegin, rowEnd);
+  }
+  if (w.dtype == DType::F4 && hasScale)
+    return fp4Rows(w, tensor(scaleName), 32, rowBegin, rowEnd);
+  if ((w.dtype == DType::F8E4M3 || w.dtype == DType::F4) && !hasScale)
+    failTensor(w, fmt::format("quantised weight has no scale tensor '{}'",
+                              scaleName));
+  int bits = dtypeBits(w.dtype);
+  if (bits < 8) // unscaled F4: decode whole rows from the packed bytes
+    return fp4RowsUnscaled(w, rowBegin, rowEnd);
+  // Element-wise types: a view of just those rows.
+  TensorView rows = w;
+  int64_t cols = w.cols();
+  rows.data = w.data + static_cast<uint64_t>(rowBegin * cols) * (bits / 8);
+  rows.shape = {rowEnd - rowBegin, cols};
+  rows.byteSize = static_cast<uint64_t>((rowEnd - rowBegin) * cols) * (bits / 8);
+  return decodeToFloat(rows);
 }
 
 std::vector<int64_t>

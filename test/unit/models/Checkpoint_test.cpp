@@ -523,3 +523,30 @@ TEST(Checkpoint, FindNonFiniteValues) {
                   .findNonFiniteValues()
                   .empty());
 }
+
+TEST(Checkpoint, DequantizeRowsMatchesFullDequantize) {
+  Checkpoint ckpt = Checkpoint::open(writeDir(tinyTensors(), 1));
+  for (const char *name :
+       {"embed.weight", "layers.1.attn.wq_b.weight",
+        "layers.2.ffn.experts.3.w2.weight", "layers.0.hc_attn_fn",
+        "layers.0.ffn.gate.tid2eid"}) {
+    std::vector<float> full = ckpt.dequantize(name);
+    std::vector<int64_t> shape = ckpt.dequantizedShape(name);
+    ASSERT_EQ(shape.size(), 2u) << name;
+    int64_t cols = shape[1];
+    for (auto [r0, r1] : {std::pair<int64_t, int64_t>{0, 1},
+                          {shape[0] / 3, shape[0] / 3 + 130},
+                          {shape[0] - 1, shape[0]},
+                          {5, 5}}) {
+      r1 = std::min(r1, shape[0]);
+      std::vector<float> rows = ckpt.dequantizeRows(name, r0, r1);
+      ASSERT_EQ(rows.size(), static_cast<size_t>((r1 - r0) * cols)) << name;
+      EXPECT_TRUE(std::equal(rows.begin(), rows.end(),
+                             full.begin() + r0 * cols))
+          << name << " rows " << r0 << ".." << r1;
+    }
+  }
+  EXPECT_THROW(ckpt.dequantizeRows("embed.weight", 10, 2000),
+               std::runtime_error);
+  EXPECT_THROW(ckpt.dequantizeRows("norm.weight", 0, 1), std::runtime_error);
+}

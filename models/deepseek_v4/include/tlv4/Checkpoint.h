@@ -95,6 +95,11 @@ public:
   // 1x32 groups for FP4, block size from quantization_config); anything else
   // is decoded elementwise.
   std::vector<float> dequantize(const std::string &nativeName) const;
+  // Rows [rowBegin, rowEnd) of a 2-D tensor, dequantised like
+  // dequantize() (e.g. embedding rows, one expert's slice) without
+  // materialising the rest: [rowEnd - rowBegin, cols] row-major.
+  std::vector<float> dequantizeRows(const std::string &nativeName,
+                                    int64_t rowBegin, int64_t rowEnd) const;
   // Shape of dequantize()'s result (= tensor(name).shape, kept for
   // callers written against the first version of this API).
   std::vector<int64_t> dequantizedShape(const std::string &nativeName) const;
