@@ -586,11 +586,21 @@ namespace {
 struct Linear {
   int64_t constant = 0;
   std::map<std::string, int64_t> terms;
+  bool overflow = false; // huge coefficients: give up, the extent is "not constant"
   bool isConstant() const {
+    if (overflow)
+      return false;
     for (auto &[k, c] : terms)
       if (c != 0)
         return false;
     return true;
+  }
+  void addScaled(const Linear &y, int64_t s) {
+    int64_t t = 0;
+    overflow |= y.overflow || __builtin_mul_overflow(y.constant, s, &t) ||
+                __builtin_add_overflow(constant, t, &constant);
+    for (auto &[k, c] : y.terms)
+      overflow |= __builtin_mul_overflow(c, s, &t) || __builtin_add_overflow(terms[k], t, &terms[k]);
   }
 };
 
@@ -602,30 +612,21 @@ Linear linearize(const Expr &e) {
   }
   if (auto *b = dyn_cast<BinaryExpr>(&e)) {
     if (b->op == BinaryOp::Add || b->op == BinaryOp::Sub) {
-      Linear x = linearize(*b->lhs), y = linearize(*b->rhs);
-      int64_t s = b->op == BinaryOp::Add ? 1 : -1;
-      x.constant += s * y.constant;
-      for (auto &[k, c] : y.terms)
-        x.terms[k] += s * c;
+      Linear x = linearize(*b->lhs);
+      x.addScaled(linearize(*b->rhs), b->op == BinaryOp::Add ? 1 : -1);
       return x;
     }
     if (b->op == BinaryOp::Mul && (isConstInt(b->lhs->sema) || isConstInt(b->rhs->sema))) {
       bool lc = isConstInt(b->lhs->sema);
       int64_t f = std::get<int64_t>(*(lc ? b->lhs : b->rhs)->sema.constant);
-      Linear x = linearize(lc ? *b->rhs : *b->lhs);
-      x.constant *= f;
-      for (auto &[k, c] : x.terms)
-        c *= f;
-      return x;
+      l.addScaled(linearize(lc ? *b->rhs : *b->lhs), f);
+      return l;
     }
   }
   if (auto *u = dyn_cast<UnaryExpr>(&e)) {
     if (u->op == UnaryOp::Neg) {
-      Linear x = linearize(*u->operand);
-      x.constant = -x.constant;
-      for (auto &[k, c] : x.terms)
-        c = -c;
-      return x;
+      l.addScaled(linearize(*u->operand), -1);
+      return l;
     }
   }
   l.terms[exprToString(e)] = 1;
@@ -732,12 +733,8 @@ std::optional<RegionInfo> Sema::region(Expr &e, const std::string &what,
         extent = buf.shape[d].size - lo.constant;
       } else {
         Linear hi = linearize(*slice->upper);
-        Linear lo;
         if (slice->lower)
-          lo = linearize(*slice->lower);
-        hi.constant -= lo.constant;
-        for (auto &[k, c] : lo.terms)
-          hi.terms[k] -= c;
+          hi.addScaled(linearize(*slice->lower), -1);
         if (!hi.isConstant()) {
           error(slice->loc, "slice " + std::to_string(d) + " of '" + name +
                                 "' must have a compile-time constant extent (b - a); write a:a+N");
