@@ -401,6 +401,11 @@ void Lexer::lexBadCharacters() {
 }
 
 std::vector<Token> Lexer::run() {
+  // A UTF-8 byte order mark (some editors write one) is not content.
+  if (src_.compare(0, 3, "\xEF\xBB\xBF") == 0) {
+    pos_ = 3;
+    lineStart_ = 3;
+  }
   lexIndentation();
   while (!atEnd()) {
     char c = peek();

@@ -757,6 +757,8 @@ StmtPtr Parser::parseIf() {
   }
   if (isKw("else")) {
     const Token &elseTok = advance();
+    if (isKw("if"))
+      fail(tok(), "expected ':' after 'else'; write 'elif' for an else-if");
     expectBlockColon("'else'");
     parseBlock(last->elseBody, "'else' statement", elseTok);
   }

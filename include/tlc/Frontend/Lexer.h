@@ -33,8 +33,10 @@ struct Token {
   SourceLoc loc;
 };
 
-/// Splits the whole file into tokens. Lexical errors are reported to `diags`
-/// and produce an Error token; the result always ends with Eof.
+/// Splits the whole file into tokens. Lexical errors are reported to `diags`;
+/// text that cannot become a token (a bad character or literal) becomes an
+/// Error token, so the parser can skip it silently. The result always ends
+/// with Eof, after a NEWLINE and the DEDENTs that close every open block.
 std::vector<Token> lex(const SourceFile &file, DiagnosticEngine &diags);
 
 /// "end of line", "identifier", ... for messages.

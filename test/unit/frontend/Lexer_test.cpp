@@ -109,6 +109,13 @@ TEST(Lexer, BackslashContinuation) {
   EXPECT_EQ(l.errors[0], "1:7: unexpected character after line continuation character");
 }
 
+TEST(Lexer, ByteOrderMarkIsSkipped) {
+  Lexed l = lexText("\xEF\xBB\xBFx = 1\n");
+  EXPECT_TRUE(l.errors.empty());
+  EXPECT_EQ(shape(l.tokens), "x = 1 NL EOF");
+  EXPECT_EQ(l.tokens[0].loc.col, 1u);
+}
+
 TEST(Lexer, CrlfLineEndings) {
   EXPECT_EQ(shapeOf("a:\r\n    b\r\n\r\nc\r\n"), "a : NL IN b NL DE c NL EOF");
 }
@@ -201,6 +208,8 @@ TEST(Lexer, UnexpectedCharacters) {
   EXPECT_EQ(u.errors[0], "1:5: unexpected character (byte 0xc3); identifiers are ASCII, other "
                          "characters belong in comments and strings");
   EXPECT_TRUE(lexText("# h\xc3\xa9 \x01 $\nx = 'caf\xc3\xa9'\n").errors.empty());
+  EXPECT_EQ(lexText(std::string("x = 1\0\n", 7)).errors.at(0),
+            "1:6: unexpected character (byte 0x00)");
 }
 
 TEST(Lexer, TabInIndentationIsAnError) {

@@ -296,6 +296,9 @@ TEST(Parser, SyntaxErrors) {
             "4:19: expected 'else' in the conditional expression, found end of line");
   EXPECT_EQ(firstError(kernel("        while x:\n            pass\n")),
             "4:9: 'while' is not supported in .tl");
+  EXPECT_EQ(firstError(kernel("        if a:\n            pass\n        else if b:\n"
+                              "            pass\n")),
+            "6:14: expected ':' after 'else'; write 'elif' for an else-if");
   EXPECT_EQ(firstError(kernel("        else:\n            pass\n")),
             "4:9: 'else' without a matching 'if'");
   EXPECT_EQ(firstError(kernel("        x = [1]\n")),
