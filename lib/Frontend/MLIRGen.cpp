@@ -13,6 +13,7 @@
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinAttributes.h"
@@ -230,6 +231,10 @@ private:
     Value v = gen(e);
     if (!v)
       return {};
+    // uint8 is the one unsigned dtype: widen it with zero extension first.
+    if ((e.sema.kind == SemaValue::Scalar || e.sema.kind == SemaValue::Element) &&
+        e.sema.dtype == DType::U8 && to != v.getType())
+      v = arith::ExtUIOp::create(b_, loc(e.loc), b_.getI32Type(), v);
     return convert(loc(e.loc), v, to);
   }
   Value genIndex(const Expr &e) { return genAs(e, b_.getIndexType()); }
@@ -401,7 +406,8 @@ private:
       Value rhs = genAs(*s.value, t);
       if (!rhs)
         return {};
-      Value r = arith(l, s.op, convert(l, old, t), rhs, t);
+      Value r = arith(l, s.op, convert(l, old, t), rhs, t,
+                      !ty->second.isIndex && ty->second.dtype == DType::U8);
       return r ? convert(l, r, elem) : Value();
     });
   }
@@ -803,6 +809,12 @@ private:
     Type t = a.getType();
     Value r = arith::RemSIOp::create(b_, l, a, bv);
     Value zero = constant(l, ConstValue(int64_t(0)), t);
+    std::optional<int64_t> divisor = mlir::getConstantIntValue(bv);
+    if (divisor && *divisor > 0) {
+      // The common `i % BM`: only a negative remainder needs the fix-up.
+      Value neg = arith::CmpIOp::create(b_, l, arith::CmpIPredicate::slt, r, zero);
+      return arith::SelectOp::create(b_, l, neg, arith::AddIOp::create(b_, l, r, bv), r);
+    }
     Value rNonZero = arith::CmpIOp::create(b_, l, arith::CmpIPredicate::ne, r, zero);
     Value rNeg = arith::CmpIOp::create(b_, l, arith::CmpIPredicate::slt, r, zero);
     Value bNeg = arith::CmpIOp::create(b_, l, arith::CmpIPredicate::slt, bv, zero);
@@ -812,8 +824,20 @@ private:
     return arith::SelectOp::create(b_, l, fix, adjusted, r);
   }
 
-  Value arith(Location l, BinaryOp op, Value a, Value bv, Type t) {
+  Value arith(Location l, BinaryOp op, Value a, Value bv, Type t, bool isUnsigned = false) {
     bool f = mlir::isa<mlir::FloatType>(t);
+    if (isUnsigned) {
+      switch (op) {
+      case BinaryOp::FloorDiv: return arith::DivUIOp::create(b_, l, a, bv);
+      case BinaryOp::Mod: return arith::RemUIOp::create(b_, l, a, bv);
+      case BinaryOp::Shr: return arith::ShRUIOp::create(b_, l, a, bv);
+      case BinaryOp::Lt: return arith::CmpIOp::create(b_, l, arith::CmpIPredicate::ult, a, bv);
+      case BinaryOp::Le: return arith::CmpIOp::create(b_, l, arith::CmpIPredicate::ule, a, bv);
+      case BinaryOp::Gt: return arith::CmpIOp::create(b_, l, arith::CmpIPredicate::ugt, a, bv);
+      case BinaryOp::Ge: return arith::CmpIOp::create(b_, l, arith::CmpIPredicate::uge, a, bv);
+      default: break;
+      }
+    }
     switch (op) {
     case BinaryOp::Add: return f ? (Value)arith::AddFOp::create(b_, l, a, bv) : (Value)arith::AddIOp::create(b_, l, a, bv);
     case BinaryOp::Sub: return f ? (Value)arith::SubFOp::create(b_, l, a, bv) : (Value)arith::SubIOp::create(b_, l, a, bv);
@@ -883,7 +907,7 @@ private:
     Value a = genAs(*e.lhs, t), bv = genAs(*e.rhs, t);
     if (!a || !bv)
       return {};
-    return arith(l, e.op, a, bv, t);
+    return arith(l, e.op, a, bv, t, !ty->second.isIndex && ty->second.dtype == DType::U8);
   }
 
   /// Value-producing builtin calls (and allocations).
@@ -1000,10 +1024,7 @@ private:
     }
     if (n == "T.cast") {
       const Expr &x = *info.args[0];
-      if (x.sema.kind == SemaValue::Constant && x.sema.constant)
-        return constant(l, *x.sema.constant, t);
-      Value v = gen(x);
-      return v ? convert(l, v, t) : Value();
+      return genAs(x, t);
     }
     if (n == "T.quantize") {
       // T.cast(x / scale, dtype), the division in f32.
