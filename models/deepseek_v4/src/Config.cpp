@@ -137,8 +137,11 @@ public:
         fail(source_, fmt::format("field {}[{}]: expected an integer, found "
                                   "{}",
                                   describe(hfKey, alias), i, jsonTypeName(e)));
-      if (e.is_number_unsigned() ? e.get<uint64_t>() > uint64_t(kMaxConfigInteger)
-                                 : std::abs(e.get<int64_t>()) > kMaxConfigInteger)
+      bool outOfRange = e.is_number_unsigned()
+                            ? e.get<uint64_t>() > uint64_t(kMaxConfigInteger)
+                            : (e.get<int64_t>() > kMaxConfigInteger ||
+                               e.get<int64_t>() < -kMaxConfigInteger);
+      if (outOfRange)
         fail(source_, fmt::format("field {}[{}]: {} is out of range",
                                   describe(hfKey, alias), i, e.dump()));
       out.push_back(e.get<int64_t>());
@@ -246,7 +249,7 @@ Config Config::fromJsonText(const std::string &text,
   json root;
   try {
     root = json::parse(text);
-  } catch (const json::parse_error &e) {
+  } catch (const json::exception &e) { // parse_error, out_of_range (406)
     fail(sourceName, fmt::format("invalid JSON: {}", e.what()));
   }
   if (!root.is_object())

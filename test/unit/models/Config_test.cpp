@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <limits>
 #include <stdexcept>
 #include <string>
 
@@ -194,6 +195,25 @@ TEST(Config, Inconsistencies) {
       << err;
   err = errorAfter([](nlohmann::json &j) { j["hidden_size"] = 0; });
   EXPECT_NE(err.find("'hidden_size' must be positive, found 0"),
+            std::string::npos)
+      << err;
+}
+
+TEST(Config, FuzzerFindings) {
+  // A number too large for a double used to escape as nlohmann's
+  // out_of_range instead of a clean error.
+  try {
+    Config::fromJsonText("{\"hidden_size\": 4e6666666666666666666}", "x");
+    FAIL();
+  } catch (const std::runtime_error &e) {
+    EXPECT_NE(std::string(e.what()).find("x: invalid JSON"), std::string::npos)
+        << e.what();
+  }
+  std::string err = errorAfter([](nlohmann::json &j) {
+    j["compress_ratios"][0] = std::numeric_limits<int64_t>::min();
+  });
+  EXPECT_NE(err.find("'compress_ratios'[0]: -9223372036854775808 is out of "
+                     "range"),
             std::string::npos)
       << err;
 }
