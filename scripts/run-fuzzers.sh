@@ -8,7 +8,7 @@
 # Environment: TLC_FUZZ_BUILD_DIR (default build-fuzz), TLC_JOBS (default 2),
 #              TLC_FUZZ_ONLY=name (run one fuzzer, e.g. frontend_fuzzer).
 # Crash reproducers land in $TLC_FUZZ_BUILD_DIR/fuzz-artifacts/; rerun one
-# with `build-fuzz/fuzz/<name> <file>`.
+# with `build-fuzz/bin/<name> <file>`.
 set -uo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -53,7 +53,7 @@ for f in "${fuzzers[@]}"; do
   echo "== $f: ${per}s on $(ls "$work/corpus" | wc -l) seeds"
   UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
-    "$build/fuzz/$f" -max_total_time="$per" -timeout=5 -rss_limit_mb=2048 \
+    "$build/bin/$f" -max_total_time="$per" -timeout=5 -rss_limit_mb=2048 \
     -max_len=4096 -print_final_stats=1 -artifact_prefix="$artifacts/$f-" "${dict[@]}" \
     "$work/corpus" >"$work/log" 2>&1
   rc=$?

@@ -7,6 +7,7 @@
 
 #include "tlc/Frontend/Lexer.h"
 
+#include <algorithm>
 #include <optional>
 #include <unordered_set>
 
