@@ -145,6 +145,14 @@ private:
       return arith::ConstantOp::create(b_, l, b_.getIntegerAttr(t, i));
     }
     if (isNarrow(t)) {
+      // Exactly representable values (0, 1.5, e5m2's inf) are plain constants;
+      // the rest go through tl.cast so they round and saturate like T.cast.
+      llvm::APFloat v(d);
+      bool losesInfo = true;
+      auto status = v.convert(mlir::cast<mlir::FloatType>(t).getFloatSemantics(),
+                              llvm::APFloat::rmNearestTiesToEven, &losesInfo);
+      if (status == llvm::APFloat::opOK && !losesInfo)
+        return arith::ConstantOp::create(b_, l, b_.getFloatAttr(t, v));
       Value f = arith::ConstantOp::create(b_, l, b_.getF32FloatAttr(static_cast<float>(d)));
       return tl::CastOp::create(b_, l, t, f);
     }
