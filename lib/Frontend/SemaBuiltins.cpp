@@ -642,6 +642,176 @@ SemaValue Sema::checkFill(CallExpr &call, BoundArgs &args) {
   return makeNone();
 }
 
+bool Sema::checkGemmScopes(const GemmOperands &g) {
+  Expr &a = g.a, &b = g.b;
+  Expr *c = g.c;
+  const std::optional<RegionInfo> &rc = g.rc;
+  // Scopes.
+  MemScope sa = g.ra.buffer->scope, sb = g.rb.buffer->scope;
+  if (sa != MemScope::Shared && sa != MemScope::Fragment) {
+    error(a.loc, std::string("T.gemm: A must be in shared memory or a fragment, found a ") +
+                     scopeName(sa) + " buffer");
+    return false;
+  }
+  if (sb != MemScope::Shared) {
+    error(b.loc, std::string("T.gemm: B must be in shared memory, found a ") + scopeName(sb) +
+                     " buffer");
+    return false;
+  }
+  if (rc && rc->buffer->scope != MemScope::Fragment && rc->buffer->scope != MemScope::TMem) {
+    error(c->loc, std::string("T.gemm: the accumulator C must be a fragment (or tmem on sm_100a), "
+                              "found a ") + scopeName(rc->buffer->scope) + " buffer");
+    return false;
+  }
+  return true;
+}
+
+bool Sema::checkGemmShapes(GemmOperands &g) {
+  Expr &a = g.a;
+  Expr *c = g.c;
+  bool ta = g.ta, tb = g.tb;
+  const std::optional<RegionInfo> &rc = g.rc;
+  // Shapes: op(A) is (M, K), op(B) is (K, N).
+  std::vector<int64_t> as = g.ra.shape(), bs = g.rb.shape();
+  int64_t m = ta ? as[1] : as[0], ka = ta ? as[0] : as[1];
+  int64_t kb = tb ? bs[1] : bs[0], n = tb ? bs[0] : bs[1];
+  if (ka != kb) {
+    error(a.loc, "T.gemm: K of A (" + std::to_string(ka) + ") does not match K of B (" +
+                     std::to_string(kb) + ")" +
+                     (tb ? "" : "; B is (K, N) unless transpose_B=True"));
+    return false;
+  }
+  if (rc) {
+    std::vector<int64_t> cs = rc->shape();
+    if (cs[0] != m) {
+      error(c->loc, "T.gemm: M of C (" + std::to_string(cs[0]) + ") does not match M of A (" +
+                        std::to_string(m) + ")");
+      return false;
+    }
+    if (cs[1] != n) {
+      error(c->loc, "T.gemm: N of C (" + std::to_string(cs[1]) + ") does not match N of B (" +
+                        std::to_string(n) + ")");
+      return false;
+    }
+  }
+  g.m = m;
+  g.n = n;
+  g.k = ka;
+  return true;
+}
+
+std::optional<DType> Sema::checkGemmDtypes(const GemmOperands &g, bool scaled) {
+  Expr &a = g.a, &b = g.b;
+  Expr *c = g.c;
+  const std::optional<RegionInfo> &rc = g.rc;
+  // Dtypes.
+  DType da = g.ra.buffer->dtype, db = g.rb.buffer->dtype;
+  auto mmaType = [](DType t) {
+    return t == DType::F16 || t == DType::BF16 || t == DType::F32 || t == DType::F8E4M3 ||
+           t == DType::F8E5M2 || t == DType::F4E2M1;
+  };
+  for (auto [t, e, which] : {std::tuple<DType, Expr *, const char *>{da, &a, "A"}, {db, &b, "B"}})
+    if (!mmaType(t)) {
+      error(e->loc, std::string("T.gemm: ") + which + " has dtype " + dtypeName(t) +
+                        "; operands must be float16, bfloat16, float32, float8_e4m3, "
+                        "float8_e5m2 or float4_e2m1");
+      return std::nullopt;
+    }
+  bool narrowA = isNarrowFloat(da), narrowB = isNarrowFloat(db);
+  bool fp8Mix = narrowA && narrowB && (da != DType::F4E2M1 || db != DType::F4E2M1);
+  if (da != db && !fp8Mix) {
+    error(b.loc, std::string("T.gemm: A is ") + dtypeName(da) + " but B is " + dtypeName(db) +
+                     "; the operands must have the same dtype (or mix 8-bit floats with FP8/FP4)");
+    return std::nullopt;
+  }
+  DType accum = DType::F32;
+  if (rc) {
+    DType dc = rc->buffer->dtype;
+    bool f16Ok = (da == DType::F16 || narrowA) && !scaled;
+    bool good = dc == DType::F32 || (dc == DType::F16 && f16Ok);
+    if (!good) {
+      error(c->loc, std::string("T.gemm: the accumulator C must be ") +
+                        (f16Ok ? "float32 or float16" : "float32") + " for " + dtypeName(da) +
+                        " operands" + (scaled ? " in the block-scaled form" : "") +
+                        ", found " + dtypeName(dc));
+      return std::nullopt;
+    }
+    accum = dc;
+  }
+  return accum;
+}
+
+bool Sema::checkGemmScales(CallExpr &call, BoundArgs &args, const GemmOperands &g) {
+  Expr &a = g.a, &b = g.b;
+  DType da = g.ra.buffer->dtype, db = g.rb.buffer->dtype;
+  bool narrowA = isNarrowFloat(da), narrowB = isNarrowFloat(db);
+  // Block-scaled form.
+  Expr *scaleA = args.get(7), *scaleB = args.get(8), *scaleBlock = args.get(9);
+  if ((scaleA != nullptr) != (scaleB != nullptr)) {
+    error((scaleA ? scaleA : scaleB)->loc, "T.gemm: scale_A and scale_B must be given together");
+    return false;
+  }
+  if (!scaleA) {
+    if (scaleBlock) {
+      error(scaleBlock->loc, "T.gemm: scale_block needs scale_A and scale_B");
+      return false;
+    }
+    if (da == DType::F4E2M1 || db == DType::F4E2M1) {
+      error(da == DType::F4E2M1 ? a.loc : b.loc,
+            "T.gemm: float4_e2m1 operands need the block-scaled form (scale_A=..., scale_B=...)");
+      return false;
+    }
+  } else {
+    if (!narrowA || !narrowB) {
+      error(narrowA ? b.loc : a.loc, std::string("T.gemm: the block-scaled form needs FP8 or FP4 "
+                                                 "operands, found ") + dtypeName(narrowA ? db : da));
+      return false;
+    }
+    int64_t block = 32;
+    if (scaleBlock) {
+      std::optional<int64_t> sbv = constInt(*scaleBlock, "scale_block of T.gemm");
+      if (!sbv)
+        return false;
+      block = *sbv;
+      if (block <= 0 || g.k % block != 0) {
+        error(scaleBlock->loc, "T.gemm: scale_block (" + std::to_string(block) +
+                                   ") must be positive and divide K (" + std::to_string(g.k) + ")");
+        return false;
+      }
+    } else if (g.k % block != 0) {
+      error(call.loc, "T.gemm: K (" + std::to_string(g.k) + ") is not a multiple of the default "
+                      "scale_block 32");
+      return false;
+    }
+    std::optional<RegionInfo> rsa = wholeBuffer(*scaleA, "scale_A of T.gemm");
+    std::optional<RegionInfo> rsb = wholeBuffer(*scaleB, "scale_B of T.gemm");
+    if (!rsa || !rsb)
+      return false;
+    for (auto [r, e, rows, which] :
+         {std::tuple<RegionInfo *, Expr *, int64_t, const char *>{&*rsa, scaleA, g.m, "scale_A"},
+          {&*rsb, scaleB, g.n, "scale_B"}}) {
+      DType t = r->buffer->dtype;
+      if (r->buffer->scope == MemScope::Global) {
+        error(e->loc, std::string("T.gemm: ") + which + " must be on chip (shared, fragment, local "
+                      "or tmem); T.copy the scales in first");
+        return false;
+      }
+      if (t != DType::UE8M0 && t != DType::F32) {
+        error(e->loc, std::string("T.gemm: ") + which + " must be ue8m0 or float32, found " + dtypeName(t));
+        return false;
+      }
+      std::vector<int64_t> want = {rows, g.k / block};
+      if (r->shape() != want) {
+        error(e->loc, std::string("T.gemm: ") + which + " has shape " + shapeToString(r->shape()) +
+                          ", expected " + shapeToString(want) + " (one scale per " +
+                          std::to_string(block) + " elements of K)");
+        return false;
+      }
+    }
+  }
+  return true;
+}
+
 SemaValue Sema::checkGemm(CallExpr &call, BoundArgs &args) {
   Expr &a = *args.get(0);
   Expr &b = *args.get(1);
@@ -684,144 +854,14 @@ SemaValue Sema::checkGemm(CallExpr &call, BoundArgs &args) {
   };
   if (!rank2(*ra, a, "A") || !rank2(*rb, b, "B") || (rc && !rank2(*rc, *c, "C")))
     return {};
-  // Scopes.
-  MemScope sa = ra->buffer->scope, sb = rb->buffer->scope;
-  if (sa != MemScope::Shared && sa != MemScope::Fragment) {
-    error(a.loc, std::string("T.gemm: A must be in shared memory or a fragment, found a ") +
-                     scopeName(sa) + " buffer");
+  GemmOperands g{a, b, c, *ra, *rb, rc, ta, tb};
+  if (!checkGemmScopes(g) || !checkGemmShapes(g))
     return {};
-  }
-  if (sb != MemScope::Shared) {
-    error(b.loc, std::string("T.gemm: B must be in shared memory, found a ") + scopeName(sb) +
-                     " buffer");
+  std::optional<DType> accumType = checkGemmDtypes(g, args.get(7) != nullptr);
+  if (!accumType || !checkGemmScales(call, args, g))
     return {};
-  }
-  if (rc && rc->buffer->scope != MemScope::Fragment && rc->buffer->scope != MemScope::TMem) {
-    error(c->loc, std::string("T.gemm: the accumulator C must be a fragment (or tmem on sm_100a), "
-                              "found a ") + scopeName(rc->buffer->scope) + " buffer");
-    return {};
-  }
-  // Shapes: op(A) is (M, K), op(B) is (K, N).
-  std::vector<int64_t> as = ra->shape(), bs = rb->shape();
-  int64_t m = ta ? as[1] : as[0], ka = ta ? as[0] : as[1];
-  int64_t kb = tb ? bs[1] : bs[0], n = tb ? bs[0] : bs[1];
-  if (ka != kb) {
-    error(a.loc, "T.gemm: K of A (" + std::to_string(ka) + ") does not match K of B (" +
-                     std::to_string(kb) + ")" +
-                     (tb ? "" : "; B is (K, N) unless transpose_B=True"));
-    return {};
-  }
-  if (rc) {
-    std::vector<int64_t> cs = rc->shape();
-    if (cs[0] != m) {
-      error(c->loc, "T.gemm: M of C (" + std::to_string(cs[0]) + ") does not match M of A (" +
-                        std::to_string(m) + ")");
-      return {};
-    }
-    if (cs[1] != n) {
-      error(c->loc, "T.gemm: N of C (" + std::to_string(cs[1]) + ") does not match N of B (" +
-                        std::to_string(n) + ")");
-      return {};
-    }
-  }
-  // Dtypes.
-  DType da = ra->buffer->dtype, db = rb->buffer->dtype;
-  auto mmaType = [](DType t) {
-    return t == DType::F16 || t == DType::BF16 || t == DType::F32 || t == DType::F8E4M3 ||
-           t == DType::F8E5M2 || t == DType::F4E2M1;
-  };
-  for (auto [t, e, which] : {std::tuple<DType, Expr *, const char *>{da, &a, "A"}, {db, &b, "B"}})
-    if (!mmaType(t)) {
-      error(e->loc, std::string("T.gemm: ") + which + " has dtype " + dtypeName(t) +
-                        "; operands must be float16, bfloat16, float32, float8_e4m3, "
-                        "float8_e5m2 or float4_e2m1");
-      return {};
-    }
-  bool narrowA = isNarrowFloat(da), narrowB = isNarrowFloat(db);
-  bool fp8Mix = narrowA && narrowB && (da != DType::F4E2M1 || db != DType::F4E2M1);
-  if (da != db && !fp8Mix) {
-    error(b.loc, std::string("T.gemm: A is ") + dtypeName(da) + " but B is " + dtypeName(db) +
-                     "; the operands must have the same dtype (or mix 8-bit floats with FP8/FP4)");
-    return {};
-  }
-  DType accum = DType::F32;
-  if (rc) {
-    DType dc = rc->buffer->dtype;
-    bool f16Ok = (da == DType::F16 || narrowA) && !args.get(7);
-    bool good = dc == DType::F32 || (dc == DType::F16 && f16Ok);
-    if (!good) {
-      error(c->loc, std::string("T.gemm: the accumulator C must be ") +
-                        (f16Ok ? "float32 or float16" : "float32") + " for " + dtypeName(da) +
-                        " operands" + (args.get(7) ? " in the block-scaled form" : "") +
-                        ", found " + dtypeName(dc));
-      return {};
-    }
-    accum = dc;
-  }
-  // Block-scaled form.
-  Expr *scaleA = args.get(7), *scaleB = args.get(8), *scaleBlock = args.get(9);
-  if ((scaleA != nullptr) != (scaleB != nullptr)) {
-    error((scaleA ? scaleA : scaleB)->loc, "T.gemm: scale_A and scale_B must be given together");
-    return {};
-  }
-  if (!scaleA) {
-    if (scaleBlock) {
-      error(scaleBlock->loc, "T.gemm: scale_block needs scale_A and scale_B");
-      return {};
-    }
-    if (da == DType::F4E2M1 || db == DType::F4E2M1) {
-      error(da == DType::F4E2M1 ? a.loc : b.loc,
-            "T.gemm: float4_e2m1 operands need the block-scaled form (scale_A=..., scale_B=...)");
-      return {};
-    }
-  } else {
-    if (!narrowA || !narrowB) {
-      error(narrowA ? b.loc : a.loc, std::string("T.gemm: the block-scaled form needs FP8 or FP4 "
-                                                 "operands, found ") + dtypeName(narrowA ? db : da));
-      return {};
-    }
-    int64_t block = 32;
-    if (scaleBlock) {
-      std::optional<int64_t> sbv = constInt(*scaleBlock, "scale_block of T.gemm");
-      if (!sbv)
-        return {};
-      block = *sbv;
-      if (block <= 0 || ka % block != 0) {
-        error(scaleBlock->loc, "T.gemm: scale_block (" + std::to_string(block) +
-                                   ") must be positive and divide K (" + std::to_string(ka) + ")");
-        return {};
-      }
-    } else if (ka % block != 0) {
-      error(call.loc, "T.gemm: K (" + std::to_string(ka) + ") is not a multiple of the default "
-                      "scale_block 32");
-      return {};
-    }
-    std::optional<RegionInfo> rsa = wholeBuffer(*scaleA, "scale_A of T.gemm");
-    std::optional<RegionInfo> rsb = wholeBuffer(*scaleB, "scale_B of T.gemm");
-    if (!rsa || !rsb)
-      return {};
-    for (auto [r, e, rows, which] :
-         {std::tuple<RegionInfo *, Expr *, int64_t, const char *>{&*rsa, scaleA, m, "scale_A"},
-          {&*rsb, scaleB, n, "scale_B"}}) {
-      DType t = r->buffer->dtype;
-      if (r->buffer->scope == MemScope::Global) {
-        error(e->loc, std::string("T.gemm: ") + which + " must be on chip (shared, fragment, local "
-                      "or tmem); T.copy the scales in first");
-        return {};
-      }
-      if (t != DType::UE8M0 && t != DType::F32) {
-        error(e->loc, std::string("T.gemm: ") + which + " must be ue8m0 or float32, found " + dtypeName(t));
-        return {};
-      }
-      std::vector<int64_t> want = {rows, ka / block};
-      if (r->shape() != want) {
-        error(e->loc, std::string("T.gemm: ") + which + " has shape " + shapeToString(r->shape()) +
-                          ", expected " + shapeToString(want) + " (one scale per " +
-                          std::to_string(block) + " elements of K)");
-        return {};
-      }
-    }
-  }
+  DType accum = *accumType;
+  int64_t m = g.m, n = g.n;
   if (c)
     return makeNone();
   // `part = T.gemm(A, B)`: a fresh (M, N) fragment.

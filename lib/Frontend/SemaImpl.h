@@ -42,6 +42,17 @@ const BuiltinSpec *findBuiltin(const std::string &name);
 /// The closest builtin name for "did you mean" notes ("" if none is close).
 std::string closestBuiltin(const std::string &name);
 
+/// The checked operands of a T.gemm (C absent for `part = T.gemm(A, B)`),
+/// with M, N and K once the shapes agree.
+struct GemmOperands {
+  Expr &a, &b;
+  Expr *c;
+  const RegionInfo &ra, &rb;
+  const std::optional<RegionInfo> &rc;
+  bool ta, tb;
+  int64_t m = 0, n = 0, k = 0;
+};
+
 /// The form of a tile operand.
 enum class RegionForm { Whole, StartIndex, Sliced };
 
@@ -64,6 +75,10 @@ public:
   SemaValue checkClear(CallExpr &call, BoundArgs &args);
   SemaValue checkFill(CallExpr &call, BoundArgs &args);
   SemaValue checkGemm(CallExpr &call, BoundArgs &args);
+  bool checkGemmScopes(const GemmOperands &g);
+  bool checkGemmShapes(GemmOperands &g);
+  std::optional<DType> checkGemmDtypes(const GemmOperands &g, bool scaled);
+  bool checkGemmScales(CallExpr &call, BoundArgs &args, const GemmOperands &g);
   SemaValue checkReduce(CallExpr &call, BoundArgs &args);
   SemaValue checkAtomicAdd(CallExpr &call, BoundArgs &args);
   SemaValue checkTopk(CallExpr &call, BoundArgs &args);
