@@ -625,11 +625,20 @@ void Sema::ifStmt(IfStmt &s) {
   if (c.kind != SemaValue::Unknown && !isBool)
     error(s.cond->loc, "the condition of `" + std::string(s.isElif ? "elif" : "if") +
                            "` must be bool, found " + describe(c));
+  // A compile-time condition: the branch not taken is still checked, but it
+  // uses no resources and may hold another target's code (`if use_tmem:`).
+  std::optional<bool> taken;
+  if (isConstBool(c))
+    taken = std::get<bool>(*c.constant);
   pushScope();
+  deadDepth_ += taken == false;
   block(s.thenBody);
+  deadDepth_ -= taken == false;
   popScope();
   pushScope();
+  deadDepth_ += taken == true;
   block(s.elseBody);
+  deadDepth_ -= taken == true;
   popScope();
 }
 
@@ -743,6 +752,8 @@ void Sema::exprStmt(ExprStmt &s) {
 }
 
 void Sema::countSharedMemory(CallExpr &call, int64_t bytes) {
+  if (inDeadCode())
+    return;
   kernel_->sharedMemoryBytes += bytes;
   int64_t budget = options_.sharedMemoryBudget;
   if (budget <= 0 || kernel_->sharedMemoryBytes <= budget || sharedBudgetReported_)

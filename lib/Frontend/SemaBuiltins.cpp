@@ -467,7 +467,7 @@ SemaValue Sema::checkAlloc(CallExpr &call, BoundArgs &args) {
     buf->scope = MemScope::Local;
   } else {
     buf->scope = MemScope::TMem;
-    if (options_.target != "sm_100a") {
+    if (options_.target != "sm_100a" && !inDeadCode()) {
       error(call.callee->loc, "T.alloc_tmem needs Blackwell tensor memory, which only sm_100a has "
                               "(the target is " + options_.target + ")");
       return {};

@@ -143,6 +143,8 @@ public:
   SemaResult &result() { return result_; }
   KernelInfo *kernel() { return kernel_; }
   bool inParallel() const { return parallelDepth_ > 0; }
+  /// Inside the branch a compile-time condition does not take.
+  bool inDeadCode() const { return deadDepth_ > 0; }
 
 private:
   void declareConstants();
@@ -169,6 +171,7 @@ private:
   KernelInfo *kernel_ = nullptr;
   const WithStmt *launch_ = nullptr;
   int parallelDepth_ = 0;
+  int deadDepth_ = 0;
   bool sharedBudgetReported_ = false;
 };
 
