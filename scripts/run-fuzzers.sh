@@ -29,7 +29,7 @@ cmake -S "$root" -B "$build" -G Ninja \
   >"$build.configure.log" 2>&1 || { cat "$build.configure.log"; die "configure failed"; }
 
 mapfile -t fuzzers < <(ninja -C "$build" -t targets all 2>/dev/null |
-  sed -n 's/^\([A-Za-z0-9_]*_fuzzer\): phony$/\1/p' | sort -u)
+  sed -n 's/^bin\/\([A-Za-z0-9_]*_fuzzer\): CXX_EXECUTABLE_LINKER.*/\1/p' | sort -u)
 if [ -n "${TLC_FUZZ_ONLY:-}" ]; then
   fuzzers=("$TLC_FUZZ_ONLY")
 fi
