@@ -122,6 +122,21 @@ private:
   }
 
   void lexIndentation();
+  /// True if the line at pos_ starts with a keyword that cannot continue an
+  /// expression (`def with for pass elif`) or with a decorator `@`.
+  bool lineStartsStatement() const {
+    size_t p = pos_;
+    while (p < src_.size() && (src_[p] == ' ' || src_[p] == '\t'))
+      ++p;
+    if (p < src_.size() && src_[p] == '@')
+      return true;
+    size_t end = p;
+    while (end < src_.size() && isIdentChar(src_[end]))
+      ++end;
+    std::string_view word(src_.data() + p, end - p);
+    return word == "def" || word == "with" || word == "for" || word == "pass" ||
+           word == "elif";
+  }
   void lexNumber();
   void lexString();
   void lexIdentifier();
@@ -411,9 +426,15 @@ std::vector<Token> Lexer::run() {
     char c = peek();
     if (c == '\n') {
       ++pos_;
-      if (brackets_.empty() && lineHasTokens())
-        push(TokenKind::Newline, {line_, static_cast<uint32_t>(pos_ - lineStart_)});
+      SourceLoc nl{line_, static_cast<uint32_t>(pos_ - lineStart_)};
       newLine();
+      // A forgotten closing bracket would swallow the rest of the file; a
+      // line that can only start a statement ends the open brackets instead
+      // (the parser reports the unclosed one) and parsing resumes there.
+      if (!brackets_.empty() && lineStartsStatement())
+        brackets_.clear();
+      if (brackets_.empty() && lineHasTokens())
+        push(TokenKind::Newline, nl);
       if (brackets_.empty())
         lexIndentation();
       continue;

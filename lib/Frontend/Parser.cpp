@@ -89,7 +89,11 @@ private:
   /// Reports `msg` at `t` and unwinds to the enclosing statement. Running
   /// into the end of the file inside brackets is reported at the bracket.
   [[noreturn]] void fail(const Token &t, const std::string &msg) {
-    if ((t.kind == TokenKind::Eof || t.kind == TokenKind::Dedent) && !openBrackets_.empty()) {
+    // Inside brackets the lexer emits NEWLINE/DEDENT only when the file ends
+    // or a statement keyword shows that a bracket was never closed.
+    bool lineEnded = t.kind == TokenKind::Eof || t.kind == TokenKind::Dedent ||
+                     t.kind == TokenKind::Newline;
+    if (lineEnded && !openBrackets_.empty()) {
       const Token &opener = *openBrackets_.back();
       report(opener, "'" + opener.text + "' was never closed");
       throw ParseError{};
@@ -233,7 +237,7 @@ void Parser::expectCloser(const Token &opener, const char *closer, const char *e
     throw ParseError{};
   // Inside brackets the lexer emits no line structure, so a DEDENT here
   // means the file ended too.
-  if (t.kind == TokenKind::Eof || t.kind == TokenKind::Dedent)
+  if (t.kind == TokenKind::Eof || t.kind == TokenKind::Dedent || t.kind == TokenKind::Newline)
     fail(t, "'" + opener.text + "' was never closed");
   if (isCloser(t)) {
     report(t, "closing '" + t.text + "' does not match '" + opener.text + "'");
@@ -410,14 +414,16 @@ void Parser::parseKernel(Module &m, const Token *decorator) {
   }
   if (!isOp("("))
     failExpected(tok(), "'(' and the parameter list of kernel '" + k.name + "'");
-  const Token &opener = advance();
-  BracketGuard bracket(*this, opener);
-  while (!isOp(")")) {
-    parseParam(k);
-    if (!acceptOp(","))
-      break;
+  {
+    const Token &opener = advance();
+    BracketGuard bracket(*this, opener);
+    while (!isOp(")")) {
+      parseParam(k);
+      if (!acceptOp(","))
+        break;
+    }
+    expectCloser(opener, ")", "',' or ')' in the parameter list");
   }
-  expectCloser(opener, ")", "',' or ')' in the parameter list");
   if (isOp("->"))
     fail(tok(), "kernels return nothing; remove the return annotation");
   expectBlockColon("the kernel signature");

@@ -233,6 +233,15 @@ TEST(Lexer, MismatchedCloserClosesTheInnerBrackets) {
   EXPECT_EQ(shapeOf("a)\nb\n"), "a ) NL b NL EOF");
 }
 
+TEST(Lexer, StatementKeywordEndsAnUnclosedBracket) {
+  // Lines inside brackets that can only start a statement end the brackets.
+  EXPECT_EQ(shapeOf("a:\n  x = f(1,\n  for i\n"), "a : NL IN x = f ( 1 , NL for i NL DE EOF");
+  EXPECT_EQ(shapeOf("x = (1\n@T.kernel\n"), "x = ( 1 NL @ T . kernel NL EOF");
+  // Other words, even keywords that may continue an expression, do not.
+  EXPECT_EQ(shapeOf("x = (a\nif c else b, pass_me)\n"),
+            "x = ( a if c else b , pass_me ) NL EOF");
+}
+
 TEST(Lexer, UnclosedBracketEndsWithoutNewline) {
   // The parser then meets EOF and reports the unclosed bracket.
   EXPECT_EQ(shapeOf("f(a,\n  b\n"), "f ( a , b EOF");

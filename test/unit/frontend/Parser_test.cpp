@@ -367,6 +367,17 @@ TEST(Parser, RecoversAndReportsSeveralErrors) {
   ASSERT_FALSE(kernelBody(p).empty());
 }
 
+TEST(Parser, RecoversAfterAnUnclosedBracket) {
+  Parsed p = parseText(kernel("        acc = T.alloc_fragment((4, 4), T.float32\n"
+                              "        for k in range(4)\n"
+                              "            T.clear(acc)\n"
+                              "        acc += 1\n"));
+  ASSERT_EQ(p.errors.size(), 3u);
+  EXPECT_EQ(p.errors[0], "4:31: '(' was never closed");
+  EXPECT_EQ(p.errors[1], "5:26: expected ':' after the for header");
+  EXPECT_EQ(p.errors[2], "7:9: cannot rebind 'acc'; use a T.alloc_local buffer");
+}
+
 TEST(Parser, RecoversAcrossKernels) {
   Parsed p = parseText("@T.kernel\ndef 1():\n    pass\n"
                        "@T.kernel\ndef b():\n    x = $\n"
