@@ -146,12 +146,29 @@ private:
   /// kind is left to the parser and changes nothing here.
   void closeBracket(char closer) {
     char opener = closer == ')' ? '(' : closer == ']' ? '[' : '{';
-    for (size_t i = brackets_.size(); i-- > 0;) {
-      if (brackets_[i] == opener) {
-        brackets_.resize(i);
+    if (openCount(opener) == 0)
+      return; // no opener of this kind: nothing to pop, and no scan
+    while (!brackets_.empty()) {
+      char top = brackets_.back();
+      popBracket();
+      if (top == opener)
         return;
-      }
     }
+  }
+  void pushBracket(char opener) {
+    brackets_.push_back(opener);
+    ++openCount(opener);
+  }
+  void popBracket() {
+    --openCount(brackets_.back());
+    brackets_.pop_back();
+  }
+  void clearBrackets() {
+    brackets_.clear();
+    openCounts_[0] = openCounts_[1] = openCounts_[2] = 0;
+  }
+  int &openCount(char opener) {
+    return openCounts_[opener == '(' ? 0 : opener == '[' ? 1 : 2];
   }
   void lexBadCharacters();
 
@@ -165,6 +182,7 @@ private:
   /// Open brackets, innermost last: inside them newlines and indentation
   /// are not tokens (implicit line joining).
   std::vector<char> brackets_;
+  int openCounts_[3] = {0, 0, 0}; // of '(', '[', '{' in brackets_
   bool reportedTab_ = false;
 };
 
@@ -373,7 +391,7 @@ bool Lexer::lexOperator() {
     SourceLoc loc = here();
     pos_ += n;
     if (n == 1 && std::strchr("([{", op[0]))
-      brackets_.push_back(op[0]);
+      pushBracket(op[0]);
     else if (n == 1 && std::strchr(")]}", op[0]))
       closeBracket(op[0]);
     push(TokenKind::Operator, loc, op);
@@ -432,7 +450,7 @@ std::vector<Token> Lexer::run() {
       // line that can only start a statement ends the open brackets instead
       // (the parser reports the unclosed one) and parsing resumes there.
       if (!brackets_.empty() && lineStartsStatement())
-        brackets_.clear();
+        clearBrackets();
       if (brackets_.empty() && lineHasTokens())
         push(TokenKind::Newline, nl);
       if (brackets_.empty())

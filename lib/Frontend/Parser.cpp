@@ -950,12 +950,13 @@ ExprPtr Parser::parsePostfix() {
 void Parser::parseCallArgs(CallExpr &call) {
   const Token &opener = advance();
   BracketGuard bracket(*this, opener);
+  std::unordered_set<std::string> seen; // keeps many keywords linear
   while (!isOp(")")) {
     if (at(TokenKind::Identifier) && isOpTok(peekTok(), "=")) {
       KeywordArg kw;
       kw.name = tok().text;
       kw.loc = tok().loc;
-      if (call.kwarg(kw.name))
+      if (!seen.insert(kw.name).second)
         report(tok(), "keyword argument '" + kw.name + "' is given twice");
       advance();
       advance();
