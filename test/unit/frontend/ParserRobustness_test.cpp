@@ -110,4 +110,34 @@ TEST(ParserRobustness, PathologicalInputs) {
   EXPECT_TRUE(parseAndDump(text));
 }
 
+TEST(ParserRobustness, LargeHostileInputsStayLinear) {
+  // Inputs that would be quadratic with a naive bracket stack, keyword check
+  // or recovery loop; each is ~200 KB and must parse in well under a second.
+  std::string kwargs = "x = f(";
+  for (int i = 0; i < 20000; ++i)
+    kwargs += "a" + std::to_string(i) + "=1, ";
+  std::string errors;
+  for (int i = 0; i < 30000; ++i)
+    errors += "x = )\n";
+  std::string statements = "@T.kernel\ndef k():\n";
+  for (int i = 0; i < 20000; ++i)
+    statements += "    x = 1\n";
+  const std::string inputs[] = {
+      std::string(100000, '(') + std::string(100000, ']'),
+      std::string(100000, '[') + std::string(100000, ')'),
+      kwargs + ")\n",
+      errors,
+      statements,
+      "X = " + std::string(200000, '-') + "1\n",
+  };
+  for (const std::string &text : inputs) {
+    auto start = std::chrono::steady_clock::now();
+    parseAndDump(text);
+    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                  std::chrono::steady_clock::now() - start)
+                  .count();
+    EXPECT_LT(ms, 3000) << text.substr(0, 40);
+  }
+}
+
 } // namespace
