@@ -16,14 +16,24 @@ count() { # count <passed> <failed>
 echo "== lit"
 lit_log="$BUILD_DIR/lit.log"
 set +e
-/usr/lib/llvm-22/bin/lit -sv "$BUILD_DIR/test" 2>&1 | tee "$lit_log" | grep -E "^(FAIL|XPASS|UNRESOLVED|TIMEOUT):|Total Discovered|Passed|Failed|Unsupported" 
+/usr/lib/llvm-22/bin/lit -sv "$BUILD_DIR/test" >"$lit_log" 2>&1
+lit_rc=$?
 set -e
-lit_pass=$(grep -E "^\s*Passed\s*:" "$lit_log" | awk -F: '{gsub(/ /,"",$2); print $2}' | tail -1)
-lit_fail=$(grep -E "^\s*(Failed|Unresolved|Timed Out|Unexpectedly Passed)\s*:" "$lit_log" | awk -F: '{gsub(/ /,"",$2); s+=$2} END {print s+0}')
-if ! grep -qE "^\s*Passed\s*:" "$lit_log"; then
-  grep -q "Total Discovered Tests" "$lit_log" || { echo "lit did not run:"; tail -20 "$lit_log"; lit_fail=$((lit_fail + 1)); }
+grep -E "^(FAIL|XPASS|UNRESOLVED|TIMEOUT):|^Total Discovered|^  [A-Z][A-Za-z ]+: " "$lit_log" || true
+# "  Passed     : 56 (94.92%)" -> 56
+lit_count() { grep -E "^\s*$1\s*:" "$lit_log" | sed -E 's/^[^:]*:\s*([0-9]+).*/\1/' | tail -1 || true; }
+lit_pass=$(lit_count Passed)
+lit_fail=0
+for kind in Failed Unresolved "Timed Out" "Unexpectedly Passed"; do
+  n=$(lit_count "$kind")
+  lit_fail=$((lit_fail + ${n:-0}))
+done
+if [ $lit_rc -ne 0 ] && [ $lit_fail -eq 0 ]; then
+  echo "lit exited with $lit_rc:"; tail -20 "$lit_log"
+  lit_fail=1
 fi
-count "${lit_pass:-0}" "${lit_fail:-0}"
+[ $lit_fail -eq 0 ] || sed -n '/^\*\{20\} TEST/,/^\*\{20\}$/p' "$lit_log" | head -400
+count "${lit_pass:-0}" "$lit_fail"
 
 echo "== ctest"
 ctest_log="$BUILD_DIR/ctest.log"

@@ -195,6 +195,7 @@ int run(const Options &opts) {
 int main(int argc, char **argv) {
   CLI::App app{"tlc: compile .tl tile-language kernels for NVIDIA Hopper (sm_90a), "
                "Blackwell (sm_100a) and the CPU."};
+  app.name("tlc");
   app.footer(kExamples);
   Options opts;
   app.add_option("file", opts.input, "The .tl source file")->required();
