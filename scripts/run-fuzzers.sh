@@ -21,12 +21,13 @@ die() { echo "fuzz: error: $*" >&2; echo "fuzz: 0 passed, 1 failed"; exit 1; }
 
 command -v clang++-14 >/dev/null || die "clang++-14 not found (apt-get install clang-14 libclang-rt-14-dev)"
 
+mkdir -p "$build"
 echo "== configuring $build (clang-14, fuzzers on, compiler off)"
 cmake -S "$root" -B "$build" -G Ninja \
   -DCMAKE_C_COMPILER=clang-14 -DCMAKE_CXX_COMPILER=clang++-14 \
   -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DTLC_ENABLE_COMPILER=OFF -DTLC_ENABLE_TESTS=ON -DTLC_ENABLE_FUZZERS=ON \
-  >"$build.configure.log" 2>&1 || { cat "$build.configure.log"; die "configure failed"; }
+  >"$build/configure.log" 2>&1 || { cat "$build/configure.log"; die "configure failed"; }
 
 mapfile -t fuzzers < <(ninja -C "$build" -t targets all 2>/dev/null |
   sed -n 's/^bin\/\([A-Za-z0-9_]*_fuzzer\): CXX_EXECUTABLE_LINKER.*/\1/p' | sort -u)
