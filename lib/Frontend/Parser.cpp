@@ -673,6 +673,11 @@ StmtPtr Parser::parseSimpleStatement() {
     expectNewline();
     return std::make_unique<AugAssignStmt>(loc, op, std::move(e), std::move(value));
   }
+  if (isOpTok(t, ":") && isOpTok(peekTok(), "="))
+    fail(t, "':=' is not supported; assign with '=' on a line of its own");
+  if (isOpTok(t, ":") && isa<NameExpr>(e.get()))
+    fail(t, "type annotations on local names are not supported; a name takes the type of "
+            "its value");
   if (t.kind == TokenKind::Operator && t.text.size() >= 2 && t.text.back() == '=' &&
       t.text != "==" && t.text != "<=" && t.text != ">=" && t.text != "!=")
     fail(t, "augmented assignment '" + t.text + "' is not supported; use +=, -=, *= or /=");

@@ -316,6 +316,11 @@ TEST(Parser, SyntaxErrors) {
             "4:10: unexpected ','; bare tuples and tuple assignment are not supported");
   EXPECT_EQ(firstError(kernel("        f(x) = 1\n")), "4:9: cannot assign to a function call");
   EXPECT_EQ(firstError(kernel("        range = 1\n")), "4:9: cannot assign to 'range'");
+  EXPECT_EQ(firstError(kernel("        x: float = 1.0\n")),
+            "4:10: type annotations on local names are not supported; a name takes the type "
+            "of its value");
+  EXPECT_EQ(firstError(kernel("        x := 1\n")),
+            "4:11: ':=' is not supported; assign with '=' on a line of its own");
   EXPECT_EQ(firstError(kernel("        x = y = 1\n")),
             "4:15: unexpected '='; chained assignment is not supported");
   EXPECT_EQ(firstError(kernel("        x = 1\n          y = 2\n")), "5:11: unexpected indent");
