@@ -286,16 +286,16 @@ constexpr Rename kMlpRenames[] = {
     {"up_proj.", "w3."},
 };
 
-std::string renameInBlock(std::string rest) {
-  for (const Rename &r : kBlockRenames)
-    if (rewritePrefix(rest, r.from, r.to))
-      break;
-  // ffn.experts.N.gate_proj.weight / ffn.shared_experts.up_proj.weight
-  for (const char *container : {"ffn.shared_experts.", "ffn.experts."}) {
+/// Renames the expert-MLP leaf of `rest` (gate_proj <-> w1, ...) below the
+/// shared-expert container or below `experts.N.`; `toNative` picks the
+/// direction of kMlpRenames.
+std::string renameMlpLeaf(std::string rest, const std::string &sharedContainer,
+                          const std::string &expertsContainer, bool toNative) {
+  for (const std::string &container : {sharedContainer, expertsContainer}) {
     if (!startsWith(rest, container))
       continue;
-    size_t at = std::string(container).size();
-    if (std::string(container) == "ffn.experts.") {
+    size_t at = container.size();
+    if (container == expertsContainer) {
       size_t dot = rest.find('.', at);
       if (dot == std::string::npos)
         break;
@@ -303,36 +303,28 @@ std::string renameInBlock(std::string rest) {
     }
     std::string tail = rest.substr(at);
     for (const Rename &r : kMlpRenames)
-      if (rewritePrefix(tail, r.from, r.to))
+      if (toNative ? rewritePrefix(tail, r.from, r.to) : rewritePrefix(tail, r.to, r.from))
         break;
-    rest = rest.substr(0, at) + tail;
-    break;
+    return rest.substr(0, at) + tail;
   }
   return rest;
+}
+
+// ffn.experts.N.gate_proj.weight / ffn.shared_experts.up_proj.weight
+std::string renameInBlock(std::string rest) {
+  for (const Rename &r : kBlockRenames)
+    if (rewritePrefix(rest, r.from, r.to))
+      break;
+  return renameMlpLeaf(std::move(rest), "ffn.shared_experts.", "ffn.experts.",
+                       /*toNative=*/true);
 }
 
 std::string renameInBlockInverse(std::string rest) {
   for (const Rename &r : kBlockRenamesInverse)
     if (rewritePrefix(rest, r.from, r.to))
       break;
-  for (const char *container : {"mlp.shared_experts.", "mlp.experts."}) {
-    if (!startsWith(rest, container))
-      continue;
-    size_t at = std::string(container).size();
-    if (std::string(container) == "mlp.experts.") {
-      size_t dot = rest.find('.', at);
-      if (dot == std::string::npos)
-        break;
-      at = dot + 1;
-    }
-    std::string tail = rest.substr(at);
-    for (const Rename &r : kMlpRenames)
-      if (rewritePrefix(tail, r.to, r.from))
-        break;
-    rest = rest.substr(0, at) + tail;
-    break;
-  }
-  return rest;
+  return renameMlpLeaf(std::move(rest), "mlp.shared_experts.", "mlp.experts.",
+                       /*toNative=*/false);
 }
 
 // "layers.12.rest" -> {12, "rest"}; false when not of that form.
