@@ -1,6 +1,7 @@
 // Tests for tlv4::Checkpoint, WeightMap and TinyCheckpoint: tiny checkpoint
 // round trip (bit for bit), verification errors naming tensors,
 // Transformers-style names, and dequantisation.
+#include "ModelsTestUtil.h"
 #include "tlv4/Checkpoint.h"
 #include "tlv4/Quantize.h"
 #include "tlv4/TinyCheckpoint.h"
@@ -23,15 +24,6 @@ using namespace tlv4;
 
 namespace {
 
-std::string makeTempDir() {
-  std::string tmpl = ::testing::TempDir() + "tlv4ckptXXXXXX";
-  std::vector<char> buf(tmpl.begin(), tmpl.end());
-  buf.push_back('\0');
-  if (!mkdtemp(buf.data()))
-    throw std::runtime_error("mkdtemp failed");
-  return std::string(buf.data());
-}
-
 // The tiny tensors are generated once; each test writes what it needs.
 const std::vector<TensorData> &tinyTensors() {
   static const std::vector<TensorData> tensors =
@@ -41,7 +33,7 @@ const std::vector<TensorData> &tinyTensors() {
 
 std::string writeDir(const std::vector<TensorData> &tensors, int shards,
                      const Config &config = Config::tiny()) {
-  std::string dir = makeTempDir();
+  std::string dir = modeltest::makeTempDir("ckpt");
   writeShardedSafetensors(dir, tensors, shards);
   std::ofstream(dir + "/config.json") << config.toJson();
   return dir;
@@ -432,14 +424,7 @@ TEST(WeightMap, FlashSizedTable) {
   j["index_n_heads"] = 64;
   j["index_head_dim"] = 128;
   j["index_topk"] = 512;
-  std::vector<int> ratios = {0, 0};
-  for (int i = 0; i < 20; ++i) {
-    ratios.push_back(4);
-    ratios.push_back(128);
-  }
-  ratios.push_back(4);
-  ratios.push_back(0);
-  j["compress_ratios"] = ratios;
+  j["compress_ratios"] = modeltest::flashCompressRatios();
   Config c = Config::fromJsonText(j.dump(), "flash");
   std::map<std::string, ExpectedTensor> byName;
   for (ExpectedTensor &e : expectedTensors(c))
@@ -483,7 +468,7 @@ TEST(WeightMap, TransformersNamesRoundTrip) {
 }
 
 TEST(Checkpoint, FullTransformersNamedCheckpoint) {
-  std::string dir = makeTempDir();
+  std::string dir = modeltest::makeTempDir("ckpt");
   Config c = Config::tiny();
   writeTinyCheckpoint(c, dir, 7, 2, "", TensorNaming::Transformers);
   Checkpoint ckpt = Checkpoint::open(dir);

@@ -1,5 +1,6 @@
 // Tests for tlv4::Config: parsing (HF and inference key names), derived
 // values, the tiny config, and validation errors that name the field.
+#include "ModelsTestUtil.h"
 #include "tlv4/Config.h"
 
 #include <gtest/gtest.h>
@@ -77,14 +78,7 @@ TEST(Config, FlashShapedConfig) {
   j["qk_rope_head_dim"] = 64;
   j["o_groups"] = 8;
   j["index_head_dim"] = 128;
-  std::vector<int> ratios = {0, 0};
-  for (int i = 0; i < 20; ++i) {
-    ratios.push_back(4);
-    ratios.push_back(128);
-  }
-  ratios.push_back(4);
-  ratios.push_back(0);
-  j["compress_ratios"] = ratios;
+  j["compress_ratios"] = tlv4::modeltest::flashCompressRatios();
   Config c = Config::fromJsonText(j.dump(), "flash");
   EXPECT_EQ(c.nopeHeadDim(), 448);
   EXPECT_EQ(c.layerKind(42), LayerKind::CSA);

@@ -1,5 +1,6 @@
 // Tests for the safetensors reader/writer: round trips, and every kind of
 // damaged or hostile input giving a clear error instead of a crash.
+#include "ModelsTestUtil.h"
 #include "tlv4/Safetensors.h"
 
 #include <gtest/gtest.h>
@@ -37,15 +38,6 @@ std::string parseError(const std::vector<uint8_t> &bytes) {
 
 std::string headerError(const std::string &header, size_t dataBytes = 0) {
   return parseError(withHeader(header, dataBytes));
-}
-
-std::string makeTempDir() {
-  std::string tmpl = ::testing::TempDir() + "tlv4stXXXXXX";
-  std::vector<char> buf(tmpl.begin(), tmpl.end());
-  buf.push_back('\0');
-  if (!mkdtemp(buf.data()))
-    throw std::runtime_error("mkdtemp failed");
-  return std::string(buf.data());
 }
 
 void writeText(const std::string &path, const std::string &text) {
@@ -94,7 +86,7 @@ TEST(Safetensors, SerializeParseRoundTrip) {
   EXPECT_EQ(f.find("empty")->byteSize(), 0u);
   EXPECT_EQ(f.find("missing"), nullptr);
 
-  std::string dir = makeTempDir();
+  std::string dir = modeltest::makeTempDir("st");
   writeSafetensors(dir + "/x.safetensors", {&a, &b, &c});
   SafetensorsFile g = SafetensorsFile::open(dir + "/x.safetensors");
   EXPECT_EQ(std::memcmp(g.data(*g.find("a")), a.bytes.data(), 12), 0);
@@ -219,7 +211,7 @@ TEST(Safetensors, Fp4ShapeConventions) {
 }
 
 TEST(Safetensors, DirectoryErrors) {
-  std::string dir = makeTempDir();
+  std::string dir = modeltest::makeTempDir("st");
   EXPECT_HAS(errorOf([&] { SafetensorsSet::openDir(dir + "/nope"); }),
              "checkpoint directory does not exist");
   EXPECT_HAS(errorOf([&] { SafetensorsSet::openDir(dir); }),
@@ -265,7 +257,7 @@ TEST(Safetensors, ShardedWriterSplitsAndIndexes) {
   for (int i = 0; i < 10; ++i)
     tensors.push_back({"t" + std::to_string(i), DType::F32, {i + 1},
                        std::vector<uint8_t>(4 * (i + 1), uint8_t(i))});
-  std::string dir = makeTempDir();
+  std::string dir = modeltest::makeTempDir("st");
   std::vector<std::string> shards = writeShardedSafetensors(dir, tensors, 4);
   ASSERT_EQ(shards.size(), 4u);
   EXPECT_EQ(shards[0], "model-00001-of-00004.safetensors");
@@ -281,7 +273,7 @@ TEST(Safetensors, ShardedWriterSplitsAndIndexes) {
               0);
   }
   // More shards than tensors: one tensor per shard.
-  std::string dir2 = makeTempDir();
+  std::string dir2 = modeltest::makeTempDir("st");
   EXPECT_EQ(writeShardedSafetensors(dir2, {tensors[0], tensors[1]}, 5).size(),
             2u);
 }
