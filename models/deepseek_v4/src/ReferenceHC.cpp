@@ -32,28 +32,23 @@ HcSplit hcSplitSinkhorn(const Vec &mixes, const Vec &scale, const Vec &base,
     for (int64_t j = 0; j < hc; ++j)
       c[i * hc + j] = row[j] + eps;
   }
-  auto normaliseColumns = [&] {
-    for (int64_t j = 0; j < hc; ++j) {
+  // Divides each column (columns = true) or each row of c by its sum + eps.
+  auto normalise = [&](bool columns) {
+    for (int64_t a = 0; a < hc; ++a) {
+      auto at = [&](int64_t b) -> float & {
+        return columns ? c[b * hc + a] : c[a * hc + b];
+      };
       float sum = 0.0f;
-      for (int64_t i = 0; i < hc; ++i)
-        sum += c[i * hc + j];
-      for (int64_t i = 0; i < hc; ++i)
-        c[i * hc + j] /= sum + eps;
+      for (int64_t b = 0; b < hc; ++b)
+        sum += at(b);
+      for (int64_t b = 0; b < hc; ++b)
+        at(b) /= sum + eps;
     }
   };
-  auto normaliseRows = [&] {
-    for (int64_t i = 0; i < hc; ++i) {
-      float sum = 0.0f;
-      for (int64_t j = 0; j < hc; ++j)
-        sum += c[i * hc + j];
-      for (int64_t j = 0; j < hc; ++j)
-        c[i * hc + j] /= sum + eps;
-    }
-  };
-  normaliseColumns();
+  normalise(/*columns=*/true);
   for (int64_t it = 1; it < iters; ++it) {
-    normaliseRows();
-    normaliseColumns();
+    normalise(/*columns=*/false);
+    normalise(/*columns=*/true);
   }
   return s;
 }
