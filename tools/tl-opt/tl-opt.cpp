@@ -2,6 +2,7 @@
 // dialects tl kernels are built from or lowered to, and all upstream passes.
 #include "tl/IR/TlDialect.h"
 #include "tl/Transforms/Passes.h"
+#include "tlc/Conversion/TlToCPU.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/ControlFlow/IR/ControlFlow.h"
@@ -32,6 +33,7 @@ int main(int argc, char **argv) {
   mlir::registerAllExtensions(registry);
   mlir::registerAllPasses();
   mlir::tl::registerTlPasses();
+  tlc::registerTlToCPUPasses();
   return mlir::asMainReturnCode(
       mlir::MlirOptMain(argc, argv, "tl optimizer driver\n", registry));
 }

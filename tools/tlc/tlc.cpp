@@ -12,6 +12,8 @@
 #ifdef TLC_HAVE_MLIRGEN
 #include "tlc/Frontend/MLIRGen.h"
 #include "tl/IR/TlDialect.h"
+#include "tlc/Target/CPUTarget.h"
+#include "tlc/Target/Manifest.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -21,6 +23,7 @@
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/MLIRContext.h"
+#include "llvm/Support/Path.h"
 #include "llvm/Support/raw_ostream.h"
 #endif
 
@@ -43,6 +46,7 @@ constexpr const char *kExamples = R"(Examples:
   tlc examples/gemm_bf16.tl --emit=tl             print the tl dialect IR
   tlc examples/gemm_bf16.tl -D BM=64 -D stages=4 --emit=tl -o gemm.mlir
   tlc kernels.tl --kernel rmsnorm --target sm_100a --emit=ptx -o rmsnorm.ptx
+  tlc examples/rmsnorm.tl --target cpu --emit=so -o rmsnorm.so   (+ rmsnorm.manifest.json)
 )";
 
 struct Options {
@@ -108,6 +112,54 @@ bool parseDefines(const std::vector<std::string> &defines, tlc::SemaOptions &opt
   }
   return true;
 }
+
+#ifdef TLC_HAVE_MLIRGEN
+/// --target=cpu --emit=llvm|obj|so: lowers the tl module for the host and
+/// writes the code, plus the manifest (docs/abi.md) beside an obj/so.
+int emitCPU(const Options &opts, const tlc::Module &ast, mlir::ModuleOp ir) {
+  bool binary = opts.emit != "llvm";
+  if (binary && opts.output == "-")
+    return driverError(fmt::format("--emit={} writes a file and its manifest: give -o FILE",
+                                   opts.emit));
+  std::vector<llvm::json::Object> kernels;
+  if (binary) {
+    for (auto func : ir.getOps<mlir::func::FuncOp>()) {
+      if (!mlir::tl::isTlKernel(func))
+        continue;
+      tlc::KernelManifestOptions mo;
+      for (const tlc::KernelDef &k : ast.kernels)
+        if (k.name == func.getName())
+          for (const tlc::Param &p : k.params)
+            mo.paramNames.push_back(p.name);
+      mlir::FailureOr<llvm::json::Object> k = tlc::buildKernelManifest(func, mo);
+      if (mlir::failed(k))
+        return 1;
+      kernels.push_back(std::move(*k));
+    }
+  }
+  if (mlir::failed(tlc::lowerToLLVMDialectForCPU(ir)))
+    return 1;
+  std::string error;
+  if (opts.emit == "llvm") {
+    mlir::FailureOr<std::string> text = tlc::emitCPULLVMIR(ir, error);
+    if (mlir::failed(text))
+      return driverError(error);
+    return writeOutput(opts.output, *text);
+  }
+  mlir::FailureOr<std::string> object = tlc::emitCPUObject(ir, error);
+  if (mlir::failed(object))
+    return driverError(error);
+  if (opts.emit == "obj") {
+    if (int rc = writeOutput(opts.output, *object))
+      return rc;
+  } else if (!tlc::linkCPUSharedObject(*object, opts.output, error)) {
+    return driverError(error);
+  }
+  std::string manifest = tlc::renderManifest(
+      "cpu", llvm::sys::path::filename(opts.output), opts.input, std::move(kernels));
+  return writeOutput(tlc::manifestPathFor(opts.output), manifest);
+}
+#endif
 
 int run(const Options &opts) {
   std::string readError;
@@ -180,10 +232,19 @@ int run(const Options &opts) {
     os << "\n";
     return writeOutput(opts.output, out);
   }
+  if (opts.target == "cpu" && (opts.emit == "llvm" || opts.emit == "obj" || opts.emit == "so"))
+    return emitCPU(opts, *module, ir.get());
 #else
   if (opts.emit == "tl")
     return driverError("--emit=tl needs MLIRGen, which this build of tlc does not include");
 #endif
+  if (opts.target == "cpu" && (opts.emit == "ptx" || opts.emit == "cubin"))
+    return driverError(fmt::format("--emit={} is a GPU output; --target=cpu emits llvm, obj or so",
+                                   opts.emit));
+  if (opts.target != "cpu" && opts.emit == "so")
+    return driverError(fmt::format(
+        "--emit=so is the CPU target's output; use --target=cpu (or --emit=ptx/cubin for {})",
+        opts.target));
   return driverError(fmt::format(
       "--emit={} for --target={} is not yet supported: this build lowers .tl to the tl "
       "dialect only (--emit=ast or --emit=tl); see docs/status.md",
@@ -205,8 +266,9 @@ int main(int argc, char **argv) {
                  "Set a compile-time parameter: -D NAME=VALUE (repeatable)")
       ->allow_extra_args(false);
   app.add_option("--kernel", opts.kernel, "Compile only this kernel of the file");
-  app.add_option("--emit", opts.emit, "What to produce: ast, tl, llvm, ptx, cubin or obj")
-      ->check(CLI::IsMember({"ast", "tl", "llvm", "ptx", "cubin", "obj"}));
+  app.add_option("--emit", opts.emit,
+                 "What to produce: ast, tl, llvm, ptx, cubin, obj or so (cpu: llvm, obj, so)")
+      ->check(CLI::IsMember({"ast", "tl", "llvm", "ptx", "cubin", "obj", "so"}));
   app.add_option("-o", opts.output, "Output file (default: standard output)");
   app.add_option("--smem-budget", opts.smemBudget,
                  "Shared-memory budget per block in bytes (default 232448 on GPUs, "

@@ -1,0 +1,23 @@
+// TlToCPU: lowers tl kernels to plain scf/memref/arith/math/func (plus a few
+// llvm ops for the entry wrapper) for the host CPU. See docs/cpu-target.md.
+#ifndef TLC_CONVERSION_TLTOCPU_H
+#define TLC_CONVERSION_TLTOCPU_H
+
+#include "mlir/Pass/Pass.h"
+
+#include <memory>
+
+namespace tlc {
+
+/// The pass `--tl-lower-to-cpu` (on builtin.module): every `tl.kernel`
+/// function becomes `void NAME(void **args, int64_t block_begin, int64_t
+/// block_end)` per docs/abi.md, running its blocks serially; narrow float
+/// types are stored as i8 codes and converted with exact integer emulation.
+std::unique_ptr<mlir::Pass> createTlLowerToCPUPass();
+
+/// Registers `--tl-lower-to-cpu` with the global pass registry (tl-opt).
+void registerTlToCPUPasses();
+
+} // namespace tlc
+
+#endif // TLC_CONVERSION_TLTOCPU_H

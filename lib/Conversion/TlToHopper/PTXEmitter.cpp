@@ -1,0 +1,157 @@
+// LLVM dialect (with arith/scf/math leftovers from the tl lowering) -> LLVM IR
+// -> PTX through LLVM's NVPTX back end, in process.
+#include "tlc/Conversion/TlToHopper.h"
+
+#include "mlir/Conversion/ArithToLLVM/ArithToLLVM.h"
+#include "mlir/Conversion/ControlFlowToLLVM/ControlFlowToLLVM.h"
+#include "mlir/Conversion/IndexToLLVM/IndexToLLVM.h"
+#include "mlir/Conversion/LLVMCommon/ConversionTarget.h"
+#include "mlir/Conversion/LLVMCommon/TypeConverter.h"
+#include "mlir/Conversion/MathToLLVM/MathToLLVM.h"
+#include "mlir/Conversion/ReconcileUnrealizedCasts/ReconcileUnrealizedCasts.h"
+#include "mlir/Conversion/SCFToControlFlow/SCFToControlFlow.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/NVVM/NVVMToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Export.h"
+#include "mlir/Transforms/DialectConversion.h"
+#include "mlir/Transforms/Passes.h"
+
+#include "llvm/IR/LLVMContext.h"
+#include "llvm/IR/LegacyPassManager.h"
+#include "llvm/IR/Module.h"
+#include "llvm/IR/Verifier.h"
+#include "llvm/MC/TargetRegistry.h"
+#include "llvm/Passes/OptimizationLevel.h"
+#include "llvm/Passes/PassBuilder.h"
+#include "llvm/Support/TargetSelect.h"
+#include "llvm/Support/raw_ostream.h"
+#include "llvm/Target/TargetMachine.h"
+#include "llvm/TargetParser/Triple.h"
+
+#include <mutex>
+
+using namespace mlir;
+
+namespace tlc {
+namespace {
+
+// Finishes the conversion to the LLVM dialect: the tl lowering leaves scf,
+// arith (on index), cf and a few math ops inside llvm.func bodies.
+LogicalResult finishLLVMConversion(ModuleOp module) {
+  MLIRContext *ctx = module.getContext();
+  {
+    PassManager pm(ctx);
+    pm.addPass(createSCFToControlFlowPass());
+    if (failed(pm.run(module)))
+      return failure();
+  }
+  LowerToLLVMOptions options(ctx);
+  options.overrideIndexBitwidth(64);
+  LLVMTypeConverter converter(ctx, options);
+  RewritePatternSet patterns(ctx);
+  arith::populateArithToLLVMConversionPatterns(converter, patterns);
+  cf::populateControlFlowToLLVMConversionPatterns(converter, patterns);
+  populateMathToLLVMConversionPatterns(converter, patterns);
+  index::populateIndexToLLVMConversionPatterns(converter, patterns);
+  LLVMConversionTarget target(*ctx);
+  target.addLegalOp<ModuleOp>();
+  target.addLegalDialect<NVVM::NVVMDialect>();
+  if (failed(applyPartialConversion(module, target, std::move(patterns))))
+    return failure();
+  PassManager pm(ctx);
+  pm.addPass(createReconcileUnrealizedCastsPass());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+  return pm.run(module);
+}
+
+std::unique_ptr<llvm::Module> toLLVMModule(ModuleOp module, llvm::LLVMContext &llvmCtx) {
+  DialectRegistry registry;
+  registerBuiltinDialectTranslation(registry);
+  registerLLVMDialectTranslation(registry);
+  registerNVVMDialectTranslation(registry);
+  module.getContext()->appendDialectRegistry(registry);
+  if (failed(finishLLVMConversion(module)))
+    return nullptr;
+  auto llvmModule = translateModuleToLLVMIR(module, llvmCtx, "tlc");
+  if (!llvmModule) {
+    emitError(module.getLoc()) << "translation to LLVM IR failed";
+    return nullptr;
+  }
+  llvmModule->setTargetTriple(llvm::Triple("nvptx64-nvidia-cuda"));
+  return llvmModule;
+}
+
+} // namespace
+
+LogicalResult translateToLLVMIR(ModuleOp module, std::string &out) {
+  llvm::LLVMContext llvmCtx;
+  auto llvmModule = toLLVMModule(module, llvmCtx);
+  if (!llvmModule)
+    return failure();
+  llvm::raw_string_ostream os(out);
+  llvmModule->print(os, nullptr);
+  return success();
+}
+
+LogicalResult translateToPTX(ModuleOp module, const std::string &chip, std::string &out) {
+  static std::once_flag initOnce;
+  std::call_once(initOnce, [] {
+    LLVMInitializeNVPTXTargetInfo();
+    LLVMInitializeNVPTXTarget();
+    LLVMInitializeNVPTXTargetMC();
+    LLVMInitializeNVPTXAsmPrinter();
+  });
+  llvm::LLVMContext llvmCtx;
+  auto llvmModule = toLLVMModule(module, llvmCtx);
+  if (!llvmModule)
+    return failure();
+
+  llvm::Triple triple("nvptx64-nvidia-cuda");
+  std::string error;
+  const llvm::Target *target = llvm::TargetRegistry::lookupTarget(triple, error);
+  if (!target)
+    return emitError(module.getLoc()) << "NVPTX target unavailable in this LLVM: " << error;
+  llvm::TargetOptions targetOptions;
+  std::unique_ptr<llvm::TargetMachine> machine(target->createTargetMachine(
+      triple, chip, "+ptx88", targetOptions, llvm::Reloc::Static, std::nullopt,
+      llvm::CodeGenOptLevel::Aggressive));
+  if (!machine)
+    return emitError(module.getLoc()) << "cannot create an NVPTX target machine for " << chip;
+  llvmModule->setDataLayout(machine->createDataLayout());
+
+  // The usual -O3 pipeline: SROA turns fragment arrays into registers, and
+  // the full unroller / instcombine clean up the lowering's index math.
+  {
+    llvm::LoopAnalysisManager lam;
+    llvm::FunctionAnalysisManager fam;
+    llvm::CGSCCAnalysisManager cgam;
+    llvm::ModuleAnalysisManager mam;
+    llvm::PassBuilder pb(machine.get());
+    pb.registerModuleAnalyses(mam);
+    pb.registerCGSCCAnalyses(cgam);
+    pb.registerFunctionAnalyses(fam);
+    pb.registerLoopAnalyses(lam);
+    pb.crossRegisterProxies(lam, fam, cgam, mam);
+    llvm::ModulePassManager mpm = pb.buildPerModuleDefaultPipeline(llvm::OptimizationLevel::O3);
+    mpm.run(*llvmModule, mam);
+  }
+  if (llvm::verifyModule(*llvmModule, &llvm::errs()))
+    return emitError(module.getLoc()) << "internal error: invalid LLVM IR after optimisation";
+
+  llvm::SmallString<0> buffer;
+  llvm::raw_svector_ostream os(buffer);
+  llvm::legacy::PassManager codegen;
+  if (machine->addPassesToEmitFile(codegen, os, nullptr, llvm::CodeGenFileType::AssemblyFile))
+    return emitError(module.getLoc()) << "NVPTX back end cannot emit assembly";
+  codegen.run(*llvmModule);
+  out.assign(buffer.begin(), buffer.end());
+  return success();
+}
+
+} // namespace tlc

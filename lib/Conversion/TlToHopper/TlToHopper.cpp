@@ -1,0 +1,2409 @@
+// tl -> LLVM dialect + inline PTX for sm_90a (Hopper).
+//
+// One KernelLowering per tl kernel builds a fresh `llvm.func` (docs/abi.md
+// parameter list) and emits the launch body into it, thread by thread:
+//
+//  * Layout inference gives every fragment a distribution over the block's
+//    threads: `Wgmma` for T.gemm accumulators (and fragments used element by
+//    element alongside them), `Distributed` (runs of `vec` contiguous
+//    elements dealt round-robin to the threads) for the rest, `Replicated`
+//    (every thread holds all of it) for fragments indexed by a subset of a
+//    loop's variables, e.g. a row statistic. A fragment is a per-thread array
+//    (`llvm.alloca`) indexed by compile-time slot numbers, which SROA turns
+//    into registers.
+//  * A T.Pipelined loop whose body copies global tiles into the shared
+//    operands of a T.gemm becomes a warp-specialised pipeline: one producer
+//    warp issues TMA loads (`cp.async.bulk.tensor`) into `num_stages` shared
+//    buffers guarded by full/empty mbarriers, the declared threads consume
+//    them with `wgmma.mma_async`. Shared operands use the 128-byte swizzle
+//    that both TMA and the wgmma descriptors understand.
+//  * Everything else is plain SIMT code: element-parallel loops over the
+//    owner thread's slots, cooperative copies with 16-byte vectors where the
+//    addresses allow, block reductions with warp shuffles and shared memory.
+//
+// Ops or shapes this lowering does not handle are reported at their
+// location; nothing asserts.
+#include "tlc/Conversion/TlToHopper.h"
+
+#include "tl/IR/TlDialect.h"
+#include "tl/IR/TlOps.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/IRMapping.h"
+
+#include "llvm/ADT/EquivalenceClasses.h"
+#include "llvm/ADT/MapVector.h"
+#include "llvm/Support/FormatVariadic.h"
+
+#include <functional>
+#include <numeric>
+#include <optional>
+
+using namespace mlir;
+
+namespace tlc {
+namespace {
+
+constexpr int64_t kWarpSize = 32;
+constexpr int64_t kWarpgroup = 128;
+
+//===----------------------------------------------------------------------===//
+// Element types
+//===----------------------------------------------------------------------===//
+
+bool isNarrowFloat(Type t) {
+  return isa<Float8E4M3FNType, Float8E5M2Type, Float4E2M1FNType, Float8E8M0FNUType>(t);
+}
+bool isFP4(Type t) { return isa<Float4E2M1FNType>(t); }
+
+// Bytes per element in memory; FP4 is packed two per byte (reported as 1 and
+// handled with nibble addressing).
+int64_t storageBytes(Type t) {
+  if (isFP4(t) || isNarrowFloat(t) || t.isInteger(1) || t.isInteger(8))
+    return 1;
+  return t.getIntOrFloatBitWidth() / 8;
+}
+
+std::string dtypeName(Type t) {
+  if (t.isBF16()) return "bfloat16";
+  if (t.isF16()) return "float16";
+  if (t.isF32()) return "float32";
+  if (t.isInteger(1)) return "bool";
+  if (t.isInteger(8)) return "int8";
+  if (t.isInteger(32)) return "int32";
+  if (t.isInteger(64)) return "int64";
+  if (isa<Float8E4M3FNType>(t)) return "float8_e4m3";
+  if (isa<Float8E5M2Type>(t)) return "float8_e5m2";
+  if (isa<Float4E2M1FNType>(t)) return "float4_e2m1";
+  if (isa<Float8E8M0FNUType>(t)) return "ue8m0";
+  return "unknown";
+}
+
+std::optional<tl::Scope> scopeOf(Value v) {
+  auto type = dyn_cast<MemRefType>(v.getType());
+  if (!type)
+    return std::nullopt;
+  if (auto attr = dyn_cast_or_null<tl::ScopeAttr>(type.getMemorySpace()))
+    return attr.getValue();
+  return std::nullopt;
+}
+
+int64_t numElements(ArrayRef<int64_t> shape) {
+  return std::accumulate(shape.begin(), shape.end(), int64_t{1}, std::multiplies<>());
+}
+
+//===----------------------------------------------------------------------===//
+// Layouts
+//===----------------------------------------------------------------------===//
+
+enum class LayoutKind { Distributed, Replicated, Wgmma };
+
+struct Layout {
+  LayoutKind kind = LayoutKind::Distributed;
+  SmallVector<int64_t> shape;
+  int64_t vec = 1;     // Distributed: contiguous elements per slot run
+  int64_t threads = 0; // threads the layout spreads over
+  int64_t mTiles = 1;  // Wgmma: 64-row tiles per warpgroup
+
+  int64_t numel() const { return numElements(shape); }
+  int64_t slots() const {
+    switch (kind) {
+    case LayoutKind::Replicated: return numel();
+    case LayoutKind::Distributed: return llvm::divideCeil(numel(), threads * vec) * vec;
+    case LayoutKind::Wgmma: return mTiles * shape[1] / 2;
+    }
+    return 0;
+  }
+  // Consecutive slots [s, s + run) hold consecutive elements of one row.
+  int64_t run() const {
+    switch (kind) {
+    case LayoutKind::Replicated: return shape.empty() ? 1 : shape.back();
+    case LayoutKind::Distributed: return vec;
+    case LayoutKind::Wgmma: return 2;
+    }
+    return 1;
+  }
+  bool operator==(const Layout &o) const {
+    return kind == o.kind && shape == o.shape && vec == o.vec && threads == o.threads &&
+           mTiles == o.mTiles;
+  }
+};
+
+struct TensorArg {
+  Value ptr;                 // !llvm.ptr<1>
+  SmallVector<Value> dims;   // index
+  MemRefType type;
+  int64_t paramIndex = 0;
+};
+
+struct SharedBuf {
+  int64_t offset = 0;     // bytes from the dynamic shared base
+  int64_t bytes = 0;      // one stage
+  int64_t stages = 1;
+  bool swizzle128 = false;
+  MemRefType type;
+};
+
+struct FragBuf {
+  Value base;             // !llvm.ptr (alloca)
+  Layout layout;
+  MemRefType type;
+  Type storeType;         // register element type
+};
+
+// What the parallel loop being emitted drives its fragments with.
+struct ParallelCtx {
+  const Layout *layout = nullptr;
+  int64_t slot = 0;
+  SmallVector<Value> ivs; // the original tl.parallel block arguments
+};
+
+// A T.Pipelined loop turned into a TMA producer / wgmma consumer pipeline.
+struct PipelinePlan {
+  tl::PipelinedOp op;
+  SmallVector<tl::CopyOp> tmaCopies;
+  SmallVector<tl::CopyOp> producerCopies; // plain copies done by the producer warp
+  SmallVector<int64_t> tmaMapIndex;       // per tmaCopies entry: index in info.tma
+  int64_t stages = 1;
+  int64_t txBytes = 0;
+  int64_t barrierOffset = 0; // full[stages] then empty[stages]
+};
+
+//===----------------------------------------------------------------------===//
+// KernelLowering
+//===----------------------------------------------------------------------===//
+
+class KernelLowering {
+public:
+  KernelLowering(func::FuncOp func, const GpuTargetOptions &options, GpuKernelInfo &info)
+      : func_(func), options_(options), info_(info), b_(func.getContext()),
+        ctx_(func.getContext()) {}
+
+  LogicalResult run();
+
+private:
+  // --- analysis
+  LogicalResult inferLayouts();
+  LogicalResult planPipeline();
+  LogicalResult planSharedMemory();
+
+  // --- emission
+  LogicalResult emitBlock(Block &block);
+  LogicalResult emitOp(Operation *op);
+  LogicalResult emitCopy(tl::CopyOp op);
+  LogicalResult emitFill(tl::FillOp op);
+  LogicalResult emitGemm(tl::GemmOp op);
+  LogicalResult emitReduce(tl::ReduceOp op);
+  LogicalResult emitParallel(tl::ParallelOp op);
+  LogicalResult emitPipelined(tl::PipelinedOp op);
+  LogicalResult emitWarpSpecialisedLoop(tl::PipelinedOp op);
+  LogicalResult emitProducer();
+  LogicalResult emitLoad(memref::LoadOp op);
+  LogicalResult emitStore(memref::StoreOp op);
+  LogicalResult emitAtomicAdd(tl::AtomicAddOp op);
+  LogicalResult emitMath(Operation *op);
+  LogicalResult emitCast(tl::CastOp op);
+
+  // --- helpers
+  Location loc() const { return loc_; }
+  Value cIndex(int64_t v) { return arith::ConstantIndexOp::create(b_, loc(), v); }
+  Value cI32(int64_t v) {
+    return arith::ConstantOp::create(b_, loc(), b_.getI32IntegerAttr(static_cast<int32_t>(v)));
+  }
+  Value cI64(int64_t v) { return arith::ConstantOp::create(b_, loc(), b_.getI64IntegerAttr(v)); }
+  Value toI64(Value v) {
+    if (v.getType().isIndex())
+      return arith::IndexCastOp::create(b_, loc(), b_.getI64Type(), v);
+    return v;
+  }
+  Value toI32(Value v) {
+    if (v.getType().isIndex())
+      return arith::IndexCastOp::create(b_, loc(), b_.getI32Type(), v);
+    if (v.getType().isInteger(64))
+      return arith::TruncIOp::create(b_, loc(), b_.getI32Type(), v);
+    return v;
+  }
+  Value addI(Value a, Value c) { return arith::AddIOp::create(b_, loc(), a, c); }
+  Value mulI(Value a, Value c) { return arith::MulIOp::create(b_, loc(), a, c); }
+  Value asmOp(Type result, ValueRange operands, StringRef text, StringRef constraints);
+  void asmVoid(ValueRange operands, StringRef text, StringRef constraints) {
+    asmOp(Type(), operands, text, constraints);
+  }
+  Value mapped(Value v) { return map_.lookupOrNull(v); }
+  Type registerType(Type elem);
+  Value sharedBase();
+  Value sharedPtr(Value byteOffset); // index byte offset -> !llvm.ptr<3>
+  Value sharedByteOffset(Value buffer, ArrayRef<Value> coords);
+  Value globalLinear(const TensorArg &t, ArrayRef<Value> coords);
+  Value loadElement(Value ptrBase, Type elem, Value linear, unsigned addrSpace);
+  void storeElement(Value ptrBase, Type elem, Value linear, Value value, unsigned addrSpace);
+  Value loadFromBuffer(Value buffer, ArrayRef<Value> coords);
+  void storeToBuffer(Value buffer, ArrayRef<Value> coords, Value value);
+  Value fragSlotPtr(const FragBuf &f, Value slot);
+  Value fragSlotPtr(const FragBuf &f, int64_t slot) { return fragSlotPtr(f, cIndex(slot)); }
+  FailureOr<Value> fragAccessSlot(Operation *op, Value buffer, ValueRange indices);
+  Value convert(Value v, Type from, Type to);
+  Value zeroOf(Type regType);
+  void blockBarrier();
+  Value threadInWarpgroup() { return arith::RemUIOp::create(b_, loc(), tid_, cIndex(kWarpgroup)); }
+  Value laneId() { return arith::RemUIOp::create(b_, loc(), tid_, cIndex(kWarpSize)); }
+  Value warpId() { return arith::DivUIOp::create(b_, loc(), tid_, cIndex(kWarpSize)); }
+  // Coordinates of slot `slot` for this thread; `valid` is null when the slot
+  // always holds an element, else an i1.
+  SmallVector<Value> layoutCoords(const Layout &l, int64_t slot, Value &valid, bool &skip);
+  Value emitWarpAllReduce(Value v, tl::ReduceKind kind);
+  Value combine(tl::ReduceKind kind, Value a, Value c);
+  Value identity(tl::ReduceKind kind, Type t);
+  Value cloneProducerValue(Value v, IRMapping &m);
+  void waitBarrier(Value barrierOffset, Value parity);
+  void arriveBarrier(Value barrierOffset);
+
+  func::FuncOp func_;
+  const GpuTargetOptions &options_;
+  GpuKernelInfo &info_;
+  OpBuilder b_;
+  MLIRContext *ctx_;
+  Location loc_ = UnknownLoc::get(ctx_);
+  tl::LaunchOp launch_;
+  LLVM::LLVMFuncOp newFunc_;
+  IRMapping map_;
+  DenseMap<Value, TensorArg> tensors_;
+  DenseMap<Value, SharedBuf> shared_;
+  DenseMap<Value, FragBuf> frags_;
+  DenseMap<Value, Layout> layouts_;
+  std::optional<ParallelCtx> par_;
+  std::optional<PipelinePlan> pipe_;
+  Value stage_;           // index: the consumer's current stage inside the pipeline
+  Value tid_;             // index: thread id among the compute threads
+  SmallVector<Value> blockIds_;
+  int64_t threads_ = 0;   // compute (declared) threads
+  int64_t totalThreads_ = 0;
+  int64_t sharedTop_ = 0;
+  int64_t reduceScratch_ = -1;
+  int64_t reduceScratchBytes_ = 0;
+  bool warpSpecialised_ = false;
+  Block *allocaBlock_ = nullptr;
+};
+
+Value KernelLowering::asmOp(Type result, ValueRange operands, StringRef text,
+                            StringRef constraints) {
+  auto op = LLVM::InlineAsmOp::create(
+      b_, loc(), result ? TypeRange{result} : TypeRange{}, operands, text, constraints,
+      /*has_side_effects=*/true, /*is_align_stack=*/false, LLVM::tailcallkind::TailCallKind::None,
+      LLVM::AsmDialectAttr::get(ctx_, LLVM::AsmDialect::AD_ATT), ArrayAttr());
+  return result ? op.getResult(0) : Value();
+}
+
+Type KernelLowering::registerType(Type elem) {
+  if (isNarrowFloat(elem) || elem.isInteger(1))
+    return b_.getI8Type();
+  return elem;
+}
+
+//===----------------------------------------------------------------------===//
+// Layout inference
+//===----------------------------------------------------------------------===//
+
+bool indicesAreIvs(ValueRange indices, tl::ParallelOp par) {
+  auto ivs = par.getInductionVars();
+  if (indices.size() != ivs.size())
+    return false;
+  for (auto [i, iv] : llvm::zip(indices, ivs))
+    if (i != iv)
+      return false;
+  return true;
+}
+
+LogicalResult KernelLowering::inferLayouts() {
+  SmallVector<Value> fragments;
+  launch_.walk([&](Operation *op) {
+    if (isa<tl::AllocFragmentOp, tl::AllocLocalOp>(op))
+      fragments.push_back(op->getResult(0));
+  });
+  llvm::EquivalenceClasses<void *> groups;
+  DenseSet<Value> replicated, wgmma;
+  for (Value f : fragments) {
+    groups.insert(f.getAsOpaquePointer());
+    if (scopeOf(f) == tl::Scope::local)
+      replicated.insert(f);
+  }
+
+  launch_.walk([&](tl::ParallelOp par) {
+    Value first;
+    auto extents = par.getExtents();
+    par.getBody().walk([&](Operation *op) {
+      Value buf;
+      ValueRange idx;
+      if (auto ld = dyn_cast<memref::LoadOp>(op)) {
+        buf = ld.getMemRef();
+        idx = ld.getIndices();
+      } else if (auto st = dyn_cast<memref::StoreOp>(op)) {
+        buf = st.getMemRef();
+        idx = st.getIndices();
+      } else {
+        return;
+      }
+      if (scopeOf(buf) != tl::Scope::fragment)
+        return;
+      auto type = cast<MemRefType>(buf.getType());
+      if (op->getParentOfType<tl::ParallelOp>() == par && indicesAreIvs(idx, par) &&
+          type.getShape() == extents) {
+        if (first)
+          groups.unionSets(first.getAsOpaquePointer(), buf.getAsOpaquePointer());
+        else
+          first = buf;
+      } else {
+        replicated.insert(buf);
+      }
+    });
+  });
+  launch_.walk([&](tl::GemmOp g) { wgmma.insert(g.getC()); });
+  launch_.walk([&](tl::ReduceOp r) {
+    if (scopeOf(r.getDst()) == tl::Scope::fragment)
+      replicated.insert(r.getDst());
+  });
+  launch_.walk([&](tl::TopKOp t) {
+    replicated.insert(t.getValues());
+    replicated.insert(t.getIndices());
+  });
+
+  for (auto it = groups.begin(); it != groups.end(); ++it) {
+    if (!(*it)->isLeader())
+      continue;
+    SmallVector<Value> members;
+    for (auto m = groups.member_begin(**it); m != groups.member_end(); ++m)
+      members.push_back(Value::getFromOpaquePointer(*m));
+    bool anyRep = llvm::any_of(members, [&](Value v) { return replicated.contains(v); });
+    bool anyMma = llvm::any_of(members, [&](Value v) { return wgmma.contains(v); });
+    auto type = cast<MemRefType>(members.front().getType());
+    Layout l;
+    l.shape.assign(type.getShape().begin(), type.getShape().end());
+    l.threads = threads_;
+    if (anyMma) {
+      if (anyRep) {
+        for (Value v : members)
+          if (replicated.contains(v))
+            return v.getDefiningOp()->emitError(
+                "this fragment is a T.gemm accumulator (or used element-wise with one) and is "
+                "also indexed like a per-row value; give the row value its own fragment");
+      }
+      int64_t wgs = threads_ / kWarpgroup;
+      if (type.getRank() != 2 || threads_ % kWarpgroup != 0 || type.getShape()[0] % (64 * wgs) ||
+          type.getShape()[1] % 8 || type.getShape()[1] > 256 || !type.getElementType().isF32())
+        return members.front().getDefiningOp()->emitError(llvm::formatv(
+            "T.gemm accumulator of shape {0}x{1} with {2} threads is not supported on sm_90a: it "
+            "needs f32, rows a multiple of 64 x (threads / 128), 8 <= columns <= 256 in steps of "
+            "8, and threads a multiple of 128",
+            type.getShape()[0], type.getRank() > 1 ? type.getShape()[1] : 0, threads_));
+      l.kind = LayoutKind::Wgmma;
+      l.mTiles = type.getShape()[0] / (64 * wgs);
+    } else if (anyRep) {
+      l.kind = LayoutKind::Replicated;
+    } else {
+      // 16-byte runs of the narrowest element the fragments are copied from/to.
+      int64_t minBytes = 16;
+      for (Value v : members) {
+        minBytes = std::min(minBytes, storageBytes(cast<MemRefType>(v.getType()).getElementType()));
+        for (Operation *user : v.getUsers())
+          if (auto copy = dyn_cast<tl::CopyOp>(user)) {
+            Value other = copy.getSrc() == v ? copy.getDst() : copy.getSrc();
+            minBytes = std::min(minBytes,
+                                storageBytes(cast<MemRefType>(other.getType()).getElementType()));
+          }
+      }
+      int64_t vec = 16 / std::max<int64_t>(minBytes, 1);
+      int64_t inner = l.shape.empty() ? 1 : l.shape.back();
+      while (vec > 1 && (inner % vec != 0 || l.numel() < vec))
+        vec /= 2;
+      l.kind = LayoutKind::Distributed;
+      l.vec = vec;
+    }
+    for (Value v : members)
+      layouts_[v] = l;
+  }
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Pipelines and shared memory
+//===----------------------------------------------------------------------===//
+
+LogicalResult KernelLowering::planPipeline() {
+  if (options_.chip != "sm_90a" && options_.chip != "sm_100a")
+    return success();
+  for (Operation &op : launch_.getBodyBlock()) {
+    auto pipe = dyn_cast<tl::PipelinedOp>(&op);
+    if (!pipe)
+      continue;
+    PipelinePlan plan;
+    plan.op = pipe;
+    plan.stages = std::max<int64_t>(1, pipe.getNumStages());
+    DenseSet<Value> gemmOperands;
+    bool hasGemm = false;
+    for (Operation &inner : pipe.getBodyBlock())
+      if (auto g = dyn_cast<tl::GemmOp>(&inner)) {
+        hasGemm = true;
+        gemmOperands.insert(g.getA());
+        gemmOperands.insert(g.getB());
+      }
+    if (!hasGemm)
+      continue;
+    for (Operation &inner : pipe.getBodyBlock()) {
+      auto copy = dyn_cast<tl::CopyOp>(&inner);
+      if (!copy || !scopeOf(copy.getSrc()) || *scopeOf(copy.getSrc()) != tl::Scope::global ||
+          scopeOf(copy.getDst()) != tl::Scope::shared)
+        continue;
+      auto srcT = cast<MemRefType>(copy.getSrc().getType());
+      auto dstT = cast<MemRefType>(copy.getDst().getType());
+      bool tmaOk = gemmOperands.contains(copy.getDst()) && srcT.getRank() == 2 &&
+                   dstT.getRank() == 2 && copy.getDstOffsets().empty() &&
+                   srcT.getElementType() == dstT.getElementType() &&
+                   copy.getSrcSizes() == dstT.getShape() && dstT.getShape()[0] <= 256 &&
+                   !isFP4(dstT.getElementType()) &&
+                   (dstT.getShape()[1] * storageBytes(dstT.getElementType())) % 128 == 0;
+      if (tmaOk)
+        plan.tmaCopies.push_back(copy);
+      else if (!gemmOperands.contains(copy.getDst()))
+        plan.producerCopies.push_back(copy);
+    }
+    if (plan.tmaCopies.empty())
+      continue;
+    // A buffer written by the producer must not also be written elsewhere.
+    pipe_ = plan;
+    warpSpecialised_ = threads_ % kWarpgroup == 0 && threads_ / kWarpgroup <= 2;
+    if (!warpSpecialised_) {
+      pipe_.reset();
+      continue;
+    }
+    break; // one pipeline per kernel
+  }
+  return success();
+}
+
+LogicalResult KernelLowering::planSharedMemory() {
+  DenseSet<Value> operandBufs, stagedBufs;
+  launch_.walk([&](tl::GemmOp g) {
+    operandBufs.insert(g.getA());
+    operandBufs.insert(g.getB());
+  });
+  if (pipe_) {
+    for (tl::CopyOp c : pipe_->tmaCopies)
+      stagedBufs.insert(c.getDst());
+    for (tl::CopyOp c : pipe_->producerCopies)
+      stagedBufs.insert(c.getDst());
+  }
+  int64_t top = 0;
+  WalkResult walk = launch_.walk([&](tl::AllocSharedOp alloc) -> WalkResult {
+    SharedBuf s;
+    s.type = alloc.getType();
+    Type elem = s.type.getElementType();
+    int64_t n = s.type.getNumElements();
+    s.bytes = isFP4(elem) ? (n + 1) / 2 : n * storageBytes(elem);
+    s.swizzle128 = operandBufs.contains(alloc.getResult());
+    if (s.swizzle128) {
+      if (s.type.getRank() != 2 ||
+          (s.type.getShape()[1] * storageBytes(elem)) % 128 != 0 || isFP4(elem))
+        return alloc.emitError(llvm::formatv(
+            "T.gemm operand in shared memory must be 2-D with rows of a multiple of 128 bytes on "
+            "{0} (here {1} bytes); use BK = 128 / sizeof(dtype) or a multiple",
+            options_.chip, s.type.getRank() == 2 ? s.type.getShape()[1] * storageBytes(elem) : 0));
+      if (s.type.getShape()[0] % 8 != 0)
+        return alloc.emitError("T.gemm operand in shared memory needs a multiple of 8 rows");
+    }
+    s.stages = stagedBufs.contains(alloc.getResult()) ? pipe_->stages : 1;
+    s.bytes = llvm::alignTo(s.bytes, s.swizzle128 ? 1024 : 16);
+    top = llvm::alignTo(top, s.swizzle128 ? 1024 : 128);
+    s.offset = top;
+    top += s.bytes * s.stages;
+    shared_[alloc.getResult()] = s;
+    return WalkResult::advance();
+  });
+  if (walk.wasInterrupted())
+    return failure();
+  // Scratch for block reductions: one f32/i64 slot per (warp, output).
+  int64_t scratch = 0;
+  launch_.walk([&](tl::ReduceOp r) {
+    int64_t outs = cast<MemRefType>(r.getDst().getType()).getNumElements();
+    scratch = std::max(scratch, outs * (threads_ / kWarpSize) * 8);
+  });
+  if (scratch) {
+    top = llvm::alignTo(top, 16);
+    reduceScratch_ = top;
+    reduceScratchBytes_ = scratch;
+    top += scratch;
+  }
+  if (pipe_) {
+    top = llvm::alignTo(top, 8);
+    pipe_->barrierOffset = top;
+    top += 16 * pipe_->stages;
+  }
+  sharedTop_ = top;
+  if (top > options_.smemLimit)
+    return launch_.emitError(llvm::formatv(
+        "kernel needs {0} bytes of shared memory on {1} (stages and swizzle padding included); "
+        "the limit is {2}",
+        top, options_.chip, options_.smemLimit));
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Memory helpers
+//===----------------------------------------------------------------------===//
+
+Value KernelLowering::sharedBase() {
+  auto ptr3 = LLVM::LLVMPointerType::get(ctx_, 3);
+  return LLVM::AddressOfOp::create(b_, loc(), ptr3, "__tl_smem");
+}
+
+Value KernelLowering::sharedPtr(Value byteOffset) {
+  return LLVM::GEPOp::create(b_, loc(), LLVM::LLVMPointerType::get(ctx_, 3), b_.getI8Type(),
+                             sharedBase(), ValueRange{toI64(byteOffset)});
+}
+
+Value linearize(OpBuilder &b, Location loc, ArrayRef<Value> coords, ArrayRef<Value> dims) {
+  Value lin;
+  for (size_t i = 0; i < coords.size(); ++i) {
+    if (!lin) {
+      lin = coords[i];
+      continue;
+    }
+    lin = arith::AddIOp::create(b, loc, arith::MulIOp::create(b, loc, lin, dims[i]), coords[i]);
+  }
+  if (!lin)
+    lin = arith::ConstantIndexOp::create(b, loc, 0);
+  return lin;
+}
+
+// Byte offset of element `coords` of shared buffer `buffer` from the dynamic
+// shared base, for the current pipeline stage; swizzled operand buffers
+// follow TMA's 128-byte swizzle in column chunks of 128 bytes.
+Value KernelLowering::sharedByteOffset(Value buffer, ArrayRef<Value> coords) {
+  const SharedBuf &s = shared_.lookup(buffer);
+  Type elem = s.type.getElementType();
+  Value base = cIndex(s.offset);
+  if (s.stages > 1) {
+    if (!stage_)
+      base = cIndex(s.offset); // outside the pipeline: stage 0
+    else
+      base = addI(base, mulI(stage_, cIndex(s.bytes)));
+  }
+  if (!s.swizzle128) {
+    SmallVector<Value> dims;
+    for (int64_t d : s.type.getShape())
+      dims.push_back(cIndex(d));
+    Value lin = linearize(b_, loc(), coords, dims);
+    if (isFP4(elem))
+      return addI(base, arith::DivUIOp::create(b_, loc(), lin, cIndex(2)));
+    return addI(base, mulI(lin, cIndex(storageBytes(elem))));
+  }
+  int64_t rows = s.type.getShape()[0];
+  int64_t esz = storageBytes(elem);
+  Value row = coords[0];
+  Value colByte = mulI(coords[1], cIndex(esz));
+  Value chunk = arith::DivUIOp::create(b_, loc(), colByte, cIndex(128));
+  Value inChunk = arith::RemUIOp::create(b_, loc(), colByte, cIndex(128));
+  Value unit = arith::DivUIOp::create(b_, loc(), inChunk, cIndex(16));
+  Value unitSw = arith::XOrIOp::create(b_, loc(), unit,
+                                       arith::RemUIOp::create(b_, loc(), row, cIndex(8)));
+  Value off = mulI(chunk, cIndex(rows * 128));
+  off = addI(off, mulI(row, cIndex(128)));
+  off = addI(off, mulI(unitSw, cIndex(16)));
+  off = addI(off, arith::RemUIOp::create(b_, loc(), inChunk, cIndex(16)));
+  return addI(base, off);
+}
+
+Value KernelLowering::globalLinear(const TensorArg &t, ArrayRef<Value> coords) {
+  return linearize(b_, loc(), coords, t.dims);
+}
+
+// Loads element `linear` of an array of `elem` at ptrBase (byte-addressed for
+// packed FP4). Narrow floats come back as i8 codes, bool as i1.
+Value KernelLowering::loadElement(Value ptrBase, Type elem, Value linear, unsigned addrSpace) {
+  auto ptrT = LLVM::LLVMPointerType::get(ctx_, addrSpace);
+  if (isFP4(elem)) {
+    Value byteIdx = arith::DivUIOp::create(b_, loc(), linear, cIndex(2));
+    Value p = LLVM::GEPOp::create(b_, loc(), ptrT, b_.getI8Type(), ptrBase,
+                                  ValueRange{toI64(byteIdx)});
+    Value byte = LLVM::LoadOp::create(b_, loc(), b_.getI8Type(), p);
+    Value odd = arith::IndexCastOp::create(
+        b_, loc(), b_.getI8Type(), arith::RemUIOp::create(b_, loc(), linear, cIndex(2)));
+    Value shift = arith::MulIOp::create(b_, loc(), odd,
+                                        arith::ConstantOp::create(b_, loc(), b_.getI8IntegerAttr(4)));
+    Value shifted = arith::ShRUIOp::create(b_, loc(), byte, shift);
+    return arith::AndIOp::create(b_, loc(), shifted,
+                                 arith::ConstantOp::create(b_, loc(), b_.getI8IntegerAttr(15)));
+  }
+  Type reg = registerType(elem);
+  Type mem = elem.isInteger(1) ? b_.getI8Type() : reg;
+  Value p = LLVM::GEPOp::create(b_, loc(), ptrT, mem, ptrBase, ValueRange{toI64(linear)});
+  Value v = LLVM::LoadOp::create(b_, loc(), mem, p);
+  if (elem.isInteger(1))
+    return arith::TruncIOp::create(b_, loc(), b_.getI1Type(), v);
+  return v;
+}
+
+void KernelLowering::storeElement(Value ptrBase, Type elem, Value linear, Value value,
+                                  unsigned addrSpace) {
+  auto ptrT = LLVM::LLVMPointerType::get(ctx_, addrSpace);
+  if (isFP4(elem)) {
+    // Two threads may own the two nibbles of one byte: clear and set the
+    // nibble with 32-bit atomics on the containing word.
+    Value byteIdx = arith::DivUIOp::create(b_, loc(), linear, cIndex(2));
+    Value wordIdx = arith::DivUIOp::create(b_, loc(), byteIdx, cIndex(4));
+    Value bitPos = addI(mulI(arith::RemUIOp::create(b_, loc(), byteIdx, cIndex(4)), cIndex(8)),
+                        mulI(arith::RemUIOp::create(b_, loc(), linear, cIndex(2)), cIndex(4)));
+    Value shift = toI32(bitPos);
+    Value p = LLVM::GEPOp::create(b_, loc(), ptrT, b_.getI32Type(), ptrBase,
+                                  ValueRange{toI64(wordIdx)});
+    Value nib = arith::AndIOp::create(b_, loc(),
+                                      arith::ExtUIOp::create(b_, loc(), b_.getI32Type(), value),
+                                      cI32(15));
+    Value mask = arith::XOrIOp::create(
+        b_, loc(), arith::ShLIOp::create(b_, loc(), cI32(15), shift), cI32(-1));
+    LLVM::AtomicRMWOp::create(b_, loc(), LLVM::AtomicBinOp::_and, p, mask,
+                              LLVM::AtomicOrdering::monotonic);
+    LLVM::AtomicRMWOp::create(b_, loc(), LLVM::AtomicBinOp::_or, p,
+                              arith::ShLIOp::create(b_, loc(), nib, shift),
+                              LLVM::AtomicOrdering::monotonic);
+    return;
+  }
+  Type reg = registerType(elem);
+  Type mem = elem.isInteger(1) ? b_.getI8Type() : reg;
+  if (elem.isInteger(1))
+    value = arith::ExtUIOp::create(b_, loc(), b_.getI8Type(), value);
+  Value p = LLVM::GEPOp::create(b_, loc(), ptrT, mem, ptrBase, ValueRange{toI64(linear)});
+  LLVM::StoreOp::create(b_, loc(), value, p);
+}
+
+Value KernelLowering::fragSlotPtr(const FragBuf &f, Value slot) {
+  return LLVM::GEPOp::create(b_, loc(), LLVM::LLVMPointerType::get(ctx_), f.storeType, f.base,
+                             ValueRange{toI64(slot)});
+}
+
+// Loads from a shared or global buffer (fragments go through slots).
+Value KernelLowering::loadFromBuffer(Value buffer, ArrayRef<Value> coords) {
+  Type elem = cast<MemRefType>(buffer.getType()).getElementType();
+  if (tensors_.count(buffer)) {
+    const TensorArg &t = tensors_[buffer];
+    return loadElement(t.ptr, elem, globalLinear(t, coords), 1);
+  }
+  Value off = sharedByteOffset(buffer, coords);
+  if (isFP4(elem)) {
+    // sharedByteOffset gave the byte; recover the nibble from the last coordinate.
+    SmallVector<Value> dims;
+    for (int64_t d : cast<MemRefType>(buffer.getType()).getShape())
+      dims.push_back(cIndex(d));
+    Value lin = linearize(b_, loc(), coords, dims);
+    Value base = sharedPtr(addI(cIndex(shared_[buffer].offset), cIndex(0)));
+    (void)off;
+    return loadElement(base, elem, lin, 3);
+  }
+  return loadElement(sharedPtr(off), elem, cIndex(0), 3);
+}
+
+void KernelLowering::storeToBuffer(Value buffer, ArrayRef<Value> coords, Value value) {
+  Type elem = cast<MemRefType>(buffer.getType()).getElementType();
+  if (tensors_.count(buffer)) {
+    const TensorArg &t = tensors_[buffer];
+    storeElement(t.ptr, elem, globalLinear(t, coords), value, 1);
+    return;
+  }
+  if (isFP4(elem)) {
+    SmallVector<Value> dims;
+    for (int64_t d : cast<MemRefType>(buffer.getType()).getShape())
+      dims.push_back(cIndex(d));
+    Value lin = linearize(b_, loc(), coords, dims);
+    storeElement(sharedPtr(cIndex(shared_[buffer].offset)), elem, lin, value, 3);
+    return;
+  }
+  storeElement(sharedPtr(sharedByteOffset(buffer, coords)), elem, cIndex(0), value, 3);
+}
+
+//===----------------------------------------------------------------------===//
+// Conversions (tl.cast semantics, docs/dialect.md §8)
+//===----------------------------------------------------------------------===//
+
+Value KernelLowering::zeroOf(Type t) {
+  if (auto ft = dyn_cast<FloatType>(t))
+    return arith::ConstantOp::create(b_, loc(), b_.getFloatAttr(ft, 0.0));
+  return arith::ConstantOp::create(b_, loc(), b_.getIntegerAttr(t, 0));
+}
+
+Value KernelLowering::convert(Value v, Type from, Type to) {
+  if (from == to)
+    return v;
+  Type f32 = b_.getF32Type();
+  auto bitsToF32 = [&](Value bits) { return arith::BitcastOp::create(b_, loc(), f32, bits); };
+  // Narrow sources -> f32 first.
+  if (isNarrowFloat(from)) {
+    Value asF32;
+    Value code32 = arith::ExtUIOp::create(b_, loc(), b_.getI32Type(), v);
+    if (isa<Float8E4M3FNType, Float8E5M2Type>(from)) {
+      Value code16 = arith::ExtUIOp::create(b_, loc(), b_.getI16Type(), v);
+      std::string text = llvm::formatv(
+          "{{ .reg .b32 t; .reg .b16 lo, hi; cvt.rn.f16x2.{0}x2 t, $1; mov.b32 {{lo, hi}, t; "
+          "cvt.f32.f16 $0, lo; }",
+          isa<Float8E4M3FNType>(from) ? "e4m3" : "e5m2");
+      asF32 = asmOp(f32, {code16}, text, "=f,h");
+    } else if (isa<Float8E8M0FNUType>(from)) {
+      Value isNan = arith::CmpIOp::create(b_, loc(), arith::CmpIPredicate::eq, code32, cI32(255));
+      Value isZero = arith::CmpIOp::create(b_, loc(), arith::CmpIPredicate::eq, code32, cI32(0));
+      Value bits = arith::ShLIOp::create(b_, loc(), code32, cI32(23));
+      bits = arith::SelectOp::create(b_, loc(), isZero, cI32(0x00400000), bits);
+      bits = arith::SelectOp::create(b_, loc(), isNan, cI32(0x7FC00000), bits);
+      asF32 = bitsToF32(bits);
+    } else { // e2m1
+      Value mag = arith::AndIOp::create(b_, loc(), code32, cI32(7));
+      Value e = arith::ShRUIOp::create(b_, loc(), mag, cI32(1));
+      Value m = arith::AndIOp::create(b_, loc(), mag, cI32(1));
+      Value normal = arith::OrIOp::create(
+          b_, loc(),
+          arith::ShLIOp::create(b_, loc(), addI(e, cI32(126)), cI32(23)),
+          arith::ShLIOp::create(b_, loc(), m, cI32(22)));
+      Value sub = arith::SelectOp::create(
+          b_, loc(), arith::CmpIOp::create(b_, loc(), arith::CmpIPredicate::ne, m, cI32(0)),
+          cI32(0x3F000000), cI32(0));
+      Value isSub = arith::CmpIOp::create(b_, loc(), arith::CmpIPredicate::eq, e, cI32(0));
+      Value bits = arith::SelectOp::create(b_, loc(), isSub, sub, normal);
+      Value sign = arith::ShLIOp::create(
+          b_, loc(), arith::AndIOp::create(b_, loc(), code32, cI32(8)), cI32(28));
+      asF32 = bitsToF32(arith::OrIOp::create(b_, loc(), bits, sign));
+    }
+    return convert(asF32, f32, to);
+  }
+  if (isNarrowFloat(to)) {
+    Value x = convert(v, from, f32);
+    Value bits = arith::BitcastOp::create(b_, loc(), b_.getI32Type(), x);
+    if (isa<Float8E4M3FNType, Float8E5M2Type>(to)) {
+      std::string text = llvm::formatv(
+          "{{ .reg .b16 t; cvt.rn.satfinite.{0}x2.f32 t, $1, $1; cvt.u32.u16 $0, t; }",
+          isa<Float8E4M3FNType>(to) ? "e4m3" : "e5m2");
+      Value r = asmOp(b_.getI32Type(), {x}, text, "=r,f");
+      return arith::TruncIOp::create(b_, loc(), b_.getI8Type(), r);
+    }
+    if (isa<Float8E8M0FNUType>(to)) {
+      // Smallest power of two >= x (LowPrecision f32ToUE8M0Ceil).
+      Value expo = arith::AndIOp::create(b_, loc(),
+                                         arith::ShRUIOp::create(b_, loc(), bits, cI32(23)),
+                                         cI32(255));
+      Value mant = arith::AndIOp::create(b_, loc(), bits, cI32(0x7FFFFF));
+      Value mantNZ = arith::ExtUIOp::create(
+          b_, loc(), b_.getI32Type(),
+          arith::CmpIOp::create(b_, loc(), arith::CmpIPredicate::ne, mant, cI32(0)));
+      Value normal = arith::MinUIOp::create(b_, loc(), addI(expo, mantNZ), cI32(254));
+      Value subnormal = arith::ExtUIOp::create(
+          b_, loc(), b_.getI32Type(),
+          arith::CmpIOp::create(b_, loc(), arith::CmpIPredicate::ugt, bits, cI32(0x00400000)));
+      Value code = arith::SelectOp::create(
+          b_, loc(), arith::CmpIOp::create(b_, loc(), arith::CmpIPredicate::eq, expo, cI32(0)),
+          subnormal, normal);
+      Value isNan = arith::CmpFOp::create(b_, loc(), arith::CmpFPredicate::UNO, x, x);
+      Value nonPos = arith::CmpFOp::create(b_, loc(), arith::CmpFPredicate::OLE, x,
+                                           zeroOf(f32));
+      code = arith::SelectOp::create(b_, loc(), nonPos, cI32(0), code);
+      code = arith::SelectOp::create(b_, loc(), isNan, cI32(255), code);
+      return arith::TruncIOp::create(b_, loc(), b_.getI8Type(), code);
+    }
+    // e2m1: round to nearest even on {0, .5, 1, 1.5, 2, 3, 4, 6}, saturate; NaN -> 7.
+    Value a = math::AbsFOp::create(b_, loc(), x);
+    auto thr = [&](double t, bool inclusive, Value below, int64_t code) -> Value {
+      Value c = arith::CmpFOp::create(
+          b_, loc(), inclusive ? arith::CmpFPredicate::OLE : arith::CmpFPredicate::OLT, a,
+          arith::ConstantOp::create(b_, loc(), b_.getF32FloatAttr(static_cast<float>(t))));
+      return arith::SelectOp::create(b_, loc(), c, below, cI32(code));
+    };
+    // Build from the top: code = a <= 5 ? (a < 3.5 ? ... ) : 7.
+    Value code = cI32(7);
+    code = thr(5.0, true, cI32(6), 7);
+    code = arith::SelectOp::create(
+        b_, loc(),
+        arith::CmpFOp::create(b_, loc(), arith::CmpFPredicate::OLT, a,
+                              arith::ConstantOp::create(b_, loc(), b_.getF32FloatAttr(3.5f))),
+        cI32(5), code);
+    struct Step { float t; bool le; int64_t code; };
+    const Step steps[] = {{2.5f, true, 4}, {1.75f, false, 3}, {1.25f, true, 2},
+                          {0.75f, false, 1}, {0.25f, true, 0}};
+    for (const Step &s : steps)
+      code = arith::SelectOp::create(
+          b_, loc(),
+          arith::CmpFOp::create(b_, loc(),
+                                s.le ? arith::CmpFPredicate::OLE : arith::CmpFPredicate::OLT, a,
+                                arith::ConstantOp::create(b_, loc(), b_.getF32FloatAttr(s.t))),
+          cI32(s.code), code);
+    Value sign = arith::AndIOp::create(b_, loc(), arith::ShRUIOp::create(b_, loc(), bits, cI32(28)),
+                                       cI32(8));
+    code = arith::OrIOp::create(b_, loc(), code, sign);
+    Value isNan = arith::CmpFOp::create(b_, loc(), arith::CmpFPredicate::UNO, x, x);
+    code = arith::SelectOp::create(b_, loc(), isNan, cI32(7), code);
+    return arith::TruncIOp::create(b_, loc(), b_.getI8Type(), code);
+  }
+  auto fromF = dyn_cast<FloatType>(from);
+  auto toF = dyn_cast<FloatType>(to);
+  if (fromF && toF) {
+    if (fromF.getWidth() < toF.getWidth())
+      return arith::ExtFOp::create(b_, loc(), to, v);
+    if (fromF.getWidth() > toF.getWidth())
+      return arith::TruncFOp::create(b_, loc(), to, v);
+    // bf16 <-> f16 through f32.
+    return convert(convert(v, from, f32), f32, to);
+  }
+  if (fromF && to.isInteger()) {
+    if (to.isInteger(1))
+      return arith::CmpFOp::create(b_, loc(), arith::CmpFPredicate::UNE, v, zeroOf(from));
+    return arith::FPToSIOp::create(b_, loc(), to, v);
+  }
+  if (from.isInteger() && toF) {
+    if (from.isInteger(1))
+      return arith::UIToFPOp::create(b_, loc(), to, v);
+    return arith::SIToFPOp::create(b_, loc(), to, v);
+  }
+  if (from.isInteger() && to.isInteger()) {
+    unsigned fw = from.getIntOrFloatBitWidth(), tw = to.getIntOrFloatBitWidth();
+    if (fw < tw)
+      return from.isInteger(1) ? Value(arith::ExtUIOp::create(b_, loc(), to, v))
+                               : Value(arith::ExtSIOp::create(b_, loc(), to, v));
+    if (tw == 1)
+      return arith::CmpIOp::create(b_, loc(), arith::CmpIPredicate::ne, v, zeroOf(from));
+    return arith::TruncIOp::create(b_, loc(), to, v);
+  }
+  return v;
+}
+
+//===----------------------------------------------------------------------===//
+// Layout coordinates
+//===----------------------------------------------------------------------===//
+
+SmallVector<Value> KernelLowering::layoutCoords(const Layout &l, int64_t slot, Value &valid,
+                                                bool &skip) {
+  valid = Value();
+  skip = false;
+  SmallVector<Value> coords;
+  int64_t rank = l.shape.size();
+  if (l.kind == LayoutKind::Replicated) {
+    int64_t rem = slot;
+    coords.resize(rank);
+    for (int64_t d = rank - 1; d >= 0; --d) {
+      coords[d] = cIndex(rem % l.shape[d]);
+      rem /= l.shape[d];
+    }
+    return coords;
+  }
+  if (l.kind == LayoutKind::Wgmma) {
+    int64_t perTile = l.shape[1] / 2;
+    int64_t m = slot / perTile, r = slot % perTile;
+    Value wg = arith::DivUIOp::create(b_, loc(), tid_, cIndex(kWarpgroup));
+    Value t = threadInWarpgroup();
+    Value warp = arith::DivUIOp::create(b_, loc(), t, cIndex(kWarpSize));
+    Value lane = arith::RemUIOp::create(b_, loc(), t, cIndex(kWarpSize));
+    Value row = mulI(wg, cIndex(l.mTiles * 64));
+    row = addI(row, cIndex(m * 64 + ((r / 2) % 2) * 8));
+    row = addI(row, mulI(warp, cIndex(16)));
+    row = addI(row, arith::DivUIOp::create(b_, loc(), lane, cIndex(4)));
+    Value col = addI(mulI(arith::RemUIOp::create(b_, loc(), lane, cIndex(4)), cIndex(2)),
+                     cIndex((r / 4) * 8 + (r % 2)));
+    return {row, col};
+  }
+  // Distributed: flat = g*T*V + tid*V + e.
+  int64_t T = l.threads, V = l.vec, n = l.numel();
+  int64_t g = slot / V, e = slot % V;
+  int64_t lo = g * T * V + e, hi = lo + (T - 1) * V;
+  if (lo >= n) {
+    skip = true;
+    return coords;
+  }
+  Value flat = addI(mulI(tid_, cIndex(V)), cIndex(lo));
+  if (hi >= n)
+    valid = arith::CmpIOp::create(b_, loc(), arith::CmpIPredicate::ult, flat, cIndex(n));
+  coords.resize(rank);
+  int64_t stride = 1;
+  for (int64_t d = rank - 1; d >= 0; --d) {
+    int64_t ext = l.shape[d];
+    if (lo / stride == hi / stride) {
+      coords[d] = cIndex((lo / stride) % ext);
+    } else {
+      Value q = arith::DivUIOp::create(b_, loc(), flat, cIndex(stride));
+      coords[d] = d == 0 ? q : Value(arith::RemUIOp::create(b_, loc(), q, cIndex(ext)));
+    }
+    stride *= ext;
+  }
+  return coords;
+}
+
+//===----------------------------------------------------------------------===//
+// Barriers and reductions
+//===----------------------------------------------------------------------===//
+
+void KernelLowering::blockBarrier() {
+  if (warpSpecialised_)
+    asmVoid({}, llvm::formatv("bar.sync 1, {0};", threads_).str(), "~{memory}");
+  else
+    asmVoid({}, "bar.sync 0;", "~{memory}");
+}
+
+Value KernelLowering::identity(tl::ReduceKind kind, Type t) {
+  double v = 0;
+  switch (kind) {
+  case tl::ReduceKind::sum:
+  case tl::ReduceKind::absmax:
+    v = 0;
+    break;
+  case tl::ReduceKind::max:
+    v = -std::numeric_limits<double>::infinity();
+    break;
+  case tl::ReduceKind::min:
+    v = std::numeric_limits<double>::infinity();
+    break;
+  default:
+    v = 0;
+  }
+  if (auto ft = dyn_cast<FloatType>(t))
+    return arith::ConstantOp::create(b_, loc(), b_.getFloatAttr(ft, v));
+  if (kind == tl::ReduceKind::max)
+    return arith::ConstantOp::create(
+        b_, loc(), b_.getIntegerAttr(t, APInt::getSignedMinValue(t.getIntOrFloatBitWidth())));
+  if (kind == tl::ReduceKind::min)
+    return arith::ConstantOp::create(
+        b_, loc(), b_.getIntegerAttr(t, APInt::getSignedMaxValue(t.getIntOrFloatBitWidth())));
+  return zeroOf(t);
+}
+
+Value KernelLowering::combine(tl::ReduceKind kind, Value a, Value c) {
+  bool isF = isa<FloatType>(a.getType());
+  switch (kind) {
+  case tl::ReduceKind::sum:
+    return isF ? Value(arith::AddFOp::create(b_, loc(), a, c))
+               : Value(arith::AddIOp::create(b_, loc(), a, c));
+  case tl::ReduceKind::max:
+  case tl::ReduceKind::absmax:
+    return isF ? Value(arith::MaxNumFOp::create(b_, loc(), a, c))
+               : Value(arith::MaxSIOp::create(b_, loc(), a, c));
+  case tl::ReduceKind::min:
+    return isF ? Value(arith::MinNumFOp::create(b_, loc(), a, c))
+               : Value(arith::MinSIOp::create(b_, loc(), a, c));
+  default:
+    return isF ? Value(arith::AddFOp::create(b_, loc(), a, c))
+               : Value(arith::AddIOp::create(b_, loc(), a, c));
+  }
+}
+
+Value KernelLowering::emitWarpAllReduce(Value v, tl::ReduceKind kind) {
+  Type t = v.getType();
+  for (int64_t mask = 16; mask >= 1; mask /= 2) {
+    Value other;
+    if (t.isF32() || t.isInteger(32)) {
+      other = asmOp(t, {v, cI32(mask)}, "shfl.sync.bfly.b32 $0, $1, $2, 0x1f, 0xffffffff;",
+                    t.isF32() ? "=f,f,r" : "=r,r,r");
+    } else {
+      // 64-bit values: two 32-bit shuffles.
+      Value bits = t.isInteger(64) ? v : arith::BitcastOp::create(b_, loc(), b_.getI64Type(), v);
+      Value sh = asmOp(b_.getI64Type(), {bits, cI32(mask)},
+                       "{ .reg .b32 lo, hi; mov.b64 {lo, hi}, $1; "
+                       "shfl.sync.bfly.b32 lo, lo, $2, 0x1f, 0xffffffff; "
+                       "shfl.sync.bfly.b32 hi, hi, $2, 0x1f, 0xffffffff; mov.b64 $0, {lo, hi}; }",
+                       "=l,l,r");
+      other = t.isInteger(64) ? sh : Value(arith::BitcastOp::create(b_, loc(), t, sh));
+    }
+    v = combine(kind, v, other);
+  }
+  return v;
+}
+
+//===----------------------------------------------------------------------===//
+// Op emission
+//===----------------------------------------------------------------------===//
+
+LogicalResult KernelLowering::emitBlock(Block &block) {
+  for (Operation &op : block) {
+    if (isa<tl::YieldOp, scf::YieldOp>(&op))
+      continue;
+    if (failed(emitOp(&op)))
+      return failure();
+  }
+  return success();
+}
+
+LogicalResult KernelLowering::emitOp(Operation *op) {
+  loc_ = op->getLoc();
+  if (isa<tl::AllocSharedOp, tl::AllocFragmentOp, tl::AllocLocalOp>(op))
+    return success(); // planned up front
+  if (auto c = dyn_cast<tl::CopyOp>(op))
+    return emitCopy(c);
+  if (auto f = dyn_cast<tl::FillOp>(op))
+    return emitFill(f);
+  if (auto g = dyn_cast<tl::GemmOp>(op))
+    return emitGemm(g);
+  if (auto r = dyn_cast<tl::ReduceOp>(op))
+    return emitReduce(r);
+  if (auto p = dyn_cast<tl::ParallelOp>(op))
+    return emitParallel(p);
+  if (auto p = dyn_cast<tl::PipelinedOp>(op))
+    return emitPipelined(p);
+  if (auto c = dyn_cast<tl::CastOp>(op))
+    return emitCast(c);
+  if (auto a = dyn_cast<tl::AtomicAddOp>(op))
+    return emitAtomicAdd(a);
+  if (isa<tl::SyncThreadsOp>(op)) {
+    blockBarrier();
+    return success();
+  }
+  if (auto t = dyn_cast<tl::ThreadIdOp>(op)) {
+    if (t.getDim() != 0)
+      map_.map(t.getResult(), cIndex(0));
+    else
+      map_.map(t.getResult(), tid_);
+    return success();
+  }
+  if (auto bid = dyn_cast<tl::BlockIdOp>(op)) {
+    map_.map(bid.getResult(), blockIds_[std::min<int64_t>(bid.getDim(), blockIds_.size() - 1)]);
+    return success();
+  }
+  if (isa<tl::PrintOp>(op))
+    return success(); // device printf is not lowered; prints are debugging aids
+  if (auto ld = dyn_cast<memref::LoadOp>(op))
+    return emitLoad(ld);
+  if (auto st = dyn_cast<memref::StoreOp>(op))
+    return emitStore(st);
+  if (auto dim = dyn_cast<memref::DimOp>(op)) {
+    auto idx = getConstantIntValue(dim.getIndex());
+    auto it = tensors_.find(dim.getSource());
+    if (!idx || it == tensors_.end())
+      return op->emitError("memref.dim needs a kernel tensor and a constant dimension");
+    map_.map(dim.getResult(), it->second.dims[*idx]);
+    return success();
+  }
+  if (auto forOp = dyn_cast<scf::ForOp>(op)) {
+    if (forOp.getNumResults() != 0)
+      return op->emitError("loops carrying values are not supported by the GPU lowering yet");
+    auto newFor = scf::ForOp::create(b_, loc(), map_.lookupOrDefault(forOp.getLowerBound()),
+                                     map_.lookupOrDefault(forOp.getUpperBound()),
+                                     map_.lookupOrDefault(forOp.getStep()));
+    map_.map(forOp.getInductionVar(), newFor.getInductionVar());
+    OpBuilder::InsertionGuard guard(b_);
+    b_.setInsertionPoint(newFor.getBody()->getTerminator());
+    return emitBlock(*forOp.getBody());
+  }
+  if (auto ifOp = dyn_cast<scf::IfOp>(op)) {
+    if (ifOp.getNumResults() != 0) {
+      // Value-yielding ifs: emit both sides as selects when they are pure.
+      auto newIf = scf::IfOp::create(b_, loc(), ifOp.getResultTypes(),
+                                     map_.lookupOrDefault(ifOp.getCondition()), true);
+      for (auto [oldR, newR] : {std::pair{&ifOp.getThenRegion(), &newIf.getThenRegion()},
+                                std::pair{&ifOp.getElseRegion(), &newIf.getElseRegion()}}) {
+        OpBuilder::InsertionGuard guard(b_);
+        Block &nb = newR->front();
+        b_.setInsertionPointToEnd(&nb);
+        if (!nb.empty())
+          nb.getTerminator()->erase();
+        if (failed(emitBlock(oldR->front())))
+          return failure();
+        auto y = cast<scf::YieldOp>(oldR->front().getTerminator());
+        SmallVector<Value> vals;
+        for (Value v : y.getOperands())
+          vals.push_back(map_.lookupOrDefault(v));
+        scf::YieldOp::create(b_, loc(), vals);
+      }
+      for (auto [o, n] : llvm::zip(ifOp.getResults(), newIf.getResults()))
+        map_.map(o, n);
+      return success();
+    }
+    auto newIf = scf::IfOp::create(b_, loc(), map_.lookupOrDefault(ifOp.getCondition()),
+                                   !ifOp.getElseRegion().empty());
+    {
+      OpBuilder::InsertionGuard guard(b_);
+      b_.setInsertionPoint(newIf.thenBlock()->getTerminator());
+      if (failed(emitBlock(*ifOp.thenBlock())))
+        return failure();
+    }
+    if (!ifOp.getElseRegion().empty()) {
+      OpBuilder::InsertionGuard guard(b_);
+      b_.setInsertionPoint(newIf.elseBlock()->getTerminator());
+      if (failed(emitBlock(*ifOp.elseBlock())))
+        return failure();
+    }
+    return success();
+  }
+  if (isa<math::MathDialect>(op->getDialect()))
+    return emitMath(op);
+  if (isa<arith::ArithDialect>(op->getDialect())) {
+    for (Type t : op->getResultTypes())
+      if (isNarrowFloat(t))
+        return op->emitError("arithmetic on 8/4-bit float values; convert with T.cast first");
+    Operation *clone = b_.clone(*op, map_);
+    (void)clone;
+    return success();
+  }
+  return op->emitError() << "'" << op->getName() << "' is not supported by the " << options_.chip
+                         << " lowering yet";
+}
+
+LogicalResult KernelLowering::emitCast(tl::CastOp op) {
+  if (isa<VectorType>(op.getIn().getType()))
+    return op.emitError("vector tl.cast is not supported by the GPU lowering yet");
+  map_.map(op.getOut(),
+           convert(map_.lookupOrDefault(op.getIn()), op.getIn().getType(), op.getOut().getType()));
+  return success();
+}
+
+LogicalResult KernelLowering::emitMath(Operation *op) {
+  auto operand = [&](unsigned i) { return map_.lookupOrDefault(op->getOperand(i)); };
+  Type t = op->getResult(0).getType();
+  if (!t.isF32()) {
+    // f16/bf16/f64 math: the generic LLVM lowering.
+    b_.clone(*op, map_);
+    return success();
+  }
+  auto unary = [&](StringRef text) {
+    map_.map(op->getResult(0), asmOp(t, {operand(0)}, text, "=f,f"));
+    return success();
+  };
+  auto fconst = [&](double v) {
+    return arith::ConstantOp::create(b_, loc(), b_.getF32FloatAttr(static_cast<float>(v)));
+  };
+  if (isa<math::Exp2Op>(op))
+    return unary("ex2.approx.ftz.f32 $0, $1;");
+  if (isa<math::ExpOp>(op)) {
+    Value s = arith::MulFOp::create(b_, loc(), operand(0), fconst(1.4426950408889634));
+    map_.map(op->getResult(0), asmOp(t, {s}, "ex2.approx.ftz.f32 $0, $1;", "=f,f"));
+    return success();
+  }
+  if (isa<math::Log2Op>(op))
+    return unary("lg2.approx.f32 $0, $1;");
+  if (isa<math::LogOp>(op)) {
+    Value l = asmOp(t, {operand(0)}, "lg2.approx.f32 $0, $1;", "=f,f");
+    map_.map(op->getResult(0), arith::MulFOp::create(b_, loc(), l, fconst(0.6931471805599453)));
+    return success();
+  }
+  if (isa<math::RsqrtOp>(op))
+    return unary("rsqrt.approx.f32 $0, $1;");
+  if (isa<math::TanhOp>(op))
+    return unary("tanh.approx.f32 $0, $1;");
+  if (isa<math::SinOp>(op))
+    return unary("sin.approx.f32 $0, $1;");
+  if (isa<math::CosOp>(op))
+    return unary("cos.approx.f32 $0, $1;");
+  if (isa<math::SqrtOp>(op))
+    return unary("sqrt.rn.f32 $0, $1;");
+  b_.clone(*op, map_); // floor, ceil, abs, fma, ...: LLVM intrinsics NVPTX supports
+  return success();
+}
+
+FailureOr<Value> KernelLowering::fragAccessSlot(Operation *op, Value buffer, ValueRange indices) {
+  const FragBuf &f = frags_[buffer];
+  if (par_ && f.layout == *par_->layout && indices.size() == par_->ivs.size() &&
+      llvm::equal(indices, par_->ivs))
+    return fragSlotPtr(f, par_->slot);
+  if (f.layout.kind == LayoutKind::Replicated) {
+    SmallVector<Value> coords, dims;
+    for (Value i : indices)
+      coords.push_back(map_.lookupOrDefault(i));
+    for (int64_t d : f.type.getShape())
+      dims.push_back(cIndex(d));
+    return fragSlotPtr(f, linearize(b_, loc(), coords, dims));
+  }
+  return op->emitError("fragment accessed with indices that do not match its thread layout: index "
+                       "it with the T.Parallel loop variables over its full shape");
+}
+
+LogicalResult KernelLowering::emitLoad(memref::LoadOp op) {
+  Value buf = op.getMemRef();
+  if (frags_.count(buf)) {
+    auto p = fragAccessSlot(op, buf, op.getIndices());
+    if (failed(p))
+      return failure();
+    map_.map(op.getResult(), LLVM::LoadOp::create(b_, loc(), frags_[buf].storeType, *p));
+    return success();
+  }
+  SmallVector<Value> coords;
+  for (Value i : op.getIndices())
+    coords.push_back(map_.lookupOrDefault(i));
+  if (!tensors_.count(buf) && !shared_.count(buf))
+    return op.emitError("load from a buffer the GPU lowering does not know");
+  map_.map(op.getResult(), loadFromBuffer(buf, coords));
+  return success();
+}
+
+LogicalResult KernelLowering::emitStore(memref::StoreOp op) {
+  Value buf = op.getMemRef();
+  Value value = map_.lookupOrDefault(op.getValueToStore());
+  if (frags_.count(buf)) {
+    auto p = fragAccessSlot(op, buf, op.getIndices());
+    if (failed(p))
+      return failure();
+    LLVM::StoreOp::create(b_, loc(), value, *p);
+    return success();
+  }
+  SmallVector<Value> coords;
+  for (Value i : op.getIndices())
+    coords.push_back(map_.lookupOrDefault(i));
+  if (!tensors_.count(buf) && !shared_.count(buf))
+    return op.emitError("store to a buffer the GPU lowering does not know");
+  storeToBuffer(buf, coords, value);
+  return success();
+}
+
+LogicalResult KernelLowering::emitAtomicAdd(tl::AtomicAddOp op) {
+  if (isa<VectorType>(op.getValue().getType()) || !tensors_.count(op.getDst()))
+    return op.emitError("the GPU lowering supports scalar atomic adds to global tensors only");
+  const TensorArg &t = tensors_[op.getDst()];
+  SmallVector<Value> coords;
+  for (Value i : op.getIndices())
+    coords.push_back(map_.lookupOrDefault(i));
+  Type elem = t.type.getElementType();
+  Value p = LLVM::GEPOp::create(b_, loc(), LLVM::LLVMPointerType::get(ctx_, 1), elem, t.ptr,
+                                ValueRange{toI64(globalLinear(t, coords))});
+  Value v = map_.lookupOrDefault(op.getValue());
+  auto kind = isa<FloatType>(elem) ? LLVM::AtomicBinOp::fadd : LLVM::AtomicBinOp::add;
+  Value old = LLVM::AtomicRMWOp::create(b_, loc(), kind, p, v, LLVM::AtomicOrdering::monotonic);
+  if (op.getPrev())
+    map_.map(op.getPrev(), old);
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// tl.parallel
+//===----------------------------------------------------------------------===//
+
+LogicalResult KernelLowering::emitParallel(tl::ParallelOp op) {
+  auto extents = op.getExtents();
+  // Driver: a non-replicated fragment indexed by the loop variables.
+  const Layout *driver = nullptr;
+  bool writesShared = false, writesGlobal = false;
+  op.getBody().walk([&](Operation *inner) {
+    Value buf;
+    ValueRange idx;
+    bool isStore = false;
+    if (auto ld = dyn_cast<memref::LoadOp>(inner)) {
+      buf = ld.getMemRef();
+      idx = ld.getIndices();
+    } else if (auto st = dyn_cast<memref::StoreOp>(inner)) {
+      buf = st.getMemRef();
+      idx = st.getIndices();
+      isStore = true;
+    } else if (auto at = dyn_cast<tl::AtomicAddOp>(inner)) {
+      writesGlobal = true;
+      return;
+    } else {
+      return;
+    }
+    if (isStore && shared_.count(buf))
+      writesShared = true;
+    if (isStore && tensors_.count(buf))
+      writesGlobal = true;
+    if (!driver && frags_.count(buf) && frags_[buf].layout.kind != LayoutKind::Replicated &&
+        indicesAreIvs(idx, op))
+      driver = &frags_[buf].layout;
+  });
+
+  auto emitBodyAt = [&](ArrayRef<Value> coords) -> LogicalResult {
+    for (auto [iv, c] : llvm::zip(op.getInductionVars(), coords))
+      map_.map(iv, c);
+    return emitBlock(op.getBodyBlock());
+  };
+
+  if (driver) {
+    ParallelCtx ctx;
+    ctx.layout = driver;
+    ctx.ivs.assign(op.getInductionVars().begin(), op.getInductionVars().end());
+    auto saved = par_;
+    for (int64_t s = 0; s < driver->slots(); ++s) {
+      Value valid;
+      bool skip;
+      SmallVector<Value> coords = layoutCoords(*driver, s, valid, skip);
+      if (skip)
+        continue;
+      ctx.slot = s;
+      par_ = ctx;
+      if (valid) {
+        auto ifOp = scf::IfOp::create(b_, loc(), valid, false);
+        OpBuilder::InsertionGuard guard(b_);
+        b_.setInsertionPoint(ifOp.thenBlock()->getTerminator());
+        if (failed(emitBodyAt(coords)))
+          return failure();
+      } else if (failed(emitBodyAt(coords))) {
+        return failure();
+      }
+    }
+    par_ = saved;
+    if (writesShared)
+      blockBarrier();
+    return success();
+  }
+
+  int64_t n = numElements(extents);
+  auto delinearize = [&](Value flat) {
+    SmallVector<Value> coords(extents.size());
+    Value rem = flat;
+    for (int64_t d = extents.size() - 1; d >= 0; --d) {
+      coords[d] = arith::RemUIOp::create(b_, loc(), rem, cIndex(extents[d]));
+      rem = arith::DivUIOp::create(b_, loc(), rem, cIndex(extents[d]));
+    }
+    return coords;
+  };
+  if (writesShared || writesGlobal) {
+    // Each point once, dealt round-robin to the threads.
+    if (writesShared)
+      blockBarrier();
+    auto loop = scf::ForOp::create(b_, loc(), tid_, cIndex(n), cIndex(threads_));
+    {
+      OpBuilder::InsertionGuard guard(b_);
+      b_.setInsertionPoint(loop.getBody()->getTerminator());
+      if (failed(emitBodyAt(delinearize(loop.getInductionVar()))))
+        return failure();
+    }
+    if (writesShared)
+      blockBarrier();
+    return success();
+  }
+  // Only replicated fragments / locals written: every thread runs every point.
+  if (n <= 512) {
+    for (int64_t i = 0; i < n; ++i) {
+      SmallVector<Value> coords;
+      int64_t rem = i;
+      coords.resize(extents.size());
+      for (int64_t d = extents.size() - 1; d >= 0; --d) {
+        coords[d] = cIndex(rem % extents[d]);
+        rem /= extents[d];
+      }
+      if (failed(emitBodyAt(coords)))
+        return failure();
+    }
+    return success();
+  }
+  auto loop = scf::ForOp::create(b_, loc(), cIndex(0), cIndex(n), cIndex(1));
+  OpBuilder::InsertionGuard guard(b_);
+  b_.setInsertionPoint(loop.getBody()->getTerminator());
+  return emitBodyAt(delinearize(loop.getInductionVar()));
+}
+
+//===----------------------------------------------------------------------===//
+// tl.fill
+//===----------------------------------------------------------------------===//
+
+LogicalResult KernelLowering::emitFill(tl::FillOp op) {
+  Value dst = op.getDst();
+  Value v = map_.lookupOrDefault(op.getValue());
+  if (frags_.count(dst)) {
+    const FragBuf &f = frags_[dst];
+    for (int64_t s = 0; s < f.layout.slots(); ++s)
+      LLVM::StoreOp::create(b_, loc(), v, fragSlotPtr(f, s));
+    return success();
+  }
+  if (shared_.count(dst)) {
+    auto type = cast<MemRefType>(dst.getType());
+    blockBarrier();
+    auto loop = scf::ForOp::create(b_, loc(), tid_, cIndex(type.getNumElements()), cIndex(threads_));
+    {
+      OpBuilder::InsertionGuard guard(b_);
+      b_.setInsertionPoint(loop.getBody()->getTerminator());
+      SmallVector<Value> coords(type.getRank());
+      Value rem = loop.getInductionVar();
+      for (int64_t d = type.getRank() - 1; d >= 0; --d) {
+        coords[d] = arith::RemUIOp::create(b_, loc(), rem, cIndex(type.getShape()[d]));
+        rem = arith::DivUIOp::create(b_, loc(), rem, cIndex(type.getShape()[d]));
+      }
+      storeToBuffer(dst, coords, v);
+    }
+    blockBarrier();
+    return success();
+  }
+  return op.emitError("T.fill of a global tensor is not supported by the GPU lowering; use a "
+                      "T.Parallel loop");
+}
+
+//===----------------------------------------------------------------------===//
+// tl.copy
+//===----------------------------------------------------------------------===//
+
+namespace {
+// Maps a point of the copy's squeezed box to full coordinates of one side.
+SmallVector<Value> expandCoords(OpBuilder &b, Location loc, ArrayRef<Value> offsets,
+                                ArrayRef<int64_t> sizes, ArrayRef<Value> q) {
+  SmallVector<Value> out;
+  size_t qi = 0;
+  // Sizes of 1 are dropped dimensions unless the box has as many non-unit
+  // dimensions as q (then every dimension consumes a coordinate).
+  size_t nonUnit = llvm::count_if(sizes, [](int64_t s) { return s != 1; });
+  bool consumeAll = sizes.size() == q.size();
+  for (size_t d = 0; d < sizes.size(); ++d) {
+    Value off = offsets.empty() ? Value() : offsets[d];
+    Value c;
+    if (consumeAll || sizes[d] != 1) {
+      c = q[qi++];
+    } else {
+      c = arith::ConstantIndexOp::create(b, loc, 0);
+    }
+    out.push_back(off ? Value(arith::AddIOp::create(b, loc, off, c)) : c);
+  }
+  (void)nonUnit;
+  return out;
+}
+} // namespace
+
+LogicalResult KernelLowering::emitCopy(tl::CopyOp op) {
+  Value src = op.getSrc(), dst = op.getDst();
+  auto srcT = cast<MemRefType>(src.getType());
+  auto dstT = cast<MemRefType>(dst.getType());
+  SmallVector<Value> srcOff, dstOff;
+  for (Value v : op.getSrcOffsets())
+    srcOff.push_back(map_.lookupOrDefault(v));
+  for (Value v : op.getDstOffsets())
+    dstOff.push_back(map_.lookupOrDefault(v));
+  auto srcSizes = op.getSrcSizes();
+  auto dstSizes = op.getDstSizes();
+  SmallVector<int64_t> box;
+  for (int64_t s : dstSizes)
+    if (s != 1)
+      box.push_back(s);
+  if (box.empty())
+    box.push_back(1);
+  int64_t boxRank = box.size();
+  auto squeeze = [&](ArrayRef<int64_t> sizes) {
+    SmallVector<int64_t> s;
+    for (int64_t x : sizes)
+      if (x != 1)
+        s.push_back(x);
+    if (s.empty())
+      s.push_back(1);
+    return s;
+  };
+  if (squeeze(srcSizes) != box)
+    return op.emitError("copy regions of different shapes are not supported by the GPU lowering");
+  Type srcE = srcT.getElementType(), dstE = dstT.getElementType();
+
+  // In-bounds predicate of a global-side access (null when not global).
+  auto inBounds = [&](Value buf, ArrayRef<Value> coords, int64_t lastExtent) -> Value {
+    auto it = tensors_.find(buf);
+    if (it == tensors_.end())
+      return Value();
+    Value ok;
+    for (size_t d = 0; d < coords.size(); ++d) {
+      Value c = coords[d];
+      if (d + 1 == coords.size() && lastExtent > 1)
+        c = addI(c, cIndex(lastExtent - 1));
+      Value lt = arith::CmpIOp::create(b_, loc(), arith::CmpIPredicate::ult, c, it->second.dims[d]);
+      ok = ok ? Value(arith::AndIOp::create(b_, loc(), ok, lt)) : lt;
+    }
+    return ok;
+  };
+  auto boxQ = [&](ArrayRef<Value> coordsOfSide, ArrayRef<int64_t> sizes) {
+    // Squeezed coordinates of a side's full coordinates (relative, no offsets).
+    SmallVector<Value> q;
+    bool consumeAll = sizes.size() == box.size();
+    for (size_t d = 0; d < sizes.size(); ++d)
+      if (consumeAll || sizes[d] != 1)
+        q.push_back(coordsOfSide[d]);
+    return q;
+  };
+
+  bool srcFrag = frags_.count(src), dstFrag = frags_.count(dst);
+  if (srcFrag && dstFrag)
+    return op.emitError("fragment-to-fragment copies are not supported; use T.Parallel");
+
+  // Fragment side drives: each thread moves its own slots.
+  if ((srcFrag || dstFrag) &&
+      !(srcFrag && frags_[src].layout.kind == LayoutKind::Replicated &&
+        (tensors_.count(dst) || shared_.count(dst)))) {
+    Value fragV = srcFrag ? src : dst;
+    if ((srcFrag ? srcOff : dstOff).size() &&
+        llvm::any_of(srcFrag ? srcOff : dstOff,
+                     [](Value v) { return getConstantIntValue(v) != std::optional<int64_t>(0); }))
+      return op.emitError("copies into or out of part of a fragment are not supported");
+    const FragBuf &f = frags_[fragV];
+    Value other = srcFrag ? dst : src;
+    Type otherE = srcFrag ? dstE : srcE;
+    ArrayRef<int64_t> otherSizes = srcFrag ? dstSizes : srcSizes;
+    SmallVector<Value> &otherOff = srcFrag ? dstOff : srcOff;
+    int64_t run = f.layout.kind == LayoutKind::Replicated ? 1 : f.layout.run();
+    auto otherRank = cast<MemRefType>(other.getType()).getRank();
+    // Vectorise runs when the fragment's last dimension is the other side's
+    // contiguous last dimension.
+    bool lastContig = otherSizes.back() != 1 && f.type.getShape().back() != 1 && otherRank >= 1;
+    if (!lastContig || isFP4(otherE) || isFP4(f.type.getElementType()))
+      run = 1;
+    bool otherGlobal = tensors_.count(other);
+    bool writesShared = shared_.count(dst);
+    if (writesShared)
+      blockBarrier();
+    for (int64_t s = 0; s < f.layout.slots(); s += run) {
+      Value valid;
+      bool skip;
+      SmallVector<Value> fc = layoutCoords(f.layout, s, valid, skip);
+      if (skip)
+        continue;
+      std::optional<OpBuilder::InsertionGuard> guard;
+      if (valid) {
+        guard.emplace(b_);
+        auto ifOp = scf::IfOp::create(b_, loc(), valid, false);
+        b_.setInsertionPoint(ifOp.thenBlock()->getTerminator());
+      }
+      SmallVector<Value> q = boxQ(fc, f.type.getShape());
+      SmallVector<Value> oc = expandCoords(b_, loc(), otherOff, otherSizes, q);
+      auto scalarPath = [&](int64_t count) {
+        for (int64_t e = 0; e < count; ++e) {
+          SmallVector<Value> oce = oc;
+          oce.back() = addI(oce.back(), cIndex(e));
+          Value ok = inBounds(other, oce, 1);
+          Value slotPtr = fragSlotPtr(f, s + e);
+          if (srcFrag) {
+            Value v = LLVM::LoadOp::create(b_, loc(), f.storeType, slotPtr);
+            Value cv = convert(v, f.type.getElementType(), otherE);
+            if (ok) {
+              auto ifOp = scf::IfOp::create(b_, loc(), ok, false);
+              OpBuilder::InsertionGuard g(b_);
+              b_.setInsertionPoint(ifOp.thenBlock()->getTerminator());
+              storeToBuffer(other, oce, cv);
+            } else {
+              storeToBuffer(other, oce, cv);
+            }
+          } else {
+            Value v;
+            if (ok) {
+              auto ifOp = scf::IfOp::create(b_, loc(), TypeRange{registerType(otherE)}, ok, true);
+              {
+                OpBuilder::InsertionGuard g(b_);
+                b_.setInsertionPointToStart(ifOp.thenBlock());
+                scf::YieldOp::create(b_, loc(), loadFromBuffer(other, oce));
+                b_.setInsertionPointToStart(ifOp.elseBlock());
+                scf::YieldOp::create(b_, loc(), zeroOf(registerType(otherE)));
+              }
+              v = ifOp.getResult(0);
+            } else {
+              v = loadFromBuffer(other, oce);
+            }
+            LLVM::StoreOp::create(b_, loc(), convert(v, otherE, f.type.getElementType()), slotPtr);
+          }
+        }
+      };
+      if (run == 1) {
+        scalarPath(1);
+        continue;
+      }
+      // Vector path: whole run in bounds and aligned (global), or shared.
+      Type vecT = VectorType::get({run}, registerType(otherE));
+      Value fast;
+      Value linear;
+      if (otherGlobal) {
+        const TensorArg &t = tensors_[other];
+        linear = globalLinear(t, oc);
+        Value aligned = arith::CmpIOp::create(
+            b_, loc(), arith::CmpIPredicate::eq,
+            arith::RemUIOp::create(b_, loc(), linear, cIndex(run)), cIndex(0));
+        fast = arith::AndIOp::create(b_, loc(), aligned, inBounds(other, oc, run));
+      } else {
+        fast = arith::ConstantOp::create(b_, loc(), b_.getBoolAttr(true));
+      }
+      auto ifOp = scf::IfOp::create(b_, loc(), fast, true);
+      {
+        OpBuilder::InsertionGuard g(b_);
+        b_.setInsertionPoint(ifOp.thenBlock()->getTerminator());
+        Value ptr;
+        if (otherGlobal) {
+          ptr = LLVM::GEPOp::create(b_, loc(), LLVM::LLVMPointerType::get(ctx_, 1),
+                                    registerType(otherE), tensors_[other].ptr,
+                                    ValueRange{toI64(linear)});
+        } else {
+          ptr = sharedPtr(sharedByteOffset(other, oc));
+        }
+        int64_t align = run * storageBytes(otherE);
+        if (srcFrag) {
+          Value vec = LLVM::UndefOp::create(b_, loc(), vecT);
+          for (int64_t e = 0; e < run; ++e) {
+            Value v = LLVM::LoadOp::create(b_, loc(), f.storeType, fragSlotPtr(f, s + e));
+            vec = LLVM::InsertElementOp::create(b_, loc(), vec,
+                                                convert(v, f.type.getElementType(), otherE),
+                                                cI32(e));
+          }
+          LLVM::StoreOp::create(b_, loc(), vec, ptr, align);
+        } else {
+          Value vec = LLVM::LoadOp::create(b_, loc(), vecT, ptr, align);
+          for (int64_t e = 0; e < run; ++e) {
+            Value v = LLVM::ExtractElementOp::create(b_, loc(), vec, cI32(e));
+            LLVM::StoreOp::create(b_, loc(), convert(v, otherE, f.type.getElementType()),
+                                  fragSlotPtr(f, s + e));
+          }
+        }
+        b_.setInsertionPoint(ifOp.elseBlock()->getTerminator());
+        scalarPath(run);
+      }
+    }
+    if (writesShared)
+      blockBarrier();
+    return success();
+  }
+
+  // Cooperative copy between global/shared (or from a replicated fragment):
+  // each element once, round-robin over the threads.
+  int64_t n = numElements(box);
+  bool writesShared = shared_.count(dst);
+  if (writesShared)
+    blockBarrier();
+  auto loop = scf::ForOp::create(b_, loc(), tid_, cIndex(n), cIndex(threads_));
+  {
+    OpBuilder::InsertionGuard guard(b_);
+    b_.setInsertionPoint(loop.getBody()->getTerminator());
+    SmallVector<Value> q(boxRank);
+    Value rem = loop.getInductionVar();
+    for (int64_t d = boxRank - 1; d >= 0; --d) {
+      q[d] = arith::RemUIOp::create(b_, loc(), rem, cIndex(box[d]));
+      rem = arith::DivUIOp::create(b_, loc(), rem, cIndex(box[d]));
+    }
+    Value v;
+    if (srcFrag) {
+      const FragBuf &f = frags_[src];
+      SmallVector<Value> dims;
+      for (int64_t d : f.type.getShape())
+        dims.push_back(cIndex(d));
+      SmallVector<Value> fc = expandCoords(b_, loc(), {}, f.type.getShape(), q);
+      v = LLVM::LoadOp::create(b_, loc(), f.storeType,
+                               fragSlotPtr(f, linearize(b_, loc(), fc, dims)));
+    } else {
+      SmallVector<Value> sc = expandCoords(b_, loc(), srcOff, srcSizes, q);
+      Value ok = inBounds(src, sc, 1);
+      if (ok) {
+        auto ifOp = scf::IfOp::create(b_, loc(), TypeRange{registerType(srcE)}, ok, true);
+        OpBuilder::InsertionGuard g(b_);
+        b_.setInsertionPointToStart(ifOp.thenBlock());
+        scf::YieldOp::create(b_, loc(), loadFromBuffer(src, sc));
+        b_.setInsertionPointToStart(ifOp.elseBlock());
+        scf::YieldOp::create(b_, loc(), zeroOf(registerType(srcE)));
+        v = ifOp.getResult(0);
+      } else {
+        v = loadFromBuffer(src, sc);
+      }
+    }
+    v = convert(v, srcE, dstE);
+    SmallVector<Value> dc = expandCoords(b_, loc(), dstOff, dstSizes, q);
+    Value ok = inBounds(dst, dc, 1);
+    if (ok) {
+      auto ifOp = scf::IfOp::create(b_, loc(), ok, false);
+      OpBuilder::InsertionGuard g(b_);
+      b_.setInsertionPoint(ifOp.thenBlock()->getTerminator());
+      storeToBuffer(dst, dc, v);
+    } else {
+      storeToBuffer(dst, dc, v);
+    }
+  }
+  if (writesShared)
+    blockBarrier();
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// tl.reduce
+//===----------------------------------------------------------------------===//
+
+LogicalResult KernelLowering::emitReduce(tl::ReduceOp op) {
+  Value src = op.getSrc(), dst = op.getDst();
+  if (!frags_.count(src) || !frags_.count(dst))
+    return op.emitError("the GPU lowering reduces fragments only");
+  const FragBuf &fs = frags_[src];
+  const FragBuf &fd = frags_[dst];
+  Type t = fs.storeType;
+  if (!(t.isF32() || t.isInteger(32)))
+    return op.emitError("the GPU lowering reduces f32 and i32 fragments only");
+  int64_t dim = op.getDim();
+  auto kind = op.getKind();
+  int64_t outs = fd.type.getNumElements();
+  SmallVector<int64_t> outShape;
+  for (int64_t d = 0; d < fs.type.getRank(); ++d)
+    if (d != dim)
+      outShape.push_back(fs.type.getShape()[d]);
+  if (numElements(outShape) != outs)
+    return op.emitError("reduction output size does not match the source");
+
+  // 1. Per-thread partials: registers when the output index is known at
+  //    compile time, else a local array.
+  SmallVector<Value> partial(outs);
+  FragBuf tmp;
+  Value tmpBase;
+  bool dynamic = false;
+  for (int64_t s = 0; s < fs.layout.slots() && !dynamic; ++s) {
+    Value valid;
+    bool skip;
+    OpBuilder::InsertionGuard g(b_); // coordinates only, discarded
+    SmallVector<Value> c = layoutCoords(fs.layout, s, valid, skip);
+    for (int64_t d = 0; d < (int64_t)c.size() && !skip; ++d)
+      if (d != dim && !getConstantIntValue(c[d]))
+        dynamic = true;
+  }
+  {
+    OpBuilder::InsertionGuard g(b_);
+    b_.setInsertionPointToStart(allocaBlock_);
+    tmpBase = LLVM::AllocaOp::create(b_, loc(), LLVM::LLVMPointerType::get(ctx_), t,
+                                     cI64(outs), 4);
+  }
+  for (int64_t o = 0; o < outs; ++o) {
+    partial[o] = identity(kind, t);
+    if (dynamic)
+      LLVM::StoreOp::create(
+          b_, loc(), partial[o],
+          LLVM::GEPOp::create(b_, loc(), LLVM::LLVMPointerType::get(ctx_), t, tmpBase,
+                              ValueRange{cI64(o)}));
+  }
+  for (int64_t s = 0; s < fs.layout.slots(); ++s) {
+    Value valid;
+    bool skip;
+    SmallVector<Value> c = layoutCoords(fs.layout, s, valid, skip);
+    if (skip)
+      continue;
+    Value x = LLVM::LoadOp::create(b_, loc(), t, fragSlotPtr(fs, s));
+    if (kind == tl::ReduceKind::absmax)
+      x = math::AbsFOp::create(b_, loc(), x);
+    if (valid)
+      x = arith::SelectOp::create(b_, loc(), valid, x, identity(kind, t));
+    SmallVector<Value> oc, dims;
+    for (int64_t d = 0; d < (int64_t)c.size(); ++d)
+      if (d != dim) {
+        oc.push_back(c[d]);
+        dims.push_back(cIndex(fs.type.getShape()[d]));
+      }
+    if (!dynamic) {
+      int64_t o = 0;
+      for (size_t i = 0; i < oc.size(); ++i)
+        o = o * outShape[i] + *getConstantIntValue(oc[i]);
+      partial[o] = combine(kind, partial[o], x);
+    } else {
+      Value p = LLVM::GEPOp::create(b_, loc(), LLVM::LLVMPointerType::get(ctx_), t, tmpBase,
+                                    ValueRange{toI64(linearize(b_, loc(), oc, dims))});
+      Value cur = LLVM::LoadOp::create(b_, loc(), t, p);
+      LLVM::StoreOp::create(b_, loc(), combine(kind, cur, x), p);
+    }
+  }
+  // 2. Warp butterflies, then across warps through shared memory.
+  int64_t warps = threads_ / kWarpSize;
+  Value lane = laneId(), warp = warpId();
+  blockBarrier();
+  for (int64_t o = 0; o < outs; ++o) {
+    Value v = dynamic ? Value(LLVM::LoadOp::create(
+                            b_, loc(), t,
+                            LLVM::GEPOp::create(b_, loc(), LLVM::LLVMPointerType::get(ctx_), t,
+                                                tmpBase, ValueRange{cI64(o)})))
+                      : partial[o];
+    v = emitWarpAllReduce(v, kind);
+    Value isLane0 = arith::CmpIOp::create(b_, loc(), arith::CmpIPredicate::eq, lane, cIndex(0));
+    auto ifOp = scf::IfOp::create(b_, loc(), isLane0, false);
+    OpBuilder::InsertionGuard g(b_);
+    b_.setInsertionPoint(ifOp.thenBlock()->getTerminator());
+    Value off = addI(cIndex(reduceScratch_), mulI(addI(mulI(warp, cIndex(outs)), cIndex(o)),
+                                                  cIndex(4)));
+    LLVM::StoreOp::create(b_, loc(), v, sharedPtr(off));
+  }
+  blockBarrier();
+  for (int64_t o = 0; o < outs; ++o) {
+    Value r = identity(kind, t);
+    for (int64_t w = 0; w < warps; ++w)
+      r = combine(kind, r,
+                  LLVM::LoadOp::create(b_, loc(), t,
+                                       sharedPtr(cIndex(reduceScratch_ + (w * outs + o) * 4))));
+    Value p = fragSlotPtr(fd, o);
+    if (!op.getClear())
+      r = combine(kind, LLVM::LoadOp::create(b_, loc(), t, p), r);
+    LLVM::StoreOp::create(b_, loc(), r, p);
+  }
+  blockBarrier();
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// tl.gemm -> wgmma
+//===----------------------------------------------------------------------===//
+
+LogicalResult KernelLowering::emitGemm(tl::GemmOp op) {
+  if (op.getScaleA() || op.getScaleB())
+    return op.emitError("block-scaled T.gemm needs sm_100a (tcgen05); on sm_90a scale the FP8 "
+                        "partial products in a T.Parallel loop instead");
+  if (!shared_.count(op.getA()) || !shared_.count(op.getB()) || !frags_.count(op.getC()))
+    return op.emitError("on sm_90a T.gemm needs A and B in shared memory and C in a fragment");
+  if (op.getTransposeA() || !op.getTransposeB())
+    return op.emitError("on sm_90a T.gemm supports K-major operands only (A[M, K], B[N, K] with "
+                        "transpose_B=True) so far");
+  auto aT = cast<MemRefType>(op.getA().getType());
+  auto bT = cast<MemRefType>(op.getB().getType());
+  const FragBuf &c = frags_[op.getC()];
+  Type ae = aT.getElementType(), be = bT.getElementType();
+  std::string atype, btype;
+  int64_t kStep = 0;
+  auto mmaName = [](Type t) -> std::string {
+    if (t.isBF16()) return "bf16";
+    if (t.isF16()) return "f16";
+    if (isa<Float8E4M3FNType>(t)) return "e4m3";
+    if (isa<Float8E5M2Type>(t)) return "e5m2";
+    return "";
+  };
+  atype = mmaName(ae);
+  btype = mmaName(be);
+  bool fp8 = isa<Float8E4M3FNType, Float8E5M2Type>(ae);
+  if (atype.empty() || btype.empty() ||
+      (fp8 != isa<Float8E4M3FNType, Float8E5M2Type>(be)) || (!fp8 && ae != be))
+    return op.emitError("wgmma supports bf16 x bf16, f16 x f16 and fp8 (e4m3/e5m2) x fp8 operands");
+  kStep = fp8 ? 32 : 16;
+  int64_t M = aT.getShape()[0], K = aT.getShape()[1], N = bT.getShape()[0];
+  if (c.layout.kind != LayoutKind::Wgmma || c.layout.shape[0] != M || c.layout.shape[1] != N ||
+      bT.getShape()[1] != K || K % kStep)
+    return op.emitError("T.gemm shapes do not match the accumulator");
+  int64_t esz = storageBytes(ae);
+  int64_t chunkK = 128 / esz; // K elements per 128-byte swizzle chunk
+
+  if (!pipe_ || !stage_) {
+    // Operands written by ordinary stores: make them visible to the async proxy.
+    asmVoid({}, "fence.proxy.async.shared::cta;", "~{memory}");
+    blockBarrier();
+  }
+  const SharedBuf &sa = shared_[op.getA()];
+  const SharedBuf &sb = shared_[op.getB()];
+  auto bufBase = [&](const SharedBuf &s) {
+    Value base = cIndex(s.offset);
+    if (s.stages > 1 && stage_)
+      base = addI(base, mulI(stage_, cIndex(s.bytes)));
+    return base;
+  };
+  // Shared addresses as 32-bit values of the shared window.
+  Value smemAddr = toI64(cIndex(0));
+  {
+    Value p = sharedBase();
+    smemAddr = LLVM::PtrToIntOp::create(b_, loc(), b_.getI64Type(), p);
+  }
+  auto descriptor = [&](Value byteOffset) {
+    // start address >> 4 in bits 0-13, LBO = 1 (16 B), SBO = 1024 B >> 4 in
+    // bits 32-45, 128-byte swizzle in bits 62-63.
+    Value addr = addI(smemAddr, toI64(byteOffset));
+    Value start = arith::AndIOp::create(
+        b_, loc(), arith::ShRUIOp::create(b_, loc(), addr, cI64(4)), cI64(0x3FFF));
+    int64_t hi = (int64_t{1} << 16) | (int64_t{64} << 32) | (int64_t{1} << 62);
+    return arith::OrIOp::create(b_, loc(), start, cI64(hi)).getResult();
+  };
+  Value wg = arith::DivUIOp::create(b_, loc(), tid_, cIndex(kWarpgroup));
+  Value aBase = bufBase(sa), bBase = bufBase(sb);
+  int64_t n = N;
+  int64_t regs = n / 2;
+  asmVoid({}, "wgmma.fence.sync.aligned;", "~{memory}");
+  for (int64_t m = 0; m < c.layout.mTiles; ++m) {
+    // This warpgroup's 64-row tile: rows (wg * mTiles + m) * 64.
+    Value rowTile = addI(mulI(wg, cIndex(c.layout.mTiles)), cIndex(m));
+    Value aTile = addI(aBase, mulI(rowTile, cIndex(64 * 128)));
+    SmallVector<Value> acc;
+    for (int64_t r = 0; r < regs; ++r)
+      acc.push_back(LLVM::LoadOp::create(b_, loc(), b_.getF32Type(),
+                                         fragSlotPtr(c, m * regs + r)));
+    for (int64_t k = 0; k < K; k += kStep) {
+      int64_t chunk = k / chunkK, within = (k % chunkK) * esz;
+      Value aOff = addI(aTile, cIndex(chunk * M * 128 + within));
+      Value bOff = addI(bBase, cIndex(chunk * N * 128 + within));
+      Value descA = descriptor(aOff), descB = descriptor(bOff);
+      Value scaleD = cI32((op.getClearAccum() && k == 0) ? 0 : 1);
+      std::string text;
+      llvm::raw_string_ostream os(text);
+      os << "{\n.reg .pred p;\nsetp.ne.b32 p, $" << regs + 2 << ", 0;\n"
+         << "wgmma.mma_async.sync.aligned.m64n" << n << "k" << kStep << ".f32." << atype << "."
+         << btype << " {";
+      for (int64_t r = 0; r < regs; ++r)
+        os << (r ? ", " : "") << "$" << r;
+      os << "}, $" << regs << ", $" << regs + 1 << ", p, 1, 1";
+      if (!fp8)
+        os << ", 0, 0";
+      os << ";\n}";
+      std::string cons;
+      for (int64_t r = 0; r < regs; ++r)
+        cons += "=f,";
+      cons += "l,l,r";
+      for (int64_t r = 0; r < regs; ++r)
+        cons += "," + std::to_string(r);
+      SmallVector<Value> operands{descA, descB, scaleD};
+      operands.append(acc.begin(), acc.end());
+      SmallVector<Type> fields(regs, b_.getF32Type());
+      auto structT = LLVM::LLVMStructType::getLiteral(ctx_, fields);
+      Value res = asmOp(structT, operands, text, cons);
+      for (int64_t r = 0; r < regs; ++r)
+        acc[r] = LLVM::ExtractValueOp::create(b_, loc(), res, ArrayRef<int64_t>{r});
+    }
+    asmVoid({}, "wgmma.commit_group.sync.aligned;", "~{memory}");
+    // Tie the accumulator registers to the wait so they are read after it.
+    SmallVector<Type> fields(regs, b_.getF32Type());
+    auto structT = LLVM::LLVMStructType::getLiteral(ctx_, fields);
+    std::string cons;
+    for (int64_t r = 0; r < regs; ++r)
+      cons += "=f,";
+    for (int64_t r = 0; r < regs; ++r)
+      cons += std::to_string(r) + (r + 1 < regs ? "," : "");
+    Value waited = asmOp(structT, acc, "wgmma.wait_group.sync.aligned 0;", cons);
+    for (int64_t r = 0; r < regs; ++r)
+      LLVM::StoreOp::create(b_, loc(),
+                            LLVM::ExtractValueOp::create(b_, loc(), waited, ArrayRef<int64_t>{r}),
+                            fragSlotPtr(c, m * regs + r));
+  }
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// tl.pipelined
+//===----------------------------------------------------------------------===//
+
+void KernelLowering::waitBarrier(Value barrierOffset, Value parity) {
+  Value addr = toI32(barrierOffset);
+  Value smem32 = LLVM::PtrToIntOp::create(b_, loc(), b_.getI32Type(), sharedBase());
+  addr = arith::AddIOp::create(b_, loc(), smem32, addr);
+  asmVoid({addr, toI32(parity)},
+          "{\n.reg .pred p;\nTL_WAIT_${:uid}:\n"
+          "mbarrier.try_wait.parity.shared::cta.b64 p, [$0], $1;\n"
+          "@!p bra TL_WAIT_${:uid};\n}",
+          "r,r,~{memory}");
+}
+
+void KernelLowering::arriveBarrier(Value barrierOffset) {
+  Value smem32 = LLVM::PtrToIntOp::create(b_, loc(), b_.getI32Type(), sharedBase());
+  Value addr = arith::AddIOp::create(b_, loc(), smem32, toI32(barrierOffset));
+  asmVoid({addr}, "mbarrier.arrive.shared::cta.b64 _, [$0];", "r,~{memory}");
+}
+
+LogicalResult KernelLowering::emitPipelined(tl::PipelinedOp op) {
+  if (pipe_ && pipe_->op == op)
+    return emitWarpSpecialisedLoop(op);
+  // Any other pipelined loop runs as a plain loop.
+  auto loop = scf::ForOp::create(b_, loc(), map_.lookupOrDefault(op.getLowerBound()),
+                                 map_.lookupOrDefault(op.getUpperBound()),
+                                 map_.lookupOrDefault(op.getStep()));
+  map_.map(op.getInductionVar(), loop.getInductionVar());
+  OpBuilder::InsertionGuard guard(b_);
+  b_.setInsertionPoint(loop.getBody()->getTerminator());
+  return emitBlock(op.getBodyBlock());
+}
+
+LogicalResult KernelLowering::emitWarpSpecialisedLoop(tl::PipelinedOp op) {
+  Value lb = map_.lookupOrDefault(op.getLowerBound());
+  Value ub = map_.lookupOrDefault(op.getUpperBound());
+  Value st = map_.lookupOrDefault(op.getStep());
+  int64_t S = pipe_->stages;
+  DenseSet<Operation *> producerOps;
+  for (tl::CopyOp c : pipe_->tmaCopies)
+    producerOps.insert(c);
+  for (tl::CopyOp c : pipe_->producerCopies)
+    producerOps.insert(c);
+  auto loop = scf::ForOp::create(b_, loc(), lb, ub, st);
+  {
+    OpBuilder::InsertionGuard guard(b_);
+    b_.setInsertionPoint(loop.getBody()->getTerminator());
+    Value k = loop.getInductionVar();
+    map_.map(op.getInductionVar(), k);
+    Value it = arith::DivSIOp::create(b_, loc(), arith::SubIOp::create(b_, loc(), k, lb), st);
+    stage_ = arith::RemUIOp::create(b_, loc(), it, cIndex(S));
+    Value phase = arith::AndIOp::create(
+        b_, loc(), arith::DivUIOp::create(b_, loc(), it, cIndex(S)), cIndex(1));
+    waitBarrier(addI(cIndex(pipe_->barrierOffset), mulI(stage_, cIndex(8))), phase);
+    for (Operation &inner : op.getBodyBlock()) {
+      if (isa<tl::YieldOp>(&inner) || producerOps.contains(&inner))
+        continue;
+      if (failed(emitOp(&inner)))
+        return failure();
+    }
+    // Release the stage: one arrival per consumer warp.
+    asmVoid({}, "bar.warp.sync 0xffffffff;", "~{memory}");
+    Value isLane0 = arith::CmpIOp::create(b_, loc(), arith::CmpIPredicate::eq, laneId(), cIndex(0));
+    auto ifOp = scf::IfOp::create(b_, loc(), isLane0, false);
+    b_.setInsertionPoint(ifOp.thenBlock()->getTerminator());
+    arriveBarrier(addI(cIndex(pipe_->barrierOffset + 8 * S), mulI(stage_, cIndex(8))));
+  }
+  stage_ = Value();
+  return success();
+}
+
+// Re-materialises a pure value of the launch body for the producer branch.
+Value KernelLowering::cloneProducerValue(Value v, IRMapping &m) {
+  if (Value r = m.lookupOrNull(v))
+    return r;
+  Operation *def = v.getDefiningOp();
+  if (!def)
+    return Value();
+  if (auto dim = dyn_cast<memref::DimOp>(def)) {
+    auto idx = getConstantIntValue(dim.getIndex());
+    auto it = tensors_.find(dim.getSource());
+    if (!idx || it == tensors_.end())
+      return Value();
+    m.map(v, it->second.dims[*idx]);
+    return it->second.dims[*idx];
+  }
+  if (!isa<arith::ArithDialect>(def->getDialect()) || def->getNumRegions() != 0)
+    return Value();
+  for (Value operand : def->getOperands())
+    if (!cloneProducerValue(operand, m))
+      return Value();
+  Operation *c = b_.clone(*def, m);
+  return c->getResult(cast<OpResult>(v).getResultNumber());
+}
+
+LogicalResult KernelLowering::emitProducer() {
+  PipelinePlan &plan = *pipe_;
+  tl::PipelinedOp op = plan.op;
+  IRMapping m;
+  for (auto [orig, id] : llvm::zip(launch_.getBlockIds(), blockIds_))
+    m.map(orig, id);
+  auto need = [&](Value v) -> FailureOr<Value> {
+    Value r = cloneProducerValue(v, m);
+    if (!r)
+      return op.emitError("the TMA producer needs a value that is not a pure index computation of "
+                          "the block ids, sizes and loop variable");
+    return r;
+  };
+  auto lb = need(op.getLowerBound());
+  auto ub = need(op.getUpperBound());
+  auto st = need(op.getStep());
+  if (failed(lb) || failed(ub) || failed(st))
+    return failure();
+  int64_t S = plan.stages;
+  Value lane = arith::RemUIOp::create(b_, loc(), tid_, cIndex(kWarpSize));
+  Value isLane0 = arith::CmpIOp::create(b_, loc(), arith::CmpIPredicate::eq, lane, cIndex(0));
+  auto loop = scf::ForOp::create(b_, loc(), *lb, *ub, *st);
+  OpBuilder::InsertionGuard guard(b_);
+  b_.setInsertionPoint(loop.getBody()->getTerminator());
+  Value k = loop.getInductionVar();
+  m.map(op.getInductionVar(), k);
+  Value it = arith::DivSIOp::create(b_, loc(), arith::SubIOp::create(b_, loc(), k, *lb), *st);
+  Value stage = arith::RemUIOp::create(b_, loc(), it, cIndex(S));
+  Value phase = arith::AndIOp::create(b_, loc(), arith::DivUIOp::create(b_, loc(), it, cIndex(S)),
+                                      cIndex(1));
+  Value emptyParity = arith::XOrIOp::create(b_, loc(), phase, cIndex(1));
+  Value fullBar = addI(cIndex(plan.barrierOffset), mulI(stage, cIndex(8)));
+  Value emptyBar = addI(cIndex(plan.barrierOffset + 8 * S), mulI(stage, cIndex(8)));
+  waitBarrier(emptyBar, emptyParity);
+
+  // Plain copies by the whole producer warp (e.g. per-row scales).
+  Value savedStage = stage_;
+  Value savedTid = tid_;
+  int64_t savedThreads = threads_;
+  stage_ = stage;
+  for (tl::CopyOp c : plan.producerCopies) {
+    SmallVector<Value> srcOff;
+    for (Value v : c.getSrcOffsets()) {
+      auto r = need(v);
+      if (failed(r))
+        return failure();
+      srcOff.push_back(*r);
+    }
+    SmallVector<int64_t> box;
+    for (int64_t s : c.getDstSizes())
+      if (s != 1)
+        box.push_back(s);
+    if (box.empty())
+      box.push_back(1);
+    int64_t n = numElements(box);
+    auto inner = scf::ForOp::create(b_, loc(), lane, cIndex(n), cIndex(kWarpSize));
+    OpBuilder::InsertionGuard g2(b_);
+    b_.setInsertionPoint(inner.getBody()->getTerminator());
+    SmallVector<Value> q(box.size());
+    Value rem = inner.getInductionVar();
+    for (int64_t d = box.size() - 1; d >= 0; --d) {
+      q[d] = arith::RemUIOp::create(b_, loc(), rem, cIndex(box[d]));
+      rem = arith::DivUIOp::create(b_, loc(), rem, cIndex(box[d]));
+    }
+    SmallVector<Value> sc = expandCoords(b_, loc(), srcOff, c.getSrcSizes(), q);
+    SmallVector<Value> dc = expandCoords(b_, loc(), {}, c.getDstSizes(), q);
+    const TensorArg &t = tensors_[c.getSrc()];
+    Value ok;
+    for (size_t d = 0; d < sc.size(); ++d) {
+      Value lt = arith::CmpIOp::create(b_, loc(), arith::CmpIPredicate::ult, sc[d], t.dims[d]);
+      ok = ok ? Value(arith::AndIOp::create(b_, loc(), ok, lt)) : lt;
+    }
+    Type se = cast<MemRefType>(c.getSrc().getType()).getElementType();
+    Type de = cast<MemRefType>(c.getDst().getType()).getElementType();
+    auto ifOp = scf::IfOp::create(b_, loc(), TypeRange{registerType(se)}, ok, true);
+    {
+      OpBuilder::InsertionGuard g3(b_);
+      b_.setInsertionPointToStart(ifOp.thenBlock());
+      scf::YieldOp::create(b_, loc(), loadFromBuffer(c.getSrc(), sc));
+      b_.setInsertionPointToStart(ifOp.elseBlock());
+      scf::YieldOp::create(b_, loc(), zeroOf(registerType(se)));
+    }
+    storeToBuffer(c.getDst(), dc, convert(ifOp.getResult(0), se, de));
+  }
+  stage_ = savedStage;
+  tid_ = savedTid;
+  threads_ = savedThreads;
+  asmVoid({}, "bar.warp.sync 0xffffffff;", "~{memory}");
+
+  auto ifOp = scf::IfOp::create(b_, loc(), isLane0, false);
+  b_.setInsertionPoint(ifOp.thenBlock()->getTerminator());
+  Value smem32 = LLVM::PtrToIntOp::create(b_, loc(), b_.getI32Type(), sharedBase());
+  Value fullAddr = arith::AddIOp::create(b_, loc(), smem32, toI32(fullBar));
+  asmVoid({fullAddr, cI32(plan.txBytes)},
+          "mbarrier.arrive.expect_tx.shared::cta.b64 _, [$0], $1;", "r,r,~{memory}");
+  for (auto [i, c] : llvm::enumerate(plan.tmaCopies)) {
+    const SharedBuf &s = shared_[c.getDst()];
+    int64_t rows = s.type.getShape()[0], cols = s.type.getShape()[1];
+    int64_t esz = storageBytes(s.type.getElementType());
+    int64_t chunkCols = 128 / esz;
+    SmallVector<Value> off;
+    for (Value v : c.getSrcOffsets()) {
+      auto r = need(v);
+      if (failed(r))
+        return failure();
+      off.push_back(*r);
+    }
+    if (off.empty()) {
+      off.push_back(cIndex(0));
+      off.push_back(cIndex(0));
+    }
+    Value mapPtr = newFunc_.getArgument(newFunc_.getNumArguments() - info_.tma.size() +
+                                        plan.tmaMapIndex[i]);
+    Value mapAddr = LLVM::PtrToIntOp::create(b_, loc(), b_.getI64Type(), mapPtr);
+    Value dstBase = addI(cIndex(s.offset), mulI(stage, cIndex(s.bytes)));
+    for (int64_t ch = 0; ch < cols / chunkCols; ++ch) {
+      Value dst = arith::AddIOp::create(b_, loc(), smem32,
+                                        toI32(addI(dstBase, cIndex(ch * rows * 128))));
+      Value col = toI32(addI(off[1], cIndex(ch * chunkCols)));
+      Value row = toI32(off[0]);
+      asmVoid({dst, mapAddr, fullAddr, col, row},
+              "cp.async.bulk.tensor.2d.shared::cluster.global.mbarrier::complete_tx::bytes "
+              "[$0], [$1, {$3, $4}], [$2];",
+              "r,l,r,r,r,~{memory}");
+    }
+  }
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Driver
+//===----------------------------------------------------------------------===//
+
+LogicalResult KernelLowering::run() {
+  tl::LaunchOp launch;
+  int launches = 0;
+  func_.walk([&](tl::LaunchOp l) {
+    launch = l;
+    ++launches;
+  });
+  if (launches != 1)
+    return func_.emitError("a kernel needs exactly one T.Kernel launch");
+  launch_ = launch;
+  threads_ = launch.getThreads();
+  if (threads_ % kWarpSize != 0)
+    return launch.emitError("the GPU lowering needs a thread count that is a multiple of 32");
+  if (launch.getCluster()) {
+    for (int64_t c : *launch.getCluster())
+      if (c != 1)
+        return launch.emitError("thread-block clusters are not supported on sm_90a yet");
+  }
+  info_.name = func_.getName().str();
+  if (failed(inferLayouts()) || failed(planPipeline()) || failed(planSharedMemory()))
+    return failure();
+  totalThreads_ = warpSpecialised_ ? threads_ + kWarpgroup : threads_;
+
+  // --- signature (docs/abi.md)
+  auto ptr1 = LLVM::LLVMPointerType::get(ctx_, 1);
+  auto ptr0 = LLVM::LLVMPointerType::get(ctx_);
+  SmallVector<Type> params;
+  struct ParamSlot { int64_t tlIndex; int64_t first; };
+  SmallVector<ParamSlot> slots;
+  auto argTypes = func_.getArgumentTypes();
+  for (auto [i, t] : llvm::enumerate(argTypes)) {
+    slots.push_back({(int64_t)i, (int64_t)params.size()});
+    if (auto mt = dyn_cast<MemRefType>(t)) {
+      params.push_back(ptr1);
+      for (int64_t d : mt.getShape())
+        if (ShapedType::isDynamic(d))
+          params.push_back(b_.getI64Type());
+    } else if (t.isInteger(1)) {
+      params.push_back(b_.getI8Type());
+    } else if (t.isIndex()) {
+      params.push_back(b_.getI64Type());
+    } else {
+      params.push_back(t);
+    }
+  }
+  if (pipe_) {
+    for (tl::CopyOp c : pipe_->tmaCopies) {
+      auto arg = dyn_cast<BlockArgument>(c.getSrc());
+      if (!arg || arg.getOwner() != &func_.getBody().front())
+        return c.emitError("a TMA copy must read a kernel tensor parameter");
+      auto dstT = cast<MemRefType>(c.getDst().getType());
+      int64_t esz = storageBytes(dstT.getElementType());
+      GpuTmaMap map;
+      map.param = arg.getArgNumber();
+      map.dtype = dtypeName(dstT.getElementType());
+      map.box = {dstT.getShape()[0], 128 / esz};
+      map.swizzle = "128B";
+      pipe_->tmaMapIndex.push_back(info_.tma.size());
+      info_.tma.push_back(map);
+      pipe_->txBytes += dstT.getShape()[0] * dstT.getShape()[1] * esz;
+      params.push_back(ptr0);
+    }
+  }
+  b_.setInsertionPoint(func_);
+  auto fnType = LLVM::LLVMFunctionType::get(LLVM::LLVMVoidType::get(ctx_), params);
+  std::string name = func_.getName().str();
+  std::string tmpName = "__tl_lowering_" + name;
+  newFunc_ = LLVM::LLVMFuncOp::create(b_, func_.getLoc(), tmpName, fnType);
+  newFunc_->setAttr("nvvm.kernel", b_.getUnitAttr());
+  newFunc_->setAttr("nvvm.maxntid", b_.getDenseI32ArrayAttr({(int32_t)totalThreads_, 1, 1}));
+  newFunc_->setAttr("nvvm.minctasm", b_.getI32IntegerAttr(1));
+  int64_t firstTma = params.size() - info_.tma.size();
+  for (int64_t i = firstTma; i < (int64_t)params.size(); ++i) {
+    newFunc_.setArgAttr(i, "llvm.byval", TypeAttr::get(LLVM::LLVMArrayType::get(b_.getI8Type(), 128)));
+    newFunc_.setArgAttr(i, "llvm.align", b_.getI64IntegerAttr(64));
+    newFunc_.setArgAttr(i, "nvvm.grid_constant", b_.getUnitAttr());
+  }
+  Block *entry = newFunc_.addEntryBlock(b_);
+  allocaBlock_ = entry;
+  b_.setInsertionPointToEnd(entry);
+  loc_ = launch.getLoc();
+
+  // --- arguments
+  for (auto [i, t] : llvm::enumerate(argTypes)) {
+    Value orig = func_.getArgument(i);
+    int64_t p = slots[i].first;
+    if (auto mt = dyn_cast<MemRefType>(t)) {
+      TensorArg ta;
+      ta.ptr = entry->getArgument(p++);
+      ta.type = mt;
+      ta.paramIndex = i;
+      for (int64_t d : mt.getShape()) {
+        if (ShapedType::isDynamic(d))
+          ta.dims.push_back(arith::IndexCastOp::create(b_, loc(), b_.getIndexType(),
+                                                       entry->getArgument(p++)));
+        else
+          ta.dims.push_back(cIndex(d));
+      }
+      tensors_[orig] = ta;
+    } else if (t.isInteger(1)) {
+      map_.map(orig, arith::TruncIOp::create(b_, loc(), b_.getI1Type(), entry->getArgument(p)));
+    } else if (t.isIndex()) {
+      map_.map(orig, arith::IndexCastOp::create(b_, loc(), b_.getIndexType(), entry->getArgument(p)));
+    } else {
+      map_.map(orig, entry->getArgument(p));
+    }
+  }
+  // Values computed before the launch (grid sizes etc.).
+  for (Operation &op : func_.getBody().front()) {
+    if (&op == launch.getOperation())
+      break;
+    if (failed(emitOp(&op)))
+      return failure();
+  }
+  loc_ = launch.getLoc();
+  Value tidRaw = arith::IndexCastOp::create(
+      b_, loc(), b_.getIndexType(), NVVM::ThreadIdXOp::create(b_, loc(), b_.getI32Type()));
+  tid_ = tidRaw;
+  Value bids[3] = {
+      arith::IndexCastOp::create(b_, loc(), b_.getIndexType(),
+                                 NVVM::BlockIdXOp::create(b_, loc(), b_.getI32Type())),
+      arith::IndexCastOp::create(b_, loc(), b_.getIndexType(),
+                                 NVVM::BlockIdYOp::create(b_, loc(), b_.getI32Type())),
+      arith::IndexCastOp::create(b_, loc(), b_.getIndexType(),
+                                 NVVM::BlockIdZOp::create(b_, loc(), b_.getI32Type()))};
+  for (auto [i, arg] : llvm::enumerate(launch.getBlockIds())) {
+    blockIds_.push_back(bids[i]);
+    map_.map(arg, bids[i]);
+  }
+  // Fragments: per-thread arrays.
+  for (auto &[v, l] : layouts_) {
+    FragBuf f;
+    f.layout = l;
+    f.type = cast<MemRefType>(v.getType());
+    f.storeType = registerType(f.type.getElementType());
+    f.base = LLVM::AllocaOp::create(b_, loc(), ptr0, f.storeType, cI64(l.slots()), 16);
+    frags_[v] = f;
+  }
+
+  if (warpSpecialised_) {
+    // Barrier init by thread 0, then the role split.
+    Value isT0 = arith::CmpIOp::create(b_, loc(), arith::CmpIPredicate::eq, tid_, cIndex(0));
+    {
+      auto ifOp = scf::IfOp::create(b_, loc(), isT0, false);
+      OpBuilder::InsertionGuard g(b_);
+      b_.setInsertionPoint(ifOp.thenBlock()->getTerminator());
+      Value smem32 = LLVM::PtrToIntOp::create(b_, loc(), b_.getI32Type(), sharedBase());
+      int64_t S = pipe_->stages;
+      for (int64_t s = 0; s < 2 * S; ++s) {
+        Value addr = arith::AddIOp::create(b_, loc(), smem32, cI32(pipe_->barrierOffset + 8 * s));
+        int64_t count = s < S ? 1 : threads_ / kWarpSize;
+        asmVoid({addr, cI32(count)}, "mbarrier.init.shared::cta.b64 [$0], $1;", "r,r,~{memory}");
+      }
+      asmVoid({}, "fence.mbarrier_init.release.cluster;", "~{memory}");
+      asmVoid({}, "fence.proxy.async.shared::cta;", "~{memory}");
+    }
+    asmVoid({}, "bar.sync 0;", "~{memory}");
+    Value isProducer = arith::CmpIOp::create(b_, loc(), arith::CmpIPredicate::uge, tid_,
+                                             cIndex(threads_));
+    auto roles = scf::IfOp::create(b_, loc(), isProducer, true);
+    {
+      OpBuilder::InsertionGuard g(b_);
+      b_.setInsertionPoint(roles.thenBlock()->getTerminator());
+      bool setmax = threads_ <= 2 * kWarpgroup;
+      if (setmax)
+        asmVoid({}, "setmaxnreg.dec.sync.aligned.u32 40;", "~{memory}");
+      Value local = arith::SubIOp::create(b_, loc(), tid_, cIndex(threads_));
+      Value isFirstWarp =
+          arith::CmpIOp::create(b_, loc(), arith::CmpIPredicate::ult, local, cIndex(kWarpSize));
+      auto w = scf::IfOp::create(b_, loc(), isFirstWarp, false);
+      b_.setInsertionPoint(w.thenBlock()->getTerminator());
+      Value saved = tid_;
+      tid_ = local;
+      if (failed(emitProducer()))
+        return failure();
+      tid_ = saved;
+    }
+    OpBuilder::InsertionGuard g(b_);
+    b_.setInsertionPoint(roles.elseBlock()->getTerminator());
+    if (threads_ <= 2 * kWarpgroup)
+      asmVoid({}, "setmaxnreg.inc.sync.aligned.u32 232;", "~{memory}");
+    if (failed(emitBlock(launch.getBodyBlock())))
+      return failure();
+  } else {
+    if (failed(emitBlock(launch.getBodyBlock())))
+      return failure();
+  }
+  b_.setInsertionPointToEnd(entry);
+  LLVM::ReturnOp::create(b_, loc(), ValueRange{});
+
+  info_.threads = totalThreads_;
+  info_.sharedBytes = sharedTop_;
+  info_.warpSpecialized = warpSpecialised_;
+  return success();
+}
+
+} // namespace
+
+LogicalResult lowerTlKernelsToNVVM(ModuleOp module, const GpuTargetOptions &options,
+                                   std::vector<GpuKernelInfo> &kernels) {
+  MLIRContext *ctx = module.getContext();
+  ctx->loadDialect<LLVM::LLVMDialect, NVVM::NVVMDialect, scf::SCFDialect, arith::ArithDialect,
+                   math::MathDialect>();
+  SmallVector<func::FuncOp> funcs;
+  for (auto f : module.getOps<func::FuncOp>())
+    if (f->hasAttr("tl.kernel"))
+      funcs.push_back(f);
+  bool ok = true;
+  for (func::FuncOp f : funcs) {
+    GpuKernelInfo info;
+    KernelLowering lowering(f, options, info);
+    if (failed(lowering.run())) {
+      ok = false;
+      continue;
+    }
+    kernels.push_back(info);
+  }
+  if (!ok)
+    return failure();
+  // Swap the new functions in under the kernel names.
+  OpBuilder b(ctx);
+  b.setInsertionPointToStart(module.getBody());
+  auto ptr3 = LLVM::LLVMPointerType::get(ctx, 3);
+  (void)ptr3;
+  LLVM::GlobalOp::create(b, module.getLoc(), LLVM::LLVMArrayType::get(b.getI8Type(), 0),
+                         /*isConstant=*/false, LLVM::Linkage::External, "__tl_smem", Attribute(),
+                         /*alignment=*/1024, /*addrSpace=*/3);
+  for (func::FuncOp f : funcs) {
+    std::string name = f.getName().str();
+    f.erase();
+    module.lookupSymbol<LLVM::LLVMFuncOp>("__tl_lowering_" + name).setSymName(name);
+  }
+  return success();
+}
+
+} // namespace tlc
