@@ -128,10 +128,8 @@ FailureOr<json::Object> buildKernelManifest(func::FuncOp kernel,
                                                                : json::Value(i.getInt());
       else if (auto f = dyn_cast<FloatAttr>(a))
         constants[p.getName().str()] = f.getValueAsDouble();
-      else if (auto t = dyn_cast<TypeAttr>(a))
-        constants[p.getName().str()] = manifestDtypeName(t.getValue());
-      else if (auto s = dyn_cast<StringAttr>(a))
-        constants[p.getName().str()] = s.getValue().str();
+      // dtype and string parameters are left out: abi.md's constants are
+      // numbers and booleans (the runtime rejects anything else).
     }
   }
   k["constants"] = std::move(constants);
