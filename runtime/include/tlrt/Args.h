@@ -4,6 +4,7 @@
 // the GPU launcher and the CPU executor.
 #pragma once
 
+#include "tlrt/Error.h"
 #include "tlrt/Manifest.h"
 #include "tlrt/Tensor.h"
 

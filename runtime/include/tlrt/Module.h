@@ -14,6 +14,7 @@
 #pragma once
 
 #include "tlrt/Args.h"
+#include "tlrt/Error.h"
 #include "tlrt/Gpu.h"
 #include "tlrt/Manifest.h"
 
