@@ -208,9 +208,14 @@ std::vector<TmaParams> tmaParamsFor(const KernelSpec &k, const std::vector<Arg> 
 }
 } // namespace
 
+namespace {
+bool emptyGrid(const std::array<int64_t, 3> &g) { return g[0] == 0 || g[1] == 0 || g[2] == 0; }
+} // namespace
+
 SymbolValues Kernel::validate(const std::vector<Arg> &args) const {
   SymbolValues syms = validateArgs(spec_, args, place());
-  if (place() == Place::Device)
+  // An empty grid launches nothing, so its (possibly empty) tensors need no map.
+  if (place() == Place::Device && !emptyGrid(evalGrid(spec_, args)))
     tmaParamsFor(spec_, args);
   return syms;
 }
@@ -259,13 +264,15 @@ void Kernel::launch(const std::vector<Arg> &args, const Stream *stream) const {
   (void)stream;
   throw Error(fmt::format("kernel '{}': {}", spec_.name, cuda::unavailableReason()));
 #else
+  // An empty grid (say, an expert with no tokens) launches nothing; its empty
+  // tensors could not be described by a tensor map anyway.
+  if (emptyGrid(g))
+    return;
   std::vector<TmaParams> tma = tmaParamsFor(spec_, args);
   for (int i = 0; i < 3; ++i)
     if (g[i] % spec_.cluster[i] != 0)
       throw Error(fmt::format("kernel '{}': grid {} = {} is not a multiple of the cluster size {}",
                               spec_.name, "xyz"[i], g[i], spec_.cluster[i]));
-  if (g[0] == 0 || g[1] == 0 || g[2] == 0)
-    return;
   if (stream && stream->device() != impl_->device)
     throw Error(fmt::format("kernel '{}': the stream belongs to device {}, the module to device {}",
                             spec_.name, stream->device(), impl_->device));

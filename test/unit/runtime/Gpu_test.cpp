@@ -247,6 +247,10 @@ TEST(Gpu, TmaTileCopyWithClusterAndLargeSharedMemory) {
       ASSERT_EQ(y[r * YK + c], want) << r << "," << c;
     }
 
+  // No rows: nothing is launched and no tensor map is needed.
+  k.launch({Tensor(nullptr, DType::Float32, {0, K}, Place::Device),
+            Tensor(nullptr, DType::Float32, {0, YK}, Place::Device)});
+
   // Refusals: a TMA-incompatible stride, and a grid the cluster does not divide.
   const int64_t K2 = 70; // 280-byte rows: not a multiple of 16
   DeviceBuffer dx2(M * K2 * 4), dy2(YM * 96 * 4);
