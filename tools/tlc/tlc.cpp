@@ -14,6 +14,7 @@
 #include "tl/IR/TlDialect.h"
 #include "tlc/Target/CPUTarget.h"
 #include "tlc/Target/Manifest.h"
+#include "tlc/Conversion/TlToHopper.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -23,7 +24,9 @@
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/MLIRContext.h"
+#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
+#include "llvm/Support/Program.h"
 #include "llvm/Support/raw_ostream.h"
 #endif
 
@@ -159,6 +162,93 @@ int emitCPU(const Options &opts, const tlc::Module &ast, mlir::ModuleOp ir) {
       "cpu", llvm::sys::path::filename(opts.output), opts.input, std::move(kernels));
   return writeOutput(tlc::manifestPathFor(opts.output), manifest);
 }
+
+/// --target=sm_90a|sm_100a --emit=llvm|ptx|cubin: lowers the tl module to
+/// LLVM + NVVM, then PTX (and a cubin through ptxas), with the manifest
+/// (docs/abi.md) beside a ptx/cubin file.
+int emitGPU(const Options &opts, const tlc::Module &ast, mlir::ModuleOp ir) {
+  bool binary = opts.emit == "cubin";
+  if (binary && opts.output == "-")
+    return driverError("--emit=cubin writes a file and its manifest: give -o FILE");
+  std::vector<llvm::json::Object> kernels;
+  std::vector<std::string> names;
+  for (auto func : ir.getOps<mlir::func::FuncOp>()) {
+    if (!mlir::tl::isTlKernel(func))
+      continue;
+    tlc::KernelManifestOptions mo;
+    for (const tlc::KernelDef &k : ast.kernels)
+      if (k.name == func.getName())
+        for (const tlc::Param &p : k.params)
+          mo.paramNames.push_back(p.name);
+    mlir::FailureOr<llvm::json::Object> k = tlc::buildKernelManifest(func, mo);
+    if (mlir::failed(k))
+      return 1;
+    kernels.push_back(std::move(*k));
+    names.push_back(func.getName().str());
+  }
+  tlc::GpuTargetOptions gpu;
+  gpu.chip = opts.target;
+  std::vector<tlc::GpuKernelInfo> infos;
+  if (mlir::failed(tlc::lowerTlKernelsToNVVM(ir, gpu, infos)))
+    return 1;
+  for (size_t i = 0; i < kernels.size() && i < infos.size(); ++i) {
+    const tlc::GpuKernelInfo &info = infos[i];
+    llvm::json::Object &k = kernels[i];
+    k["threads"] = llvm::json::Array{info.threads, 1, 1};
+    k["shared_bytes"] = info.sharedBytes;
+    llvm::json::Array tma;
+    for (const tlc::GpuTmaMap &m : info.tma) {
+      llvm::json::Array box;
+      for (int64_t b : m.box)
+        box.push_back(b);
+      tma.push_back(llvm::json::Object{{"param", m.param}, {"dtype", m.dtype},
+                                       {"box", std::move(box)}, {"swizzle", m.swizzle}});
+    }
+    k["tma"] = std::move(tma);
+  }
+  std::string text;
+  if (opts.emit == "llvm") {
+    if (mlir::failed(tlc::translateToLLVMIR(ir, text)))
+      return 1;
+    return writeOutput(opts.output, text);
+  }
+  if (mlir::failed(tlc::translateToPTX(ir, opts.target, text)))
+    return 1;
+  std::string codePath = opts.output;
+  if (opts.emit == "ptx") {
+    if (int rc = writeOutput(opts.output, text))
+      return rc;
+    if (opts.output == "-")
+      return 0;
+  } else {
+    // cubin: assemble with ptxas (CUDA toolkit), found through $TLC_PTXAS,
+    // /usr/local/cuda/bin or PATH.
+    std::string ptxPath = opts.output + ".ptx";
+    if (int rc = writeOutput(ptxPath, text))
+      return rc;
+    std::string ptxas;
+    if (const char *env = std::getenv("TLC_PTXAS"))
+      ptxas = env;
+    else if (llvm::sys::fs::exists("/usr/local/cuda/bin/ptxas"))
+      ptxas = "/usr/local/cuda/bin/ptxas";
+    else if (auto found = llvm::sys::findProgramByName("ptxas"))
+      ptxas = *found;
+    if (ptxas.empty())
+      return driverError("--emit=cubin needs ptxas (CUDA toolkit): not found in "
+                         "/usr/local/cuda/bin or PATH; set TLC_PTXAS or use --emit=ptx");
+    std::string arch = "-arch=" + opts.target;
+    llvm::SmallVector<llvm::StringRef> argv{ptxas, arch, "-O3", ptxPath, "-o", opts.output};
+    std::string err;
+    int rc = llvm::sys::ExecuteAndWait(ptxas, argv, std::nullopt, {}, 0, 0, &err);
+    llvm::sys::fs::remove(ptxPath);
+    if (rc != 0)
+      return driverError(fmt::format("ptxas failed on the generated PTX (exit {}){}", rc,
+                                     err.empty() ? "" : ": " + err));
+  }
+  std::string manifest = tlc::renderManifest(
+      opts.target, llvm::sys::path::filename(codePath), opts.input, std::move(kernels));
+  return writeOutput(tlc::manifestPathFor(codePath), manifest);
+}
 #endif
 
 int run(const Options &opts) {
@@ -234,6 +324,8 @@ int run(const Options &opts) {
   }
   if (opts.target == "cpu" && (opts.emit == "llvm" || opts.emit == "obj" || opts.emit == "so"))
     return emitCPU(opts, *module, ir.get());
+  if (opts.target != "cpu" && (opts.emit == "llvm" || opts.emit == "ptx" || opts.emit == "cubin"))
+    return emitGPU(opts, *module, ir.get());
 #else
   if (opts.emit == "tl")
     return driverError("--emit=tl needs MLIRGen, which this build of tlc does not include");

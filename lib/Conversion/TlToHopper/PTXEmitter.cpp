@@ -10,6 +10,7 @@
 #include "mlir/Conversion/MathToLLVM/MathToLLVM.h"
 #include "mlir/Conversion/ReconcileUnrealizedCasts/ReconcileUnrealizedCasts.h"
 #include "mlir/Conversion/SCFToControlFlow/SCFToControlFlow.h"
+#include "mlir/Dialect/Arith/Transforms/Passes.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/IR/Diagnostics.h"
@@ -33,6 +34,7 @@
 #include "llvm/Target/TargetMachine.h"
 #include "llvm/TargetParser/Triple.h"
 
+#include <cstdlib>
 #include <mutex>
 
 using namespace mlir;
@@ -47,6 +49,7 @@ LogicalResult finishLLVMConversion(ModuleOp module) {
   {
     PassManager pm(ctx);
     pm.addPass(createSCFToControlFlowPass());
+    pm.addPass(arith::createArithExpandOpsPass());
     if (failed(pm.run(module)))
       return failure();
   }
@@ -80,6 +83,8 @@ std::unique_ptr<llvm::Module> toLLVMModule(ModuleOp module, llvm::LLVMContext &l
     return nullptr;
   auto llvmModule = translateModuleToLLVMIR(module, llvmCtx, "tlc");
   if (!llvmModule) {
+    if (std::getenv("TLC_DUMP_LOWERING"))
+      module.print(llvm::errs());
     emitError(module.getLoc()) << "translation to LLVM IR failed";
     return nullptr;
   }

@@ -87,14 +87,7 @@ std::string dtypeName(Type t) {
   return "unknown";
 }
 
-std::optional<tl::Scope> scopeOf(Value v) {
-  auto type = dyn_cast<MemRefType>(v.getType());
-  if (!type)
-    return std::nullopt;
-  if (auto attr = dyn_cast_or_null<tl::ScopeAttr>(type.getMemorySpace()))
-    return attr.getValue();
-  return std::nullopt;
-}
+std::optional<tl::MemScope> scopeOf(Value v) { return tl::getMemScope(v.getType()); }
 
 int64_t numElements(ArrayRef<int64_t> shape) {
   return std::accumulate(shape.begin(), shape.end(), int64_t{1}, std::multiplies<>());
@@ -332,7 +325,7 @@ LogicalResult KernelLowering::inferLayouts() {
   DenseSet<Value> replicated, wgmma;
   for (Value f : fragments) {
     groups.insert(f.getAsOpaquePointer());
-    if (scopeOf(f) == tl::Scope::local)
+    if (scopeOf(f) == tl::MemScope::Local)
       replicated.insert(f);
   }
 
@@ -351,7 +344,7 @@ LogicalResult KernelLowering::inferLayouts() {
       } else {
         return;
       }
-      if (scopeOf(buf) != tl::Scope::fragment)
+      if (scopeOf(buf) != tl::MemScope::Fragment)
         return;
       auto type = cast<MemRefType>(buf.getType());
       if (op->getParentOfType<tl::ParallelOp>() == par && indicesAreIvs(idx, par) &&
@@ -367,7 +360,7 @@ LogicalResult KernelLowering::inferLayouts() {
   });
   launch_.walk([&](tl::GemmOp g) { wgmma.insert(g.getC()); });
   launch_.walk([&](tl::ReduceOp r) {
-    if (scopeOf(r.getDst()) == tl::Scope::fragment)
+    if (scopeOf(r.getDst()) == tl::MemScope::Fragment)
       replicated.insert(r.getDst());
   });
   launch_.walk([&](tl::TopKOp t) {
@@ -458,8 +451,8 @@ LogicalResult KernelLowering::planPipeline() {
       continue;
     for (Operation &inner : pipe.getBodyBlock()) {
       auto copy = dyn_cast<tl::CopyOp>(&inner);
-      if (!copy || !scopeOf(copy.getSrc()) || *scopeOf(copy.getSrc()) != tl::Scope::global ||
-          scopeOf(copy.getDst()) != tl::Scope::shared)
+      if (!copy || !scopeOf(copy.getSrc()) || *scopeOf(copy.getSrc()) != tl::MemScope::Global ||
+          scopeOf(copy.getDst()) != tl::MemScope::Shared)
         continue;
       auto srcT = cast<MemRefType>(copy.getSrc().getType());
       auto dstT = cast<MemRefType>(copy.getDst().getType());
@@ -951,14 +944,14 @@ void KernelLowering::blockBarrier() {
 Value KernelLowering::identity(tl::ReduceKind kind, Type t) {
   double v = 0;
   switch (kind) {
-  case tl::ReduceKind::sum:
-  case tl::ReduceKind::absmax:
+  case tl::ReduceKind::Sum:
+  case tl::ReduceKind::AbsMax:
     v = 0;
     break;
-  case tl::ReduceKind::max:
+  case tl::ReduceKind::Max:
     v = -std::numeric_limits<double>::infinity();
     break;
-  case tl::ReduceKind::min:
+  case tl::ReduceKind::Min:
     v = std::numeric_limits<double>::infinity();
     break;
   default:
@@ -966,10 +959,10 @@ Value KernelLowering::identity(tl::ReduceKind kind, Type t) {
   }
   if (auto ft = dyn_cast<FloatType>(t))
     return arith::ConstantOp::create(b_, loc(), b_.getFloatAttr(ft, v));
-  if (kind == tl::ReduceKind::max)
+  if (kind == tl::ReduceKind::Max)
     return arith::ConstantOp::create(
         b_, loc(), b_.getIntegerAttr(t, APInt::getSignedMinValue(t.getIntOrFloatBitWidth())));
-  if (kind == tl::ReduceKind::min)
+  if (kind == tl::ReduceKind::Min)
     return arith::ConstantOp::create(
         b_, loc(), b_.getIntegerAttr(t, APInt::getSignedMaxValue(t.getIntOrFloatBitWidth())));
   return zeroOf(t);
@@ -978,14 +971,14 @@ Value KernelLowering::identity(tl::ReduceKind kind, Type t) {
 Value KernelLowering::combine(tl::ReduceKind kind, Value a, Value c) {
   bool isF = isa<FloatType>(a.getType());
   switch (kind) {
-  case tl::ReduceKind::sum:
+  case tl::ReduceKind::Sum:
     return isF ? Value(arith::AddFOp::create(b_, loc(), a, c))
                : Value(arith::AddIOp::create(b_, loc(), a, c));
-  case tl::ReduceKind::max:
-  case tl::ReduceKind::absmax:
+  case tl::ReduceKind::Max:
+  case tl::ReduceKind::AbsMax:
     return isF ? Value(arith::MaxNumFOp::create(b_, loc(), a, c))
                : Value(arith::MaxSIOp::create(b_, loc(), a, c));
-  case tl::ReduceKind::min:
+  case tl::ReduceKind::Min:
     return isF ? Value(arith::MinNumFOp::create(b_, loc(), a, c))
                : Value(arith::MinSIOp::create(b_, loc(), a, c));
   default:
@@ -1755,7 +1748,7 @@ LogicalResult KernelLowering::emitReduce(tl::ReduceOp op) {
     if (skip)
       continue;
     Value x = LLVM::LoadOp::create(b_, loc(), t, fragSlotPtr(fs, s));
-    if (kind == tl::ReduceKind::absmax)
+    if (kind == tl::ReduceKind::AbsMax)
       x = math::AbsFOp::create(b_, loc(), x);
     if (valid)
       x = arith::SelectOp::create(b_, loc(), valid, x, identity(kind, t));
