@@ -257,6 +257,7 @@ private:
   Value identity(tl::ReduceKind kind, Type t);
   Value cloneProducerValue(Value v, IRMapping &m);
   void waitBarrier(Value barrierOffset, Value parity);
+  void wgmmaWait(const FragBuf &c, int64_t pending);
   void arriveBarrier(Value barrierOffset);
 
   func::FuncOp func_;
@@ -283,6 +284,9 @@ private:
   int64_t reduceScratch_ = -1;
   int64_t reduceScratchBytes_ = 0;
   bool warpSpecialised_ = false;
+  // In a pipelined loop whose accumulator nothing else touches, keep one
+  // wgmma group in flight (wait_group 1) and release the previous stage.
+  bool deferWait_ = false;
   Block *allocaBlock_ = nullptr;
 };
 
@@ -1918,26 +1922,38 @@ LogicalResult KernelLowering::emitGemm(tl::GemmOp op) {
         acc[r] = LLVM::ExtractValueOp::create(b_, loc(), res, ArrayRef<int64_t>{r});
     }
     asmVoid({}, "wgmma.commit_group.sync.aligned;", "~{memory}");
-    // Tie the accumulator registers to the wait so they are read after it.
-    SmallVector<Type> fields(regs, b_.getF32Type());
-    auto structT = LLVM::LLVMStructType::getLiteral(ctx_, fields);
-    std::string cons;
     for (int64_t r = 0; r < regs; ++r)
-      cons += "=f,";
-    for (int64_t r = 0; r < regs; ++r)
-      cons += std::to_string(r) + (r + 1 < regs ? "," : "");
-    Value waited = asmOp(structT, acc, "wgmma.wait_group.sync.aligned 0;", cons);
-    for (int64_t r = 0; r < regs; ++r)
-      LLVM::StoreOp::create(b_, loc(),
-                            LLVM::ExtractValueOp::create(b_, loc(), waited, ArrayRef<int64_t>{r}),
-                            fragSlotPtr(c, m * regs + r));
+      LLVM::StoreOp::create(b_, loc(), acc[r], fragSlotPtr(c, m * regs + r));
   }
+  wgmmaWait(c, deferWait_ ? 1 : 0);
   return success();
 }
 
 //===----------------------------------------------------------------------===//
 // tl.pipelined
 //===----------------------------------------------------------------------===//
+
+// wgmma.wait_group N with the accumulator registers tied through it, so
+// nothing reads them before the wait.
+void KernelLowering::wgmmaWait(const FragBuf &c, int64_t pending) {
+  int64_t n = c.layout.slots();
+  SmallVector<Value> acc;
+  for (int64_t r = 0; r < n; ++r)
+    acc.push_back(LLVM::LoadOp::create(b_, loc(), c.storeType, fragSlotPtr(c, r)));
+  SmallVector<Type> fields(n, c.storeType);
+  auto structT = LLVM::LLVMStructType::getLiteral(ctx_, fields);
+  std::string cons;
+  for (int64_t r = 0; r < n; ++r)
+    cons += "=f,";
+  for (int64_t r = 0; r < n; ++r)
+    cons += std::to_string(r) + (r + 1 < n ? "," : "");
+  Value waited = asmOp(structT, acc,
+                       llvm::formatv("wgmma.wait_group.sync.aligned {0};", pending).str(), cons);
+  for (int64_t r = 0; r < n; ++r)
+    LLVM::StoreOp::create(b_, loc(),
+                          LLVM::ExtractValueOp::create(b_, loc(), waited, ArrayRef<int64_t>{r}),
+                          fragSlotPtr(c, r));
+}
 
 void KernelLowering::waitBarrier(Value barrierOffset, Value parity) {
   Value addr = toI32(barrierOffset);
@@ -1979,6 +1995,20 @@ LogicalResult KernelLowering::emitWarpSpecialisedLoop(tl::PipelinedOp op) {
     producerOps.insert(c);
   for (tl::CopyOp c : pipe_->producerCopies)
     producerOps.insert(c);
+  // Defer the wgmma wait when the loop's only use of the accumulator is the
+  // accumulating T.gemm itself.
+  tl::GemmOp gemm;
+  for (Operation &inner : op.getBodyBlock())
+    if (auto g = dyn_cast<tl::GemmOp>(&inner))
+      gemm = gemm ? tl::GemmOp() : g;
+  deferWait_ = false;
+  if (gemm && !gemm.getClearAccum()) {
+    bool otherUse = false;
+    for (Operation *user : gemm.getC().getUsers())
+      if (user != gemm.getOperation() && op->isAncestor(user))
+        otherUse = true;
+    deferWait_ = !otherUse;
+  }
   auto loop = scf::ForOp::create(b_, loc(), lb, ub, st);
   {
     OpBuilder::InsertionGuard guard(b_);
@@ -1996,14 +2026,25 @@ LogicalResult KernelLowering::emitWarpSpecialisedLoop(tl::PipelinedOp op) {
       if (failed(emitOp(&inner)))
         return failure();
     }
-    // Release the stage: one arrival per consumer warp.
+    // Release a stage: one arrival per consumer warp. With a deferred wait the
+    // group of the previous iteration has just completed, so that stage.
     asmVoid({}, "bar.warp.sync 0xffffffff;", "~{memory}");
-    Value isLane0 = arith::CmpIOp::create(b_, loc(), arith::CmpIPredicate::eq, laneId(), cIndex(0));
-    auto ifOp = scf::IfOp::create(b_, loc(), isLane0, false);
+    Value release = arith::CmpIOp::create(b_, loc(), arith::CmpIPredicate::eq, laneId(), cIndex(0));
+    Value relStage = stage_;
+    if (deferWait_) {
+      release = arith::AndIOp::create(
+          b_, loc(), release,
+          arith::CmpIOp::create(b_, loc(), arith::CmpIPredicate::sgt, it, cIndex(0)));
+      relStage = arith::RemUIOp::create(b_, loc(), addI(it, cIndex(S - 1)), cIndex(S));
+    }
+    auto ifOp = scf::IfOp::create(b_, loc(), release, false);
     b_.setInsertionPoint(ifOp.thenBlock()->getTerminator());
-    arriveBarrier(addI(cIndex(pipe_->barrierOffset + 8 * S), mulI(stage_, cIndex(8))));
+    arriveBarrier(addI(cIndex(pipe_->barrierOffset + 8 * S), mulI(relStage, cIndex(8))));
   }
   stage_ = Value();
+  if (deferWait_)
+    wgmmaWait(frags_[gemm.getC()], 0);
+  deferWait_ = false;
   return success();
 }
 
@@ -2118,12 +2159,20 @@ LogicalResult KernelLowering::emitProducer() {
   stage_ = savedStage;
   tid_ = savedTid;
   threads_ = savedThreads;
-  asmVoid({}, "bar.warp.sync 0xffffffff;", "~{memory}");
-
-  auto ifOp = scf::IfOp::create(b_, loc(), isLane0, false);
-  b_.setInsertionPoint(ifOp.thenBlock()->getTerminator());
+  // With plain copies every producer lane arrives on the full barrier (its
+  // own stores released by its own arrival); lane 0 also announces the bytes.
   Value smem32 = LLVM::PtrToIntOp::create(b_, loc(), b_.getI32Type(), sharedBase());
   Value fullAddr = arith::AddIOp::create(b_, loc(), smem32, toI32(fullBar));
+  if (!plan.producerCopies.empty()) {
+    auto others = scf::IfOp::create(
+        b_, loc(), arith::CmpIOp::create(b_, loc(), arith::CmpIPredicate::ne, lane, cIndex(0)),
+        false);
+    OpBuilder::InsertionGuard g(b_);
+    b_.setInsertionPoint(others.thenBlock()->getTerminator());
+    arriveBarrier(fullBar);
+  }
+  auto ifOp = scf::IfOp::create(b_, loc(), isLane0, false);
+  b_.setInsertionPoint(ifOp.thenBlock()->getTerminator());
   asmVoid({fullAddr, cI32(plan.txBytes)},
           "mbarrier.arrive.expect_tx.shared::cta.b64 _, [$0], $1;", "r,r,~{memory}");
   for (auto [i, c] : llvm::enumerate(plan.tmaCopies)) {
@@ -2314,7 +2363,8 @@ LogicalResult KernelLowering::run() {
       int64_t S = pipe_->stages;
       for (int64_t s = 0; s < 2 * S; ++s) {
         Value addr = arith::AddIOp::create(b_, loc(), smem32, cI32(pipe_->barrierOffset + 8 * s));
-        int64_t count = s < S ? 1 : threads_ / kWarpSize;
+        int64_t count = s < S ? (pipe_->producerCopies.empty() ? 1 : kWarpSize)
+                              : threads_ / kWarpSize;
         asmVoid({addr, cI32(count)}, "mbarrier.init.shared::cta.b64 [$0], $1;", "r,r,~{memory}");
       }
       asmVoid({}, "fence.mbarrier_init.release.cluster;", "~{memory}");

@@ -1,0 +1,428 @@
+// Every example kernel on the GPU (sm_90a PTX from tlc, launched through
+// libtlrt), checked two ways on fresh random inputs each run:
+//  * against a plain double-precision host reference, by ||out - ref|| / ||ref||
+//    (docs/perf.md and METHOD.md bounds: bf16 outputs <= 1e-2);
+//  * against the same .tl kernel compiled for the CPU target (the "golden"
+//    cross-check of issue 4): bit for bit where the arithmetic is exact
+//    (FP8 quantisation, FP4 dequantisation), within the bound otherwise.
+// Outputs are poisoned (0xFF bytes: NaN in bf16/f32) before every launch and
+// every element is checked to have been written. Shapes include ragged edges.
+// Without a CUDA driver and a compute-capability 9.x device every test skips.
+#include "tlrt/Gpu.h"
+#include "tlrt/LowPrecision.h"
+#include "tlrt/Module.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <random>
+#include <string>
+#include <vector>
+
+namespace {
+
+std::string kernelDir() {
+  if (const char *d = std::getenv("TLC_GPU_KERNELS"))
+    return d;
+  return TLC_GPU_KERNEL_DIR;
+}
+
+bool gpuReady(std::string &why) {
+  if (!tlrt::cudaAvailable(&why))
+    return false;
+  if (tlrt::cudaDeviceCount() < 1) {
+    why = "no CUDA device";
+    return false;
+  }
+  auto cc = tlrt::Context::get(0).computeCapability();
+  if (cc.first != 9) {
+    why = "device is not compute capability 9.x (sm_90a kernels)";
+    return false;
+  }
+  return true;
+}
+
+#define REQUIRE_GPU()                                                                              \
+  do {                                                                                             \
+    std::string why;                                                                               \
+    if (!gpuReady(why))                                                                            \
+      GTEST_SKIP() << why;                                                                         \
+  } while (0)
+
+std::mt19937_64 &rng() {
+  static std::mt19937_64 g([] {
+    uint64_t seed = std::random_device{}();
+    if (const char *s = std::getenv("TLC_TEST_SEED"))
+      seed = std::strtoull(s, nullptr, 10);
+    std::printf("[gpu kernels] seed %llu\n", static_cast<unsigned long long>(seed));
+    return seed;
+  }());
+  return g;
+}
+
+// TLC_GPU_TEST_SMALL=1 (compute-sanitizer runs): only the first two shapes.
+bool stopEarly(int &count) {
+  const char *e = std::getenv("TLC_GPU_TEST_SMALL");
+  return e && *e == '1' && ++count > 2;
+}
+
+float uniform(float lo, float hi) { return std::uniform_real_distribution<float>(lo, hi)(rng()); }
+
+// A host tensor: bytes plus its runtime description.
+struct HostTensor {
+  tlrt::DType dtype;
+  std::vector<int64_t> shape;
+  std::vector<uint8_t> bytes;
+
+  HostTensor(tlrt::DType d, std::vector<int64_t> s) : dtype(d), shape(std::move(s)) {
+    tlrt::Tensor t(nullptr, dtype, shape);
+    bytes.assign(static_cast<size_t>(t.nbytes()), 0);
+  }
+  template <typename T> T *as() { return reinterpret_cast<T *>(bytes.data()); }
+  template <typename T> const T *as() const { return reinterpret_cast<const T *>(bytes.data()); }
+  tlrt::Tensor host() { return tlrt::Tensor(bytes.data(), dtype, shape, tlrt::Place::Host); }
+};
+
+// One launch on each target; `outputs` lists which tensors are written.
+struct LaunchResult {
+  std::vector<HostTensor> gpu, cpu;
+};
+
+// `name` is the kernel file (kernels/{gpu,cpu}_<name>.*); the .tl kernel name
+// is the part before any "__" variant suffix.
+LaunchResult runBoth(const std::string &name, const std::vector<HostTensor> &inputs,
+            const std::vector<bool> &isOutput, const std::vector<tlrt::Arg> &scalars = {}) {
+  LaunchResult r;
+  const std::string kernel = name.substr(0, name.find("__"));
+  // GPU
+  {
+    tlrt::Module m = tlrt::Module::load(kernelDir() + "/gpu_" + name + ".manifest.json");
+    std::vector<tlrt::DeviceBuffer> bufs;
+    std::vector<tlrt::Arg> args;
+    for (size_t i = 0; i < inputs.size(); ++i) {
+      bufs.emplace_back(std::max<size_t>(inputs[i].bytes.size(), 16));
+      if (isOutput[i])
+        bufs.back().memset(0xFF);
+      else
+        bufs.back().copyFromHost(inputs[i].bytes.data(), inputs[i].bytes.size());
+      args.push_back(tlrt::Tensor(bufs.back().data(), inputs[i].dtype, inputs[i].shape,
+                                  tlrt::Place::Device));
+    }
+    for (const tlrt::Arg &s : scalars)
+      args.push_back(s);
+    tlrt::Stream stream;
+    m.kernel(kernel).launch(args, &stream);
+    stream.synchronize();
+    for (size_t i = 0; i < inputs.size(); ++i) {
+      r.gpu.push_back(inputs[i]);
+      bufs[i].copyToHost(r.gpu.back().bytes.data(), r.gpu.back().bytes.size());
+    }
+  }
+  // CPU (golden)
+  {
+    tlrt::Module m = tlrt::Module::load(kernelDir() + "/cpu_" + name + ".manifest.json");
+    std::vector<tlrt::Arg> args;
+    r.cpu = inputs;
+    for (size_t i = 0; i < inputs.size(); ++i) {
+      if (isOutput[i])
+        std::memset(r.cpu[i].bytes.data(), 0xFF, r.cpu[i].bytes.size());
+      args.push_back(r.cpu[i].host());
+    }
+    for (const tlrt::Arg &s : scalars)
+      args.push_back(s);
+    m.kernel(kernel).launch(args);
+  }
+  return r;
+}
+
+struct ErrorStats {
+  double rel = 0;     // ||out - ref|| / ||ref||
+  int64_t nan = 0;    // unwritten (poison) or NaN outputs
+};
+
+template <typename GetOut, typename GetRef>
+ErrorStats compare(int64_t n, GetOut out, GetRef ref) {
+  double num = 0, den = 0;
+  ErrorStats s;
+  for (int64_t i = 0; i < n; ++i) {
+    double o = out(i), r = ref(i);
+    if (std::isnan(o)) {
+      ++s.nan;
+      continue;
+    }
+    num += (o - r) * (o - r);
+    den += r * r;
+  }
+  s.rel = den > 0 ? std::sqrt(num / den) : std::sqrt(num);
+  return s;
+}
+
+void fillBF16(HostTensor &t, float lo, float hi) {
+  auto *p = t.as<uint16_t>();
+  for (int64_t i = 0; i < (int64_t)t.bytes.size() / 2; ++i)
+    p[i] = tlrt::f32ToBF16(uniform(lo, hi));
+}
+
+//===----------------------------------------------------------------------===//
+// GEMMs
+//===----------------------------------------------------------------------===//
+
+struct GemmShape {
+  int64_t M, N, K;
+};
+
+const GemmShape kGemmShapes[] = {
+    {256, 256, 256}, {128, 128, 64},  {200, 136, 72},  {1000, 520, 1000},
+    {64, 1000, 2048}, {384, 256, 4096}, {1, 8, 8},       {129, 257, 200},
+};
+
+void checkGemmBF16(const std::string &name) {
+  int count = 0;
+  for (const GemmShape &s : kGemmShapes) {
+    if (stopEarly(count))
+      break;
+    SCOPED_TRACE(name + " M=" + std::to_string(s.M) + " N=" + std::to_string(s.N) +
+                 " K=" + std::to_string(s.K));
+    HostTensor A(tlrt::DType::BFloat16, {s.M, s.K}), B(tlrt::DType::BFloat16, {s.N, s.K}),
+        C(tlrt::DType::BFloat16, {s.M, s.N});
+    fillBF16(A, -1, 1);
+    fillBF16(B, -1, 1);
+    LaunchResult r = runBoth(name, {A, B, C}, {false, false, true});
+    std::vector<double> ref(s.M * s.N);
+    const uint16_t *a = A.as<uint16_t>(), *b = B.as<uint16_t>();
+    std::vector<float> af(s.M * s.K), bf(s.N * s.K);
+    for (int64_t i = 0; i < s.M * s.K; ++i)
+      af[i] = tlrt::bf16ToF32(a[i]);
+    for (int64_t i = 0; i < s.N * s.K; ++i)
+      bf[i] = tlrt::bf16ToF32(b[i]);
+    for (int64_t m = 0; m < s.M; ++m)
+      for (int64_t n = 0; n < s.N; ++n) {
+        double acc = 0;
+        for (int64_t k = 0; k < s.K; ++k)
+          acc += double(af[m * s.K + k]) * bf[n * s.K + k];
+        ref[m * s.N + n] = acc;
+      }
+    const uint16_t *g = r.gpu[2].as<uint16_t>(), *c = r.cpu[2].as<uint16_t>();
+    ErrorStats vsRef = compare(s.M * s.N, [&](int64_t i) { return tlrt::bf16ToF32(g[i]); },
+                               [&](int64_t i) { return ref[i]; });
+    ErrorStats vsCpu = compare(s.M * s.N, [&](int64_t i) { return tlrt::bf16ToF32(g[i]); },
+                               [&](int64_t i) { return tlrt::bf16ToF32(c[i]); });
+    EXPECT_EQ(vsRef.nan, 0) << "unwritten or NaN outputs";
+    EXPECT_LT(vsRef.rel, 1e-2);
+    EXPECT_LT(vsCpu.rel, 1e-2);
+    std::printf("[gpu kernels] %s %lldx%lldx%lld rel err vs f64 %.2e, vs CPU target %.2e\n",
+                name.c_str(), (long long)s.M, (long long)s.N, (long long)s.K, vsRef.rel,
+                vsCpu.rel);
+  }
+}
+
+TEST(GpuKernels, GemmBF16) {
+  REQUIRE_GPU();
+  checkGemmBF16("gemm_bf16");
+}
+
+TEST(GpuKernels, GemmBF16Tile128x256) {
+  REQUIRE_GPU();
+  checkGemmBF16("gemm_bf16__bn256");
+}
+
+void checkGemmFP8(const std::string &name) {
+  // K a multiple of 16 (TMA row pitch), ragged against the 128-wide blocks.
+  const GemmShape shapes[] = {{256, 256, 256}, {200, 136, 144}, {1000, 520, 1024},
+                              {64, 1000, 2048}, {129, 257, 400}, {1, 16, 16}};
+  int count = 0;
+  for (const GemmShape &s : shapes) {
+    if (stopEarly(count))
+      break;
+    SCOPED_TRACE(name + " M=" + std::to_string(s.M) + " N=" + std::to_string(s.N) +
+                 " K=" + std::to_string(s.K));
+    int64_t kb = (s.K + 127) / 128, nb = (s.N + 127) / 128;
+    HostTensor A(tlrt::DType::Float8E4M3, {s.M, s.K}), SA(tlrt::DType::Float32, {s.M, kb}),
+        B(tlrt::DType::Float8E4M3, {s.N, s.K}), SB(tlrt::DType::Float32, {nb, kb}),
+        C(tlrt::DType::BFloat16, {s.M, s.N});
+    for (auto &code : A.bytes)
+      code = tlrt::f32ToE4M3(uniform(-448, 448));
+    for (auto &code : B.bytes)
+      code = tlrt::f32ToE4M3(uniform(-448, 448));
+    for (int64_t i = 0; i < s.M * kb; ++i)
+      SA.as<float>()[i] = uniform(0.5f, 2.0f) / 448.f;
+    for (int64_t i = 0; i < nb * kb; ++i)
+      SB.as<float>()[i] = uniform(0.5f, 2.0f) / 448.f;
+    LaunchResult r = runBoth(name, {A, SA, B, SB, C}, {false, false, false, false, true});
+    std::vector<double> ref(s.M * s.N);
+    for (int64_t m = 0; m < s.M; ++m)
+      for (int64_t n = 0; n < s.N; ++n) {
+        double acc = 0;
+        for (int64_t k = 0; k < s.K; ++k)
+          acc += double(tlrt::e4m3ToF32(A.bytes[m * s.K + k])) * SA.as<float>()[m * kb + k / 128] *
+                 tlrt::e4m3ToF32(B.bytes[n * s.K + k]) * SB.as<float>()[(n / 128) * kb + k / 128];
+        ref[m * s.N + n] = acc;
+      }
+    const uint16_t *g = r.gpu[4].as<uint16_t>(), *c = r.cpu[4].as<uint16_t>();
+    ErrorStats vsRef = compare(s.M * s.N, [&](int64_t i) { return tlrt::bf16ToF32(g[i]); },
+                               [&](int64_t i) { return ref[i]; });
+    ErrorStats vsCpu = compare(s.M * s.N, [&](int64_t i) { return tlrt::bf16ToF32(g[i]); },
+                               [&](int64_t i) { return tlrt::bf16ToF32(c[i]); });
+    EXPECT_EQ(vsRef.nan, 0) << "unwritten or NaN outputs";
+    EXPECT_LT(vsRef.rel, 1e-2);
+    EXPECT_LT(vsCpu.rel, 1e-2);
+    std::printf("[gpu kernels] %s %lldx%lldx%lld rel err vs f64 %.2e, vs CPU target %.2e\n",
+                name.c_str(), (long long)s.M, (long long)s.N, (long long)s.K, vsRef.rel,
+                vsCpu.rel);
+  }
+}
+
+TEST(GpuKernels, GemmFP8BlockScaled) {
+  REQUIRE_GPU();
+  checkGemmFP8("gemm_fp8_blockscaled");
+}
+
+//===----------------------------------------------------------------------===//
+// Row kernels
+//===----------------------------------------------------------------------===//
+
+TEST(GpuKernels, RMSNorm) {
+  REQUIRE_GPU();
+  int count = 0;
+  for (int64_t T : {1, 4, 37, 256}) {
+    if (stopEarly(count))
+      break;
+    SCOPED_TRACE("T=" + std::to_string(T));
+    const int64_t D = 4096;
+    HostTensor x(tlrt::DType::BFloat16, {T, D}), w(tlrt::DType::BFloat16, {D}),
+        y(tlrt::DType::BFloat16, {T, D});
+    fillBF16(x, -3, 3);
+    fillBF16(w, 0.5, 1.5);
+    float eps = 1e-6f;
+    LaunchResult r = runBoth("rmsnorm", {x, w, y}, {false, false, true}, {eps});
+    std::vector<double> ref(T * D);
+    for (int64_t t = 0; t < T; ++t) {
+      double ss = 0;
+      for (int64_t d = 0; d < D; ++d) {
+        double v = tlrt::bf16ToF32(x.as<uint16_t>()[t * D + d]);
+        ss += v * v;
+      }
+      double inv = 1.0 / std::sqrt(ss / D + eps);
+      for (int64_t d = 0; d < D; ++d)
+        ref[t * D + d] = tlrt::bf16ToF32(x.as<uint16_t>()[t * D + d]) * inv *
+                         tlrt::bf16ToF32(w.as<uint16_t>()[d]);
+    }
+    const uint16_t *g = r.gpu[2].as<uint16_t>(), *c = r.cpu[2].as<uint16_t>();
+    ErrorStats vsRef = compare(T * D, [&](int64_t i) { return tlrt::bf16ToF32(g[i]); },
+                               [&](int64_t i) { return ref[i]; });
+    ErrorStats vsCpu = compare(T * D, [&](int64_t i) { return tlrt::bf16ToF32(g[i]); },
+                               [&](int64_t i) { return tlrt::bf16ToF32(c[i]); });
+    EXPECT_EQ(vsRef.nan, 0);
+    EXPECT_LT(vsRef.rel, 1e-2);
+    EXPECT_LT(vsCpu.rel, 1e-2);
+  }
+}
+
+TEST(GpuKernels, Softmax) {
+  REQUIRE_GPU();
+  int count = 0;
+  for (int64_t R : {1, 8, 13, 333}) {
+    if (stopEarly(count))
+      break;
+    SCOPED_TRACE("R=" + std::to_string(R));
+    const int64_t C = 1024;
+    HostTensor x(tlrt::DType::Float32, {R, C}), y(tlrt::DType::Float32, {R, C});
+    for (int64_t i = 0; i < R * C; ++i)
+      x.as<float>()[i] = uniform(-8, 8);
+    LaunchResult r = runBoth("softmax", {x, y}, {false, true});
+    std::vector<double> ref(R * C);
+    for (int64_t i = 0; i < R; ++i) {
+      double mx = -1e300, sum = 0;
+      for (int64_t j = 0; j < C; ++j)
+        mx = std::max(mx, double(x.as<float>()[i * C + j]));
+      for (int64_t j = 0; j < C; ++j)
+        sum += std::exp(x.as<float>()[i * C + j] - mx);
+      for (int64_t j = 0; j < C; ++j)
+        ref[i * C + j] = std::exp(x.as<float>()[i * C + j] - mx) / sum;
+    }
+    const float *g = r.gpu[1].as<float>(), *c = r.cpu[1].as<float>();
+    ErrorStats vsRef = compare(R * C, [&](int64_t i) { return g[i]; },
+                               [&](int64_t i) { return ref[i]; });
+    ErrorStats vsCpu = compare(R * C, [&](int64_t i) { return g[i]; },
+                               [&](int64_t i) { return c[i]; });
+    EXPECT_EQ(vsRef.nan, 0);
+    EXPECT_LT(vsRef.rel, 1e-5); // f32 math with ex2.approx
+    EXPECT_LT(vsCpu.rel, 1e-5);
+  }
+}
+
+TEST(GpuKernels, ActQuantFP8) {
+  REQUIRE_GPU();
+  int count = 0;
+  for (auto [T, K] : {std::pair<int64_t, int64_t>{1, 128}, {32, 256}, {45, 512}, {300, 7168}}) {
+    if (stopEarly(count))
+      break;
+    SCOPED_TRACE("T=" + std::to_string(T) + " K=" + std::to_string(K));
+    HostTensor x(tlrt::DType::BFloat16, {T, K}), q(tlrt::DType::Float8E4M3, {T, K}),
+        s(tlrt::DType::Float32, {T, K / 128});
+    fillBF16(x, -20, 20);
+    // A few all-zero groups exercise the tiny-scale path.
+    for (int64_t k = 0; k < 128; ++k)
+      x.as<uint16_t>()[k] = 0;
+    LaunchResult r = runBoth("act_quant_fp8", {x, q, s}, {false, true, true});
+    // Bit-exact against the CPU target: power-of-two scales make x / s exact.
+    int64_t qMismatch = 0, sMismatch = 0;
+    for (int64_t i = 0; i < T * K; ++i)
+      qMismatch += r.gpu[1].bytes[i] != r.cpu[1].bytes[i];
+    for (int64_t i = 0; i < T * (K / 128); ++i)
+      sMismatch += std::memcmp(&r.gpu[2].as<float>()[i], &r.cpu[2].as<float>()[i], 4) != 0;
+    EXPECT_EQ(qMismatch, 0);
+    EXPECT_EQ(sMismatch, 0);
+    // And against the definition.
+    int64_t refMismatch = 0;
+    for (int64_t t = 0; t < T; ++t)
+      for (int64_t g = 0; g < K / 128; ++g) {
+        float amax = 0;
+        for (int64_t k = 0; k < 128; ++k)
+          amax = std::max(amax, std::fabs(tlrt::bf16ToF32(x.as<uint16_t>()[t * K + g * 128 + k])));
+        float a = std::max(amax, 1e-30f);
+        float scale = std::exp2(std::ceil(std::log2(a / 448.0f)));
+        refMismatch += r.gpu[2].as<float>()[t * (K / 128) + g] != scale;
+        for (int64_t k = 0; k < 128; ++k) {
+          float v = tlrt::bf16ToF32(x.as<uint16_t>()[t * K + g * 128 + k]) / scale;
+          refMismatch += r.gpu[1].bytes[t * K + g * 128 + k] != tlrt::f32ToE4M3(v);
+        }
+      }
+    EXPECT_EQ(refMismatch, 0);
+  }
+}
+
+TEST(GpuKernels, FP4Dequant) {
+  REQUIRE_GPU();
+  int count = 0;
+  for (auto [N, K] : {std::pair<int64_t, int64_t>{64, 128}, {100, 256}, {7, 96}, {512, 2048}}) {
+    if (stopEarly(count))
+      break;
+    SCOPED_TRACE("N=" + std::to_string(N) + " K=" + std::to_string(K));
+    HostTensor wq(tlrt::DType::Float4E2M1, {N, K}), S(tlrt::DType::UE8M0, {N, K / 32}),
+        w(tlrt::DType::BFloat16, {N, K});
+    for (auto &b : wq.bytes)
+      b = static_cast<uint8_t>(rng()());
+    for (auto &b : S.bytes)
+      b = static_cast<uint8_t>(110 + rng()() % 30);
+    LaunchResult r = runBoth("fp4_dequant", {wq, S, w}, {false, false, true});
+    int64_t mismatch = 0, refMismatch = 0;
+    for (int64_t i = 0; i < N * K; ++i)
+      mismatch += r.gpu[2].as<uint16_t>()[i] != r.cpu[2].as<uint16_t>()[i];
+    for (int64_t n = 0; n < N; ++n)
+      for (int64_t k = 0; k < K; ++k) {
+        int64_t i = n * K + k;
+        uint8_t byte = wq.bytes[i / 2];
+        uint8_t code = (i & 1) ? tlrt::unpackE2M1Odd(byte) : tlrt::unpackE2M1Even(byte);
+        float v = tlrt::e2m1ToF32(code) * tlrt::ue8m0ToF32(S.bytes[n * (K / 32) + k / 32]);
+        refMismatch += r.gpu[2].as<uint16_t>()[i] != tlrt::f32ToBF16(v);
+      }
+    EXPECT_EQ(mismatch, 0);
+    EXPECT_EQ(refMismatch, 0);
+  }
+}
+
+} // namespace
