@@ -22,3 +22,4 @@ if config.tlc_enable_fuzzers:
 if os.path.exists("/usr/local/cuda/bin/ptxas"):
     config.available_features.add("ptxas")
     config.environment["PTXAS"] = "/usr/local/cuda/bin/ptxas"
+    config.substitutions.append(("%ptxas", "/usr/local/cuda/bin/ptxas"))

@@ -333,13 +333,13 @@ int run(const Options &opts) {
   if (opts.target == "cpu" && (opts.emit == "ptx" || opts.emit == "cubin"))
     return driverError(fmt::format("--emit={} is a GPU output; --target=cpu emits llvm, obj or so",
                                    opts.emit));
-  if (opts.target != "cpu" && opts.emit == "so")
+  if (opts.target != "cpu" && (opts.emit == "so" || opts.emit == "obj"))
     return driverError(fmt::format(
-        "--emit=so is the CPU target's output; use --target=cpu (or --emit=ptx/cubin for {})",
-        opts.target));
+        "--emit={} is the CPU target's output; use --target=cpu (or --emit=ptx/cubin for {})",
+        opts.emit, opts.target));
   return driverError(fmt::format(
-      "--emit={} for --target={} is not yet supported: this build lowers .tl to the tl "
-      "dialect only (--emit=ast or --emit=tl); see docs/status.md",
+      "--emit={} for --target={} needs the MLIR back ends, which this build of tlc does not "
+      "include (--emit=ast only)",
       opts.emit, opts.target));
 }
 

@@ -434,8 +434,8 @@ LogicalResult KernelLowering::inferLayouts() {
 //===----------------------------------------------------------------------===//
 
 LogicalResult KernelLowering::planPipeline() {
-  if (options_.chip != "sm_90a" && options_.chip != "sm_100a")
-    return success();
+  if (options_.chip != "sm_90a")
+    return success(); // sm_100a pipelines feed tcgen05 (TlToBlackwell)
   for (Operation &op : launch_.getBodyBlock()) {
     auto pipe = dyn_cast<tl::PipelinedOp>(&op);
     if (!pipe)
@@ -1814,6 +1814,10 @@ LogicalResult KernelLowering::emitReduce(tl::ReduceOp op) {
 //===----------------------------------------------------------------------===//
 
 LogicalResult KernelLowering::emitGemm(tl::GemmOp op) {
+  if (options_.chip != "sm_90a")
+    return op.emitError() << "T.gemm on " << options_.chip
+                          << " lowers to tcgen05 MMAs, which this build does not generate yet "
+                             "(wgmma exists on sm_90a only)";
   if (op.getScaleA() || op.getScaleB())
     return op.emitError("block-scaled T.gemm needs sm_100a (tcgen05); on sm_90a scale the FP8 "
                         "partial products in a T.Parallel loop instead");
