@@ -32,14 +32,14 @@ bundle)
   cp "$build"/test/gpu/kernels/* "$bundle/kernels/"
   # Benchmark kernels: every GEMM tile variant the bench compares.
   tlc="$build/bin/tlc"
-  for v in "gemm_bf16:" "gemm_bf16_bn256:-D BN=256" "gemm_bf16_bn256_s4:-D BN=256 -D stages=4" \
+  for v in "gemm_bf16:" "gemm_bf16_bn128:-D BN=128 -D stages=3" "gemm_bf16_s3:-D stages=3" \
            "gemm_fp8_blockscaled:" "gemm_fp8_blockscaled_s5:-D stages=5"; do
     name="${v%%:*}"; defs="${v#*:}"
     src="$root/examples/${name%%_bn*}.tl"
     case "$name" in gemm_fp8*) src="$root/examples/gemm_fp8_blockscaled.tl";; *) src="$root/examples/gemm_bf16.tl";; esac
     start=$(date +%s.%N)
     # shellcheck disable=SC2086
-    "$tlc" "$src" --target sm_90a --emit ptx $defs -o "$bundle/kernels/bench_$name.ptx"
+    "$tlc" "$src" --target sm_90a --emit ptx $defs -o "$bundle/kernels/$name.ptx"
     end=$(date +%s.%N)
     echo "tlc compile $name: $(echo "$end - $start" | bc) s" | tee -a "$bundle/compile-times.txt"
   done
@@ -54,8 +54,12 @@ bundle)
   du -sh "$bundle"
   ;;
 run)
-  out="${OUT:-$bundle/out}"
-  mkdir -p "$out"
+  # Logs go to a work folder; $OUT (or .gpu/out) gets results.tgz with all of
+  # them plus the summary files (the device tool returns at most 8 files).
+  final="${OUT:-$bundle/out}"
+  out="$(mktemp -d)"
+  mkdir -p "$final"
+  cp "$bundle/compile-times.txt" "$out/" 2>/dev/null || true
   export LD_LIBRARY_PATH="$bundle/lib:${LD_LIBRARY_PATH:-}"
   export TLC_GPU_KERNELS="$bundle/kernels"
   export TLRT_TEST_CPU_KERNELS="$bundle/lib/cpu_kernels.so"
@@ -66,7 +70,7 @@ run)
   echo "== kernel tests"
   "$bundle/bin/gpu_kernel_tests" 2>&1 | tee "$out/kernel_tests.log" | grep -E "rel err|OK \]|FAILED|PASSED|SKIPPED|Failure|Expected|Which is|actual" | head -80
   [ "${PIPESTATUS[0]}" = 0 ] || status=1
-  if [ "${TLC_SANITIZE:-1}" = 1 ] && command -v compute-sanitizer >/dev/null || [ -x /usr/local/cuda/bin/compute-sanitizer ]; then
+  if [ "${TLC_SANITIZE:-1}" = 1 ] && { command -v compute-sanitizer >/dev/null || [ -x /usr/local/cuda/bin/compute-sanitizer ]; }; then
     cs="$(command -v compute-sanitizer || echo /usr/local/cuda/bin/compute-sanitizer)"
     for tool in memcheck racecheck synccheck; do
       echo "== compute-sanitizer $tool (small shapes)"
@@ -80,8 +84,11 @@ run)
   fi
   if [ -x "$bundle/bench/run.sh" ] && [ "${TLC_BENCH:-1}" = 1 ]; then
     echo "== benchmarks"
-    BUNDLE="$bundle" bash "$bundle/bench/run.sh" "$bundle" 2>&1 | tee "$out/bench.log" | tail -60
+    OUT="$out" bash "$bundle/bench/run.sh" "$bundle" 2>&1 | tee "$out/bench.log" | tail -70
   fi
+  tar -czf "$final/results.tgz" -C "$out" .
+  for f in gpu.txt compile-times.txt; do cp "$out/$f" "$final/" 2>/dev/null || true; done
+  cp "$out/bench/perf_table.md" "$final/" 2>/dev/null || true
   echo "gpu-check status: $status"
   exit $status
   ;;

@@ -123,6 +123,9 @@ LogicalResult translateToPTX(ModuleOp module, const std::string &chip, std::stri
   if (!target)
     return emitError(module.getLoc()) << "NVPTX target unavailable in this LLVM: " << error;
   llvm::TargetOptions targetOptions;
+  // Like nvcc's default --fmad=true: a * b + c may become one fma.rn. The CPU
+  // target keeps separate roundings; GPU results are checked with tolerances.
+  targetOptions.AllowFPOpFusion = llvm::FPOpFusion::Fast;
   std::unique_ptr<llvm::TargetMachine> machine(target->createTargetMachine(
       triple, chip, "+ptx88", targetOptions, llvm::Reloc::Static, std::nullopt,
       llvm::CodeGenOptLevel::Aggressive));

@@ -2342,6 +2342,23 @@ LogicalResult KernelLowering::run() {
                                  NVVM::BlockIdYOp::create(b_, loc(), b_.getI32Type())),
       arith::IndexCastOp::create(b_, loc(), b_.getIndexType(),
                                  NVVM::BlockIdZOp::create(b_, loc(), b_.getI32Type()))};
+  if (warpSpecialised_ && launch.getGrid().size() == 2) {
+    // Blocks are independent, so a GEMM grid may run in any order: walk it in
+    // groups of kGroup block rows so that concurrently resident blocks share
+    // A and B tiles in L2 (a bijection on the grid).
+    constexpr int64_t kGroup = 8;
+    Value gx = map_.lookupOrDefault(launch.getGrid()[0]);
+    Value gy = map_.lookupOrDefault(launch.getGrid()[1]);
+    Value lin = addI(bids[0], mulI(bids[1], gx));
+    Value groupSize = mulI(gx, cIndex(kGroup));
+    Value group = arith::DivUIOp::create(b_, loc(), lin, groupSize);
+    Value inGroup = arith::RemUIOp::create(b_, loc(), lin, groupSize);
+    Value firstY = mulI(group, cIndex(kGroup));
+    Value rows = arith::MinUIOp::create(b_, loc(), arith::SubIOp::create(b_, loc(), gy, firstY),
+                                        cIndex(kGroup));
+    bids[1] = addI(firstY, arith::RemUIOp::create(b_, loc(), inGroup, rows));
+    bids[0] = arith::DivUIOp::create(b_, loc(), inGroup, rows);
+  }
   for (auto [i, arg] : llvm::enumerate(launch.getBlockIds())) {
     blockIds_.push_back(bids[i]);
     map_.map(arg, bids[i]);
