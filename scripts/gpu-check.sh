@@ -32,7 +32,7 @@ bundle)
   cp "$build"/test/gpu/kernels/* "$bundle/kernels/"
   # Benchmark kernels: every GEMM tile variant the bench compares.
   tlc="$build/bin/tlc"
-  for v in "gemm_bf16:" "gemm_bf16_bn128:-D BN=128 -D stages=3" "gemm_bf16_s3:-D stages=3" \
+  for v in "gemm_bf16:" "gemm_bf16_bn256:-D BN=256 -D stages=4" "gemm_bf16_bn256_s3:-D BN=256" \
            "gemm_fp8_blockscaled:" "gemm_fp8_blockscaled_s5:-D stages=5"; do
     name="${v%%:*}"; defs="${v#*:}"
     src="$root/examples/${name%%_bn*}.tl"

@@ -224,9 +224,9 @@ TEST(GpuKernels, GemmBF16) {
   checkGemmBF16("gemm_bf16");
 }
 
-TEST(GpuKernels, GemmBF16Tile128x128) {
+TEST(GpuKernels, GemmBF16Tile128x256) {
   REQUIRE_GPU();
-  checkGemmBF16("gemm_bf16__bn128");
+  checkGemmBF16("gemm_bf16__bn256");
 }
 
 void checkGemmFP8(const std::string &name) {

@@ -198,6 +198,8 @@ private:
   LogicalResult emitParallel(tl::ParallelOp op);
   LogicalResult emitPipelined(tl::PipelinedOp op);
   LogicalResult emitWarpSpecialisedLoop(tl::PipelinedOp op);
+  LogicalResult emitOverlappedLoop(tl::PipelinedOp op, tl::GemmOp gemm,
+                                   ArrayRef<Operation *> rest);
   LogicalResult emitProducer();
   LogicalResult emitLoad(memref::LoadOp op);
   LogicalResult emitStore(memref::StoreOp op);
@@ -287,6 +289,7 @@ private:
   // In a pipelined loop whose accumulator nothing else touches, keep one
   // wgmma group in flight (wait_group 1) and release the previous stage.
   bool deferWait_ = false;
+  bool skipGemmWait_ = false; // the caller waits (overlapped promotion)
   Block *allocaBlock_ = nullptr;
 };
 
@@ -1929,7 +1932,8 @@ LogicalResult KernelLowering::emitGemm(tl::GemmOp op) {
     for (int64_t r = 0; r < regs; ++r)
       LLVM::StoreOp::create(b_, loc(), acc[r], fragSlotPtr(c, m * regs + r));
   }
-  wgmmaWait(c, deferWait_ ? 1 : 0);
+  if (!skipGemmWait_)
+    wgmmaWait(c, deferWait_ ? 1 : 0);
   return success();
 }
 
@@ -2006,6 +2010,32 @@ LogicalResult KernelLowering::emitWarpSpecialisedLoop(tl::PipelinedOp op) {
     if (auto g = dyn_cast<tl::GemmOp>(&inner))
       gemm = gemm ? tl::GemmOp() : g;
   deferWait_ = false;
+  if (gemm && gemm.getClearAccum()) {
+    // A fresh product per iteration consumed by the ops after the gemm (the
+    // FP8 promotion): overlap those ops with the next iteration's wgmmas.
+    SmallVector<Operation *> rest;
+    bool seenGemm = false, ok = true;
+    for (Operation &inner : op.getBodyBlock()) {
+      if (isa<tl::YieldOp>(&inner) || producerOps.contains(&inner))
+        continue;
+      if (&inner == gemm.getOperation()) {
+        seenGemm = true;
+        continue;
+      }
+      // Pure index/scalar ops before the gemm are re-emitted with the rest;
+      // any other work before it keeps the simple schedule.
+      if (!seenGemm && !(isa<arith::ArithDialect, math::MathDialect>(inner.getDialect()) &&
+                         isMemoryEffectFree(&inner)))
+        ok = false;
+      rest.push_back(&inner);
+    }
+    Value c = gemm.getC();
+    for (Operation *user : c.getUsers())
+      if (!op->isAncestor(user))
+        ok = false;
+    if (ok && !rest.empty())
+      return emitOverlappedLoop(op, gemm, rest);
+  }
   if (gemm && !gemm.getClearAccum()) {
     bool otherUse = false;
     for (Operation *user : gemm.getC().getUsers())
@@ -2050,6 +2080,110 @@ LogicalResult KernelLowering::emitWarpSpecialisedLoop(tl::PipelinedOp op) {
     wgmmaWait(frags_[gemm.getC()], 0);
   deferWait_ = false;
   return success();
+}
+
+// Software-pipelined consumer loop for `gemm` (clear_accum) followed by ops
+// that read its product: iteration i issues its wgmmas into one of two
+// product buffers, then waits for iteration i-1's group (wait_group 1) and
+// runs the following ops on the other buffer, then releases i-1's stage. The
+// loop is unrolled by two so each copy names its buffers statically.
+LogicalResult KernelLowering::emitOverlappedLoop(tl::PipelinedOp op, tl::GemmOp gemm,
+                                                 ArrayRef<Operation *> rest) {
+  Value lb = map_.lookupOrDefault(op.getLowerBound());
+  Value ub = map_.lookupOrDefault(op.getUpperBound());
+  Value st = map_.lookupOrDefault(op.getStep());
+  int64_t S = pipe_->stages;
+  Value cBuf = gemm.getC();
+  FragBuf p0 = frags_[cBuf];
+  FragBuf p1 = p0;
+  {
+    OpBuilder::InsertionGuard g(b_);
+    b_.setInsertionPointToStart(allocaBlock_);
+    p1.base = LLVM::AllocaOp::create(b_, loc(), LLVM::LLVMPointerType::get(ctx_), p0.storeType,
+                                     cI64(p0.layout.slots()), 16);
+  }
+  // n = max(0, ceil((ub - lb) / st)) iterations (st > 0).
+  Value span = arith::SubIOp::create(b_, loc(), ub, lb);
+  Value n = arith::MaxSIOp::create(b_, loc(), arith::CeilDivSIOp::create(b_, loc(), span, st),
+                                   cIndex(0));
+  auto issue = [&](Value it, const FragBuf &buf) -> LogicalResult {
+    stage_ = arith::RemUIOp::create(b_, loc(), it, cIndex(S));
+    Value phase = arith::AndIOp::create(
+        b_, loc(), arith::DivUIOp::create(b_, loc(), it, cIndex(S)), cIndex(1));
+    waitBarrier(addI(cIndex(pipe_->barrierOffset), mulI(stage_, cIndex(8))), phase);
+    map_.map(op.getInductionVar(), addI(lb, mulI(it, st)));
+    frags_[cBuf] = buf;
+    skipGemmWait_ = true;
+    LogicalResult r = emitOp(gemm);
+    skipGemmWait_ = false;
+    frags_[cBuf] = p0;
+    stage_ = Value();
+    return r;
+  };
+  auto finish = [&](Value it, const FragBuf &buf, int64_t pending) -> LogicalResult {
+    wgmmaWait(buf, pending);
+    stage_ = arith::RemUIOp::create(b_, loc(), it, cIndex(S));
+    map_.map(op.getInductionVar(), addI(lb, mulI(it, st)));
+    frags_[cBuf] = buf;
+    for (Operation *o : rest)
+      if (failed(emitOp(o)))
+        return failure();
+    frags_[cBuf] = p0;
+    asmVoid({}, "bar.warp.sync 0xffffffff;", "~{memory}");
+    Value isLane0 =
+        arith::CmpIOp::create(b_, loc(), arith::CmpIPredicate::eq, laneId(), cIndex(0));
+    auto ifOp = scf::IfOp::create(b_, loc(), isLane0, false);
+    OpBuilder::InsertionGuard g(b_);
+    b_.setInsertionPoint(ifOp.thenBlock()->getTerminator());
+    arriveBarrier(addI(cIndex(pipe_->barrierOffset + 8 * S), mulI(stage_, cIndex(8))));
+    stage_ = Value();
+    return success();
+  };
+  auto ifThen = [&](Value cond, auto &&body) -> LogicalResult {
+    auto ifOp = scf::IfOp::create(b_, loc(), cond, false);
+    OpBuilder::InsertionGuard g(b_);
+    b_.setInsertionPoint(ifOp.thenBlock()->getTerminator());
+    return body();
+  };
+  auto lt = [&](Value a, Value c) {
+    return arith::CmpIOp::create(b_, loc(), arith::CmpIPredicate::slt, a, c);
+  };
+  // Iteration 0, then full pairs (1, 2), (3, 4), ... with no branch inside
+  // the loop (a conditional half would merge in-flight accumulators through a
+  // phi, which makes ptxas serialise the wgmmas), then the tail.
+  // One region for n > 0 (two separate guards would leave ptxas a path with
+  // a pending group reaching the epilogue, and it serialises every wgmma).
+  return ifThen(lt(cIndex(0), n), [&]() -> LogicalResult {
+    if (failed(issue(cIndex(0), p0)))
+      return failure();
+    Value pairs = arith::DivSIOp::create(b_, loc(), arith::SubIOp::create(b_, loc(), n, cIndex(1)),
+                                         cIndex(2));
+    auto loop = scf::ForOp::create(b_, loc(), cIndex(0), pairs, cIndex(1));
+    {
+      OpBuilder::InsertionGuard guard(b_);
+      b_.setInsertionPoint(loop.getBody()->getTerminator());
+      Value j = addI(mulI(loop.getInductionVar(), cIndex(2)), cIndex(1));
+      Value jm1 = arith::SubIOp::create(b_, loc(), j, cIndex(1));
+      Value jp1 = addI(j, cIndex(1));
+      if (failed(issue(j, p1)) || failed(finish(jm1, p0, 1)) || failed(issue(jp1, p0)) ||
+          failed(finish(j, p1, 1)))
+        return failure();
+    }
+    // Issued so far: 0 .. 2*pairs (the last in p0); n even: one more in p1.
+    Value lastP0 = mulI(pairs, cIndex(2));
+    Value nEven = arith::CmpIOp::create(
+        b_, loc(), arith::CmpIPredicate::eq, arith::RemUIOp::create(b_, loc(), n, cIndex(2)),
+        cIndex(0));
+    auto ifOp = scf::IfOp::create(b_, loc(), nEven, true);
+    OpBuilder::InsertionGuard g(b_);
+    b_.setInsertionPoint(ifOp.thenBlock()->getTerminator());
+    Value lastIt = addI(lastP0, cIndex(1));
+    if (failed(issue(lastIt, p1)) || failed(finish(lastP0, p0, 1)) ||
+        failed(finish(lastIt, p1, 0)))
+      return failure();
+    b_.setInsertionPoint(ifOp.elseBlock()->getTerminator());
+    return finish(lastP0, p0, 0);
+  });
 }
 
 // Re-materialises a pure value of the launch body for the producer branch.

@@ -298,7 +298,7 @@ void checkGemmFP8(const std::string &module, Shape3 s) {
         float part = 0;
         for (int64_t k = b * 128; k < std::min(s.k, b * 128 + 128); ++k)
           part += tlrt::e4m3ToF32(A[m * s.k + k]) * tlrt::e4m3ToF32(B[n * s.k + k]);
-        acc += part * SA[m * kb + b] * SB[(n / 128) * kb + b];
+        acc += part * (SA[m * kb + b] * SB[(n / 128) * kb + b]);
       }
       if (C[m * s.n + n] != tlrt::f32ToBF16(acc) && ++bad < 5)
         ADD_FAILURE() << module << " C[" << m << "," << n
