@@ -167,6 +167,9 @@ struct PipelinePlan {
   SmallVector<int64_t> tmaMapIndex;       // per tmaCopies entry: index in info.tma
   int64_t stages = 1;
   int64_t txBytes = 0;
+  // Plain copies issued as cp.async whose completion the full barrier tracks
+  // (no conversion, 4/8/16-byte elements): the producer never waits on them.
+  bool asyncPlainCopies = false;
   int64_t barrierOffset = 0; // full[stages] then empty[stages]
 };
 
@@ -476,6 +479,14 @@ LogicalResult KernelLowering::planPipeline() {
     }
     if (plan.tmaCopies.empty())
       continue;
+    plan.asyncPlainCopies = !plan.producerCopies.empty();
+    for (tl::CopyOp c : plan.producerCopies) {
+      Type se = cast<MemRefType>(c.getSrc().getType()).getElementType();
+      Type de = cast<MemRefType>(c.getDst().getType()).getElementType();
+      int64_t bytes = storageBytes(se);
+      if (se != de || isNarrowFloat(se) || (bytes != 4 && bytes != 8 && bytes != 16))
+        plan.asyncPlainCopies = false;
+    }
     // A buffer written by the producer must not also be written elsewhere.
     pipe_ = plan;
     warpSpecialised_ = threads_ % kWarpgroup == 0 && threads_ / kWarpgroup <= 2;
@@ -2284,6 +2295,23 @@ LogicalResult KernelLowering::emitProducer() {
     }
     Type se = cast<MemRefType>(c.getSrc().getType()).getElementType();
     Type de = cast<MemRefType>(c.getDst().getType()).getElementType();
+    if (plan.asyncPlainCopies) {
+      // cp.async with a source size of 0 for out-of-bounds elements (zero
+      // fill); the source address is then the tensor's base, never read.
+      int64_t bytes = storageBytes(se);
+      Value lin = arith::SelectOp::create(b_, loc(), ok, globalLinear(t, sc), cIndex(0));
+      Value src = LLVM::GEPOp::create(b_, loc(), LLVM::LLVMPointerType::get(ctx_, 1), se, t.ptr,
+                                      ValueRange{toI64(lin)});
+      Value srcAddr = LLVM::PtrToIntOp::create(b_, loc(), b_.getI64Type(), src);
+      Value dstAddr = arith::AddIOp::create(
+          b_, loc(), LLVM::PtrToIntOp::create(b_, loc(), b_.getI32Type(), sharedBase()),
+          toI32(sharedByteOffset(c.getDst(), dc)));
+      Value srcSize = arith::SelectOp::create(b_, loc(), ok, cI32(bytes), cI32(0));
+      asmVoid({dstAddr, srcAddr, srcSize},
+              llvm::formatv("cp.async.ca.shared.global [$0], [$1], {0}, $2;", bytes).str(),
+              "r,l,r,~{memory}");
+      continue;
+    }
     auto ifOp = scf::IfOp::create(b_, loc(), TypeRange{registerType(se)}, ok, true);
     {
       OpBuilder::InsertionGuard g3(b_);
@@ -2301,7 +2329,10 @@ LogicalResult KernelLowering::emitProducer() {
   // own stores released by its own arrival); lane 0 also announces the bytes.
   Value smem32 = LLVM::PtrToIntOp::create(b_, loc(), b_.getI32Type(), sharedBase());
   Value fullAddr = arith::AddIOp::create(b_, loc(), smem32, toI32(fullBar));
-  if (!plan.producerCopies.empty()) {
+  if (plan.asyncPlainCopies) {
+    // Every lane's barrier arrival fires when its cp.asyncs have landed.
+    asmVoid({fullAddr}, "cp.async.mbarrier.arrive.noinc.shared::cta.b64 [$0];", "r,~{memory}");
+  } else if (!plan.producerCopies.empty()) {
     auto others = scf::IfOp::create(
         b_, loc(), arith::CmpIOp::create(b_, loc(), arith::CmpIPredicate::ne, lane, cIndex(0)),
         false);
@@ -2518,8 +2549,10 @@ LogicalResult KernelLowering::run() {
       int64_t S = pipe_->stages;
       for (int64_t s = 0; s < 2 * S; ++s) {
         Value addr = arith::AddIOp::create(b_, loc(), smem32, cI32(pipe_->barrierOffset + 8 * s));
-        int64_t count = s < S ? (pipe_->producerCopies.empty() ? 1 : kWarpSize)
-                              : threads_ / kWarpSize;
+        int64_t full = pipe_->asyncPlainCopies        ? kWarpSize + 1
+                       : pipe_->producerCopies.empty() ? 1
+                                                       : kWarpSize;
+        int64_t count = s < S ? full : threads_ / kWarpSize;
         asmVoid({addr, cI32(count)}, "mbarrier.init.shared::cta.b64 [$0], $1;", "r,r,~{memory}");
       }
       asmVoid({}, "fence.mbarrier_init.release.cluster;", "~{memory}");
