@@ -127,6 +127,13 @@ std::pair<int, int> Context::computeCapability() const {
   return {major, minor};
 }
 
+int Context::multiprocessorCount() const {
+  int n = 0;
+  check(driver().deviceGetAttribute(&n, CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT, cuDevice_),
+        "cuDeviceGetAttribute");
+  return n;
+}
+
 Stream::Stream(int device) : device_(device) {
   Context::get(device).makeCurrent();
   CUstream s;

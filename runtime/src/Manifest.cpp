@@ -253,6 +253,11 @@ public:
       k.grid[i] = parseGrid(grid[i], fmt::format("{}.grid[{}]", f, i), k);
     if (j.contains("cluster"))
       k.cluster = triple(j["cluster"], f + ".cluster", 1);
+    if (j.contains("persistent")) {
+      if (!j["persistent"].is_boolean())
+        fail(f + ".persistent", "expected true or false");
+      k.persistent = j["persistent"].get<bool>();
+    }
     if (j.contains("shared_bytes")) {
       k.sharedBytes = integer(j["shared_bytes"], f + ".shared_bytes");
       if (k.sharedBytes < 0)

@@ -295,6 +295,12 @@ void Kernel::launch(const std::vector<Arg> &args, const Stream *stream) const {
     static_assert(sizeof(CUtensorMap) == 128, "CUtensorMap is 128 bytes");
     packed.append(fmt::format("tensor map {}", i), &map, sizeof(map), 64);
   }
+  if (spec_.persistent) {
+    // One block per SM at most; the kernel walks the logical grid itself.
+    int64_t total = checkedMul(checkedMul(g[0], g[1]), g[2]);
+    int64_t sms = Context::get(impl_->device).multiprocessorCount();
+    g = {std::min(total, sms), 1, 1};
+  }
   CUlaunchConfig cfg{};
   cfg.gridDimX = static_cast<unsigned>(g[0]);
   cfg.gridDimY = static_cast<unsigned>(g[1]);

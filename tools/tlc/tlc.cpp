@@ -196,6 +196,8 @@ int emitGPU(const Options &opts, const tlc::Module &ast, mlir::ModuleOp ir) {
     llvm::json::Object &k = kernels[i];
     k["threads"] = llvm::json::Array{info.threads, 1, 1};
     k["shared_bytes"] = info.sharedBytes;
+    if (info.persistent)
+      k["persistent"] = true;
     llvm::json::Array tma;
     for (const tlc::GpuTmaMap &m : info.tma) {
       llvm::json::Array box;

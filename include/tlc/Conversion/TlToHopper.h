@@ -29,6 +29,7 @@ struct GpuKernelInfo {
   std::vector<int64_t> cluster{1, 1, 1};
   std::vector<GpuTmaMap> tma;
   bool warpSpecialized = false;
+  bool persistent = false;       // launched with <= one block per SM (docs/abi.md)
 };
 
 struct GpuTargetOptions {

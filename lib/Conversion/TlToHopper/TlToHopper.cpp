@@ -261,6 +261,8 @@ private:
   Value combine(tl::ReduceKind kind, Value a, Value c);
   Value identity(tl::ReduceKind kind, Type t);
   Value cloneProducerValue(Value v, IRMapping &m);
+  Value globalIter(Value it) { return iterBase_ ? addI(iterBase_, it) : it; }
+  void mapTile(Value linear);
   void waitBarrier(Value barrierOffset, Value parity);
   void wgmmaWait(const FragBuf &c, int64_t pending);
   void arriveBarrier(Value barrierOffset);
@@ -293,6 +295,10 @@ private:
   // wgmma group in flight (wait_group 1) and release the previous stage.
   bool deferWait_ = false;
   bool skipGemmWait_ = false; // the caller waits (overlapped promotion)
+  // Persistent pipelines: iterations of earlier tiles (stage/phase counters
+  // continue across tiles) and this tile's pipeline trip count.
+  Value iterBase_;
+  Value lastTripCount_;
   Block *allocaBlock_ = nullptr;
 };
 
@@ -2054,6 +2060,11 @@ LogicalResult KernelLowering::emitWarpSpecialisedLoop(tl::PipelinedOp op) {
         otherUse = true;
     deferWait_ = !otherUse;
   }
+  Value tripCount = arith::MaxSIOp::create(
+      b_, loc(),
+      arith::CeilDivSIOp::create(b_, loc(), arith::SubIOp::create(b_, loc(), ub, lb), st),
+      cIndex(0));
+  lastTripCount_ = tripCount;
   auto loop = scf::ForOp::create(b_, loc(), lb, ub, st);
   {
     OpBuilder::InsertionGuard guard(b_);
@@ -2061,9 +2072,10 @@ LogicalResult KernelLowering::emitWarpSpecialisedLoop(tl::PipelinedOp op) {
     Value k = loop.getInductionVar();
     map_.map(op.getInductionVar(), k);
     Value it = arith::DivSIOp::create(b_, loc(), arith::SubIOp::create(b_, loc(), k, lb), st);
-    stage_ = arith::RemUIOp::create(b_, loc(), it, cIndex(S));
+    Value git = globalIter(it);
+    stage_ = arith::RemUIOp::create(b_, loc(), git, cIndex(S));
     Value phase = arith::AndIOp::create(
-        b_, loc(), arith::DivUIOp::create(b_, loc(), it, cIndex(S)), cIndex(1));
+        b_, loc(), arith::DivUIOp::create(b_, loc(), git, cIndex(S)), cIndex(1));
     waitBarrier(addI(cIndex(pipe_->barrierOffset), mulI(stage_, cIndex(8))), phase);
     for (Operation &inner : op.getBodyBlock()) {
       if (isa<tl::YieldOp>(&inner) || producerOps.contains(&inner))
@@ -2080,15 +2092,28 @@ LogicalResult KernelLowering::emitWarpSpecialisedLoop(tl::PipelinedOp op) {
       release = arith::AndIOp::create(
           b_, loc(), release,
           arith::CmpIOp::create(b_, loc(), arith::CmpIPredicate::sgt, it, cIndex(0)));
-      relStage = arith::RemUIOp::create(b_, loc(), addI(it, cIndex(S - 1)), cIndex(S));
+      relStage = arith::RemUIOp::create(b_, loc(), addI(git, cIndex(S - 1)), cIndex(S));
     }
     auto ifOp = scf::IfOp::create(b_, loc(), release, false);
     b_.setInsertionPoint(ifOp.thenBlock()->getTerminator());
     arriveBarrier(addI(cIndex(pipe_->barrierOffset + 8 * S), mulI(relStage, cIndex(8))));
   }
   stage_ = Value();
-  if (deferWait_)
+  if (deferWait_) {
     wgmmaWait(frags_[gemm.getC()], 0);
+    // The last iteration's stage is still held: release it for the next tile.
+    asmVoid({}, "bar.warp.sync 0xffffffff;", "~{memory}");
+    Value release = arith::AndIOp::create(
+        b_, loc(),
+        arith::CmpIOp::create(b_, loc(), arith::CmpIPredicate::eq, laneId(), cIndex(0)),
+        arith::CmpIOp::create(b_, loc(), arith::CmpIPredicate::sgt, tripCount, cIndex(0)));
+    Value lastStage = arith::RemUIOp::create(
+        b_, loc(), addI(globalIter(tripCount), cIndex(S - 1)), cIndex(S));
+    auto ifOp = scf::IfOp::create(b_, loc(), release, false);
+    OpBuilder::InsertionGuard g(b_);
+    b_.setInsertionPoint(ifOp.thenBlock()->getTerminator());
+    arriveBarrier(addI(cIndex(pipe_->barrierOffset + 8 * S), mulI(lastStage, cIndex(8))));
+  }
   deferWait_ = false;
   return success();
 }
@@ -2117,10 +2142,12 @@ LogicalResult KernelLowering::emitOverlappedLoop(tl::PipelinedOp op, tl::GemmOp 
   Value span = arith::SubIOp::create(b_, loc(), ub, lb);
   Value n = arith::MaxSIOp::create(b_, loc(), arith::CeilDivSIOp::create(b_, loc(), span, st),
                                    cIndex(0));
+  lastTripCount_ = n;
   auto issue = [&](Value it, const FragBuf &buf) -> LogicalResult {
-    stage_ = arith::RemUIOp::create(b_, loc(), it, cIndex(S));
+    Value git = globalIter(it);
+    stage_ = arith::RemUIOp::create(b_, loc(), git, cIndex(S));
     Value phase = arith::AndIOp::create(
-        b_, loc(), arith::DivUIOp::create(b_, loc(), it, cIndex(S)), cIndex(1));
+        b_, loc(), arith::DivUIOp::create(b_, loc(), git, cIndex(S)), cIndex(1));
     waitBarrier(addI(cIndex(pipe_->barrierOffset), mulI(stage_, cIndex(8))), phase);
     map_.map(op.getInductionVar(), addI(lb, mulI(it, st)));
     frags_[cBuf] = buf;
@@ -2133,7 +2160,7 @@ LogicalResult KernelLowering::emitOverlappedLoop(tl::PipelinedOp op, tl::GemmOp 
   };
   auto finish = [&](Value it, const FragBuf &buf, int64_t pending) -> LogicalResult {
     wgmmaWait(buf, pending);
-    stage_ = arith::RemUIOp::create(b_, loc(), it, cIndex(S));
+    stage_ = arith::RemUIOp::create(b_, loc(), globalIter(it), cIndex(S));
     map_.map(op.getInductionVar(), addI(lb, mulI(it, st)));
     frags_[cBuf] = buf;
     for (Operation *o : rest)
@@ -2242,14 +2269,19 @@ LogicalResult KernelLowering::emitProducer() {
   int64_t S = plan.stages;
   Value lane = arith::RemUIOp::create(b_, loc(), tid_, cIndex(kWarpSize));
   Value isLane0 = arith::CmpIOp::create(b_, loc(), arith::CmpIPredicate::eq, lane, cIndex(0));
+  lastTripCount_ = arith::MaxSIOp::create(
+      b_, loc(),
+      arith::CeilDivSIOp::create(b_, loc(), arith::SubIOp::create(b_, loc(), *ub, *lb), *st),
+      cIndex(0));
   auto loop = scf::ForOp::create(b_, loc(), *lb, *ub, *st);
   OpBuilder::InsertionGuard guard(b_);
   b_.setInsertionPoint(loop.getBody()->getTerminator());
   Value k = loop.getInductionVar();
   m.map(op.getInductionVar(), k);
   Value it = arith::DivSIOp::create(b_, loc(), arith::SubIOp::create(b_, loc(), k, *lb), *st);
-  Value stage = arith::RemUIOp::create(b_, loc(), it, cIndex(S));
-  Value phase = arith::AndIOp::create(b_, loc(), arith::DivUIOp::create(b_, loc(), it, cIndex(S)),
+  Value git = globalIter(it);
+  Value stage = arith::RemUIOp::create(b_, loc(), git, cIndex(S));
+  Value phase = arith::AndIOp::create(b_, loc(), arith::DivUIOp::create(b_, loc(), git, cIndex(S)),
                                       cIndex(1));
   Value emptyParity = arith::XOrIOp::create(b_, loc(), phase, cIndex(1));
   Value fullBar = addI(cIndex(plan.barrierOffset), mulI(stage, cIndex(8)));
@@ -2382,6 +2414,42 @@ LogicalResult KernelLowering::emitProducer() {
 // Driver
 //===----------------------------------------------------------------------===//
 
+// Block ids of logical tile `linear` of the launch grid (x fastest). A 2-D
+// grid is walked in groups of kGroup block rows so that concurrently resident
+// blocks share A and B tiles in L2 (blocks are independent, so any bijection
+// on the grid is allowed).
+void KernelLowering::mapTile(Value linear) {
+  auto grid = launch_.getGrid();
+  SmallVector<Value> ids;
+  if (grid.size() == 2) {
+    constexpr int64_t kGroup = 8;
+    Value gx = map_.lookupOrDefault(grid[0]);
+    Value gy = map_.lookupOrDefault(grid[1]);
+    Value groupSize = mulI(gx, cIndex(kGroup));
+    Value group = arith::DivUIOp::create(b_, loc(), linear, groupSize);
+    Value inGroup = arith::RemUIOp::create(b_, loc(), linear, groupSize);
+    Value firstY = mulI(group, cIndex(kGroup));
+    Value rows = arith::MinUIOp::create(b_, loc(), arith::SubIOp::create(b_, loc(), gy, firstY),
+                                        cIndex(kGroup));
+    ids.push_back(arith::DivUIOp::create(b_, loc(), inGroup, rows));
+    ids.push_back(addI(firstY, arith::RemUIOp::create(b_, loc(), inGroup, rows)));
+  } else {
+    Value rem = linear;
+    for (size_t d = 0; d < grid.size(); ++d) {
+      Value g = map_.lookupOrDefault(grid[d]);
+      if (d + 1 == grid.size()) {
+        ids.push_back(rem);
+      } else {
+        ids.push_back(arith::RemUIOp::create(b_, loc(), rem, g));
+        rem = arith::DivUIOp::create(b_, loc(), rem, g);
+      }
+    }
+  }
+  blockIds_.assign(ids.begin(), ids.end());
+  for (auto [i, arg] : llvm::enumerate(launch_.getBlockIds()))
+    map_.map(arg, ids[i]);
+}
+
 LogicalResult KernelLowering::run() {
   tl::LaunchOp launch;
   int launches = 0;
@@ -2507,26 +2575,11 @@ LogicalResult KernelLowering::run() {
                                  NVVM::BlockIdYOp::create(b_, loc(), b_.getI32Type())),
       arith::IndexCastOp::create(b_, loc(), b_.getIndexType(),
                                  NVVM::BlockIdZOp::create(b_, loc(), b_.getI32Type()))};
-  if (warpSpecialised_ && launch.getGrid().size() == 2) {
-    // Blocks are independent, so a GEMM grid may run in any order: walk it in
-    // groups of kGroup block rows so that concurrently resident blocks share
-    // A and B tiles in L2 (a bijection on the grid).
-    constexpr int64_t kGroup = 8;
-    Value gx = map_.lookupOrDefault(launch.getGrid()[0]);
-    Value gy = map_.lookupOrDefault(launch.getGrid()[1]);
-    Value lin = addI(bids[0], mulI(bids[1], gx));
-    Value groupSize = mulI(gx, cIndex(kGroup));
-    Value group = arith::DivUIOp::create(b_, loc(), lin, groupSize);
-    Value inGroup = arith::RemUIOp::create(b_, loc(), lin, groupSize);
-    Value firstY = mulI(group, cIndex(kGroup));
-    Value rows = arith::MinUIOp::create(b_, loc(), arith::SubIOp::create(b_, loc(), gy, firstY),
-                                        cIndex(kGroup));
-    bids[1] = addI(firstY, arith::RemUIOp::create(b_, loc(), inGroup, rows));
-    bids[0] = arith::DivUIOp::create(b_, loc(), inGroup, rows);
-  }
-  for (auto [i, arg] : llvm::enumerate(launch.getBlockIds())) {
-    blockIds_.push_back(bids[i]);
-    map_.map(arg, bids[i]);
+  if (!warpSpecialised_) {
+    for (auto [i, arg] : llvm::enumerate(launch.getBlockIds())) {
+      blockIds_.push_back(bids[i]);
+      map_.map(arg, bids[i]);
+    }
   }
   // Fragments: per-thread arrays.
   for (auto &[v, l] : layouts_) {
@@ -2538,6 +2591,29 @@ LogicalResult KernelLowering::run() {
     frags_[v] = f;
   }
 
+  // Persistent schedule: block b runs logical tiles b, b + nctaid, ...; the
+  // pipeline's iteration count carries across tiles so stages and barrier
+  // phases continue where the previous tile left them.
+  Value totalTiles = cIndex(1);
+  for (Value g : launch.getGrid())
+    totalTiles = mulI(totalTiles, map_.lookupOrDefault(g));
+  Value nctaid = arith::IndexCastOp::create(
+      b_, loc(), b_.getIndexType(), NVVM::GridDimXOp::create(b_, loc(), b_.getI32Type()));
+  auto tileLoop = [&](auto &&body) -> LogicalResult {
+    auto loop = scf::ForOp::create(b_, loc(), bids[0], totalTiles, nctaid, ValueRange{cIndex(0)});
+    OpBuilder::InsertionGuard g(b_);
+    b_.setInsertionPointToEnd(loop.getBody());
+    mapTile(loop.getInductionVar());
+    iterBase_ = loop.getRegionIterArgs()[0];
+    lastTripCount_ = Value();
+    if (failed(body()))
+      return failure();
+    if (!lastTripCount_)
+      return launch.emitError("internal error: persistent pipeline without a trip count");
+    scf::YieldOp::create(b_, loc(), ValueRange{addI(iterBase_, lastTripCount_)});
+    iterBase_ = Value();
+    return success();
+  };
   if (warpSpecialised_) {
     // Barrier init by thread 0, then the role split.
     Value isT0 = arith::CmpIOp::create(b_, loc(), arith::CmpIPredicate::eq, tid_, cIndex(0));
@@ -2575,7 +2651,7 @@ LogicalResult KernelLowering::run() {
       b_.setInsertionPoint(w.thenBlock()->getTerminator());
       Value saved = tid_;
       tid_ = local;
-      if (failed(emitProducer()))
+      if (failed(tileLoop([&] { return emitProducer(); })))
         return failure();
       tid_ = saved;
     }
@@ -2583,7 +2659,7 @@ LogicalResult KernelLowering::run() {
     b_.setInsertionPoint(roles.elseBlock()->getTerminator());
     if (threads_ <= 2 * kWarpgroup)
       asmVoid({}, "setmaxnreg.inc.sync.aligned.u32 232;", "~{memory}");
-    if (failed(emitBlock(launch.getBodyBlock())))
+    if (failed(tileLoop([&] { return emitBlock(launch.getBodyBlock()); })))
       return failure();
   } else {
     if (failed(emitBlock(launch.getBodyBlock())))
@@ -2595,6 +2671,7 @@ LogicalResult KernelLowering::run() {
   info_.threads = totalThreads_;
   info_.sharedBytes = sharedTop_;
   info_.warpSpecialized = warpSpecialised_;
+  info_.persistent = warpSpecialised_;
   return success();
 }
 

@@ -33,6 +33,7 @@ public:
   std::string deviceName() const;
   // Compute capability, e.g. {9, 0}.
   std::pair<int, int> computeCapability() const;
+  int multiprocessorCount() const;
 
 private:
   Context(int device);

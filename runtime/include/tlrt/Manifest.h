@@ -72,6 +72,9 @@ struct KernelSpec {
   std::array<GridExpr, 3> grid;
   std::array<int64_t, 3> cluster{1, 1, 1};
   int64_t sharedBytes = 0;
+  // Persistent kernel: launched with min(grid blocks, SMs) blocks along x,
+  // each looping over the logical grid (docs/abi.md).
+  bool persistent = false;
   std::vector<TmaSpec> tma;
   // Where each dimension symbol is first bound: symbol -> (param, dim).
   std::map<std::string, std::pair<int, int>> symbolSites;
