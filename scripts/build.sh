@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Quick start, command 1: install what is missing, build tlc, and run the
-# main job: compile every bundled example kernel (to the tl dialect today;
-# to PTX once the GPU targets land) into build/examples/.
+# main job: compile every bundled example kernel into build/examples/ — the
+# tl dialect (.mlir), sm_90a PTX with its manifest (.ptx, .manifest.json),
+# and a CPU shared object (cpu_<name>.so + manifest).
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 tlc_install_packages
 tlc_build
@@ -11,8 +12,11 @@ mkdir -p "$out"
 status=0
 for f in "$TLC_ROOT"/examples/*.tl; do
   name="$(basename "$f" .tl)"
-  if "$BUILD_DIR/bin/tlc" "$f" --emit=tl -o "$out/$name.mlir"; then
-    echo "compiled examples/$name.tl -> ${out#$TLC_ROOT/}/$name.mlir"
+  tlc="$BUILD_DIR/bin/tlc"
+  if "$tlc" "$f" --emit=tl -o "$out/$name.mlir" &&
+     "$tlc" "$f" --target=sm_90a --emit=ptx -o "$out/$name.ptx" &&
+     "$tlc" "$f" --target=cpu --emit=so -o "$out/cpu_$name.so"; then
+    echo "compiled examples/$name.tl -> ${out#$TLC_ROOT/}/$name.{mlir,ptx,manifest.json}, cpu_$name.so"
   else
     echo "FAILED: examples/$name.tl"
     status=1
