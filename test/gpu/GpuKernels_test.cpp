@@ -425,4 +425,59 @@ TEST(GpuKernels, FP4Dequant) {
   }
 }
 
+//===----------------------------------------------------------------------===//
+// TMA store and global atomics (test/gpu/kernels)
+//===----------------------------------------------------------------------===//
+
+TEST(GpuKernels, TileStoreThroughTMA) {
+  REQUIRE_GPU();
+  int count = 0;
+  for (auto [M, N] : {std::pair<int64_t, int64_t>{64, 128}, {100, 200}, {1, 8}, {1000, 1000}}) {
+    if (stopEarly(count))
+      break;
+    SCOPED_TRACE("M=" + std::to_string(M) + " N=" + std::to_string(N));
+    HostTensor x(tlrt::DType::BFloat16, {M, N}), y(tlrt::DType::BFloat16, {M, N});
+    fillBF16(x, -4, 4);
+    LaunchResult r = runBoth("tile_store", {x, y}, {false, true});
+    int64_t mismatch = 0, cpuMismatch = 0;
+    for (int64_t i = 0; i < M * N; ++i) {
+      // 2x + 1 in f32 then one rounding to bf16 (exact in f32 for bf16 x).
+      uint16_t want = tlrt::f32ToBF16(tlrt::bf16ToF32(x.as<uint16_t>()[i]) * 2.0f + 1.0f);
+      mismatch += r.gpu[1].as<uint16_t>()[i] != want;
+      cpuMismatch += r.gpu[1].as<uint16_t>()[i] != r.cpu[1].as<uint16_t>()[i];
+    }
+    EXPECT_EQ(mismatch, 0);
+    EXPECT_EQ(cpuMismatch, 0);
+  }
+}
+
+TEST(GpuKernels, ColumnSumWithAtomics) {
+  REQUIRE_GPU();
+  int count = 0;
+  for (auto [M, N] : {std::pair<int64_t, int64_t>{32, 128}, {100, 300}, {1000, 77}, {4096, 1024}}) {
+    if (stopEarly(count))
+      break;
+    SCOPED_TRACE("M=" + std::to_string(M) + " N=" + std::to_string(N));
+    HostTensor x(tlrt::DType::Float32, {M, N}), S(tlrt::DType::Float32, {N});
+    for (int64_t i = 0; i < M * N; ++i)
+      x.as<float>()[i] = uniform(-1, 1);
+    for (int64_t n = 0; n < N; ++n)
+      S.as<float>()[n] = uniform(-10, 10); // accumulated into, not overwritten
+    LaunchResult r = runBoth("col_sum", {x, S}, {false, false});
+    std::vector<double> ref(N);
+    for (int64_t n = 0; n < N; ++n) {
+      ref[n] = S.as<float>()[n];
+      for (int64_t m = 0; m < M; ++m)
+        ref[n] += x.as<float>()[m * N + n];
+    }
+    ErrorStats vsRef = compare(N, [&](int64_t i) { return r.gpu[1].as<float>()[i]; },
+                               [&](int64_t i) { return ref[i]; });
+    ErrorStats vsCpu = compare(N, [&](int64_t i) { return r.gpu[1].as<float>()[i]; },
+                               [&](int64_t i) { return r.cpu[1].as<float>()[i]; });
+    EXPECT_EQ(vsRef.nan, 0);
+    EXPECT_LT(vsRef.rel, 1e-5);
+    EXPECT_LT(vsCpu.rel, 1e-5);
+  }
+}
+
 } // namespace

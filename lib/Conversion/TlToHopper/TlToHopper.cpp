@@ -299,6 +299,8 @@ private:
   // continue across tiles) and this tile's pipeline trip count.
   Value iterBase_;
   Value lastTripCount_;
+  // Shared -> global copies done by a TMA store: op -> index in info_.tma.
+  DenseMap<Operation *, int64_t> tmaStores_;
   Block *allocaBlock_ = nullptr;
 };
 
@@ -1466,6 +1468,36 @@ SmallVector<Value> expandCoords(OpBuilder &b, Location loc, ArrayRef<Value> offs
 
 LogicalResult KernelLowering::emitCopy(tl::CopyOp op) {
   Value src = op.getSrc(), dst = op.getDst();
+  if (auto it = tmaStores_.find(op); it != tmaStores_.end()) {
+    // Make the tile's ordinary stores visible to the async proxy, then one
+    // thread stores it with TMA and waits until the tile may be reused.
+    asmVoid({}, "fence.proxy.async.shared::cta;", "~{memory}");
+    blockBarrier();
+    Value isT0 = arith::CmpIOp::create(b_, loc(), arith::CmpIPredicate::eq, tid_, cIndex(0));
+    auto ifOp = scf::IfOp::create(b_, loc(), isT0, false);
+    {
+      OpBuilder::InsertionGuard g(b_);
+      b_.setInsertionPoint(ifOp.thenBlock()->getTerminator());
+      Value mapPtr =
+          newFunc_.getArgument(newFunc_.getNumArguments() - info_.tma.size() + it->second);
+      Value mapAddr = LLVM::PtrToIntOp::create(b_, loc(), b_.getI64Type(), mapPtr);
+      Value smem = arith::AddIOp::create(
+          b_, loc(), LLVM::PtrToIntOp::create(b_, loc(), b_.getI32Type(), sharedBase()),
+          cI32(shared_[src].offset));
+      SmallVector<Value> off;
+      for (Value v : op.getDstOffsets())
+        off.push_back(map_.lookupOrDefault(v));
+      if (off.empty())
+        off = {cIndex(0), cIndex(0)};
+      asmVoid({mapAddr, smem, toI32(off[1]), toI32(off[0])},
+              "cp.async.bulk.tensor.2d.global.shared::cta.bulk_group [$0, {$2, $3}], [$1];",
+              "l,r,r,r,~{memory}");
+      asmVoid({}, "cp.async.bulk.commit_group;", "~{memory}");
+      asmVoid({}, "cp.async.bulk.wait_group.read 0;", "~{memory}");
+    }
+    blockBarrier();
+    return success();
+  }
   auto srcT = cast<MemRefType>(src.getType());
   auto dstT = cast<MemRefType>(dst.getType());
   SmallVector<Value> srcOff, dstOff;
@@ -2513,6 +2545,30 @@ LogicalResult KernelLowering::run() {
       params.push_back(ptr0);
     }
   }
+  // Whole 2-D unswizzled shared tiles stored to a kernel tensor: TMA stores
+  // (out-of-range parts of the box are not written, as tl.copy requires).
+  launch_.walk([&](tl::CopyOp c) {
+    auto arg = dyn_cast<BlockArgument>(c.getDst());
+    if (!arg || arg.getOwner() != &func_.getBody().front() || !shared_.count(c.getSrc()))
+      return;
+    const SharedBuf &sb = shared_[c.getSrc()];
+    auto dstT = cast<MemRefType>(c.getDst().getType());
+    Type e = sb.type.getElementType();
+    if (sb.swizzle128 || sb.stages > 1 || sb.type.getRank() != 2 || dstT.getRank() != 2 ||
+        e != dstT.getElementType() || isFP4(e) || !c.getSrcOffsets().empty() ||
+        c.getDstSizes() != sb.type.getShape() || sb.type.getShape()[0] > 256 ||
+        sb.type.getShape()[1] > 256 || (sb.type.getShape()[1] * storageBytes(e)) % 16 != 0 ||
+        sb.offset % 128 != 0)
+      return;
+    GpuTmaMap map;
+    map.param = arg.getArgNumber();
+    map.dtype = dtypeName(e);
+    map.box = {sb.type.getShape()[0], sb.type.getShape()[1]};
+    map.swizzle = "none";
+    tmaStores_[c] = info_.tma.size();
+    info_.tma.push_back(map);
+    params.push_back(ptr0);
+  });
   b_.setInsertionPoint(func_);
   auto fnType = LLVM::LLVMFunctionType::get(LLVM::LLVMVoidType::get(ctx_), params);
   std::string name = func_.getName().str();
