@@ -240,6 +240,8 @@ private:
   Value sharedBase();
   Value sharedPtr(Value byteOffset); // index byte offset -> !llvm.ptr<3>
   Value sharedByteOffset(Value buffer, ArrayRef<Value> coords);
+  Value sharedBufferBase(Value buffer);
+  Value sharedLinear(Value buffer, ArrayRef<Value> coords);
   Value globalLinear(const TensorArg &t, ArrayRef<Value> coords);
   Value loadElement(Value ptrBase, Type elem, Value linear, unsigned addrSpace);
   void storeElement(Value ptrBase, Type elem, Value linear, Value value, unsigned addrSpace);
@@ -604,21 +606,29 @@ Value linearize(OpBuilder &b, Location loc, ArrayRef<Value> coords, ArrayRef<Val
 // Byte offset of element `coords` of shared buffer `buffer` from the dynamic
 // shared base, for the current pipeline stage; swizzled operand buffers
 // follow TMA's 128-byte swizzle in column chunks of 128 bytes.
+// Byte offset of a shared buffer's current stage (stage 0 outside a pipeline).
+Value KernelLowering::sharedBufferBase(Value buffer) {
+  const SharedBuf &s = shared_.lookup(buffer);
+  Value base = cIndex(s.offset);
+  if (s.stages > 1 && stage_)
+    base = addI(base, mulI(stage_, cIndex(s.bytes)));
+  return base;
+}
+
+// Row-major element index of `coords` in a shared buffer.
+Value KernelLowering::sharedLinear(Value buffer, ArrayRef<Value> coords) {
+  SmallVector<Value> dims;
+  for (int64_t d : cast<MemRefType>(buffer.getType()).getShape())
+    dims.push_back(cIndex(d));
+  return linearize(b_, loc(), coords, dims);
+}
+
 Value KernelLowering::sharedByteOffset(Value buffer, ArrayRef<Value> coords) {
   const SharedBuf &s = shared_.lookup(buffer);
   Type elem = s.type.getElementType();
-  Value base = cIndex(s.offset);
-  if (s.stages > 1) {
-    if (!stage_)
-      base = cIndex(s.offset); // outside the pipeline: stage 0
-    else
-      base = addI(base, mulI(stage_, cIndex(s.bytes)));
-  }
+  Value base = sharedBufferBase(buffer);
   if (!s.swizzle128) {
-    SmallVector<Value> dims;
-    for (int64_t d : s.type.getShape())
-      dims.push_back(cIndex(d));
-    Value lin = linearize(b_, loc(), coords, dims);
+    Value lin = sharedLinear(buffer, coords);
     if (isFP4(elem))
       return addI(base, arith::DivUIOp::create(b_, loc(), lin, cIndex(2)));
     return addI(base, mulI(lin, cIndex(storageBytes(elem))));
@@ -714,18 +724,10 @@ Value KernelLowering::loadFromBuffer(Value buffer, ArrayRef<Value> coords) {
     const TensorArg &t = tensors_[buffer];
     return loadElement(t.ptr, elem, globalLinear(t, coords), 1);
   }
-  Value off = sharedByteOffset(buffer, coords);
-  if (isFP4(elem)) {
-    // sharedByteOffset gave the byte; recover the nibble from the last coordinate.
-    SmallVector<Value> dims;
-    for (int64_t d : cast<MemRefType>(buffer.getType()).getShape())
-      dims.push_back(cIndex(d));
-    Value lin = linearize(b_, loc(), coords, dims);
-    Value base = sharedPtr(addI(cIndex(shared_[buffer].offset), cIndex(0)));
-    (void)off;
-    return loadElement(base, elem, lin, 3);
-  }
-  return loadElement(sharedPtr(off), elem, cIndex(0), 3);
+  if (isFP4(elem)) // nibble addressing from the buffer's (stage) base
+    return loadElement(sharedPtr(sharedBufferBase(buffer)), elem,
+                       sharedLinear(buffer, coords), 3);
+  return loadElement(sharedPtr(sharedByteOffset(buffer, coords)), elem, cIndex(0), 3);
 }
 
 void KernelLowering::storeToBuffer(Value buffer, ArrayRef<Value> coords, Value value) {
@@ -736,11 +738,8 @@ void KernelLowering::storeToBuffer(Value buffer, ArrayRef<Value> coords, Value v
     return;
   }
   if (isFP4(elem)) {
-    SmallVector<Value> dims;
-    for (int64_t d : cast<MemRefType>(buffer.getType()).getShape())
-      dims.push_back(cIndex(d));
-    Value lin = linearize(b_, loc(), coords, dims);
-    storeElement(sharedPtr(cIndex(shared_[buffer].offset)), elem, lin, value, 3);
+    storeElement(sharedPtr(sharedBufferBase(buffer)), elem, sharedLinear(buffer, coords), value,
+                 3);
     return;
   }
   storeElement(sharedPtr(sharedByteOffset(buffer, coords)), elem, cIndex(0), value, 3);
@@ -833,30 +832,20 @@ Value KernelLowering::convert(Value v, Type from, Type to) {
     }
     // e2m1: round to nearest even on {0, .5, 1, 1.5, 2, 3, 4, 6}, saturate; NaN -> 7.
     Value a = math::AbsFOp::create(b_, loc(), x);
-    auto thr = [&](double t, bool inclusive, Value below, int64_t code) -> Value {
-      Value c = arith::CmpFOp::create(
-          b_, loc(), inclusive ? arith::CmpFPredicate::OLE : arith::CmpFPredicate::OLT, a,
-          arith::ConstantOp::create(b_, loc(), b_.getF32FloatAttr(static_cast<float>(t))));
-      return arith::SelectOp::create(b_, loc(), c, below, cI32(code));
-    };
-    // Build from the top: code = a <= 5 ? (a < 3.5 ? ... ) : 7.
-    Value code = cI32(7);
-    code = thr(5.0, true, cI32(6), 7);
-    code = arith::SelectOp::create(
-        b_, loc(),
-        arith::CmpFOp::create(b_, loc(), arith::CmpFPredicate::OLT, a,
-                              arith::ConstantOp::create(b_, loc(), b_.getF32FloatAttr(3.5f))),
-        cI32(5), code);
+    // Thresholds between neighbouring codes, from the top; ties go to the even
+    // code (<= where the lower neighbour is even, < where it is odd).
     struct Step { float t; bool le; int64_t code; };
-    const Step steps[] = {{2.5f, true, 4}, {1.75f, false, 3}, {1.25f, true, 2},
-                          {0.75f, false, 1}, {0.25f, true, 0}};
-    for (const Step &s : steps)
+    const Step steps[] = {{5.0f, true, 6},   {3.5f, false, 5}, {2.5f, true, 4},
+                          {1.75f, false, 3}, {1.25f, true, 2}, {0.75f, false, 1},
+                          {0.25f, true, 0}};
+    Value code = cI32(7);
+    for (const Step &st : steps)
       code = arith::SelectOp::create(
           b_, loc(),
           arith::CmpFOp::create(b_, loc(),
-                                s.le ? arith::CmpFPredicate::OLE : arith::CmpFPredicate::OLT, a,
-                                arith::ConstantOp::create(b_, loc(), b_.getF32FloatAttr(s.t))),
-          cI32(s.code), code);
+                                st.le ? arith::CmpFPredicate::OLE : arith::CmpFPredicate::OLT, a,
+                                arith::ConstantOp::create(b_, loc(), b_.getF32FloatAttr(st.t))),
+          cI32(st.code), code);
     Value sign = arith::AndIOp::create(b_, loc(), arith::ShRUIOp::create(b_, loc(), bits, cI32(28)),
                                        cI32(8));
     code = arith::OrIOp::create(b_, loc(), code, sign);
@@ -899,6 +888,23 @@ Value KernelLowering::convert(Value v, Type from, Type to) {
 //===----------------------------------------------------------------------===//
 // Layout coordinates
 //===----------------------------------------------------------------------===//
+
+// Whether coordinate `dim` of slot `slot` is the same in every thread (what
+// layoutCoords folds to a constant).
+bool layoutCoordIsStatic(const Layout &l, int64_t slot, int64_t dim) {
+  if (l.kind == LayoutKind::Replicated)
+    return true;
+  if (l.kind == LayoutKind::Wgmma)
+    return false;
+  int64_t T = l.threads, V = l.vec;
+  int64_t lo = (slot / V) * T * V + slot % V, hi = lo + (T - 1) * V;
+  if (lo >= l.numel())
+    return true; // never emitted
+  int64_t stride = 1;
+  for (int64_t d = l.shape.size() - 1; d > dim; --d)
+    stride *= l.shape[d];
+  return lo / stride == hi / stride;
+}
 
 SmallVector<Value> KernelLowering::layoutCoords(const Layout &l, int64_t slot, Value &valid,
                                                 bool &skip) {
@@ -1111,7 +1117,7 @@ LogicalResult KernelLowering::emitOp(Operation *op) {
   }
   if (auto ifOp = dyn_cast<scf::IfOp>(op)) {
     if (ifOp.getNumResults() != 0) {
-      // Value-yielding ifs: emit both sides as selects when they are pure.
+      // Value-yielding ifs: a new scf.if whose regions yield the mapped values.
       auto newIf = scf::IfOp::create(b_, loc(), ifOp.getResultTypes(),
                                      map_.lookupOrDefault(ifOp.getCondition()), true);
       for (auto [oldR, newR] : {std::pair{&ifOp.getThenRegion(), &newIf.getThenRegion()},
@@ -1447,9 +1453,8 @@ SmallVector<Value> expandCoords(OpBuilder &b, Location loc, ArrayRef<Value> offs
                                 ArrayRef<int64_t> sizes, ArrayRef<Value> q) {
   SmallVector<Value> out;
   size_t qi = 0;
-  // Sizes of 1 are dropped dimensions unless the box has as many non-unit
-  // dimensions as q (then every dimension consumes a coordinate).
-  size_t nonUnit = llvm::count_if(sizes, [](int64_t s) { return s != 1; });
+  // Sizes of 1 are dropped dimensions unless the box has as many dimensions
+  // as q (then every dimension consumes a coordinate).
   bool consumeAll = sizes.size() == q.size();
   for (size_t d = 0; d < sizes.size(); ++d) {
     Value off = offsets.empty() ? Value() : offsets[d];
@@ -1461,7 +1466,6 @@ SmallVector<Value> expandCoords(OpBuilder &b, Location loc, ArrayRef<Value> offs
     }
     out.push_back(off ? Value(arith::AddIOp::create(b, loc, off, c)) : c);
   }
-  (void)nonUnit;
   return out;
 }
 } // namespace
@@ -1774,15 +1778,10 @@ LogicalResult KernelLowering::emitReduce(tl::ReduceOp op) {
   FragBuf tmp;
   Value tmpBase;
   bool dynamic = false;
-  for (int64_t s = 0; s < fs.layout.slots() && !dynamic; ++s) {
-    Value valid;
-    bool skip;
-    OpBuilder::InsertionGuard g(b_); // coordinates only, discarded
-    SmallVector<Value> c = layoutCoords(fs.layout, s, valid, skip);
-    for (int64_t d = 0; d < (int64_t)c.size() && !skip; ++d)
-      if (d != dim && !getConstantIntValue(c[d]))
+  for (int64_t s = 0; s < fs.layout.slots() && !dynamic; ++s)
+    for (int64_t d = 0; d < fs.type.getRank(); ++d)
+      if (d != dim && !layoutCoordIsStatic(fs.layout, s, d))
         dynamic = true;
-  }
   {
     OpBuilder::InsertionGuard g(b_);
     b_.setInsertionPointToStart(allocaBlock_);
@@ -1910,20 +1909,8 @@ LogicalResult KernelLowering::emitGemm(tl::GemmOp op) {
     asmVoid({}, "fence.proxy.async.shared::cta;", "~{memory}");
     blockBarrier();
   }
-  const SharedBuf &sa = shared_[op.getA()];
-  const SharedBuf &sb = shared_[op.getB()];
-  auto bufBase = [&](const SharedBuf &s) {
-    Value base = cIndex(s.offset);
-    if (s.stages > 1 && stage_)
-      base = addI(base, mulI(stage_, cIndex(s.bytes)));
-    return base;
-  };
-  // Shared addresses as 32-bit values of the shared window.
-  Value smemAddr = toI64(cIndex(0));
-  {
-    Value p = sharedBase();
-    smemAddr = LLVM::PtrToIntOp::create(b_, loc(), b_.getI64Type(), p);
-  }
+  // Shared addresses in the shared window (64-bit for the descriptor math).
+  Value smemAddr = LLVM::PtrToIntOp::create(b_, loc(), b_.getI64Type(), sharedBase());
   auto descriptor = [&](Value byteOffset) {
     // start address >> 4 in bits 0-13, LBO = 1 (16 B), SBO = 1024 B >> 4 in
     // bits 32-45, 128-byte swizzle in bits 62-63.
@@ -1934,7 +1921,7 @@ LogicalResult KernelLowering::emitGemm(tl::GemmOp op) {
     return arith::OrIOp::create(b_, loc(), start, cI64(hi)).getResult();
   };
   Value wg = arith::DivUIOp::create(b_, loc(), tid_, cIndex(kWarpgroup));
-  Value aBase = bufBase(sa), bBase = bufBase(sb);
+  Value aBase = sharedBufferBase(op.getA()), bBase = sharedBufferBase(op.getB());
   int64_t n = N;
   int64_t regs = n / 2;
   asmVoid({}, "wgmma.fence.sync.aligned;", "~{memory}");
@@ -2322,8 +2309,6 @@ LogicalResult KernelLowering::emitProducer() {
 
   // Plain copies by the whole producer warp (e.g. per-row scales).
   Value savedStage = stage_;
-  Value savedTid = tid_;
-  int64_t savedThreads = threads_;
   stage_ = stage;
   for (tl::CopyOp c : plan.producerCopies) {
     SmallVector<Value> srcOff;
@@ -2387,8 +2372,6 @@ LogicalResult KernelLowering::emitProducer() {
     storeToBuffer(c.getDst(), dc, convert(ifOp.getResult(0), se, de));
   }
   stage_ = savedStage;
-  tid_ = savedTid;
-  threads_ = savedThreads;
   // With plain copies every producer lane arrives on the full barrier (its
   // own stores released by its own arrival); lane 0 also announces the bytes.
   Value smem32 = LLVM::PtrToIntOp::create(b_, loc(), b_.getI32Type(), sharedBase());
@@ -2757,8 +2740,6 @@ LogicalResult lowerTlKernelsToNVVM(ModuleOp module, const GpuTargetOptions &opti
   // Swap the new functions in under the kernel names.
   OpBuilder b(ctx);
   b.setInsertionPointToStart(module.getBody());
-  auto ptr3 = LLVM::LLVMPointerType::get(ctx, 3);
-  (void)ptr3;
   LLVM::GlobalOp::create(b, module.getLoc(), LLVM::LLVMArrayType::get(b.getI8Type(), 0),
                          /*isConstant=*/false, LLVM::Linkage::External, "__tl_smem", Attribute(),
                          /*alignment=*/1024, /*addrSpace=*/3);
