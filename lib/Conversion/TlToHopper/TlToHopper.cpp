@@ -2162,72 +2162,29 @@ LogicalResult KernelLowering::emitOverlappedLoop(tl::PipelinedOp op, tl::GemmOp 
   Value n = arith::MaxSIOp::create(b_, loc(), arith::CeilDivSIOp::create(b_, loc(), span, st),
                                    cIndex(0));
   lastTripCount_ = n;
-  // Scalar loads of kernel tensors among the following ops (e.g. a weight
-  // scale) are issued with the iteration's wgmmas, before its barrier wait,
-  // so their latency is hidden; finish() uses the values (carried across the
-  // unrolled loop). Only when nothing in the loop writes global memory.
-  SmallVector<memref::LoadOp> hoisted;
-  bool writesGlobal = false;
-  for (Operation *o : rest)
-    o->walk([&](Operation *inner) {
-      if (auto st = dyn_cast<memref::StoreOp>(inner))
-        writesGlobal |= tensors_.count(st.getMemRef()) != 0;
-      else if (isa<tl::AtomicAddOp>(inner))
-        writesGlobal = true;
-      else if (auto c = dyn_cast<tl::CopyOp>(inner))
-        writesGlobal |= tensors_.count(c.getDst()) != 0;
-    });
-  if (!writesGlobal)
-    for (Operation *o : rest)
-      if (auto ld = dyn_cast<memref::LoadOp>(o))
-        if (tensors_.count(ld.getMemRef()))
-          hoisted.push_back(ld);
-  using Vals = SmallVector<Value>;
-  auto issue = [&](Value it, const FragBuf &buf) -> FailureOr<Vals> {
-    map_.map(op.getInductionVar(), addI(lb, mulI(it, st)));
-    Vals vals;
-    if (!hoisted.empty()) {
-      DenseSet<Operation *> wanted(hoisted.begin(), hoisted.end());
-      for (Operation *o : rest) {
-        bool pureScalar = isa<arith::ArithDialect>(o->getDialect()) && isMemoryEffectFree(o);
-        if (!pureScalar && !wanted.contains(o))
-          continue;
-        if (failed(emitOp(o)))
-          return failure();
-        if (wanted.contains(o))
-          vals.push_back(map_.lookup(o->getResult(0)));
-      }
-    }
+  auto issue = [&](Value it, const FragBuf &buf) -> LogicalResult {
     Value git = globalIter(it);
     stage_ = arith::RemUIOp::create(b_, loc(), git, cIndex(S));
     Value phase = arith::AndIOp::create(
         b_, loc(), arith::DivUIOp::create(b_, loc(), git, cIndex(S)), cIndex(1));
     waitBarrier(addI(cIndex(pipe_->barrierOffset), mulI(stage_, cIndex(8))), phase);
+    map_.map(op.getInductionVar(), addI(lb, mulI(it, st)));
     frags_[cBuf] = buf;
     skipGemmWait_ = true;
     LogicalResult r = emitOp(gemm);
     skipGemmWait_ = false;
     frags_[cBuf] = p0;
     stage_ = Value();
-    if (failed(r))
-      return failure();
-    return vals;
+    return r;
   };
-  auto finish = [&](Value it, const FragBuf &buf, int64_t pending,
-                    ArrayRef<Value> vals) -> LogicalResult {
+  auto finish = [&](Value it, const FragBuf &buf, int64_t pending) -> LogicalResult {
     wgmmaWait(buf, pending);
     stage_ = arith::RemUIOp::create(b_, loc(), globalIter(it), cIndex(S));
     map_.map(op.getInductionVar(), addI(lb, mulI(it, st)));
     frags_[cBuf] = buf;
-    for (Operation *o : rest) {
-      auto pos = llvm::find(hoisted, o);
-      if (pos != hoisted.end()) {
-        map_.map(o->getResult(0), vals[pos - hoisted.begin()]);
-        continue;
-      }
+    for (Operation *o : rest)
       if (failed(emitOp(o)))
         return failure();
-    }
     frags_[cBuf] = p0;
     asmVoid({}, "bar.warp.sync 0xffffffff;", "~{memory}");
     Value isLane0 =
@@ -2254,28 +2211,21 @@ LogicalResult KernelLowering::emitOverlappedLoop(tl::PipelinedOp op, tl::GemmOp 
   // One region for n > 0 (two separate guards would leave ptxas a path with
   // a pending group reaching the epilogue, and it serialises every wgmma).
   return ifThen(lt(cIndex(0), n), [&]() -> LogicalResult {
-    auto first = issue(cIndex(0), p0);
-    if (failed(first))
+    if (failed(issue(cIndex(0), p0)))
       return failure();
     Value pairs = arith::DivSIOp::create(b_, loc(), arith::SubIOp::create(b_, loc(), n, cIndex(1)),
                                          cIndex(2));
-    auto loop = scf::ForOp::create(b_, loc(), cIndex(0), pairs, cIndex(1), *first);
+    auto loop = scf::ForOp::create(b_, loc(), cIndex(0), pairs, cIndex(1));
     {
       OpBuilder::InsertionGuard guard(b_);
-      b_.setInsertionPointToEnd(loop.getBody());
+      b_.setInsertionPoint(loop.getBody()->getTerminator());
       Value j = addI(mulI(loop.getInductionVar(), cIndex(2)), cIndex(1));
       Value jm1 = arith::SubIOp::create(b_, loc(), j, cIndex(1));
       Value jp1 = addI(j, cIndex(1));
-      Vals carried(loop.getRegionIterArgs().begin(), loop.getRegionIterArgs().end());
-      auto odd = issue(j, p1);
-      if (failed(odd) || failed(finish(jm1, p0, 1, carried)))
+      if (failed(issue(j, p1)) || failed(finish(jm1, p0, 1)) || failed(issue(jp1, p0)) ||
+          failed(finish(j, p1, 1)))
         return failure();
-      auto even = issue(jp1, p0);
-      if (failed(even) || failed(finish(j, p1, 1, *odd)))
-        return failure();
-      scf::YieldOp::create(b_, loc(), *even);
     }
-    Vals lastVals(loop.getResults().begin(), loop.getResults().end());
     // Issued so far: 0 .. 2*pairs (the last in p0); n even: one more in p1.
     Value lastP0 = mulI(pairs, cIndex(2));
     Value nEven = arith::CmpIOp::create(
@@ -2285,12 +2235,11 @@ LogicalResult KernelLowering::emitOverlappedLoop(tl::PipelinedOp op, tl::GemmOp 
     OpBuilder::InsertionGuard g(b_);
     b_.setInsertionPoint(ifOp.thenBlock()->getTerminator());
     Value lastIt = addI(lastP0, cIndex(1));
-    auto tail = issue(lastIt, p1);
-    if (failed(tail) || failed(finish(lastP0, p0, 1, lastVals)) ||
-        failed(finish(lastIt, p1, 0, *tail)))
+    if (failed(issue(lastIt, p1)) || failed(finish(lastP0, p0, 1)) ||
+        failed(finish(lastIt, p1, 0)))
       return failure();
     b_.setInsertionPoint(ifOp.elseBlock()->getTerminator());
-    return finish(lastP0, p0, 0, lastVals);
+    return finish(lastP0, p0, 0);
   });
 }
 
