@@ -480,4 +480,71 @@ TEST(GpuKernels, ColumnSumWithAtomics) {
   }
 }
 
+//===----------------------------------------------------------------------===//
+// wgmma with f16 and e5m2 operands (test/gpu/kernels/gemm_typed.tl)
+//===----------------------------------------------------------------------===//
+
+void checkGemmTyped(const std::string &name, tlrt::DType dt) {
+  const GemmShape shapes[] = {{256, 256, 256}, {200, 136, 144}, {129, 257, 400}, {1000, 520, 1024}};
+  int count = 0;
+  for (const GemmShape &s : shapes) {
+    if (stopEarly(count))
+      break;
+    SCOPED_TRACE(name + " M=" + std::to_string(s.M) + " N=" + std::to_string(s.N) +
+                 " K=" + std::to_string(s.K));
+    HostTensor A(dt, {s.M, s.K}), B(dt, {s.N, s.K}), C(tlrt::DType::Float32, {s.M, s.N});
+    bool f16 = dt == tlrt::DType::Float16;
+    std::vector<float> af(s.M * s.K), bf(s.N * s.K);
+    for (int64_t i = 0; i < s.M * s.K; ++i) {
+      if (f16) {
+        A.as<uint16_t>()[i] = tlrt::f32ToF16(uniform(-1, 1));
+        af[i] = tlrt::f16ToF32(A.as<uint16_t>()[i]);
+      } else {
+        A.bytes[i] = tlrt::f32ToE5M2(uniform(-4, 4));
+        af[i] = tlrt::e5m2ToF32(A.bytes[i]);
+      }
+    }
+    for (int64_t i = 0; i < s.N * s.K; ++i) {
+      if (f16) {
+        B.as<uint16_t>()[i] = tlrt::f32ToF16(uniform(-1, 1));
+        bf[i] = tlrt::f16ToF32(B.as<uint16_t>()[i]);
+      } else {
+        B.bytes[i] = tlrt::f32ToE5M2(uniform(-4, 4));
+        bf[i] = tlrt::e5m2ToF32(B.bytes[i]);
+      }
+    }
+    LaunchResult r = runBoth(name, {A, B, C}, {false, false, true});
+    std::vector<double> ref(s.M * s.N);
+    for (int64_t m = 0; m < s.M; ++m)
+      for (int64_t n = 0; n < s.N; ++n) {
+        double acc = 0;
+        for (int64_t k = 0; k < s.K; ++k)
+          acc += double(af[m * s.K + k]) * bf[n * s.K + k];
+        ref[m * s.N + n] = acc;
+      }
+    const float *g = r.gpu[2].as<float>(), *c = r.cpu[2].as<float>();
+    ErrorStats vsRef = compare(s.M * s.N, [&](int64_t i) { return g[i]; },
+                               [&](int64_t i) { return ref[i]; });
+    ErrorStats vsCpu = compare(s.M * s.N, [&](int64_t i) { return g[i]; },
+                               [&](int64_t i) { return c[i]; });
+    EXPECT_EQ(vsRef.nan, 0);
+    // f32 output: only the tensor cores' accumulation differs from f64.
+    EXPECT_LT(vsRef.rel, 1e-3);
+    EXPECT_LT(vsCpu.rel, 1e-3);
+    std::printf("[gpu kernels] %s %lldx%lldx%lld rel err vs f64 %.2e, vs CPU target %.2e\n",
+                name.c_str(), (long long)s.M, (long long)s.N, (long long)s.K, vsRef.rel,
+                vsCpu.rel);
+  }
+}
+
+TEST(GpuKernels, GemmF16) {
+  REQUIRE_GPU();
+  checkGemmTyped("gemm_typed__f16", tlrt::DType::Float16);
+}
+
+TEST(GpuKernels, GemmE5M2) {
+  REQUIRE_GPU();
+  checkGemmTyped("gemm_typed__e5m2", tlrt::DType::Float8E5M2);
+}
+
 } // namespace
