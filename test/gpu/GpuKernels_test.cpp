@@ -528,9 +528,11 @@ void checkGemmTyped(const std::string &name, tlrt::DType dt) {
     ErrorStats vsCpu = compare(s.M * s.N, [&](int64_t i) { return g[i]; },
                                [&](int64_t i) { return c[i]; });
     EXPECT_EQ(vsRef.nan, 0);
-    // f32 output: only the tensor cores' accumulation differs from f64.
-    EXPECT_LT(vsRef.rel, 1e-3);
-    EXPECT_LT(vsCpu.rel, 1e-3);
+    // f32 output: only the tensor cores' accumulation differs from f64 (FP8
+    // products are summed with a narrower accumulator on Hopper).
+    double bound = f16 ? 1e-4 : 1e-2;
+    EXPECT_LT(vsRef.rel, bound);
+    EXPECT_LT(vsCpu.rel, bound);
     std::printf("[gpu kernels] %s %lldx%lldx%lld rel err vs f64 %.2e, vs CPU target %.2e\n",
                 name.c_str(), (long long)s.M, (long long)s.N, (long long)s.K, vsRef.rel,
                 vsCpu.rel);
