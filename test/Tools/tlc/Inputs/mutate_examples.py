@@ -1,5 +1,6 @@
 """Feeds mutated copies of every example through the whole tlc pipeline
-(parse, Sema, MLIRGen, MLIR verifier) and checks that each run ends with
+(parse, Sema, MLIRGen, MLIR verifier; with "codegen" as the fifth argument
+also the target lowerings: PTX for sm_90a/sm_100a, LLVM IR for the CPU) and checks that each run ends with
 exit status 0, or 1 with a located error: never a signal, an abort or a
 silent failure. Deterministic (fixed seed) so a failure reproduces."""
 import glob
@@ -11,7 +12,8 @@ import sys
 
 tlc, examples_dir, work = sys.argv[1], sys.argv[2], sys.argv[3]
 count = int(sys.argv[4]) if len(sys.argv) > 4 else 40
-rng = random.Random(20261123)
+codegen = len(sys.argv) > 5 and sys.argv[5] == "codegen"
+rng = random.Random(20261123 + (1 if codegen else 0))
 os.makedirs(work, exist_ok=True)
 tokens = [b"T.gemm(", b"T.copy(", b"[", b"]", b"(", b")", b":", b"\n    ", b"\n",
           b"0", b"-1", b"99999999999999999999", b"T.float8_e4m3", b"//", b"for i in ",
@@ -49,7 +51,10 @@ for path in sorted(glob.glob(os.path.join(examples_dir, "*.tl"))):
             f.write(mutate(src))
         for target in ("sm_90a", "sm_100a", "cpu"):
             runs += 1
-            r = subprocess.run([tlc, mutant, "--emit=tl", f"--target={target}", "-o", os.devnull],
+            emit = "--emit=tl"
+            if codegen:
+                emit = "--emit=llvm" if target == "cpu" else "--emit=ptx"
+            r = subprocess.run([tlc, mutant, emit, f"--target={target}", "-o", os.devnull],
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=60)
             ok = r.returncode == 0 or (r.returncode == 1 and located.search(r.stderr))
             if not ok:
