@@ -5,7 +5,7 @@ import lit.formats
 config.name = "tlc"
 config.test_format = lit.formats.ShTest(execute_external=False)
 config.suffixes = [".tl", ".mlir", ".test"]
-config.excludes = ["Inputs", "lit.cfg.py", "lit.site.cfg.py", "CMakeLists.txt", "unit", "fuzz"]
+config.excludes = ["Inputs", "lit.cfg.py", "lit.site.cfg.py", "CMakeLists.txt", "unit", "fuzz", "kernels"]
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.tlc_obj_root, "test")
 
