@@ -3,6 +3,7 @@
 #include "tl/IR/TlDialect.h"
 #include "tl/Transforms/Passes.h"
 #include "tlc/Conversion/TlToCPU.h"
+#include "tlc/Conversion/TlToHopper.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/ControlFlow/IR/ControlFlow.h"
@@ -34,6 +35,7 @@ int main(int argc, char **argv) {
   mlir::registerAllPasses();
   mlir::tl::registerTlPasses();
   tlc::registerTlToCPUPasses();
+  tlc::registerTlToHopperPasses();
   return mlir::asMainReturnCode(
       mlir::MlirOptMain(argc, argv, "tl optimizer driver\n", registry));
 }

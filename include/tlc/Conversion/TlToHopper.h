@@ -43,6 +43,9 @@ mlir::LogicalResult lowerTlKernelsToNVVM(mlir::ModuleOp module,
                                          const GpuTargetOptions &options,
                                          std::vector<GpuKernelInfo> &kernels);
 
+// Registers `--tl-lower-to-nvvm` (for tl-opt).
+void registerTlToHopperPasses();
+
 // LLVM dialect module -> LLVM IR text / PTX text. Returns failure with a
 // diagnostic at the module's location.
 mlir::LogicalResult translateToLLVMIR(mlir::ModuleOp module, std::string &out);

@@ -38,6 +38,7 @@
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/IRMapping.h"
+#include "mlir/Pass/Pass.h"
 
 #include "llvm/ADT/EquivalenceClasses.h"
 #include "llvm/ADT/MapVector.h"
@@ -2751,4 +2752,39 @@ LogicalResult lowerTlKernelsToNVVM(ModuleOp module, const GpuTargetOptions &opti
   return success();
 }
 
+namespace {
+
+// `tl-opt --tl-lower-to-nvvm[=chip=sm_90a]`: the same lowering as tlc's GPU
+// path, stopping at the LLVM dialect (before PTX).
+struct TlLowerToNVVMPass : public PassWrapper<TlLowerToNVVMPass, OperationPass<ModuleOp>> {
+  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(TlLowerToNVVMPass)
+
+  TlLowerToNVVMPass() = default;
+  TlLowerToNVVMPass(const TlLowerToNVVMPass &other) : PassWrapper(other) {}
+
+  StringRef getArgument() const final { return "tl-lower-to-nvvm"; }
+  StringRef getDescription() const final {
+    return "Lower tl kernels to LLVM-dialect GPU kernels (inline PTX for TMA, mbarrier, wgmma)";
+  }
+  void getDependentDialects(DialectRegistry &registry) const override {
+    registry.insert<LLVM::LLVMDialect, NVVM::NVVMDialect, scf::SCFDialect, arith::ArithDialect,
+                    math::MathDialect>();
+  }
+  void runOnOperation() override {
+    GpuTargetOptions options;
+    options.chip = chip;
+    std::vector<GpuKernelInfo> kernels;
+    if (failed(lowerTlKernelsToNVVM(getOperation(), options, kernels)))
+      signalPassFailure();
+  }
+
+  Option<std::string> chip{*this, "chip", llvm::cl::desc("sm_90a or sm_100a"),
+                           llvm::cl::init("sm_90a")};
+};
+
+} // namespace
+
+void registerTlToHopperPasses() { PassRegistration<TlLowerToNVVMPass>(); }
+
 } // namespace tlc
+
