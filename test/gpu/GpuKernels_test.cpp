@@ -240,7 +240,7 @@ void checkGemmFP8(const std::string &name) {
     SCOPED_TRACE(name + " M=" + std::to_string(s.M) + " N=" + std::to_string(s.N) +
                  " K=" + std::to_string(s.K));
     int64_t kb = (s.K + 127) / 128, nb = (s.N + 127) / 128;
-    HostTensor A(tlrt::DType::Float8E4M3, {s.M, s.K}), SA(tlrt::DType::Float32, {kb, s.M}),
+    HostTensor A(tlrt::DType::Float8E4M3, {s.M, s.K}), SA(tlrt::DType::Float32, {s.M, kb}),
         B(tlrt::DType::Float8E4M3, {s.N, s.K}), SB(tlrt::DType::Float32, {nb, kb}),
         C(tlrt::DType::BFloat16, {s.M, s.N});
     for (auto &code : A.bytes)
@@ -257,7 +257,7 @@ void checkGemmFP8(const std::string &name) {
       for (int64_t n = 0; n < s.N; ++n) {
         double acc = 0;
         for (int64_t k = 0; k < s.K; ++k)
-          acc += double(tlrt::e4m3ToF32(A.bytes[m * s.K + k])) * SA.as<float>()[(k / 128) * s.M + m] *
+          acc += double(tlrt::e4m3ToF32(A.bytes[m * s.K + k])) * SA.as<float>()[m * kb + k / 128] *
                  tlrt::e4m3ToF32(B.bytes[n * s.K + k]) * SB.as<float>()[(n / 128) * kb + k / 128];
         ref[m * s.N + n] = acc;
       }

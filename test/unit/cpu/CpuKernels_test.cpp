@@ -286,7 +286,7 @@ void checkGemmFP8(const std::string &module, Shape3 s) {
   Guarded<uint16_t> C(s.m * s.n, 0xBEEF);
   kernel(module, "gemm_fp8_blockscaled")
       .launch({Tensor(A.data(), DType::Float8E4M3, {s.m, s.k}),
-               Tensor(SA.data(), DType::Float32, {kb, s.m}),
+               Tensor(SA.data(), DType::Float32, {s.m, kb}),
                Tensor(B.data(), DType::Float8E4M3, {s.n, s.k}),
                Tensor(SB.data(), DType::Float32, {nb, kb}),
                Tensor(C.ptr(), DType::BFloat16, {s.m, s.n})});
@@ -298,7 +298,7 @@ void checkGemmFP8(const std::string &module, Shape3 s) {
         float part = 0;
         for (int64_t k = b * 128; k < std::min(s.k, b * 128 + 128); ++k)
           part += tlrt::e4m3ToF32(A[m * s.k + k]) * tlrt::e4m3ToF32(B[n * s.k + k]);
-        acc += part * (SA[b * s.m + m] * SB[(n / 128) * kb + b]);
+        acc += part * (SA[m * kb + b] * SB[(n / 128) * kb + b]);
       }
       if (C[m * s.n + n] != tlrt::f32ToBF16(acc) && ++bad < 5)
         ADD_FAILURE() << module << " C[" << m << "," << n
