@@ -549,4 +549,43 @@ TEST(GpuKernels, GemmE5M2) {
   checkGemmTyped("gemm_typed__e5m2", tlrt::DType::Float8E5M2);
 }
 
+//===----------------------------------------------------------------------===//
+// The non-warp-specialised GEMM path (test/gpu/kernels/gemm_shared_dequant.tl)
+//===----------------------------------------------------------------------===//
+
+TEST(GpuKernels, GemmWithOperandRewrittenInShared) {
+  REQUIRE_GPU();
+  const GemmShape shapes[] = {{256, 256, 256}, {200, 136, 72}, {129, 257, 200}, {1000, 520, 1000}};
+  int count = 0;
+  for (const GemmShape &s : shapes) {
+    if (stopEarly(count))
+      break;
+    SCOPED_TRACE("M=" + std::to_string(s.M) + " N=" + std::to_string(s.N) +
+                 " K=" + std::to_string(s.K));
+    HostTensor A(tlrt::DType::BFloat16, {s.M, s.K}), B(tlrt::DType::BFloat16, {s.N, s.K}),
+        C(tlrt::DType::Float32, {s.M, s.N});
+    fillBF16(A, -1, 1);
+    fillBF16(B, -1, 1);
+    LaunchResult r = runBoth("gemm_shared_dequant", {A, B, C}, {false, false, true});
+    std::vector<double> ref(s.M * s.N);
+    for (int64_t m = 0; m < s.M; ++m)
+      for (int64_t n = 0; n < s.N; ++n) {
+        double acc = 0;
+        for (int64_t k = 0; k < s.K; ++k)
+          acc += double(tlrt::bf16ToF32(A.as<uint16_t>()[m * s.K + k])) * 2.0 *
+                 tlrt::bf16ToF32(B.as<uint16_t>()[n * s.K + k]);
+        ref[m * s.N + n] = acc;
+      }
+    const float *g = r.gpu[2].as<float>(), *c = r.cpu[2].as<float>();
+    ErrorStats vsRef = compare(s.M * s.N, [&](int64_t i) { return g[i]; },
+                               [&](int64_t i) { return ref[i]; });
+    ErrorStats vsCpu = compare(s.M * s.N, [&](int64_t i) { return g[i]; },
+                               [&](int64_t i) { return c[i]; });
+    EXPECT_EQ(vsRef.nan, 0);
+    EXPECT_LT(vsRef.rel, 1e-4); // bf16 x 2 is exact; f32 output
+    EXPECT_LT(vsCpu.rel, 1e-4);
+  }
+}
+
 } // namespace
+

@@ -498,7 +498,26 @@ LogicalResult KernelLowering::planPipeline() {
       if (se != de || isNarrowFloat(se) || (bytes != 4 && bytes != 8 && bytes != 16))
         plan.asyncPlainCopies = false;
     }
-    // A buffer written by the producer must not also be written elsewhere.
+    // The producer owns the buffers it fills: if anything else writes one
+    // (another copy, a store, a fill), keep the plain schedule.
+    DenseSet<Operation *> producerOps;
+    for (tl::CopyOp c : plan.tmaCopies)
+      producerOps.insert(c);
+    for (tl::CopyOp c : plan.producerCopies)
+      producerOps.insert(c);
+    bool sharedWriters = false;
+    for (Operation *c : producerOps) {
+      Value buf = cast<tl::CopyOp>(c).getDst();
+      for (Operation *user : buf.getUsers()) {
+        if (producerOps.contains(user))
+          continue;
+        if (isa<memref::StoreOp, tl::FillOp>(user) ||
+            (isa<tl::CopyOp>(user) && cast<tl::CopyOp>(user).getDst() == buf))
+          sharedWriters = true;
+      }
+    }
+    if (sharedWriters)
+      continue;
     pipe_ = plan;
     warpSpecialised_ = threads_ % kWarpgroup == 0 && threads_ / kWarpgroup <= 2;
     if (!warpSpecialised_) {
