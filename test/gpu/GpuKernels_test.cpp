@@ -94,7 +94,8 @@ struct LaunchResult {
 // `name` is the kernel file (kernels/{gpu,cpu}_<name>.*); the .tl kernel name
 // is the part before any "__" variant suffix.
 LaunchResult runBoth(const std::string &name, const std::vector<HostTensor> &inputs,
-            const std::vector<bool> &isOutput, const std::vector<tlrt::Arg> &scalars = {}) {
+                     const std::vector<bool> &isOutput,
+                     const std::vector<tlrt::Arg> &scalars = {}) {
   LaunchResult r;
   const std::string kernel = name.substr(0, name.find("__"));
   // GPU
@@ -108,8 +109,8 @@ LaunchResult runBoth(const std::string &name, const std::vector<HostTensor> &inp
         bufs.back().memset(0xFF);
       else
         bufs.back().copyFromHost(inputs[i].bytes.data(), inputs[i].bytes.size());
-      args.push_back(tlrt::Tensor(bufs.back().data(), inputs[i].dtype, inputs[i].shape,
-                                  tlrt::Place::Device));
+      args.push_back(
+          tlrt::Tensor(bufs.back().data(), inputs[i].dtype, inputs[i].shape, tlrt::Place::Device));
     }
     for (const tlrt::Arg &s : scalars)
       args.push_back(s);
@@ -139,12 +140,11 @@ LaunchResult runBoth(const std::string &name, const std::vector<HostTensor> &inp
 }
 
 struct ErrorStats {
-  double rel = 0;     // ||out - ref|| / ||ref||
-  int64_t nan = 0;    // unwritten (poison) or NaN outputs
+  double rel = 0;  // ||out - ref|| / ||ref||
+  int64_t nan = 0; // unwritten (poison) or NaN outputs
 };
 
-template <typename GetOut, typename GetRef>
-ErrorStats compare(int64_t n, GetOut out, GetRef ref) {
+template <typename GetOut, typename GetRef> ErrorStats compare(int64_t n, GetOut out, GetRef ref) {
   double num = 0, den = 0;
   ErrorStats s;
   for (int64_t i = 0; i < n; ++i) {
@@ -158,6 +158,24 @@ ErrorStats compare(int64_t n, GetOut out, GetRef ref) {
   }
   s.rel = den > 0 ? std::sqrt(num / den) : std::sqrt(num);
   return s;
+}
+
+// GPU output against the f64 reference and against the CPU target's output:
+// both within `bound` (norm-wise), no NaN or unwritten element.
+template <typename GetGpu, typename GetCpu>
+void expectNear(const std::string &what, int64_t n, GetGpu gpu, GetCpu cpu,
+                const std::vector<double> &ref, double bound) {
+  ErrorStats vsRef = compare(n, gpu, [&](int64_t i) { return ref[i]; });
+  ErrorStats vsCpu = compare(n, gpu, cpu);
+  EXPECT_EQ(vsRef.nan, 0) << what << ": unwritten or NaN outputs";
+  EXPECT_LT(vsRef.rel, bound) << what;
+  EXPECT_LT(vsCpu.rel, bound) << what;
+  std::printf("[gpu kernels] %s rel err vs f64 %.2e, vs CPU target %.2e\n", what.c_str(), vsRef.rel,
+              vsCpu.rel);
+}
+
+std::string shapeName(const std::string &name, int64_t M, int64_t N, int64_t K) {
+  return name + " " + std::to_string(M) + "x" + std::to_string(N) + "x" + std::to_string(K);
 }
 
 void fillBF16(HostTensor &t, float lo, float hi) {
@@ -175,8 +193,8 @@ struct GemmShape {
 };
 
 const GemmShape kGemmShapes[] = {
-    {256, 256, 256}, {128, 128, 64},  {200, 136, 72},  {1000, 520, 1000},
-    {64, 1000, 2048}, {384, 256, 4096}, {1, 8, 8},       {129, 257, 200},
+    {256, 256, 256},  {128, 128, 64},   {200, 136, 72}, {1000, 520, 1000},
+    {64, 1000, 2048}, {384, 256, 4096}, {1, 8, 8},      {129, 257, 200},
 };
 
 void checkGemmBF16(const std::string &name) {
@@ -206,16 +224,9 @@ void checkGemmBF16(const std::string &name) {
         ref[m * s.N + n] = acc;
       }
     const uint16_t *g = r.gpu[2].as<uint16_t>(), *c = r.cpu[2].as<uint16_t>();
-    ErrorStats vsRef = compare(s.M * s.N, [&](int64_t i) { return tlrt::bf16ToF32(g[i]); },
-                               [&](int64_t i) { return ref[i]; });
-    ErrorStats vsCpu = compare(s.M * s.N, [&](int64_t i) { return tlrt::bf16ToF32(g[i]); },
-                               [&](int64_t i) { return tlrt::bf16ToF32(c[i]); });
-    EXPECT_EQ(vsRef.nan, 0) << "unwritten or NaN outputs";
-    EXPECT_LT(vsRef.rel, 1e-2);
-    EXPECT_LT(vsCpu.rel, 1e-2);
-    std::printf("[gpu kernels] %s %lldx%lldx%lld rel err vs f64 %.2e, vs CPU target %.2e\n",
-                name.c_str(), (long long)s.M, (long long)s.N, (long long)s.K, vsRef.rel,
-                vsCpu.rel);
+    expectNear(
+        shapeName(name, s.M, s.N, s.K), s.M * s.N, [&](int64_t i) { return tlrt::bf16ToF32(g[i]); },
+        [&](int64_t i) { return tlrt::bf16ToF32(c[i]); }, ref, 1e-2);
   }
 }
 
@@ -231,7 +242,7 @@ TEST(GpuKernels, GemmBF16Tile128x256) {
 
 void checkGemmFP8(const std::string &name) {
   // K a multiple of 16 (TMA row pitch), ragged against the 128-wide blocks.
-  const GemmShape shapes[] = {{256, 256, 256}, {200, 136, 144}, {1000, 520, 1024},
+  const GemmShape shapes[] = {{256, 256, 256},  {200, 136, 144}, {1000, 520, 1024},
                               {64, 1000, 2048}, {129, 257, 400}, {1, 16, 16}};
   int count = 0;
   for (const GemmShape &s : shapes) {
@@ -262,16 +273,9 @@ void checkGemmFP8(const std::string &name) {
         ref[m * s.N + n] = acc;
       }
     const uint16_t *g = r.gpu[4].as<uint16_t>(), *c = r.cpu[4].as<uint16_t>();
-    ErrorStats vsRef = compare(s.M * s.N, [&](int64_t i) { return tlrt::bf16ToF32(g[i]); },
-                               [&](int64_t i) { return ref[i]; });
-    ErrorStats vsCpu = compare(s.M * s.N, [&](int64_t i) { return tlrt::bf16ToF32(g[i]); },
-                               [&](int64_t i) { return tlrt::bf16ToF32(c[i]); });
-    EXPECT_EQ(vsRef.nan, 0) << "unwritten or NaN outputs";
-    EXPECT_LT(vsRef.rel, 1e-2);
-    EXPECT_LT(vsCpu.rel, 1e-2);
-    std::printf("[gpu kernels] %s %lldx%lldx%lld rel err vs f64 %.2e, vs CPU target %.2e\n",
-                name.c_str(), (long long)s.M, (long long)s.N, (long long)s.K, vsRef.rel,
-                vsCpu.rel);
+    expectNear(
+        shapeName(name, s.M, s.N, s.K), s.M * s.N, [&](int64_t i) { return tlrt::bf16ToF32(g[i]); },
+        [&](int64_t i) { return tlrt::bf16ToF32(c[i]); }, ref, 1e-2);
   }
 }
 
@@ -311,13 +315,9 @@ TEST(GpuKernels, RMSNorm) {
                          tlrt::bf16ToF32(w.as<uint16_t>()[d]);
     }
     const uint16_t *g = r.gpu[2].as<uint16_t>(), *c = r.cpu[2].as<uint16_t>();
-    ErrorStats vsRef = compare(T * D, [&](int64_t i) { return tlrt::bf16ToF32(g[i]); },
-                               [&](int64_t i) { return ref[i]; });
-    ErrorStats vsCpu = compare(T * D, [&](int64_t i) { return tlrt::bf16ToF32(g[i]); },
-                               [&](int64_t i) { return tlrt::bf16ToF32(c[i]); });
-    EXPECT_EQ(vsRef.nan, 0);
-    EXPECT_LT(vsRef.rel, 1e-2);
-    EXPECT_LT(vsCpu.rel, 1e-2);
+    expectNear(
+        "rmsnorm T=" + std::to_string(T), T * D, [&](int64_t i) { return tlrt::bf16ToF32(g[i]); },
+        [&](int64_t i) { return tlrt::bf16ToF32(c[i]); }, ref, 1e-2);
   }
 }
 
@@ -344,13 +344,10 @@ TEST(GpuKernels, Softmax) {
         ref[i * C + j] = std::exp(x.as<float>()[i * C + j] - mx) / sum;
     }
     const float *g = r.gpu[1].as<float>(), *c = r.cpu[1].as<float>();
-    ErrorStats vsRef = compare(R * C, [&](int64_t i) { return g[i]; },
-                               [&](int64_t i) { return ref[i]; });
-    ErrorStats vsCpu = compare(R * C, [&](int64_t i) { return g[i]; },
-                               [&](int64_t i) { return c[i]; });
-    EXPECT_EQ(vsRef.nan, 0);
-    EXPECT_LT(vsRef.rel, 1e-5); // f32 math with ex2.approx
-    EXPECT_LT(vsCpu.rel, 1e-5);
+    // f32 math with ex2.approx
+    expectNear(
+        "softmax R=" + std::to_string(R), R * C, [&](int64_t i) { return g[i]; },
+        [&](int64_t i) { return c[i]; }, ref, 1e-5);
   }
 }
 
@@ -470,13 +467,10 @@ TEST(GpuKernels, ColumnSumWithAtomics) {
       for (int64_t m = 0; m < M; ++m)
         ref[n] += x.as<float>()[m * N + n];
     }
-    ErrorStats vsRef = compare(N, [&](int64_t i) { return r.gpu[1].as<float>()[i]; },
-                               [&](int64_t i) { return ref[i]; });
-    ErrorStats vsCpu = compare(N, [&](int64_t i) { return r.gpu[1].as<float>()[i]; },
-                               [&](int64_t i) { return r.cpu[1].as<float>()[i]; });
-    EXPECT_EQ(vsRef.nan, 0);
-    EXPECT_LT(vsRef.rel, 1e-5);
-    EXPECT_LT(vsCpu.rel, 1e-5);
+    expectNear(
+        "col_sum " + std::to_string(M) + "x" + std::to_string(N), N,
+        [&](int64_t i) { return r.gpu[1].as<float>()[i]; },
+        [&](int64_t i) { return r.cpu[1].as<float>()[i]; }, ref, 1e-5);
   }
 }
 
@@ -523,19 +517,12 @@ void checkGemmTyped(const std::string &name, tlrt::DType dt) {
         ref[m * s.N + n] = acc;
       }
     const float *g = r.gpu[2].as<float>(), *c = r.cpu[2].as<float>();
-    ErrorStats vsRef = compare(s.M * s.N, [&](int64_t i) { return g[i]; },
-                               [&](int64_t i) { return ref[i]; });
-    ErrorStats vsCpu = compare(s.M * s.N, [&](int64_t i) { return g[i]; },
-                               [&](int64_t i) { return c[i]; });
-    EXPECT_EQ(vsRef.nan, 0);
     // f32 output: only the tensor cores' accumulation differs from f64 (FP8
     // products are summed with a narrower accumulator on Hopper).
     double bound = f16 ? 1e-4 : 1e-2;
-    EXPECT_LT(vsRef.rel, bound);
-    EXPECT_LT(vsCpu.rel, bound);
-    std::printf("[gpu kernels] %s %lldx%lldx%lld rel err vs f64 %.2e, vs CPU target %.2e\n",
-                name.c_str(), (long long)s.M, (long long)s.N, (long long)s.K, vsRef.rel,
-                vsCpu.rel);
+    expectNear(
+        shapeName(name, s.M, s.N, s.K), s.M * s.N, [&](int64_t i) { return g[i]; },
+        [&](int64_t i) { return c[i]; }, ref, bound);
   }
 }
 
@@ -577,15 +564,11 @@ TEST(GpuKernels, GemmWithOperandRewrittenInShared) {
         ref[m * s.N + n] = acc;
       }
     const float *g = r.gpu[2].as<float>(), *c = r.cpu[2].as<float>();
-    ErrorStats vsRef = compare(s.M * s.N, [&](int64_t i) { return g[i]; },
-                               [&](int64_t i) { return ref[i]; });
-    ErrorStats vsCpu = compare(s.M * s.N, [&](int64_t i) { return g[i]; },
-                               [&](int64_t i) { return c[i]; });
-    EXPECT_EQ(vsRef.nan, 0);
-    EXPECT_LT(vsRef.rel, 1e-4); // bf16 x 2 is exact; f32 output
-    EXPECT_LT(vsCpu.rel, 1e-4);
+    // bf16 x 2 is exact; f32 output
+    expectNear(
+        shapeName("gemm_shared_dequant", s.M, s.N, s.K), s.M * s.N, [&](int64_t i) { return g[i]; },
+        [&](int64_t i) { return c[i]; }, ref, 1e-4);
   }
 }
 
 } // namespace
-

@@ -117,6 +117,26 @@ bool parseDefines(const std::vector<std::string> &defines, tlc::SemaOptions &opt
 }
 
 #ifdef TLC_HAVE_MLIRGEN
+/// The manifest object (docs/abi.md) of every tl kernel in `ir`, in module
+/// order, with parameter names from the source. Errors are already reported.
+mlir::LogicalResult buildManifests(const tlc::Module &ast, mlir::ModuleOp ir,
+                                   std::vector<llvm::json::Object> &kernels) {
+  for (auto func : ir.getOps<mlir::func::FuncOp>()) {
+    if (!mlir::tl::isTlKernel(func))
+      continue;
+    tlc::KernelManifestOptions mo;
+    for (const tlc::KernelDef &k : ast.kernels)
+      if (k.name == func.getName())
+        for (const tlc::Param &p : k.params)
+          mo.paramNames.push_back(p.name);
+    mlir::FailureOr<llvm::json::Object> k = tlc::buildKernelManifest(func, mo);
+    if (mlir::failed(k))
+      return mlir::failure();
+    kernels.push_back(std::move(*k));
+  }
+  return mlir::success();
+}
+
 /// --target=cpu --emit=llvm|obj|so: lowers the tl module for the host and
 /// writes the code, plus the manifest (docs/abi.md) beside an obj/so.
 int emitCPU(const Options &opts, const tlc::Module &ast, mlir::ModuleOp ir) {
@@ -125,21 +145,8 @@ int emitCPU(const Options &opts, const tlc::Module &ast, mlir::ModuleOp ir) {
     return driverError(fmt::format("--emit={} writes a file and its manifest: give -o FILE",
                                    opts.emit));
   std::vector<llvm::json::Object> kernels;
-  if (binary) {
-    for (auto func : ir.getOps<mlir::func::FuncOp>()) {
-      if (!mlir::tl::isTlKernel(func))
-        continue;
-      tlc::KernelManifestOptions mo;
-      for (const tlc::KernelDef &k : ast.kernels)
-        if (k.name == func.getName())
-          for (const tlc::Param &p : k.params)
-            mo.paramNames.push_back(p.name);
-      mlir::FailureOr<llvm::json::Object> k = tlc::buildKernelManifest(func, mo);
-      if (mlir::failed(k))
-        return 1;
-      kernels.push_back(std::move(*k));
-    }
-  }
+  if (binary && mlir::failed(buildManifests(ast, ir, kernels)))
+    return 1;
   if (mlir::failed(tlc::lowerToLLVMDialectForCPU(ir)))
     return 1;
   std::string error;
@@ -171,21 +178,8 @@ int emitGPU(const Options &opts, const tlc::Module &ast, mlir::ModuleOp ir) {
   if (binary && opts.output == "-")
     return driverError("--emit=cubin writes a file and its manifest: give -o FILE");
   std::vector<llvm::json::Object> kernels;
-  std::vector<std::string> names;
-  for (auto func : ir.getOps<mlir::func::FuncOp>()) {
-    if (!mlir::tl::isTlKernel(func))
-      continue;
-    tlc::KernelManifestOptions mo;
-    for (const tlc::KernelDef &k : ast.kernels)
-      if (k.name == func.getName())
-        for (const tlc::Param &p : k.params)
-          mo.paramNames.push_back(p.name);
-    mlir::FailureOr<llvm::json::Object> k = tlc::buildKernelManifest(func, mo);
-    if (mlir::failed(k))
-      return 1;
-    kernels.push_back(std::move(*k));
-    names.push_back(func.getName().str());
-  }
+  if (mlir::failed(buildManifests(ast, ir, kernels)))
+    return 1;
   tlc::GpuTargetOptions gpu;
   gpu.chip = opts.target;
   std::vector<tlc::GpuKernelInfo> infos;

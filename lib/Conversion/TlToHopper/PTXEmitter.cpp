@@ -1,6 +1,7 @@
 // LLVM dialect (with arith/scf/math leftovers from the tl lowering) -> LLVM IR
 // -> PTX through LLVM's NVPTX back end, in process.
 #include "tlc/Conversion/TlToHopper.h"
+#include "tlc/Target/LLVMPipeline.h"
 
 #include "mlir/Conversion/ArithToLLVM/ArithToLLVM.h"
 #include "mlir/Conversion/ControlFlowToLLVM/ControlFlowToLLVM.h"
@@ -27,8 +28,6 @@
 #include "llvm/IR/Module.h"
 #include "llvm/IR/Verifier.h"
 #include "llvm/MC/TargetRegistry.h"
-#include "llvm/Passes/OptimizationLevel.h"
-#include "llvm/Passes/PassBuilder.h"
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/Support/raw_ostream.h"
 #include "llvm/Target/TargetMachine.h"
@@ -126,29 +125,14 @@ LogicalResult translateToPTX(ModuleOp module, const std::string &chip, std::stri
   // Like nvcc's default --fmad=true: a * b + c may become one fma.rn. The CPU
   // target keeps separate roundings; GPU results are checked with tolerances.
   targetOptions.AllowFPOpFusion = llvm::FPOpFusion::Fast;
-  std::unique_ptr<llvm::TargetMachine> machine(target->createTargetMachine(
-      triple, chip, "+ptx88", targetOptions, llvm::Reloc::Static, std::nullopt,
-      llvm::CodeGenOptLevel::Aggressive));
+  std::unique_ptr<llvm::TargetMachine> machine(
+      target->createTargetMachine(triple, chip, "+ptx88", targetOptions, llvm::Reloc::Static,
+                                  std::nullopt, llvm::CodeGenOptLevel::Aggressive));
   if (!machine)
     return emitError(module.getLoc()) << "cannot create an NVPTX target machine for " << chip;
   llvmModule->setDataLayout(machine->createDataLayout());
 
-  // The usual -O3 pipeline: SROA turns fragment arrays into registers, and
-  // the full unroller / instcombine clean up the lowering's index math.
-  {
-    llvm::LoopAnalysisManager lam;
-    llvm::FunctionAnalysisManager fam;
-    llvm::CGSCCAnalysisManager cgam;
-    llvm::ModuleAnalysisManager mam;
-    llvm::PassBuilder pb(machine.get());
-    pb.registerModuleAnalyses(mam);
-    pb.registerCGSCCAnalyses(cgam);
-    pb.registerFunctionAnalyses(fam);
-    pb.registerLoopAnalyses(lam);
-    pb.crossRegisterProxies(lam, fam, cgam, mam);
-    llvm::ModulePassManager mpm = pb.buildPerModuleDefaultPipeline(llvm::OptimizationLevel::O3);
-    mpm.run(*llvmModule, mam);
-  }
+  runLLVMO3(*llvmModule, *machine);
   if (llvm::verifyModule(*llvmModule, &llvm::errs()))
     return emitError(module.getLoc()) << "internal error: invalid LLVM IR after optimisation";
 

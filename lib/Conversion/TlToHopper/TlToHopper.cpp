@@ -74,17 +74,28 @@ int64_t storageBytes(Type t) {
 }
 
 std::string dtypeName(Type t) {
-  if (t.isBF16()) return "bfloat16";
-  if (t.isF16()) return "float16";
-  if (t.isF32()) return "float32";
-  if (t.isInteger(1)) return "bool";
-  if (t.isInteger(8)) return "int8";
-  if (t.isInteger(32)) return "int32";
-  if (t.isInteger(64)) return "int64";
-  if (isa<Float8E4M3FNType>(t)) return "float8_e4m3";
-  if (isa<Float8E5M2Type>(t)) return "float8_e5m2";
-  if (isa<Float4E2M1FNType>(t)) return "float4_e2m1";
-  if (isa<Float8E8M0FNUType>(t)) return "ue8m0";
+  if (t.isBF16())
+    return "bfloat16";
+  if (t.isF16())
+    return "float16";
+  if (t.isF32())
+    return "float32";
+  if (t.isInteger(1))
+    return "bool";
+  if (t.isInteger(8))
+    return "int8";
+  if (t.isInteger(32))
+    return "int32";
+  if (t.isInteger(64))
+    return "int64";
+  if (isa<Float8E4M3FNType>(t))
+    return "float8_e4m3";
+  if (isa<Float8E5M2Type>(t))
+    return "float8_e5m2";
+  if (isa<Float4E2M1FNType>(t))
+    return "float4_e2m1";
+  if (isa<Float8E8M0FNUType>(t))
+    return "ue8m0";
   return "unknown";
 }
 
@@ -110,18 +121,24 @@ struct Layout {
   int64_t numel() const { return numElements(shape); }
   int64_t slots() const {
     switch (kind) {
-    case LayoutKind::Replicated: return numel();
-    case LayoutKind::Distributed: return llvm::divideCeil(numel(), threads * vec) * vec;
-    case LayoutKind::Wgmma: return mTiles * shape[1] / 2;
+    case LayoutKind::Replicated:
+      return numel();
+    case LayoutKind::Distributed:
+      return llvm::divideCeil(numel(), threads * vec) * vec;
+    case LayoutKind::Wgmma:
+      return mTiles * shape[1] / 2;
     }
     return 0;
   }
   // Consecutive slots [s, s + run) hold consecutive elements of one row.
   int64_t run() const {
     switch (kind) {
-    case LayoutKind::Replicated: return shape.empty() ? 1 : shape.back();
-    case LayoutKind::Distributed: return vec;
-    case LayoutKind::Wgmma: return 2;
+    case LayoutKind::Replicated:
+      return shape.empty() ? 1 : shape.back();
+    case LayoutKind::Distributed:
+      return vec;
+    case LayoutKind::Wgmma:
+      return 2;
     }
     return 1;
   }
@@ -132,25 +149,25 @@ struct Layout {
 };
 
 struct TensorArg {
-  Value ptr;                 // !llvm.ptr<1>
-  SmallVector<Value> dims;   // index
+  Value ptr;               // !llvm.ptr<1>
+  SmallVector<Value> dims; // index
   MemRefType type;
   int64_t paramIndex = 0;
 };
 
 struct SharedBuf {
-  int64_t offset = 0;     // bytes from the dynamic shared base
-  int64_t bytes = 0;      // one stage
+  int64_t offset = 0; // bytes from the dynamic shared base
+  int64_t bytes = 0;  // one stage
   int64_t stages = 1;
   bool swizzle128 = false;
   MemRefType type;
 };
 
 struct FragBuf {
-  Value base;             // !llvm.ptr (alloca)
+  Value base; // !llvm.ptr (alloca)
   Layout layout;
   MemRefType type;
-  Type storeType;         // register element type
+  Type storeType; // register element type
 };
 
 // What the parallel loop being emitted drives its fragments with.
@@ -202,8 +219,7 @@ private:
   LogicalResult emitParallel(tl::ParallelOp op);
   LogicalResult emitPipelined(tl::PipelinedOp op);
   LogicalResult emitWarpSpecialisedLoop(tl::PipelinedOp op);
-  LogicalResult emitOverlappedLoop(tl::PipelinedOp op, tl::GemmOp gemm,
-                                   ArrayRef<Operation *> rest);
+  LogicalResult emitOverlappedLoop(tl::PipelinedOp op, tl::GemmOp gemm, ArrayRef<Operation *> rest);
   LogicalResult emitProducer();
   LogicalResult emitLoad(memref::LoadOp op);
   LogicalResult emitStore(memref::StoreOp op);
@@ -285,10 +301,10 @@ private:
   DenseMap<Value, Layout> layouts_;
   std::optional<ParallelCtx> par_;
   std::optional<PipelinePlan> pipe_;
-  Value stage_;           // index: the consumer's current stage inside the pipeline
-  Value tid_;             // index: thread id among the compute threads
+  Value stage_; // index: the consumer's current stage inside the pipeline
+  Value tid_;   // index: thread id among the compute threads
   SmallVector<Value> blockIds_;
-  int64_t threads_ = 0;   // compute (declared) threads
+  int64_t threads_ = 0; // compute (declared) threads
   int64_t totalThreads_ = 0;
   int64_t sharedTop_ = 0;
   int64_t reduceScratch_ = -1;
@@ -550,8 +566,8 @@ LogicalResult KernelLowering::planSharedMemory() {
     s.bytes = isFP4(elem) ? (n + 1) / 2 : n * storageBytes(elem);
     s.swizzle128 = operandBufs.contains(alloc.getResult());
     if (s.swizzle128) {
-      if (s.type.getRank() != 2 ||
-          (s.type.getShape()[1] * storageBytes(elem)) % 128 != 0 || isFP4(elem))
+      if (s.type.getRank() != 2 || (s.type.getShape()[1] * storageBytes(elem)) % 128 != 0 ||
+          isFP4(elem))
         return alloc.emitError(llvm::formatv(
             "T.gemm operand in shared memory must be 2-D with rows of a multiple of 128 bytes on "
             "{0} (here {1} bytes); use BK = 128 / sizeof(dtype) or a multiple",
@@ -660,8 +676,8 @@ Value KernelLowering::sharedByteOffset(Value buffer, ArrayRef<Value> coords) {
   Value chunk = arith::DivUIOp::create(b_, loc(), colByte, cIndex(128));
   Value inChunk = arith::RemUIOp::create(b_, loc(), colByte, cIndex(128));
   Value unit = arith::DivUIOp::create(b_, loc(), inChunk, cIndex(16));
-  Value unitSw = arith::XOrIOp::create(b_, loc(), unit,
-                                       arith::RemUIOp::create(b_, loc(), row, cIndex(8)));
+  Value unitSw =
+      arith::XOrIOp::create(b_, loc(), unit, arith::RemUIOp::create(b_, loc(), row, cIndex(8)));
   Value off = mulI(chunk, cIndex(rows * 128));
   off = addI(off, mulI(row, cIndex(128)));
   off = addI(off, mulI(unitSw, cIndex(16)));
@@ -679,13 +695,13 @@ Value KernelLowering::loadElement(Value ptrBase, Type elem, Value linear, unsign
   auto ptrT = LLVM::LLVMPointerType::get(ctx_, addrSpace);
   if (isFP4(elem)) {
     Value byteIdx = arith::DivUIOp::create(b_, loc(), linear, cIndex(2));
-    Value p = LLVM::GEPOp::create(b_, loc(), ptrT, b_.getI8Type(), ptrBase,
-                                  ValueRange{toI64(byteIdx)});
+    Value p =
+        LLVM::GEPOp::create(b_, loc(), ptrT, b_.getI8Type(), ptrBase, ValueRange{toI64(byteIdx)});
     Value byte = LLVM::LoadOp::create(b_, loc(), b_.getI8Type(), p);
-    Value odd = arith::IndexCastOp::create(
-        b_, loc(), b_.getI8Type(), arith::RemUIOp::create(b_, loc(), linear, cIndex(2)));
-    Value shift = arith::MulIOp::create(b_, loc(), odd,
-                                        arith::ConstantOp::create(b_, loc(), b_.getI8IntegerAttr(4)));
+    Value odd = arith::IndexCastOp::create(b_, loc(), b_.getI8Type(),
+                                           arith::RemUIOp::create(b_, loc(), linear, cIndex(2)));
+    Value shift = arith::MulIOp::create(
+        b_, loc(), odd, arith::ConstantOp::create(b_, loc(), b_.getI8IntegerAttr(4)));
     Value shifted = arith::ShRUIOp::create(b_, loc(), byte, shift);
     return arith::AndIOp::create(b_, loc(), shifted,
                                  arith::ConstantOp::create(b_, loc(), b_.getI8IntegerAttr(15)));
@@ -710,13 +726,12 @@ void KernelLowering::storeElement(Value ptrBase, Type elem, Value linear, Value 
     Value bitPos = addI(mulI(arith::RemUIOp::create(b_, loc(), byteIdx, cIndex(4)), cIndex(8)),
                         mulI(arith::RemUIOp::create(b_, loc(), linear, cIndex(2)), cIndex(4)));
     Value shift = toI32(bitPos);
-    Value p = LLVM::GEPOp::create(b_, loc(), ptrT, b_.getI32Type(), ptrBase,
-                                  ValueRange{toI64(wordIdx)});
-    Value nib = arith::AndIOp::create(b_, loc(),
-                                      arith::ExtUIOp::create(b_, loc(), b_.getI32Type(), value),
-                                      cI32(15));
-    Value mask = arith::XOrIOp::create(
-        b_, loc(), arith::ShLIOp::create(b_, loc(), cI32(15), shift), cI32(-1));
+    Value p =
+        LLVM::GEPOp::create(b_, loc(), ptrT, b_.getI32Type(), ptrBase, ValueRange{toI64(wordIdx)});
+    Value nib = arith::AndIOp::create(
+        b_, loc(), arith::ExtUIOp::create(b_, loc(), b_.getI32Type(), value), cI32(15));
+    Value mask = arith::XOrIOp::create(b_, loc(), arith::ShLIOp::create(b_, loc(), cI32(15), shift),
+                                       cI32(-1));
     LLVM::AtomicRMWOp::create(b_, loc(), LLVM::AtomicBinOp::_and, p, mask,
                               LLVM::AtomicOrdering::monotonic);
     LLVM::AtomicRMWOp::create(b_, loc(), LLVM::AtomicBinOp::_or, p,
@@ -745,8 +760,7 @@ Value KernelLowering::loadFromBuffer(Value buffer, ArrayRef<Value> coords) {
     return loadElement(t.ptr, elem, globalLinear(t, coords), 1);
   }
   if (isFP4(elem)) // nibble addressing from the buffer's (stage) base
-    return loadElement(sharedPtr(sharedBufferBase(buffer)), elem,
-                       sharedLinear(buffer, coords), 3);
+    return loadElement(sharedPtr(sharedBufferBase(buffer)), elem, sharedLinear(buffer, coords), 3);
   return loadElement(sharedPtr(sharedByteOffset(buffer, coords)), elem, cIndex(0), 3);
 }
 
@@ -758,8 +772,7 @@ void KernelLowering::storeToBuffer(Value buffer, ArrayRef<Value> coords, Value v
     return;
   }
   if (isFP4(elem)) {
-    storeElement(sharedPtr(sharedBufferBase(buffer)), elem, sharedLinear(buffer, coords), value,
-                 3);
+    storeElement(sharedPtr(sharedBufferBase(buffer)), elem, sharedLinear(buffer, coords), value, 3);
     return;
   }
   storeElement(sharedPtr(sharedByteOffset(buffer, coords)), elem, cIndex(0), value, 3);
@@ -803,8 +816,7 @@ Value KernelLowering::convert(Value v, Type from, Type to) {
       Value e = arith::ShRUIOp::create(b_, loc(), mag, cI32(1));
       Value m = arith::AndIOp::create(b_, loc(), mag, cI32(1));
       Value normal = arith::OrIOp::create(
-          b_, loc(),
-          arith::ShLIOp::create(b_, loc(), addI(e, cI32(126)), cI32(23)),
+          b_, loc(), arith::ShLIOp::create(b_, loc(), addI(e, cI32(126)), cI32(23)),
           arith::ShLIOp::create(b_, loc(), m, cI32(22)));
       Value sub = arith::SelectOp::create(
           b_, loc(), arith::CmpIOp::create(b_, loc(), arith::CmpIPredicate::ne, m, cI32(0)),
@@ -829,9 +841,8 @@ Value KernelLowering::convert(Value v, Type from, Type to) {
     }
     if (isa<Float8E8M0FNUType>(to)) {
       // Smallest power of two >= x (LowPrecision f32ToUE8M0Ceil).
-      Value expo = arith::AndIOp::create(b_, loc(),
-                                         arith::ShRUIOp::create(b_, loc(), bits, cI32(23)),
-                                         cI32(255));
+      Value expo = arith::AndIOp::create(
+          b_, loc(), arith::ShRUIOp::create(b_, loc(), bits, cI32(23)), cI32(255));
       Value mant = arith::AndIOp::create(b_, loc(), bits, cI32(0x7FFFFF));
       Value mantNZ = arith::ExtUIOp::create(
           b_, loc(), b_.getI32Type(),
@@ -844,8 +855,7 @@ Value KernelLowering::convert(Value v, Type from, Type to) {
           b_, loc(), arith::CmpIOp::create(b_, loc(), arith::CmpIPredicate::eq, expo, cI32(0)),
           subnormal, normal);
       Value isNan = arith::CmpFOp::create(b_, loc(), arith::CmpFPredicate::UNO, x, x);
-      Value nonPos = arith::CmpFOp::create(b_, loc(), arith::CmpFPredicate::OLE, x,
-                                           zeroOf(f32));
+      Value nonPos = arith::CmpFOp::create(b_, loc(), arith::CmpFPredicate::OLE, x, zeroOf(f32));
       code = arith::SelectOp::create(b_, loc(), nonPos, cI32(0), code);
       code = arith::SelectOp::create(b_, loc(), isNan, cI32(255), code);
       return arith::TruncIOp::create(b_, loc(), b_.getI8Type(), code);
@@ -854,10 +864,13 @@ Value KernelLowering::convert(Value v, Type from, Type to) {
     Value a = math::AbsFOp::create(b_, loc(), x);
     // Thresholds between neighbouring codes, from the top; ties go to the even
     // code (<= where the lower neighbour is even, < where it is odd).
-    struct Step { float t; bool le; int64_t code; };
-    const Step steps[] = {{5.0f, true, 6},   {3.5f, false, 5}, {2.5f, true, 4},
-                          {1.75f, false, 3}, {1.25f, true, 2}, {0.75f, false, 1},
-                          {0.25f, true, 0}};
+    struct Step {
+      float t;
+      bool le;
+      int64_t code;
+    };
+    const Step steps[] = {{5.0f, true, 6},  {3.5f, false, 5},  {2.5f, true, 4}, {1.75f, false, 3},
+                          {1.25f, true, 2}, {0.75f, false, 1}, {0.25f, true, 0}};
     Value code = cI32(7);
     for (const Step &st : steps)
       code = arith::SelectOp::create(
@@ -1444,7 +1457,8 @@ LogicalResult KernelLowering::emitFill(tl::FillOp op) {
   if (shared_.count(dst)) {
     auto type = cast<MemRefType>(dst.getType());
     blockBarrier();
-    auto loop = scf::ForOp::create(b_, loc(), tid_, cIndex(type.getNumElements()), cIndex(threads_));
+    auto loop =
+        scf::ForOp::create(b_, loc(), tid_, cIndex(type.getNumElements()), cIndex(threads_));
     {
       OpBuilder::InsertionGuard guard(b_);
       b_.setInsertionPoint(loop.getBody()->getTerminator());
@@ -1581,13 +1595,12 @@ LogicalResult KernelLowering::emitCopy(tl::CopyOp op) {
     return op.emitError("fragment-to-fragment copies are not supported; use T.Parallel");
 
   // Fragment side drives: each thread moves its own slots.
-  if ((srcFrag || dstFrag) &&
-      !(srcFrag && frags_[src].layout.kind == LayoutKind::Replicated &&
-        (tensors_.count(dst) || shared_.count(dst)))) {
+  if ((srcFrag || dstFrag) && !(srcFrag && frags_[src].layout.kind == LayoutKind::Replicated &&
+                                (tensors_.count(dst) || shared_.count(dst)))) {
     Value fragV = srcFrag ? src : dst;
-    if ((srcFrag ? srcOff : dstOff).size() &&
-        llvm::any_of(srcFrag ? srcOff : dstOff,
-                     [](Value v) { return getConstantIntValue(v) != std::optional<int64_t>(0); }))
+    if ((srcFrag ? srcOff : dstOff).size() && llvm::any_of(srcFrag ? srcOff : dstOff, [](Value v) {
+          return getConstantIntValue(v) != std::optional<int64_t>(0);
+        }))
       return op.emitError("copies into or out of part of a fragment are not supported");
     const FragBuf &f = frags_[fragV];
     Value other = srcFrag ? dst : src;
@@ -1690,9 +1703,8 @@ LogicalResult KernelLowering::emitCopy(tl::CopyOp op) {
           Value vec = LLVM::UndefOp::create(b_, loc(), vecT);
           for (int64_t e = 0; e < run; ++e) {
             Value v = LLVM::LoadOp::create(b_, loc(), f.storeType, fragSlotPtr(f, s + e));
-            vec = LLVM::InsertElementOp::create(b_, loc(), vec,
-                                                convert(v, f.type.getElementType(), otherE),
-                                                cI32(e));
+            vec = LLVM::InsertElementOp::create(
+                b_, loc(), vec, convert(v, f.type.getElementType(), otherE), cI32(e));
           }
           LLVM::StoreOp::create(b_, loc(), vec, ptr, align);
         } else {
@@ -1805,16 +1817,14 @@ LogicalResult KernelLowering::emitReduce(tl::ReduceOp op) {
   {
     OpBuilder::InsertionGuard g(b_);
     b_.setInsertionPointToStart(allocaBlock_);
-    tmpBase = LLVM::AllocaOp::create(b_, loc(), LLVM::LLVMPointerType::get(ctx_), t,
-                                     cI64(outs), 4);
+    tmpBase = LLVM::AllocaOp::create(b_, loc(), LLVM::LLVMPointerType::get(ctx_), t, cI64(outs), 4);
   }
   for (int64_t o = 0; o < outs; ++o) {
     partial[o] = identity(kind, t);
     if (dynamic)
-      LLVM::StoreOp::create(
-          b_, loc(), partial[o],
-          LLVM::GEPOp::create(b_, loc(), LLVM::LLVMPointerType::get(ctx_), t, tmpBase,
-                              ValueRange{cI64(o)}));
+      LLVM::StoreOp::create(b_, loc(), partial[o],
+                            LLVM::GEPOp::create(b_, loc(), LLVM::LLVMPointerType::get(ctx_), t,
+                                                tmpBase, ValueRange{cI64(o)}));
   }
   for (int64_t s = 0; s < fs.layout.slots(); ++s) {
     Value valid;
@@ -1860,8 +1870,8 @@ LogicalResult KernelLowering::emitReduce(tl::ReduceOp op) {
     auto ifOp = scf::IfOp::create(b_, loc(), isLane0, false);
     OpBuilder::InsertionGuard g(b_);
     b_.setInsertionPoint(ifOp.thenBlock()->getTerminator());
-    Value off = addI(cIndex(reduceScratch_), mulI(addI(mulI(warp, cIndex(outs)), cIndex(o)),
-                                                  cIndex(4)));
+    Value off =
+        addI(cIndex(reduceScratch_), mulI(addI(mulI(warp, cIndex(outs)), cIndex(o)), cIndex(4)));
     LLVM::StoreOp::create(b_, loc(), v, sharedPtr(off));
   }
   blockBarrier();
@@ -1904,17 +1914,21 @@ LogicalResult KernelLowering::emitGemm(tl::GemmOp op) {
   std::string atype, btype;
   int64_t kStep = 0;
   auto mmaName = [](Type t) -> std::string {
-    if (t.isBF16()) return "bf16";
-    if (t.isF16()) return "f16";
-    if (isa<Float8E4M3FNType>(t)) return "e4m3";
-    if (isa<Float8E5M2Type>(t)) return "e5m2";
+    if (t.isBF16())
+      return "bf16";
+    if (t.isF16())
+      return "f16";
+    if (isa<Float8E4M3FNType>(t))
+      return "e4m3";
+    if (isa<Float8E5M2Type>(t))
+      return "e5m2";
     return "";
   };
   atype = mmaName(ae);
   btype = mmaName(be);
   bool fp8 = isa<Float8E4M3FNType, Float8E5M2Type>(ae);
-  if (atype.empty() || btype.empty() ||
-      (fp8 != isa<Float8E4M3FNType, Float8E5M2Type>(be)) || (!fp8 && ae != be))
+  if (atype.empty() || btype.empty() || (fp8 != isa<Float8E4M3FNType, Float8E5M2Type>(be)) ||
+      (!fp8 && ae != be))
     return op.emitError("wgmma supports bf16 x bf16, f16 x f16 and fp8 (e4m3/e5m2) x fp8 operands");
   kStep = fp8 ? 32 : 16;
   int64_t M = aT.getShape()[0], K = aT.getShape()[1], N = bT.getShape()[0];
@@ -1935,8 +1949,8 @@ LogicalResult KernelLowering::emitGemm(tl::GemmOp op) {
     // start address >> 4 in bits 0-13, LBO = 1 (16 B), SBO = 1024 B >> 4 in
     // bits 32-45, 128-byte swizzle in bits 62-63.
     Value addr = addI(smemAddr, toI64(byteOffset));
-    Value start = arith::AndIOp::create(
-        b_, loc(), arith::ShRUIOp::create(b_, loc(), addr, cI64(4)), cI64(0x3FFF));
+    Value start = arith::AndIOp::create(b_, loc(), arith::ShRUIOp::create(b_, loc(), addr, cI64(4)),
+                                        cI64(0x3FFF));
     int64_t hi = (int64_t{1} << 16) | (int64_t{64} << 32) | (int64_t{1} << 62);
     return arith::OrIOp::create(b_, loc(), start, cI64(hi)).getResult();
   };
@@ -1951,8 +1965,7 @@ LogicalResult KernelLowering::emitGemm(tl::GemmOp op) {
     Value aTile = addI(aBase, mulI(rowTile, cIndex(64 * 128)));
     SmallVector<Value> acc;
     for (int64_t r = 0; r < regs; ++r)
-      acc.push_back(LLVM::LoadOp::create(b_, loc(), b_.getF32Type(),
-                                         fragSlotPtr(c, m * regs + r)));
+      acc.push_back(LLVM::LoadOp::create(b_, loc(), b_.getF32Type(), fragSlotPtr(c, m * regs + r)));
     for (int64_t k = 0; k < K; k += kStep) {
       int64_t chunk = k / chunkK, within = (k % chunkK) * esz;
       Value aOff = addI(aTile, cIndex(chunk * M * 128 + within));
@@ -2011,8 +2024,8 @@ void KernelLowering::wgmmaWait(const FragBuf &c, int64_t pending) {
     cons += "=f,";
   for (int64_t r = 0; r < n; ++r)
     cons += std::to_string(r) + (r + 1 < n ? "," : "");
-  Value waited = asmOp(structT, acc,
-                       llvm::formatv("wgmma.wait_group.sync.aligned {0};", pending).str(), cons);
+  Value waited =
+      asmOp(structT, acc, llvm::formatv("wgmma.wait_group.sync.aligned {0};", pending).str(), cons);
   for (int64_t r = 0; r < n; ++r)
     LLVM::StoreOp::create(b_, loc(),
                           LLVM::ExtractValueOp::create(b_, loc(), waited, ArrayRef<int64_t>{r}),
@@ -2143,11 +2156,10 @@ LogicalResult KernelLowering::emitWarpSpecialisedLoop(tl::PipelinedOp op) {
     // The last iteration's stage is still held: release it for the next tile.
     asmVoid({}, "bar.warp.sync 0xffffffff;", "~{memory}");
     Value release = arith::AndIOp::create(
-        b_, loc(),
-        arith::CmpIOp::create(b_, loc(), arith::CmpIPredicate::eq, laneId(), cIndex(0)),
+        b_, loc(), arith::CmpIOp::create(b_, loc(), arith::CmpIPredicate::eq, laneId(), cIndex(0)),
         arith::CmpIOp::create(b_, loc(), arith::CmpIPredicate::sgt, tripCount, cIndex(0)));
-    Value lastStage = arith::RemUIOp::create(
-        b_, loc(), addI(globalIter(tripCount), cIndex(S - 1)), cIndex(S));
+    Value lastStage =
+        arith::RemUIOp::create(b_, loc(), addI(globalIter(tripCount), cIndex(S - 1)), cIndex(S));
     auto ifOp = scf::IfOp::create(b_, loc(), release, false);
     OpBuilder::InsertionGuard g(b_);
     b_.setInsertionPoint(ifOp.thenBlock()->getTerminator());
@@ -2179,8 +2191,8 @@ LogicalResult KernelLowering::emitOverlappedLoop(tl::PipelinedOp op, tl::GemmOp 
   }
   // n = max(0, ceil((ub - lb) / st)) iterations (st > 0).
   Value span = arith::SubIOp::create(b_, loc(), ub, lb);
-  Value n = arith::MaxSIOp::create(b_, loc(), arith::CeilDivSIOp::create(b_, loc(), span, st),
-                                   cIndex(0));
+  Value n =
+      arith::MaxSIOp::create(b_, loc(), arith::CeilDivSIOp::create(b_, loc(), span, st), cIndex(0));
   lastTripCount_ = n;
   auto issue = [&](Value it, const FragBuf &buf) -> LogicalResult {
     Value git = globalIter(it);
@@ -2207,8 +2219,7 @@ LogicalResult KernelLowering::emitOverlappedLoop(tl::PipelinedOp op, tl::GemmOp 
         return failure();
     frags_[cBuf] = p0;
     asmVoid({}, "bar.warp.sync 0xffffffff;", "~{memory}");
-    Value isLane0 =
-        arith::CmpIOp::create(b_, loc(), arith::CmpIPredicate::eq, laneId(), cIndex(0));
+    Value isLane0 = arith::CmpIOp::create(b_, loc(), arith::CmpIPredicate::eq, laneId(), cIndex(0));
     auto ifOp = scf::IfOp::create(b_, loc(), isLane0, false);
     OpBuilder::InsertionGuard g(b_);
     b_.setInsertionPoint(ifOp.thenBlock()->getTerminator());
@@ -2248,15 +2259,13 @@ LogicalResult KernelLowering::emitOverlappedLoop(tl::PipelinedOp op, tl::GemmOp 
     }
     // Issued so far: 0 .. 2*pairs (the last in p0); n even: one more in p1.
     Value lastP0 = mulI(pairs, cIndex(2));
-    Value nEven = arith::CmpIOp::create(
-        b_, loc(), arith::CmpIPredicate::eq, arith::RemUIOp::create(b_, loc(), n, cIndex(2)),
-        cIndex(0));
+    Value nEven = arith::CmpIOp::create(b_, loc(), arith::CmpIPredicate::eq,
+                                        arith::RemUIOp::create(b_, loc(), n, cIndex(2)), cIndex(0));
     auto ifOp = scf::IfOp::create(b_, loc(), nEven, true);
     OpBuilder::InsertionGuard g(b_);
     b_.setInsertionPoint(ifOp.thenBlock()->getTerminator());
     Value lastIt = addI(lastP0, cIndex(1));
-    if (failed(issue(lastIt, p1)) || failed(finish(lastP0, p0, 1)) ||
-        failed(finish(lastIt, p1, 0)))
+    if (failed(issue(lastIt, p1)) || failed(finish(lastP0, p0, 1)) || failed(finish(lastIt, p1, 0)))
       return failure();
     b_.setInsertionPoint(ifOp.elseBlock()->getTerminator());
     return finish(lastP0, p0, 0);
@@ -2409,8 +2418,8 @@ LogicalResult KernelLowering::emitProducer() {
   }
   auto ifOp = scf::IfOp::create(b_, loc(), isLane0, false);
   b_.setInsertionPoint(ifOp.thenBlock()->getTerminator());
-  asmVoid({fullAddr, cI32(plan.txBytes)},
-          "mbarrier.arrive.expect_tx.shared::cta.b64 _, [$0], $1;", "r,r,~{memory}");
+  asmVoid({fullAddr, cI32(plan.txBytes)}, "mbarrier.arrive.expect_tx.shared::cta.b64 _, [$0], $1;",
+          "r,r,~{memory}");
   for (auto [i, c] : llvm::enumerate(plan.tmaCopies)) {
     const SharedBuf &s = shared_[c.getDst()];
     int64_t rows = s.type.getShape()[0], cols = s.type.getShape()[1];
@@ -2427,13 +2436,13 @@ LogicalResult KernelLowering::emitProducer() {
       off.push_back(cIndex(0));
       off.push_back(cIndex(0));
     }
-    Value mapPtr = newFunc_.getArgument(newFunc_.getNumArguments() - info_.tma.size() +
-                                        plan.tmaMapIndex[i]);
+    Value mapPtr =
+        newFunc_.getArgument(newFunc_.getNumArguments() - info_.tma.size() + plan.tmaMapIndex[i]);
     Value mapAddr = LLVM::PtrToIntOp::create(b_, loc(), b_.getI64Type(), mapPtr);
     Value dstBase = addI(cIndex(s.offset), mulI(stage, cIndex(s.bytes)));
     for (int64_t ch = 0; ch < cols / chunkCols; ++ch) {
-      Value dst = arith::AddIOp::create(b_, loc(), smem32,
-                                        toI32(addI(dstBase, cIndex(ch * rows * 128))));
+      Value dst =
+          arith::AddIOp::create(b_, loc(), smem32, toI32(addI(dstBase, cIndex(ch * rows * 128))));
       Value col = toI32(addI(off[1], cIndex(ch * chunkCols)));
       Value row = toI32(off[0]);
       asmVoid({dst, mapAddr, fullAddr, col, row},
@@ -2512,7 +2521,10 @@ LogicalResult KernelLowering::run() {
   auto ptr1 = LLVM::LLVMPointerType::get(ctx_, 1);
   auto ptr0 = LLVM::LLVMPointerType::get(ctx_);
   SmallVector<Type> params;
-  struct ParamSlot { int64_t tlIndex; int64_t first; };
+  struct ParamSlot {
+    int64_t tlIndex;
+    int64_t first;
+  };
   SmallVector<ParamSlot> slots;
   auto argTypes = func_.getArgumentTypes();
   for (auto [i, t] : llvm::enumerate(argTypes)) {
@@ -2582,7 +2594,8 @@ LogicalResult KernelLowering::run() {
   newFunc_->setAttr("nvvm.minctasm", b_.getI32IntegerAttr(1));
   int64_t firstTma = params.size() - info_.tma.size();
   for (int64_t i = firstTma; i < (int64_t)params.size(); ++i) {
-    newFunc_.setArgAttr(i, "llvm.byval", TypeAttr::get(LLVM::LLVMArrayType::get(b_.getI8Type(), 128)));
+    newFunc_.setArgAttr(i, "llvm.byval",
+                        TypeAttr::get(LLVM::LLVMArrayType::get(b_.getI8Type(), 128)));
     newFunc_.setArgAttr(i, "llvm.align", b_.getI64IntegerAttr(64));
     newFunc_.setArgAttr(i, "nvvm.grid_constant", b_.getUnitAttr());
   }
@@ -2602,8 +2615,8 @@ LogicalResult KernelLowering::run() {
       ta.paramIndex = i;
       for (int64_t d : mt.getShape()) {
         if (ShapedType::isDynamic(d))
-          ta.dims.push_back(arith::IndexCastOp::create(b_, loc(), b_.getIndexType(),
-                                                       entry->getArgument(p++)));
+          ta.dims.push_back(
+              arith::IndexCastOp::create(b_, loc(), b_.getIndexType(), entry->getArgument(p++)));
         else
           ta.dims.push_back(cIndex(d));
       }
@@ -2611,7 +2624,8 @@ LogicalResult KernelLowering::run() {
     } else if (t.isInteger(1)) {
       map_.map(orig, arith::TruncIOp::create(b_, loc(), b_.getI1Type(), entry->getArgument(p)));
     } else if (t.isIndex()) {
-      map_.map(orig, arith::IndexCastOp::create(b_, loc(), b_.getIndexType(), entry->getArgument(p)));
+      map_.map(orig,
+               arith::IndexCastOp::create(b_, loc(), b_.getIndexType(), entry->getArgument(p)));
     } else {
       map_.map(orig, entry->getArgument(p));
     }
@@ -2624,8 +2638,8 @@ LogicalResult KernelLowering::run() {
       return failure();
   }
   loc_ = launch.getLoc();
-  Value tidRaw = arith::IndexCastOp::create(
-      b_, loc(), b_.getIndexType(), NVVM::ThreadIdXOp::create(b_, loc(), b_.getI32Type()));
+  Value tidRaw = arith::IndexCastOp::create(b_, loc(), b_.getIndexType(),
+                                            NVVM::ThreadIdXOp::create(b_, loc(), b_.getI32Type()));
   tid_ = tidRaw;
   Value bids[3] = {
       arith::IndexCastOp::create(b_, loc(), b_.getIndexType(),
@@ -2656,8 +2670,8 @@ LogicalResult KernelLowering::run() {
   Value totalTiles = cIndex(1);
   for (Value g : launch.getGrid())
     totalTiles = mulI(totalTiles, map_.lookupOrDefault(g));
-  Value nctaid = arith::IndexCastOp::create(
-      b_, loc(), b_.getIndexType(), NVVM::GridDimXOp::create(b_, loc(), b_.getI32Type()));
+  Value nctaid = arith::IndexCastOp::create(b_, loc(), b_.getIndexType(),
+                                            NVVM::GridDimXOp::create(b_, loc(), b_.getI32Type()));
   auto tileLoop = [&](auto &&body) -> LogicalResult {
     auto loop = scf::ForOp::create(b_, loc(), bids[0], totalTiles, nctaid, ValueRange{cIndex(0)});
     OpBuilder::InsertionGuard g(b_);
@@ -2684,7 +2698,7 @@ LogicalResult KernelLowering::run() {
       int64_t S = pipe_->stages;
       for (int64_t s = 0; s < 2 * S; ++s) {
         Value addr = arith::AddIOp::create(b_, loc(), smem32, cI32(pipe_->barrierOffset + 8 * s));
-        int64_t full = pipe_->asyncPlainCopies        ? kWarpSize + 1
+        int64_t full = pipe_->asyncPlainCopies         ? kWarpSize + 1
                        : pipe_->producerCopies.empty() ? 1
                                                        : kWarpSize;
         int64_t count = s < S ? full : threads_ / kWarpSize;
@@ -2694,8 +2708,8 @@ LogicalResult KernelLowering::run() {
       asmVoid({}, "fence.proxy.async.shared::cta;", "~{memory}");
     }
     asmVoid({}, "bar.sync 0;", "~{memory}");
-    Value isProducer = arith::CmpIOp::create(b_, loc(), arith::CmpIPredicate::uge, tid_,
-                                             cIndex(threads_));
+    Value isProducer =
+        arith::CmpIOp::create(b_, loc(), arith::CmpIPredicate::uge, tid_, cIndex(threads_));
     auto roles = scf::IfOp::create(b_, loc(), isProducer, true);
     {
       OpBuilder::InsertionGuard g(b_);
@@ -2806,4 +2820,3 @@ struct TlLowerToNVVMPass : public PassWrapper<TlLowerToNVVMPass, OperationPass<M
 void registerTlToHopperPasses() { PassRegistration<TlLowerToNVVMPass>(); }
 
 } // namespace tlc
-

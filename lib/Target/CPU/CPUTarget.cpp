@@ -1,6 +1,7 @@
 // CPU target: TlToCPU, upstream conversions to the LLVM dialect, LLVM IR,
 // -O3 codegen for x86-64 (PIC) and `cc -shared`.
 #include "tlc/Target/CPUTarget.h"
+#include "tlc/Target/LLVMPipeline.h"
 
 #include "tlc/Conversion/TlToCPU.h"
 
@@ -26,7 +27,6 @@
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/IR/Module.h"
 #include "llvm/MC/TargetRegistry.h"
-#include "llvm/Passes/PassBuilder.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Program.h"
 #include "llvm/Support/TargetSelect.h"
@@ -123,21 +123,7 @@ FailureOr<std::string> emitCPUObject(ModuleOp module, std::string &error) {
     return failure();
   m->setDataLayout(tm->createDataLayout());
   m->setTargetTriple(tm->getTargetTriple());
-
-  {
-    llvm::LoopAnalysisManager lam;
-    llvm::FunctionAnalysisManager fam;
-    llvm::CGSCCAnalysisManager cgam;
-    llvm::ModuleAnalysisManager mam;
-    llvm::PassBuilder pb(tm.get());
-    pb.registerModuleAnalyses(mam);
-    pb.registerCGSCCAnalyses(cgam);
-    pb.registerFunctionAnalyses(fam);
-    pb.registerLoopAnalyses(lam);
-    pb.crossRegisterProxies(lam, fam, cgam, mam);
-    llvm::ModulePassManager mpm = pb.buildPerModuleDefaultPipeline(llvm::OptimizationLevel::O3);
-    mpm.run(*m, mam);
-  }
+  runLLVMO3(*m, *tm);
 
   llvm::SmallString<0> buffer;
   llvm::raw_svector_ostream os(buffer);
