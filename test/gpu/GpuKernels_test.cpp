@@ -488,25 +488,22 @@ void checkGemmTyped(const std::string &name, tlrt::DType dt) {
                  " K=" + std::to_string(s.K));
     HostTensor A(dt, {s.M, s.K}), B(dt, {s.N, s.K}), C(tlrt::DType::Float32, {s.M, s.N});
     bool f16 = dt == tlrt::DType::Float16;
-    std::vector<float> af(s.M * s.K), bf(s.N * s.K);
-    for (int64_t i = 0; i < s.M * s.K; ++i) {
-      if (f16) {
-        A.as<uint16_t>()[i] = tlrt::f32ToF16(uniform(-1, 1));
-        af[i] = tlrt::f16ToF32(A.as<uint16_t>()[i]);
-      } else {
-        A.bytes[i] = tlrt::f32ToE5M2(uniform(-4, 4));
-        af[i] = tlrt::e5m2ToF32(A.bytes[i]);
+    // Random operands in `dt`, and their exact values as floats.
+    auto fill = [&](HostTensor &t, int64_t n, std::vector<float> &values) {
+      values.resize(n);
+      for (int64_t i = 0; i < n; ++i) {
+        if (f16) {
+          t.as<uint16_t>()[i] = tlrt::f32ToF16(uniform(-1, 1));
+          values[i] = tlrt::f16ToF32(t.as<uint16_t>()[i]);
+        } else {
+          t.bytes[i] = tlrt::f32ToE5M2(uniform(-4, 4));
+          values[i] = tlrt::e5m2ToF32(t.bytes[i]);
+        }
       }
-    }
-    for (int64_t i = 0; i < s.N * s.K; ++i) {
-      if (f16) {
-        B.as<uint16_t>()[i] = tlrt::f32ToF16(uniform(-1, 1));
-        bf[i] = tlrt::f16ToF32(B.as<uint16_t>()[i]);
-      } else {
-        B.bytes[i] = tlrt::f32ToE5M2(uniform(-4, 4));
-        bf[i] = tlrt::e5m2ToF32(B.bytes[i]);
-      }
-    }
+    };
+    std::vector<float> af, bf;
+    fill(A, s.M * s.K, af);
+    fill(B, s.N * s.K, bf);
     LaunchResult r = runBoth(name, {A, B, C}, {false, false, true});
     std::vector<double> ref(s.M * s.N);
     for (int64_t m = 0; m < s.M; ++m)

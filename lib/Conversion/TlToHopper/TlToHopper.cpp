@@ -24,6 +24,7 @@
 // Ops or shapes this lowering does not handle are reported at their
 // location; nothing asserts.
 #include "tlc/Conversion/TlToHopper.h"
+#include "tlc/Target/Manifest.h"
 
 #include "tl/IR/TlDialect.h"
 #include "tl/IR/TlOps.h"
@@ -71,32 +72,6 @@ int64_t storageBytes(Type t) {
   if (isFP4(t) || isNarrowFloat(t) || t.isInteger(1) || t.isInteger(8))
     return 1;
   return t.getIntOrFloatBitWidth() / 8;
-}
-
-std::string dtypeName(Type t) {
-  if (t.isBF16())
-    return "bfloat16";
-  if (t.isF16())
-    return "float16";
-  if (t.isF32())
-    return "float32";
-  if (t.isInteger(1))
-    return "bool";
-  if (t.isInteger(8))
-    return "int8";
-  if (t.isInteger(32))
-    return "int32";
-  if (t.isInteger(64))
-    return "int64";
-  if (isa<Float8E4M3FNType>(t))
-    return "float8_e4m3";
-  if (isa<Float8E5M2Type>(t))
-    return "float8_e5m2";
-  if (isa<Float4E2M1FNType>(t))
-    return "float4_e2m1";
-  if (isa<Float8E8M0FNUType>(t))
-    return "ue8m0";
-  return "unknown";
 }
 
 std::optional<tl::MemScope> scopeOf(Value v) { return tl::getMemScope(v.getType()); }
@@ -562,8 +537,7 @@ LogicalResult KernelLowering::planSharedMemory() {
     SharedBuf s;
     s.type = alloc.getType();
     Type elem = s.type.getElementType();
-    int64_t n = s.type.getNumElements();
-    s.bytes = isFP4(elem) ? (n + 1) / 2 : n * storageBytes(elem);
+    s.bytes = tl::getBufferBytes(s.type);
     s.swizzle128 = operandBufs.contains(alloc.getResult());
     if (s.swizzle128) {
       if (s.type.getRank() != 2 || (s.type.getShape()[1] * storageBytes(elem)) % 128 != 0 ||
@@ -2551,7 +2525,7 @@ LogicalResult KernelLowering::run() {
       int64_t esz = storageBytes(dstT.getElementType());
       GpuTmaMap map;
       map.param = arg.getArgNumber();
-      map.dtype = dtypeName(dstT.getElementType());
+      map.dtype = manifestDtypeName(dstT.getElementType());
       map.box = {dstT.getShape()[0], 128 / esz};
       map.swizzle = "128B";
       pipe_->tmaMapIndex.push_back(info_.tma.size());
@@ -2577,7 +2551,7 @@ LogicalResult KernelLowering::run() {
       return;
     GpuTmaMap map;
     map.param = arg.getArgNumber();
-    map.dtype = dtypeName(e);
+    map.dtype = manifestDtypeName(e);
     map.box = {sb.type.getShape()[0], sb.type.getShape()[1]};
     map.swizzle = "none";
     tmaStores_[c] = info_.tma.size();
