@@ -78,7 +78,7 @@ std::string describe(const ConstValue &v) {
     return "bool constant " + constToString(v);
   if (std::holds_alternative<DType>(v))
     return "dtype " + constToString(v);
-  return "string constant";
+  return "string constant " + constToString(v);
 }
 
 static bool isComparison(BinaryOp op) {
@@ -214,8 +214,17 @@ std::optional<ConstValue> foldBinary(BinaryOp op, const ConstValue &a, const Con
     error = std::string("operator '") + opSpelling(op) + "' is not defined on dtypes";
     return std::nullopt;
   }
-  if (std::holds_alternative<std::string>(a) || std::holds_alternative<std::string>(b)) {
-    error = std::string("operator '") + opSpelling(op) + "' is not defined on strings";
+  bool aStr = std::holds_alternative<std::string>(a), bStr = std::holds_alternative<std::string>(b);
+  if (aStr || bStr) {
+    if (aStr && bStr && (op == BinaryOp::Eq || op == BinaryOp::Ne))
+      return ConstValue((std::get<std::string>(a) == std::get<std::string>(b)) ==
+                        (op == BinaryOp::Eq));
+    if (aStr && bStr)
+      error = std::string("operator '") + opSpelling(op) +
+              "' is not defined on strings (only == and != are)";
+    else
+      error = std::string("operator '") + opSpelling(op) + "' cannot compare " +
+              describe(aStr ? a : b) + " with " + describe(aStr ? b : a);
     return std::nullopt;
   }
   if (isFloat(a) || isFloat(b))

@@ -685,7 +685,7 @@ void Sema::assignStmt(AssignStmt &s) {
   }
   if (v.kind == SemaValue::Constant && v.constant &&
       std::holds_alternative<std::string>(*v.constant) && kind == SymbolKind::Value) {
-    error(s.value->loc, "strings can only be passed to T.print");
+    error(s.value->loc, "strings can only be compared (== and !=) or passed to T.print");
     return;
   }
   s.defined = define(n->name, kind, n->loc, v);

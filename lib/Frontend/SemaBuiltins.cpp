@@ -160,6 +160,7 @@ std::string closestBuiltin(const std::string &name) {
   };
   for (const BuiltinSpec &b : builtinTable())
     consider(b.name);
+  consider("T.arch");
   for (int t = 0; t <= static_cast<int>(DType::UE8M0); ++t)
     consider(std::string("T.") + dtypeName(static_cast<DType>(t)));
   return best;
@@ -467,9 +468,14 @@ SemaValue Sema::checkAlloc(CallExpr &call, BoundArgs &args) {
     buf->scope = MemScope::Local;
   } else {
     buf->scope = MemScope::TMem;
-    if (options_.target != "sm_100a" && !inDeadCode()) {
-      error(call.callee->loc, "T.alloc_tmem needs Blackwell tensor memory, which only sm_100a has "
-                              "(the target is " + options_.target + ")");
+    // The CPU target stands in for the architecture it checks (T.arch):
+    // with --arch=sm_100a it runs the Blackwell code, tmem included.
+    if (options_.effectiveArch() != "sm_100a" && !inDeadCode()) {
+      error(call.callee->loc,
+            "T.alloc_tmem needs Blackwell tensor memory, which only sm_100a has (the target is " +
+                options_.target +
+                (options_.target == "cpu" ? " with --arch=" + options_.effectiveArch() : "") + ")");
+      note(call.callee->loc, "code for one architecture goes under `if T.arch == \"sm_100a\":`");
       return {};
     }
     if (shape->size() != 2) {

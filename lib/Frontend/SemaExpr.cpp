@@ -178,6 +178,8 @@ SemaValue Sema::attributeExpr(AttributeExpr &e) {
   std::string rest = dotted.substr(2);
   if (auto dt = parseDType(rest))
     return makeConst(*dt);
+  if (rest == "arch")
+    return makeConst(ConstValue(options_.effectiveArch()));
   if (rest == "GemmWarpPolicy") {
     v.kind = SemaValue::Module;
     return v;
@@ -421,6 +423,34 @@ static bool isComparison(BinaryOp op) {
          op == BinaryOp::Eq || op == BinaryOp::Ne;
 }
 
+namespace {
+bool isArchExpr(const Expr &e) {
+  auto *a = dyn_cast<AttributeExpr>(&e);
+  return a && a->dottedName() == "T.arch";
+}
+} // namespace
+
+bool Sema::checkArchComparison(const BinaryExpr &e) {
+  // `T.arch == "sm100a"` would silently take the other branch: the string
+  // compared with T.arch must name an architecture tlc knows.
+  bool archL = isArchExpr(*e.lhs), archR = isArchExpr(*e.rhs);
+  if (archL == archR || (e.op != BinaryOp::Eq && e.op != BinaryOp::Ne))
+    return true;
+  const Expr &other = archL ? *e.rhs : *e.lhs;
+  if (!other.sema.constant || !std::holds_alternative<std::string>(*other.sema.constant))
+    return true; // foldBinary reports the type mismatch
+  const std::string &name = std::get<std::string>(*other.sema.constant);
+  for (const char *known : kKnownArchs)
+    if (name == known)
+      return true;
+  std::string list;
+  for (const char *known : kKnownArchs)
+    list += (list.empty() ? "\"" : ", \"") + std::string(known) + "\"";
+  error(other.loc, "unknown architecture \"" + name + "\" compared with T.arch (expected one of " +
+                       list + ")");
+  return false;
+}
+
 SemaValue Sema::binaryExpr(BinaryExpr &e) {
   SemaValue l = expr(*e.lhs);
   SemaValue r = expr(*e.rhs);
@@ -429,6 +459,8 @@ SemaValue Sema::binaryExpr(BinaryExpr &e) {
     return v;
   std::string what = std::string("operator '") + consteval::opSpelling(e.op) + "'";
   if (l.kind == SemaValue::Constant && r.kind == SemaValue::Constant && l.constant && r.constant) {
+    if (!checkArchComparison(e))
+      return v;
     std::string err;
     std::optional<ConstValue> c = consteval::foldBinary(e.op, *l.constant, *r.constant, err);
     if (!c) {

@@ -110,6 +110,8 @@ public:
                                            SourceLoc lb, const std::string &what);
   /// Checks `v` is usable as a number in arithmetic; reports at `loc`.
   bool checkArithOperand(const SemaValue &v, SourceLoc loc, const std::string &what);
+  /// `T.arch == "..."` / `!=`: the string must name a known architecture.
+  bool checkArchComparison(const BinaryExpr &e);
 
   /// Tile operands.
   RegionForm regionForm(Expr &e);
@@ -174,6 +176,9 @@ private:
   int deadDepth_ = 0;
   bool sharedBudgetReported_ = false;
 };
+
+/// The values `T.arch` can take (SemaOptions::arch).
+inline constexpr const char *kKnownArchs[] = {"sm_90a", "sm_100a"};
 
 /// Helpers on SemaValue.
 bool isConstInt(const SemaValue &v);

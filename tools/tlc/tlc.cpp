@@ -50,11 +50,14 @@ constexpr const char *kExamples = R"(Examples:
   tlc examples/gemm_bf16.tl -D BM=64 -D stages=4 --emit=tl -o gemm.mlir
   tlc kernels.tl --kernel rmsnorm --target sm_100a --emit=ptx -o rmsnorm.ptx
   tlc examples/rmsnorm.tl --target cpu --emit=so -o rmsnorm.so   (+ rmsnorm.manifest.json)
+  tlc examples/gemm_fp8_mx.tl --target cpu --arch sm_90a --emit=so -o mx90.so
+                                                  the CPU runs the sm_90a branch of T.arch
 )";
 
 struct Options {
   std::string input;
   std::string target = "sm_90a";
+  std::string arch; // --arch: T.arch for --target=cpu (empty: the default)
   std::vector<std::string> defines;
   std::string kernel;
   std::string emit = "ptx";
@@ -261,6 +264,12 @@ int run(const Options &opts) {
 
   tlc::SemaOptions semaOptions;
   semaOptions.target = opts.target;
+  if (!opts.arch.empty() && opts.target != "cpu" && opts.arch != opts.target)
+    return driverError(fmt::format(
+        "--arch={} does not match --target={}: a GPU target compiles for its own architecture "
+        "(T.arch is \"{}\"); --arch chooses T.arch for --target=cpu",
+        opts.arch, opts.target, opts.target));
+  semaOptions.arch = opts.arch;
   semaOptions.kernel = opts.kernel;
   if (opts.smemBudget >= 0)
     semaOptions.sharedMemoryBudget = opts.smemBudget;
@@ -350,6 +359,12 @@ int main(int argc, char **argv) {
   app.add_option("file", opts.input, "The .tl source file")->required();
   app.add_option("--target", opts.target, "Target: sm_100a, sm_90a or cpu (default sm_90a)")
       ->check(CLI::IsMember({"sm_100a", "sm_90a", "cpu"}));
+  app.add_option("--arch", opts.arch,
+                 "The GPU architecture the kernel is written for, the value of T.arch: sm_100a "
+                 "or sm_90a. With --target=cpu it picks which architecture's code the CPU runs "
+                 "(default sm_100a); a GPU target is its own architecture (--arch may only "
+                 "repeat it)")
+      ->check(CLI::IsMember({"sm_100a", "sm_90a"}));
   app.add_option("-D", opts.defines,
                  "Set a compile-time parameter: -D NAME=VALUE (repeatable)")
       ->allow_extra_args(false);

@@ -20,6 +20,17 @@ struct SemaOptions {
   std::map<std::string, std::string> defines;
   /// "sm_90a", "sm_100a" or "cpu" (target-specific checks such as tmem).
   std::string target = "sm_90a";
+  /// The GPU architecture the kernel is written for, the value of `T.arch`:
+  /// "sm_90a" or "sm_100a". Empty means the target itself for a GPU target
+  /// and "sm_100a" for "cpu" (the CPU target then runs the Blackwell code
+  /// path of a kernel, which cannot execute anywhere else). tlc's --arch.
+  std::string arch;
+  /// The value of `T.arch` under these options (see `arch`).
+  std::string effectiveArch() const {
+    if (!arch.empty())
+      return arch;
+    return target == "cpu" ? std::string("sm_100a") : target;
+  }
   /// Shared-memory budget in bytes; 0 means unlimited.
   int64_t sharedMemoryBudget = 227 * 1024;
   /// If non-empty, only this kernel is analysed (and must exist).

@@ -275,6 +275,55 @@ TEST(Sema, TensorMemoryOnlyOnBlackwell) {
   EXPECT_TRUE(blackwell->ok);
 }
 
+TEST(Sema, TensorMemoryOnTheCpuFollowsArch) {
+  std::string body = "        t = T.alloc_tmem((128, 128), T.float32)\n";
+  SemaOptions cpu;
+  cpu.target = "cpu";
+  EXPECT_TRUE(analyzeText(kernelWith(body), cpu)->ok); // default arch sm_100a
+  cpu.arch = "sm_90a";
+  EXPECT_FALSE(analyzeText(kernelWith(body), cpu)->ok);
+}
+
+TEST(Sema, ArchIsAStringConstantPerTarget) {
+  std::string text = "ARCH = T.arch\nIS_BW = T.arch == \"sm_100a\"\n" +
+                     kernelWith("        pass\n");
+  struct Case {
+    const char *target, *arch, *want;
+  };
+  for (Case c : {Case{"sm_90a", "", "sm_90a"}, Case{"sm_100a", "", "sm_100a"},
+                 Case{"cpu", "", "sm_100a"}, Case{"cpu", "sm_90a", "sm_90a"},
+                 Case{"cpu", "sm_100a", "sm_100a"}}) {
+    SemaOptions o;
+    o.target = c.target;
+    o.arch = c.arch;
+    EXPECT_EQ(o.effectiveArch(), c.want);
+    auto a = analyzeText(text, o);
+    ASSERT_TRUE(a->ok) << c.target << " " << c.arch;
+    const Symbol *arch = constant(*a, "ARCH");
+    ASSERT_NE(arch, nullptr);
+    ASSERT_TRUE(arch->value.constant.has_value());
+    EXPECT_EQ(std::get<std::string>(*arch->value.constant), c.want);
+    const Symbol *bw = constant(*a, "IS_BW");
+    ASSERT_NE(bw, nullptr);
+    EXPECT_EQ(std::get<bool>(*bw->value.constant), std::string(c.want) == "sm_100a");
+  }
+}
+
+TEST(Sema, StringComparisonsFold) {
+  auto a = analyzeText("X = \"a\" == \"a\"\nY = \"a\" != \"a\"\nZ = T.arch != \"sm_90a\"\n" +
+                       kernelWith("        pass\n"));
+  ASSERT_TRUE(a->ok) << (a->errors.empty() ? "" : a->errors[0]);
+  EXPECT_EQ(std::get<bool>(*constant(*a, "X")->value.constant), true);
+  EXPECT_EQ(std::get<bool>(*constant(*a, "Y")->value.constant), false);
+  EXPECT_EQ(std::get<bool>(*constant(*a, "Z")->value.constant), false); // default target sm_90a
+  auto bad = analyzeText("X = \"a\" < \"b\"\n" + kernelWith("        pass\n"));
+  EXPECT_FALSE(bad->ok);
+  auto typo = analyzeText("X = T.arch == \"sm_90\"\n" + kernelWith("        pass\n"));
+  ASSERT_FALSE(typo->ok);
+  EXPECT_NE(typo->errors[0].find("unknown architecture \"sm_90\""), std::string::npos)
+      << typo->errors[0];
+}
+
 TEST(Sema, NamesAreBoundOnceButSiblingScopesMayReuse) {
   auto a = analyzeText(kernelWith("        for i in range(4):\n            x = i * 2\n"
                                   "        for i in range(4):\n            x = i * 3\n"));
