@@ -162,6 +162,26 @@ Result<uint64_t> kMajorDescriptorAdvance(uint32_t kElems, uint32_t elemBits, Swi
   return R::success(bytes >> 4);
 }
 
+Result<OperandStrides> mnMajorSwizzledStrides(Swizzle s, uint32_t atomColumnBytes) {
+  using R = Result<OperandStrides>;
+  if (s == Swizzle::None)
+    return R::failure("tcgen05: MN-major strides without swizzle depend on the tiling; give LBO "
+                      "(core matrices along K) and SBO (along MN) explicitly");
+  if (std::string e = checkOffset("leading-dimension byte offset", atomColumnBytes); !e.empty())
+    return R::failure(e);
+  return R::success(OperandStrides{atomColumnBytes, 8 * swizzleBytes(s)});
+}
+
+Result<uint64_t> mnMajorDescriptorAdvance(uint32_t kElems, uint32_t sboBytes) {
+  using R = Result<uint64_t>;
+  if (kElems % 8 != 0)
+    return R::failure("tcgen05: an MN-major K step of " + str(int(kElems)) +
+                      " rows is not a multiple of the 8-row core-matrix group");
+  if (sboBytes % 16 != 0)
+    return R::failure("tcgen05: SBO " + str(int(sboBytes)) + " is not a multiple of 16 bytes");
+  return R::success(uint64_t(kElems / 8) * sboBytes >> 4);
+}
+
 //===----------------------------------------------------------------------===//
 // Kinds, formats, shapes
 //===----------------------------------------------------------------------===//
@@ -233,9 +253,7 @@ uint32_t formatBits(Format f) {
   return 0;
 }
 
-bool isBlockScaled(Kind k) {
-  return k == Kind::MXF8F6F4 || k == Kind::MXF4 || k == Kind::MXF4NVF4;
-}
+bool isBlockScaled(Kind k) { return k == Kind::MXF8F6F4 || k == Kind::MXF4 || k == Kind::MXF4NVF4; }
 
 int mmaK(Kind k) {
   switch (k) {
@@ -404,14 +422,14 @@ Result<uint32_t> instrDescriptor(const InstrDesc &d) {
     return R::failure(b.error + " [matrix B]");
   std::string kind = kindName(d.kind);
   if ((d.kind == Kind::F16 || d.kind == Kind::TF32) && d.a != d.b)
-    return R::failure("tcgen05: " + kind + " needs A and B of one format, got " +
-                      formatName(d.a) + " x " + formatName(d.b));
+    return R::failure("tcgen05: " + kind + " needs A and B of one format, got " + formatName(d.a) +
+                      " x " + formatName(d.b));
   if (d.aMNMajor && !mnMajorAllowed(d.a))
-    return R::failure(std::string("tcgen05: MN-major A is not supported for ") +
-                      formatName(d.a) + " (6- and 4-bit formats must be K-major)");
+    return R::failure(std::string("tcgen05: MN-major A is not supported for ") + formatName(d.a) +
+                      " (6- and 4-bit formats must be K-major)");
   if (d.bMNMajor && !mnMajorAllowed(d.b))
-    return R::failure(std::string("tcgen05: MN-major B is not supported for ") +
-                      formatName(d.b) + " (6- and 4-bit formats must be K-major)");
+    return R::failure(std::string("tcgen05: MN-major B is not supported for ") + formatName(d.b) +
+                      " (6- and 4-bit formats must be K-major)");
   if (d.kind == Kind::I8 && (d.negateA || d.negateB))
     return R::failure("tcgen05: kind::i8 cannot negate A or B");
   if (d.saturate && d.kind != Kind::I8)
@@ -499,7 +517,9 @@ uint32_t scaleSmemOffset(uint32_t row, uint32_t chunk) {
   return (row / 128) * kScaleBytesPerCopy + (row % 32) * 16 + ((row % 128) / 32) * 4 + chunk;
 }
 
-uint32_t scaleCopyCount(uint32_t rows) { return (rows + kScaleRowsPerCopy - 1) / kScaleRowsPerCopy; }
+uint32_t scaleCopyCount(uint32_t rows) {
+  return (rows + kScaleRowsPerCopy - 1) / kScaleRowsPerCopy;
+}
 uint32_t scaleTileBytes(uint32_t rows) { return scaleCopyCount(rows) * kScaleBytesPerCopy; }
 uint32_t scaleTmemColumns(uint32_t rows) { return scaleCopyCount(rows) * kScaleColumnsPerCopy; }
 
@@ -550,9 +570,9 @@ Result<TmemPlace> accumulatorPlace(int m, int ctaGroup, uint32_t row, uint32_t c
       return R::failure("tcgen05: row " + str(int(row)) + " is outside M=64");
     return R::success(TmemPlace{32 * (row / 16) + row % 16, col});
   }
-  return R::failure("tcgen05: accumulator layout for M=" + str(m) + " cta_group::" +
-                    str(ctaGroup) + " is not supported (use M=64/128 with cta_group::1 or "
-                                    "M=256 with cta_group::2)");
+  return R::failure("tcgen05: accumulator layout for M=" + str(m) + " cta_group::" + str(ctaGroup) +
+                    " is not supported (use M=64/128 with cta_group::1 or "
+                    "M=256 with cta_group::2)");
 }
 
 //===----------------------------------------------------------------------===//
@@ -646,8 +666,7 @@ Result<std::string> relinquishOpcode(int ctaGroup) {
   using R = Result<std::string>;
   if (std::string e = ctaGroupError(ctaGroup); !e.empty())
     return R::failure(e);
-  return R::success("tcgen05.relinquish_alloc_permit" + ctaGroupSuffix(ctaGroup) +
-                    ".sync.aligned");
+  return R::success("tcgen05.relinquish_alloc_permit" + ctaGroupSuffix(ctaGroup) + ".sync.aligned");
 }
 
 } // namespace tlc::tcgen05

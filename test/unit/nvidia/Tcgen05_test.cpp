@@ -65,8 +65,7 @@ TEST(Tcgen05InstrDesc, F16KindBf16) {
   // bf16 x bf16 -> f32, M=128, N=256, K-major:
   // D fmt F32=1 at bits 4-5 -> 0x10; A BF16=1 at 7-9 -> 0x80; B BF16=1 at
   // 10-12 -> 0x400; N>>3=32 at 17-22 -> 0x400000; M>>4=8 at 24-28 -> 0x08000000.
-  EXPECT_EQ(idesc(dense(Kind::F16, Format::BF16, Format::BF16, Accum::F32, 128, 256)),
-            0x08400490u);
+  EXPECT_EQ(idesc(dense(Kind::F16, Format::BF16, Format::BF16, Accum::F32, 128, 256)), 0x08400490u);
 }
 
 TEST(Tcgen05InstrDesc, F16KindF16AccumAndSmallestShape) {
@@ -93,8 +92,7 @@ TEST(Tcgen05InstrDesc, F16KindNegateAndTranspose) {
 TEST(Tcgen05InstrDesc, Tf32Kind) {
   // tf32 x tf32 -> f32, M=128, N=64: D 0x10; A TF32=2 -> 2<<7 = 0x100;
   // B TF32=2 -> 2<<10 = 0x800; N>>3=8 -> 0x100000; M>>4=8 -> 0x08000000.
-  EXPECT_EQ(idesc(dense(Kind::TF32, Format::TF32, Format::TF32, Accum::F32, 128, 64)),
-            0x08100910u);
+  EXPECT_EQ(idesc(dense(Kind::TF32, Format::TF32, Format::TF32, Accum::F32, 128, 64)), 0x08100910u);
 }
 
 TEST(Tcgen05InstrDesc, F8F6F4KindEveryFormatCode) {
@@ -144,8 +142,7 @@ TEST(Tcgen05InstrDesc, CtaGroup2FieldBoundaries) {
             0x10400490u);
   // f16, cta_group::2, M=128, N=16 (minima): D 0x10, N>>3=2 -> 0x40000,
   // M>>4=8 -> 0x08000000.
-  EXPECT_EQ(idesc(dense(Kind::F16, Format::F16, Format::F16, Accum::F32, 128, 16, 2)),
-            0x08040010u);
+  EXPECT_EQ(idesc(dense(Kind::F16, Format::F16, Format::F16, Accum::F32, 128, 16, 2)), 0x08040010u);
 }
 
 //===----------------------------------------------------------------------===//
@@ -172,8 +169,7 @@ TEST(Tcgen05InstrDesc, Mxf8f6f4) {
   e.sfbId = 1;
   EXPECT_EQ(idesc(e), 0x28820690u);
   // cta_group::2, M=256: M>>7=2 at bits 27-28 -> 0x10000000.
-  EXPECT_EQ(idesc(scaled(Kind::MXF8F6F4, Format::E4M3, Format::E4M3, 256, 256, 2)),
-            0x10C00000u);
+  EXPECT_EQ(idesc(scaled(Kind::MXF8F6F4, Format::E4M3, Format::E4M3, 256, 256, 2)), 0x10C00000u);
 }
 
 TEST(Tcgen05InstrDesc, Mxf4AndMxf4nvf4) {
@@ -199,20 +195,18 @@ TEST(Tcgen05InstrDesc, Mxf4AndMxf4nvf4) {
 //===----------------------------------------------------------------------===//
 
 TEST(Tcgen05InstrDesc, FormatErrors) {
-  EXPECT_TRUE(contains(idescError(dense(Kind::F16, Format::E2M1, Format::E2M1, Accum::F32, 128,
-                                        128)),
-                       "e2m1 is not valid for kind::f16"));
-  EXPECT_TRUE(contains(idescError(dense(Kind::F8F6F4, Format::BF16, Format::E4M3, Accum::F32, 128,
-                                        128)),
-                       "bf16 is not valid for kind::f8f6f4"));
-  EXPECT_TRUE(contains(idescError(dense(Kind::F16, Format::F16, Format::BF16, Accum::F32, 128,
-                                        128)),
-                       "one format"));
-  EXPECT_TRUE(contains(idescError(dense(Kind::MXF4, Format::E4M3, Format::E2M1, Accum::F32, 128,
-                                        128)),
-                       "e4m3 is not valid for kind::mxf4"));
-  EXPECT_TRUE(contains(idescError(dense(Kind::I8, Format::S8, Format::E4M3, Accum::S32, 128,
-                                        128)),
+  EXPECT_TRUE(
+      contains(idescError(dense(Kind::F16, Format::E2M1, Format::E2M1, Accum::F32, 128, 128)),
+               "e2m1 is not valid for kind::f16"));
+  EXPECT_TRUE(
+      contains(idescError(dense(Kind::F8F6F4, Format::BF16, Format::E4M3, Accum::F32, 128, 128)),
+               "bf16 is not valid for kind::f8f6f4"));
+  EXPECT_TRUE(contains(
+      idescError(dense(Kind::F16, Format::F16, Format::BF16, Accum::F32, 128, 128)), "one format"));
+  EXPECT_TRUE(
+      contains(idescError(dense(Kind::MXF4, Format::E4M3, Format::E2M1, Accum::F32, 128, 128)),
+               "e4m3 is not valid for kind::mxf4"));
+  EXPECT_TRUE(contains(idescError(dense(Kind::I8, Format::S8, Format::E4M3, Accum::S32, 128, 128)),
                        "[matrix B]"));
 }
 
@@ -255,15 +249,13 @@ TEST(Tcgen05InstrDesc, OptionErrors) {
   EXPECT_TRUE(contains(idescError(sat), "saturate"));
   EXPECT_TRUE(contains(idescError(dense(Kind::I8, Format::S8, Format::S8, Accum::F32, 128, 128)),
                        "s32 only"));
-  EXPECT_TRUE(contains(idescError(dense(Kind::TF32, Format::TF32, Format::TF32, Accum::F16, 128,
-                                        128)),
-                       "f32 only"));
-  EXPECT_TRUE(contains(idescError(dense(Kind::F16, Format::F16, Format::F16, Accum::S32, 128,
-                                        128)),
+  EXPECT_TRUE(contains(
+      idescError(dense(Kind::TF32, Format::TF32, Format::TF32, Accum::F16, 128, 128)), "f32 only"));
+  EXPECT_TRUE(contains(idescError(dense(Kind::F16, Format::F16, Format::F16, Accum::S32, 128, 128)),
                        "not s32"));
-  EXPECT_TRUE(contains(idescError(dense(Kind::F16, Format::BF16, Format::BF16, Accum::F16, 128,
-                                        128)),
-                       "f16 accumulator needs f16 inputs"));
+  EXPECT_TRUE(
+      contains(idescError(dense(Kind::F16, Format::BF16, Format::BF16, Accum::F16, 128, 128)),
+               "f16 accumulator needs f16 inputs"));
   InstrDesc mn = dense(Kind::F8F6F4, Format::E2M1, Format::E4M3, Accum::F32, 128, 128);
   mn.aMNMajor = true;
   EXPECT_TRUE(contains(idescError(mn), "MN-major A is not supported for e2m1"));
@@ -371,6 +363,21 @@ TEST(Tcgen05SmemDesc, KAdvanceInsideSwizzleAtom) {
   // Advancing the full descriptor is plain addition on bits 0-13.
   uint64_t d = smemDescriptor(0x400, 16, 1024, Swizzle::B128).value;
   EXPECT_EQ(d + 2, smemDescriptor(0x420, 16, 1024, Swizzle::B128).value);
+}
+
+TEST(Tcgen05SmemDesc, MnMajorSwizzled) {
+  // bf16 B tile of 64 K-rows x 256 N, N contiguous, 128B swizzle: atoms of
+  // 8 K-rows x 128 B; each 128-byte N slice holds all 64 K rows, so
+  // LBO = 64*128 = 8192 (next atom along N) and SBO = 8*128 = 1024.
+  Result<OperandStrides> s = mnMajorSwizzledStrides(Swizzle::B128, 64 * 128);
+  ASSERT_TRUE(bool(s)) << s.error;
+  EXPECT_EQ(s.value.lboBytes, 8192u);
+  EXPECT_EQ(s.value.sboBytes, 1024u);
+  // One bf16 MMA step (K=16) = two 8-row groups = 2048 B -> +128 in the field.
+  EXPECT_EQ(mnMajorDescriptorAdvance(16, 1024).value, 128u);
+  EXPECT_FALSE(bool(mnMajorDescriptorAdvance(12, 1024)));
+  EXPECT_FALSE(bool(mnMajorSwizzledStrides(Swizzle::None, 1024)));
+  EXPECT_FALSE(bool(mnMajorSwizzledStrides(Swizzle::B64, 8)));
 }
 
 //===----------------------------------------------------------------------===//
@@ -538,7 +545,9 @@ TEST(Tcgen05Scale, FactorIdsPerMma) {
   EXPECT_FALSE(bool(scaleFactorId(Kind::F16, 32, 0)));
   EXPECT_EQ(mmasPerScaleWord(Kind::MXF4, 16), 0);
   // Every id the helper hands out is accepted by the instruction descriptor.
-  for (auto [k, v] : {std::pair{Kind::MXF8F6F4, 32}, {Kind::MXF4, 32}, {Kind::MXF4NVF4, 32},
+  for (auto [k, v] : {std::pair{Kind::MXF8F6F4, 32},
+                      {Kind::MXF4, 32},
+                      {Kind::MXF4NVF4, 32},
                       {Kind::MXF4NVF4, 16}}) {
     for (int s = 0; s < mmasPerScaleWord(k, v); ++s) {
       InstrDesc d = scaled(k, k == Kind::MXF8F6F4 ? Format::E4M3 : Format::E2M1,
@@ -612,12 +621,13 @@ std::string moduleFor(int cta) {
     Accum acc;
     int vec;
   };
-  for (K k : {K{Kind::F16, Format::BF16, Accum::F32, 32}, K{Kind::TF32, Format::TF32, Accum::F32, 32},
-              K{Kind::F8F6F4, Format::E4M3, Accum::F32, 32}, K{Kind::I8, Format::S8, Accum::S32, 32},
-              K{Kind::MXF8F6F4, Format::E4M3, Accum::F32, 32},
-              K{Kind::MXF4, Format::E2M1, Accum::F32, 32},
-              K{Kind::MXF4NVF4, Format::E2M1, Accum::F32, 32},
-              K{Kind::MXF4NVF4, Format::E2M1, Accum::F32, 16}}) {
+  for (K k :
+       {K{Kind::F16, Format::BF16, Accum::F32, 32}, K{Kind::TF32, Format::TF32, Accum::F32, 32},
+        K{Kind::F8F6F4, Format::E4M3, Accum::F32, 32}, K{Kind::I8, Format::S8, Accum::S32, 32},
+        K{Kind::MXF8F6F4, Format::E4M3, Accum::F32, 32},
+        K{Kind::MXF4, Format::E2M1, Accum::F32, 32},
+        K{Kind::MXF4NVF4, Format::E2M1, Accum::F32, 32},
+        K{Kind::MXF4NVF4, Format::E2M1, Accum::F32, 16}}) {
     InstrDesc d = dense(k.k, k.f, k.f, k.acc, m, 256, cta);
     d.scaleVecSize = k.vec;
     s += "  mov.b32 r3, " + hex(instrDescriptor(d).value) + ";\n";
@@ -630,8 +640,11 @@ std::string moduleFor(int cta) {
   if (cta == 2)
     s += "  mov.b16 h0, 3;\n  " + commitOpcode(cta, true).value + " [r7], h0;\n";
   s += "  tcgen05.fence::before_thread_sync;\n  tcgen05.fence::after_thread_sync;\n";
-  for (auto [shape, num] : {std::pair{LdShape::S32x32b, 8}, {LdShape::S32x32b, 128},
-                            {LdShape::S16x64b, 4}, {LdShape::S16x128b, 4}, {LdShape::S16x256b, 2}}) {
+  for (auto [shape, num] : {std::pair{LdShape::S32x32b, 8},
+                            {LdShape::S32x32b, 128},
+                            {LdShape::S16x64b, 4},
+                            {LdShape::S16x128b, 4},
+                            {LdShape::S16x256b, 2}}) {
     int regs = tmemLdRegisters(shape, num).value;
     s += "  " + ldOpcode(shape, num).value + " {";
     for (int i = 0; i < regs; ++i)

@@ -57,8 +57,7 @@ const char *swizzleName(Swizzle s);
 /// `smemByteAddr`. Errors: address not 16-byte aligned or >= 256 KiB; LBO/SBO
 /// not a multiple of 16 or >= 256 KiB; baseOffset > 7.
 Result<uint64_t> smemDescriptor(uint32_t smemByteAddr, uint32_t lboBytes, uint32_t sboBytes,
-                                Swizzle swizzle, uint32_t baseOffset = 0,
-                                bool lboAbsolute = false);
+                                Swizzle swizzle, uint32_t baseOffset = 0, bool lboAbsolute = false);
 
 /// The address-independent part of the descriptor (every field except bits
 /// 0-13). A kernel whose shared-memory base is only known at run time builds
@@ -87,6 +86,19 @@ Result<OperandStrides> kMajorSwizzledStrides(Swizzle s);
 /// bytes or leaves the swizzle row.
 Result<uint64_t> kMajorDescriptorAdvance(uint32_t kElems, uint32_t elemBits, Swizzle s);
 
+/// MN-major operands (transpose bit set), from the PTX canonical-layout table
+/// ("Canonical layouts", 9.7.16.4.1): with swizzle W = swizzleBytes(s) the
+/// tile is made of atoms of 8 K-rows x W bytes (MN contiguous);
+///   SBO = byte distance between 8-row groups along K (8*W when the groups of
+///         one atom column are back to back),
+///   LBO = byte distance between atoms adjacent along MN (`atomColumnBytes`,
+///         e.g. kRows*W when each W-byte MN slice holds all kRows K rows).
+/// Errors for Swizzle::None (layout is caller-defined) and a bad LBO.
+Result<OperandStrides> mnMajorSwizzledStrides(Swizzle s, uint32_t atomColumnBytes);
+/// Advance for stepping `kElems` (a multiple of 8) along K in an MN-major
+/// swizzled tile whose 8-row groups are `sboBytes` apart: (kElems/8)*SBO >> 4.
+Result<uint64_t> mnMajorDescriptorAdvance(uint32_t kElems, uint32_t sboBytes);
+
 //===----------------------------------------------------------------------===//
 // MMA kinds, element formats and shapes (PTX 9.7.16.2.1 "Matrix Shape",
 // table "Various combinations of .kind and shapes"; 9.7.16.10.7 "Block
@@ -98,10 +110,10 @@ enum class Format { F16, BF16, TF32, E4M3, E5M2, E2M3, E3M2, E2M1, S8, U8 };
 enum class Accum { F32, F16, S32 };
 enum class ScaleFormat { UE8M0, UE4M3 };
 
-const char *kindName(Kind k);         ///< "kind::f16", ...
-const char *formatName(Format f);     ///< "bf16", "e4m3", ...
-bool isBlockScaled(Kind k);           ///< mxf8f6f4, mxf4, mxf4nvf4
-uint32_t formatBits(Format f);        ///< element width in bits
+const char *kindName(Kind k);     ///< "kind::f16", ...
+const char *formatName(Format f); ///< "bf16", "e4m3", ...
+bool isBlockScaled(Kind k);       ///< mxf8f6f4, mxf4, mxf4nvf4
+uint32_t formatBits(Format f);    ///< element width in bits
 
 /// K of one dense MMA: f16 16, tf32 8, f8f6f4 32, i8 32, mxf8f6f4 32,
 /// mxf4 64, mxf4nvf4 64.
@@ -208,9 +220,7 @@ ScaleTmemPlace scaleTmemPlace(uint32_t row, uint32_t chunk);
 /// for a staging tile at shared byte address `tileAddr` (16-byte aligned).
 Result<uint64_t> scaleCopyDescriptor(uint32_t tileAddr, uint32_t copyIndex);
 /// TMEM column offset (from the scale base) that copy `copyIndex` writes.
-constexpr uint32_t scaleCopyColumn(uint32_t copyIndex) {
-  return copyIndex * kScaleColumnsPerCopy;
-}
+constexpr uint32_t scaleCopyColumn(uint32_t copyIndex) { return copyIndex * kScaleColumnsPerCopy; }
 
 //===----------------------------------------------------------------------===//
 // Tensor Memory (PTX 9.7.16.1 "Tensor Memory", 9.7.16.1.1 "Tensor Memory
