@@ -284,6 +284,64 @@ TEST(GpuKernels, GemmFP8BlockScaled) {
   checkGemmFP8("gemm_fp8_blockscaled");
 }
 
+// gemm_fp8_mx / gemm_fp4_fp8 (one ue8m0 scale per 32 K per row), sm_90a code
+// path: scales folded into a bf16 dequantisation in shared memory, bf16
+// wgmma. The CPU golden is compiled with --arch sm_90a (the same code).
+void checkGemmMX(const std::string &name, bool fp4B) {
+  // K a multiple of 32 (one scale group), ragged against the 128-wide blocks.
+  const GemmShape shapes[] = {{256, 256, 256},  {200, 136, 160}, {1000, 520, 1024},
+                              {64, 1000, 2048}, {129, 257, 384}, {1, 16, 32}};
+  int count = 0;
+  for (const GemmShape &s : shapes) {
+    if (stopEarly(count))
+      break;
+    SCOPED_TRACE(name + " M=" + std::to_string(s.M) + " N=" + std::to_string(s.N) +
+                 " K=" + std::to_string(s.K));
+    int64_t kg = s.K / 32;
+    tlrt::DType bt = fp4B ? tlrt::DType::Float4E2M1 : tlrt::DType::Float8E4M3;
+    HostTensor A(tlrt::DType::Float8E4M3, {s.M, s.K}), SA(tlrt::DType::UE8M0, {s.M, kg}),
+        B(bt, {s.N, s.K}), SB(tlrt::DType::UE8M0, {s.N, kg}), C(tlrt::DType::BFloat16, {s.M, s.N});
+    for (auto &code : A.bytes)
+      code = tlrt::f32ToE4M3(uniform(-448, 448));
+    for (auto &code : B.bytes)
+      code = fp4B ? static_cast<uint8_t>(rng()()) : tlrt::f32ToE4M3(uniform(-448, 448));
+    for (auto *S : {&SA, &SB})
+      for (auto &code : S->bytes)
+        code = static_cast<uint8_t>(119 + rng()() % 17); // 2^-8 .. 2^8
+    auto bValue = [&](int64_t i) {
+      if (!fp4B)
+        return tlrt::e4m3ToF32(B.bytes[i]);
+      uint8_t byte = B.bytes[i / 2];
+      return tlrt::e2m1ToF32((i & 1) ? tlrt::unpackE2M1Odd(byte) : tlrt::unpackE2M1Even(byte));
+    };
+    LaunchResult r = runBoth(name, {A, SA, B, SB, C}, {false, false, false, false, true});
+    std::vector<double> ref(s.M * s.N);
+    for (int64_t m = 0; m < s.M; ++m)
+      for (int64_t n = 0; n < s.N; ++n) {
+        double acc = 0;
+        for (int64_t k = 0; k < s.K; ++k)
+          acc += double(tlrt::e4m3ToF32(A.bytes[m * s.K + k])) *
+                 tlrt::ue8m0ToF32(SA.bytes[m * kg + k / 32]) * bValue(n * s.K + k) *
+                 tlrt::ue8m0ToF32(SB.bytes[n * kg + k / 32]);
+        ref[m * s.N + n] = acc;
+      }
+    const uint16_t *g = r.gpu[4].as<uint16_t>(), *c = r.cpu[4].as<uint16_t>();
+    expectNear(
+        shapeName(name, s.M, s.N, s.K), s.M * s.N, [&](int64_t i) { return tlrt::bf16ToF32(g[i]); },
+        [&](int64_t i) { return tlrt::bf16ToF32(c[i]); }, ref, 1e-2);
+  }
+}
+
+TEST(GpuKernels, GemmFP8MX) {
+  REQUIRE_GPU();
+  checkGemmMX("gemm_fp8_mx", false);
+}
+
+TEST(GpuKernels, GemmFP4FP8) {
+  REQUIRE_GPU();
+  checkGemmMX("gemm_fp4_fp8", true);
+}
+
 //===----------------------------------------------------------------------===//
 // Row kernels
 //===----------------------------------------------------------------------===//

@@ -315,6 +315,99 @@ TEST(CpuExamples, GemmFP8BlockScaled) {
     checkGemmFP8("gemm_fp8_blockscaled_small", s);
 }
 
+/// The MX-scaled GEMM examples (gemm_fp8_mx: e4m3 x e4m3, gemm_fp4_fp8:
+/// e4m3 x e2m1; one ue8m0 scale per 32 K per row) against a double-precision
+/// reference on the same codes. Both architecture paths compute exact
+/// products (the block-scaled MMA in f32, the sm_90a path in bf16 after an
+/// exact dequantisation) and differ only in f32 summation order, so the
+/// bound is f32 accumulation over K terms plus the bf16 rounding of C.
+void checkGemmMX(const std::string &module, const std::string &kernelName, bool fp4B, Shape3 s) {
+  std::mt19937 rng(static_cast<uint32_t>(s.m * 131 + s.n * 17 + s.k * 3 + fp4B));
+  int64_t kg = s.k / 32;
+  std::vector<uint8_t> A(s.m * s.k), B(fp4B ? s.n * s.k / 2 : s.n * s.k);
+  std::vector<double> Af(s.m * s.k), Bf(s.n * s.k);
+  for (size_t i = 0; i < A.size(); ++i) {
+    A[i] = randomE4M3(rng);
+    Af[i] = tlrt::e4m3ToF32(A[i]);
+  }
+  for (int64_t i = 0; i < s.n * s.k; ++i) {
+    if (fp4B) {
+      uint8_t c = static_cast<uint8_t>(rng() % 16);
+      B[i / 2] = i % 2 ? tlrt::packE2M1(tlrt::unpackE2M1Even(B[i / 2]), c) : c;
+      Bf[i] = tlrt::e2m1ToF32(c);
+    } else {
+      B[i] = randomE4M3(rng);
+      Bf[i] = tlrt::e4m3ToF32(B[i]);
+    }
+  }
+  // Scales 2^-8 .. 2^8 (codes 119 .. 135).
+  std::vector<uint8_t> SA(s.m * kg), SB(s.n * kg);
+  for (auto &c : SA)
+    c = static_cast<uint8_t>(119 + rng() % 17);
+  for (auto &c : SB)
+    c = static_cast<uint8_t>(119 + rng() % 17);
+  Guarded<uint16_t> C(s.m * s.n, 0xBEEF);
+  kernel(module, kernelName)
+      .launch({Tensor(A.data(), DType::Float8E4M3, {s.m, s.k}),
+               Tensor(SA.data(), DType::UE8M0, {s.m, kg}),
+               Tensor(B.data(), fp4B ? DType::Float4E2M1 : DType::Float8E4M3, {s.n, s.k}),
+               Tensor(SB.data(), DType::UE8M0, {s.n, kg}),
+               Tensor(C.ptr(), DType::BFloat16, {s.m, s.n})});
+  const double f32Eps = std::ldexp(1.0, -24), bf16Eps = std::ldexp(1.0, -8);
+  int bad = 0;
+  for (int64_t m = 0; m < s.m; ++m)
+    for (int64_t n = 0; n < s.n; ++n) {
+      double ref = 0, mag = 0;
+      for (int64_t k = 0; k < s.k; ++k) {
+        double scale = static_cast<double>(tlrt::ue8m0ToF32(SA[m * kg + k / 32])) *
+                       tlrt::ue8m0ToF32(SB[n * kg + k / 32]);
+        double term = Af[m * s.k + k] * Bf[n * s.k + k] * scale;
+        ref += term;
+        mag += std::fabs(term);
+      }
+      double got = tlrt::bf16ToF32(C[m * s.n + n]);
+      double tol = bf16Eps * std::fabs(ref) + 2.0 * (s.k + 2) * f32Eps * mag;
+      if (!(std::fabs(got - ref) <= tol) && ++bad < 5)
+        ADD_FAILURE() << module << " " << s.m << "x" << s.n << "x" << s.k << " C[" << m << ","
+                      << n << "] = " << got << ", expected " << ref << " (tolerance " << tol
+                      << ")";
+    }
+  EXPECT_EQ(bad, 0);
+  EXPECT_TRUE(C.guardIntact());
+}
+
+const Shape3 kMXShapes[] = {{128, 128, 128}, {1, 1, 32}, {130, 200, 256}, {257, 129, 384},
+                            {64, 300, 160}};
+const Shape3 kMXSmallShapes[] = {{16, 32, 64}, {17, 45, 128}, {40, 70, 256}, {33, 1, 96}};
+
+TEST(CpuExamples, GemmFP8MXBlackwell) {
+  for (Shape3 s : kMXShapes)
+    checkGemmMX("gemm_fp8_mx_sm_100a", "gemm_fp8_mx", false, s);
+  for (Shape3 s : kMXSmallShapes)
+    checkGemmMX("gemm_fp8_mx_sm_100a_small", "gemm_fp8_mx", false, s);
+}
+
+TEST(CpuExamples, GemmFP8MXHopper) {
+  for (Shape3 s : kMXShapes)
+    checkGemmMX("gemm_fp8_mx_sm_90a", "gemm_fp8_mx", false, s);
+  for (Shape3 s : kMXSmallShapes)
+    checkGemmMX("gemm_fp8_mx_sm_90a_small", "gemm_fp8_mx", false, s);
+}
+
+TEST(CpuExamples, GemmFP4FP8Blackwell) {
+  for (Shape3 s : kMXShapes)
+    checkGemmMX("gemm_fp4_fp8_sm_100a", "gemm_fp4_fp8", true, s);
+  for (Shape3 s : kMXSmallShapes)
+    checkGemmMX("gemm_fp4_fp8_sm_100a_small", "gemm_fp4_fp8", true, s);
+}
+
+TEST(CpuExamples, GemmFP4FP8Hopper) {
+  for (Shape3 s : kMXShapes)
+    checkGemmMX("gemm_fp4_fp8_sm_90a", "gemm_fp4_fp8", true, s);
+  for (Shape3 s : kMXSmallShapes)
+    checkGemmMX("gemm_fp4_fp8_sm_90a_small", "gemm_fp4_fp8", true, s);
+}
+
 void checkActQuant(const std::string &module, bool roundScale, int64_t nt, int64_t k) {
   std::mt19937 rng(static_cast<uint32_t>(nt * 131 + k));
   std::vector<uint16_t> x = randomBF16(nt * k, rng, -300, 300);

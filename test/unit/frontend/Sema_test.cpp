@@ -68,13 +68,43 @@ std::string kernelWith(const std::string &body, const std::string &params = "",
 }
 
 TEST(Sema, EveryExampleAnalyses) {
-  for (const char *name : {"gemm_bf16", "gemm_fp8_blockscaled", "act_quant_fp8", "fp4_dequant",
-                           "rmsnorm", "softmax"}) {
+  for (const char *name : {"gemm_bf16", "gemm_fp8_blockscaled", "gemm_fp8_mx", "gemm_fp4_fp8",
+                           "act_quant_fp8", "fp4_dequant", "rmsnorm", "softmax"}) {
     std::string path = std::string(TLC_TEST_SOURCE_DIR) + "/../examples/" + name + ".tl";
-    auto a = analyzeText(readFile(path));
-    EXPECT_TRUE(a->ok) << name << ": " << (a->errors.empty() ? "" : a->errors[0]);
-    ASSERT_EQ(a->result.kernels.size(), 1u) << name;
-    EXPECT_NE(a->result.kernels[0].launch, nullptr);
+    for (const char *target : {"sm_90a", "sm_100a", "cpu"}) {
+      SemaOptions o;
+      o.target = target;
+      if (o.target == "cpu")
+        o.sharedMemoryBudget = 0;
+      auto a = analyzeText(readFile(path), o);
+      EXPECT_TRUE(a->ok) << name << " " << target << ": "
+                         << (a->errors.empty() ? "" : a->errors[0]);
+      ASSERT_EQ(a->result.kernels.size(), 1u) << name;
+      EXPECT_NE(a->result.kernels[0].launch, nullptr);
+    }
+  }
+}
+
+TEST(Sema, BlockScaledExamplesFollowArch) {
+  // 128 threads and tensor memory on sm_100a; 256 threads and two extra
+  // bf16 tiles in shared memory on sm_90a.
+  for (const char *name : {"gemm_fp8_mx", "gemm_fp4_fp8"}) {
+    std::string text = readFile(std::string(TLC_TEST_SOURCE_DIR) + "/../examples/" + name + ".tl");
+    bool fp4 = std::string(name) == "gemm_fp4_fp8";
+    int64_t operands = 128 * 128 + 128 * 128 / (fp4 ? 2 : 1) + 2 * 128 * 4;
+    SemaOptions bw;
+    bw.target = "sm_100a";
+    auto b = analyzeText(text, bw);
+    ASSERT_TRUE(b->ok) << name;
+    EXPECT_EQ(b->result.kernels[0].threads, 128) << name;
+    EXPECT_EQ(b->result.kernels[0].sharedMemoryBytes, operands) << name;
+    SemaOptions h;
+    h.target = "cpu";
+    h.arch = "sm_90a";
+    auto a = analyzeText(text, h);
+    ASSERT_TRUE(a->ok) << name;
+    EXPECT_EQ(a->result.kernels[0].threads, 256) << name;
+    EXPECT_EQ(a->result.kernels[0].sharedMemoryBytes, operands + 2 * 128 * 128 * 2) << name;
   }
 }
 
