@@ -470,6 +470,14 @@ public:
       t.swizzle = Swizzle::B128;
     else
       fail(f + ".swizzle", fmt::format("unknown swizzle '{}' (expected none, 32B, 64B or 128B)", sw));
+    if (j.contains("unpack_fp4")) {
+      if (!j["unpack_fp4"].is_boolean())
+        fail(f + ".unpack_fp4", "expected true or false");
+      t.unpackFP4 = j["unpack_fp4"].get<bool>();
+      if (t.unpackFP4 && t.dtype != DType::Float4E2M1)
+        fail(f + ".unpack_fp4", fmt::format("only a float4_e2m1 tensor map can be unpacked, this "
+                                            "one is {}", dtypeName(t.dtype)));
+    }
     return t;
   }
 

@@ -12,7 +12,7 @@ namespace {
 // Numeric values of CUtensorMapDataType (cuda.h, CUDA 12/13).
 enum : uint32_t {
   kU8 = 0, kU16 = 1, kU32 = 2, kI32 = 3, kU64 = 4, kI64 = 5,
-  kF16 = 6, kF32 = 7, kF64 = 8, kBF16 = 9,
+  kF16 = 6, kF32 = 7, kF64 = 8, kBF16 = 9, k16U4Align16B = 14,
 };
 } // namespace
 
@@ -43,7 +43,21 @@ TmaParams computeTmaParams(const KernelSpec &k, int index, const Tensor &t) {
   r.rank = static_cast<uint32_t>(rank);
   r.globalAddress = t.data;
   r.swizzle = static_cast<uint32_t>(spec.swizzle); // None/32B/64B/128B = 0/1/2/3 as in CUDA
-  bool packed = t.dtype == DType::Float4E2M1;
+  bool packed = t.dtype == DType::Float4E2M1 && !spec.unpackFP4;
+  if (spec.unpackFP4) {
+    // Dimensions count FP4 values; shared memory gets 16 values per 16 bytes.
+    if (t.dtype != DType::Float4E2M1)
+      fail("an unpacking tensor map needs a float4_e2m1 tensor");
+    r.dataType = k16U4Align16B;
+    if (reinterpret_cast<uintptr_t>(t.data) % 32 != 0)
+      fail(fmt::format("base address {} is not 32-byte aligned (needed to unpack float4)", t.data));
+    if (t.shape[rank - 1] % 128 != 0)
+      fail(fmt::format("the innermost dimension is {}; unpacking float4 needs a multiple of 128",
+                       t.shape[rank - 1]));
+    if (spec.box[rank - 1] != 128)
+      fail(fmt::format("the innermost box dimension is {}; unpacking float4 needs 128",
+                       spec.box[rank - 1]));
+  }
 
   if (reinterpret_cast<uintptr_t>(t.data) % 16 != 0)
     fail(fmt::format("base address {} is not 16-byte aligned", t.data));
@@ -68,13 +82,15 @@ TmaParams computeTmaParams(const KernelSpec &k, int index, const Tensor &t) {
   for (int i = 1; i < rank; ++i) {
     int d = rank - 1 - i;
     int64_t stride = t.strideBytes(d);
-    if (stride % 16 != 0)
-      fail(fmt::format("stride of dimension {} is {} bytes, not a multiple of 16", d, stride));
+    int64_t strideAlign = spec.unpackFP4 ? 32 : 16;
+    if (stride % strideAlign != 0)
+      fail(fmt::format("stride of dimension {} is {} bytes, not a multiple of {}", d, stride,
+                       strideAlign));
     if (stride >= (int64_t(1) << 40))
       fail(fmt::format("stride of dimension {} is {} bytes, not below 2^40", d, stride));
     r.globalStrides[i - 1] = static_cast<uint64_t>(stride);
   }
-  int64_t innerBytes = int64_t(r.boxDim[0]) * r.elementBytes;
+  int64_t innerBytes = int64_t(r.boxDim[0]) * r.elementBytes; // shared-memory bytes
   if (innerBytes % 16 != 0)
     fail(fmt::format("the innermost box dimension is {} bytes, not a multiple of 16", innerBytes));
   int64_t span = spec.swizzle == Swizzle::B32 ? 32

@@ -200,8 +200,11 @@ int emitGPU(const Options &opts, const tlc::Module &ast, mlir::ModuleOp ir) {
       llvm::json::Array box;
       for (int64_t b : m.box)
         box.push_back(b);
-      tma.push_back(llvm::json::Object{{"param", m.param}, {"dtype", m.dtype},
-                                       {"box", std::move(box)}, {"swizzle", m.swizzle}});
+      llvm::json::Object entry{{"param", m.param}, {"dtype", m.dtype}, {"box", std::move(box)},
+                               {"swizzle", m.swizzle}};
+      if (m.unpackFP4)
+        entry["unpack_fp4"] = true;
+      tma.push_back(std::move(entry));
     }
     k["tma"] = std::move(tma);
   }

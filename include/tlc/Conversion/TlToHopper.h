@@ -20,6 +20,9 @@ struct GpuTmaMap {
   std::string dtype;             // language dtype name
   std::vector<int64_t> box;      // outermost first, elements
   std::string swizzle = "128B";  // none | 32B | 64B | 128B
+  // Packed float4 in global memory, 16 values per 16 bytes in shared memory
+  // (CU_TENSOR_MAP_DATA_TYPE_16U4_ALIGN16B), as tcgen05's f8f6f4 kinds read it.
+  bool unpackFP4 = false;
 };
 
 struct GpuKernelInfo {

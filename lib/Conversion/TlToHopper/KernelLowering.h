@@ -67,7 +67,9 @@ inline int64_t numElements(ArrayRef<int64_t> shape) {
 // Layouts
 //===----------------------------------------------------------------------===//
 
-enum class LayoutKind { Distributed, Replicated, Wgmma };
+// Tmem (sm_100a): the tcgen05 accumulator as 32x32b TMEM loads deliver it:
+// thread t holds row t % 128 and columns (t / 128) * slots ... + slots - 1.
+enum class LayoutKind { Distributed, Replicated, Wgmma, Tmem };
 
 struct Layout {
   LayoutKind kind = LayoutKind::Distributed;
@@ -85,6 +87,8 @@ struct Layout {
       return llvm::divideCeil(numel(), threads * vec) * vec;
     case LayoutKind::Wgmma:
       return mTiles * shape[1] / 2;
+    case LayoutKind::Tmem:
+      return shape[1] / (threads / 128);
     }
     return 0;
   }
@@ -97,6 +101,8 @@ struct Layout {
       return vec;
     case LayoutKind::Wgmma:
       return 2;
+    case LayoutKind::Tmem:
+      return 4; // 16 bytes of f32: vector accesses never claim more alignment
     }
     return 1;
   }
@@ -118,7 +124,29 @@ struct SharedBuf {
   int64_t bytes = 0;  // one stage
   int64_t stages = 1;
   bool swizzle128 = false;
+  // sm_100a block scales: the tcgen05.cp.32x128b.warpx4 staging layout
+  // (docs/blackwell.md): byte (row, chunk) at group*blocks*512 +
+  // (row/128)*512 + (row%32)*16 + ((row%128)/32)*4 + chunk%4, group = chunk/4.
+  bool scaleTile = false;
   MemRefType type;
+};
+
+// A tensor-memory resident accumulator (sm_100a): `columns` 32-bit TMEM
+// columns per copy, `ring` copies so the MMA warp can fill one while the
+// epilogue drains another.
+struct TmemBuf {
+  int64_t column = 0;
+  int64_t columns = 0;
+  int64_t ring = 1;
+};
+
+// Block scales of a tcgen05 block-scaled gemm in TMEM (two copies, by
+// pipeline iteration parity).
+struct ScaleTmem {
+  int64_t column = 0;
+  int64_t columnsPerGroup = 0; // 4 per 128 rows
+  int64_t groups = 1;          // 4 chunks per group
+  int64_t copyColumns = 0;     // one copy: groups * columnsPerGroup
 };
 
 struct FragBuf {
@@ -244,6 +272,27 @@ private:
   void wgmmaWait(const FragBuf &c, int64_t pending);
   void arriveBarrier(Value barrierOffset);
 
+  // --- sm_100a: tcgen05 and tensor memory (lib/Conversion/TlToBlackwell)
+  bool isTcgen05() const { return options_.chip == "sm_100a"; }
+  LogicalResult planTensorMemory();
+  LogicalResult checkRegisterBudget();
+  bool isTmemResident(Value v) const { return tmem_.count(v); }
+  Value smemAddr32(int64_t offset);
+  Value smemAddr32(Value offset);
+  Value tmemAddress(Value laneBase, Value column); // i32 TMEM address from the base
+  void emitTmemAlloc();
+  void emitTmemDealloc();
+  void tmemLoadFragment(const FragBuf &f, Value column, Value zeroIf);
+  void tmemStoreFragment(const FragBuf &f, Value column);
+  FailureOr<Value> instrDescriptor(tl::GemmOp op, int64_t kStep, int64_t sfaId, int64_t sfbId);
+  LogicalResult emitTcgen05Mmas(tl::GemmOp op, Value dColumn, Value enableFirst, Value scaleSet);
+  LogicalResult checkTcgen05Gemm(tl::GemmOp op);
+  LogicalResult emitGemmTcgen05Plain(tl::GemmOp op);
+  LogicalResult emitMmaIssuer();
+  LogicalResult emitTcgen05ConsumerLoop(tl::PipelinedOp op);
+  void commitTo(Value barrierOffset);
+  Value localTileIndex();
+
   func::FuncOp func_;
   const GpuTargetOptions &options_;
   GpuKernelInfo &info_;
@@ -279,6 +328,23 @@ private:
   // Shared -> global copies done by a TMA store: op -> index in info_.tma.
   DenseMap<Operation *, int64_t> tmaStores_;
   Block *allocaBlock_ = nullptr;
+
+  // sm_100a state.
+  DenseMap<Value, TmemBuf> tmem_;
+  DenseMap<Value, ScaleTmem> scaleTmem_;    // keyed by the shared scale buffer
+  DenseSet<Operation *> foldedFills_;       // T.clear folded into the first MMA
+  int64_t tmemColumns_ = 0;                 // allocated TMEM columns (power of two)
+  int64_t tmemSlot_ = -1;                   // shared word the allocation writes
+  int64_t mmaBarOffset_ = -1;               // WS: accFull[ring], accEmpty[ring]; plain: one
+  Value tmemBase_;                          // i32 TMEM base address
+  Value mmaPhase_;                          // plain schedule: alloca i32 phase bit
+  tl::GemmOp wsGemm_;                       // the pipelined gemm the MMA warp issues
+  bool ringOverIters_ = false;              // product consumed per iteration (FP8 promotion)
+  bool consumersInLoop_ = true;             // consumers have work inside the k-loop
+  bool accCleared_ = false;                 // a T.clear before the loop was folded
+  Value tileLinear_;                        // persistent loop: this tile's linear index
+  Value firstTile_;                         // this block's first tile (blockIdx.x)
+  Value tileStride_;                        // gridDim.x
 };
 
 Value linearize(OpBuilder &b, Location loc, ArrayRef<Value> coords, ArrayRef<Value> dims);

@@ -61,7 +61,7 @@ bool indicesAreIvs(ValueRange indices, tl::ParallelOp par) {
 LogicalResult KernelLowering::inferLayouts() {
   SmallVector<Value> fragments;
   launch_.walk([&](Operation *op) {
-    if (isa<tl::AllocFragmentOp, tl::AllocLocalOp>(op))
+    if (isa<tl::AllocFragmentOp, tl::AllocLocalOp, tl::AllocTmemOp>(op))
       fragments.push_back(op->getResult(0));
   });
   llvm::EquivalenceClasses<void *> groups;
@@ -87,7 +87,7 @@ LogicalResult KernelLowering::inferLayouts() {
       } else {
         return;
       }
-      if (scopeOf(buf) != tl::MemScope::Fragment)
+      if (scopeOf(buf) != tl::MemScope::Fragment && scopeOf(buf) != tl::MemScope::Tmem)
         return;
       auto type = cast<MemRefType>(buf.getType());
       if (op->getParentOfType<tl::ParallelOp>() == par && indicesAreIvs(idx, par) &&
@@ -102,6 +102,7 @@ LogicalResult KernelLowering::inferLayouts() {
     });
   });
   launch_.walk([&](tl::GemmOp g) { wgmma.insert(g.getC()); });
+  launch_.walk([&](tl::AllocTmemOp a) { wgmma.insert(a.getResult()); });
   launch_.walk([&](tl::ReduceOp r) {
     if (scopeOf(r.getDst()) == tl::MemScope::Fragment)
       replicated.insert(r.getDst());
@@ -132,6 +133,22 @@ LogicalResult KernelLowering::inferLayouts() {
                 "also indexed like a per-row value; give the row value its own fragment");
       }
       int64_t wgs = threads_ / kWarpgroup;
+      if (isTcgen05()) {
+        // tcgen05 M=128: a row per thread of each warpgroup, the columns
+        // split between the warpgroups.
+        if (type.getRank() != 2 || threads_ % kWarpgroup != 0 || type.getShape()[0] != 128 ||
+            type.getShape()[1] % (16 * wgs) || type.getShape()[1] > 256 ||
+            !type.getElementType().isF32())
+          return members.front().getDefiningOp()->emitError(llvm::formatv(
+              "T.gemm accumulator of shape {0}x{1} with {2} threads is not supported on sm_100a: "
+              "tcgen05 with cta_group::1 needs f32, 128 rows, 16 <= columns <= 256 in steps of "
+              "16 x (threads / 128), and threads a multiple of 128",
+              type.getShape()[0], type.getRank() > 1 ? type.getShape()[1] : 0, threads_));
+        l.kind = LayoutKind::Tmem;
+        for (Value v : members)
+          layouts_[v] = l;
+        continue;
+      }
       if (type.getRank() != 2 || threads_ % kWarpgroup != 0 || type.getShape()[0] % (64 * wgs) ||
           type.getShape()[1] % 8 || type.getShape()[1] > 256 || !type.getElementType().isF32())
         return members.front().getDefiningOp()->emitError(llvm::formatv(
@@ -173,8 +190,6 @@ LogicalResult KernelLowering::inferLayouts() {
 //===----------------------------------------------------------------------===//
 
 LogicalResult KernelLowering::planPipeline() {
-  if (options_.chip != "sm_90a")
-    return success(); // sm_100a pipelines feed tcgen05 (TlToBlackwell)
   for (Operation &op : launch_.getBodyBlock()) {
     auto pipe = dyn_cast<tl::PipelinedOp>(&op);
     if (!pipe)
@@ -203,7 +218,7 @@ LogicalResult KernelLowering::planPipeline() {
                    dstT.getRank() == 2 && copy.getDstOffsets().empty() &&
                    srcT.getElementType() == dstT.getElementType() &&
                    copy.getSrcSizes() == dstT.getShape() && dstT.getShape()[0] <= 256 &&
-                   !isFP4(dstT.getElementType()) &&
+                   (!isFP4(dstT.getElementType()) || isTcgen05()) &&
                    (dstT.getShape()[1] * storageBytes(dstT.getElementType())) % 128 == 0;
       if (tmaOk)
         plan.tmaCopies.push_back(copy);
@@ -252,10 +267,14 @@ LogicalResult KernelLowering::planPipeline() {
 }
 
 LogicalResult KernelLowering::planSharedMemory() {
-  DenseSet<Value> operandBufs, stagedBufs;
+  DenseSet<Value> operandBufs, stagedBufs, scaleBufs;
   launch_.walk([&](tl::GemmOp g) {
     operandBufs.insert(g.getA());
     operandBufs.insert(g.getB());
+    if (g.getScaleA() && isTcgen05()) {
+      scaleBufs.insert(g.getScaleA());
+      scaleBufs.insert(g.getScaleB());
+    }
   });
   if (pipe_) {
     for (tl::CopyOp c : pipe_->tmaCopies)
@@ -271,14 +290,26 @@ LogicalResult KernelLowering::planSharedMemory() {
     s.bytes = tl::getBufferBytes(s.type);
     s.swizzle128 = operandBufs.contains(alloc.getResult());
     if (s.swizzle128) {
+      // FP4 operands of tcgen05 sit unpacked (16 elements per 16 bytes, as
+      // TMA's 16U4_ALIGN16B writes them), so a row takes a byte per element.
       if (s.type.getRank() != 2 || (s.type.getShape()[1] * storageBytes(elem)) % 128 != 0 ||
-          isFP4(elem))
+          (isFP4(elem) && !isTcgen05()))
         return alloc.emitError(llvm::formatv(
             "T.gemm operand in shared memory must be 2-D with rows of a multiple of 128 bytes on "
             "{0} (here {1} bytes); use BK = 128 / sizeof(dtype) or a multiple",
             options_.chip, s.type.getRank() == 2 ? s.type.getShape()[1] * storageBytes(elem) : 0));
       if (s.type.getShape()[0] % 8 != 0)
         return alloc.emitError("T.gemm operand in shared memory needs a multiple of 8 rows");
+    }
+    if (s.swizzle128 && isFP4(elem))
+      s.bytes = s.type.getShape()[0] * s.type.getShape()[1];
+    if (scaleBufs.contains(alloc.getResult())) {
+      if (s.type.getRank() != 2 || !isa<Float8E8M0FNUType>(elem))
+        return alloc.emitError("block scales of a tcgen05 T.gemm must be a 2-D ue8m0 shared "
+                               "buffer (rows, K / 32); f32 scales are an sm_90a promotion idiom");
+      s.scaleTile = true;
+      s.bytes = llvm::divideCeil(s.type.getShape()[1], 4) *
+                llvm::divideCeil(s.type.getShape()[0], 128) * 512;
     }
     s.stages = stagedBufs.contains(alloc.getResult()) ? pipe_->stages : 1;
     s.bytes = llvm::alignTo(s.bytes, s.swizzle128 ? 1024 : 16);
@@ -306,6 +337,15 @@ LogicalResult KernelLowering::planSharedMemory() {
     top = llvm::alignTo(top, 8);
     pipe_->barrierOffset = top;
     top += 16 * pipe_->stages;
+  }
+  if (tmemColumns_) {
+    // accFull[ring] + accEmpty[ring] (warp-specialised) or one MMA barrier,
+    // then the word tcgen05.alloc writes the TMEM base address to.
+    top = llvm::alignTo(top, 8);
+    mmaBarOffset_ = top;
+    top += wsGemm_ ? 16 * tmem_[wsGemm_.getC()].ring : 8;
+    tmemSlot_ = top;
+    top += 8;
   }
   sharedTop_ = top;
   if (top > options_.smemLimit)
@@ -368,6 +408,19 @@ Value KernelLowering::sharedByteOffset(Value buffer, ArrayRef<Value> coords) {
   const SharedBuf &s = shared_.lookup(buffer);
   Type elem = s.type.getElementType();
   Value base = sharedBufferBase(buffer);
+  if (s.scaleTile) {
+    int64_t blocks = llvm::divideCeil(s.type.getShape()[0], 128);
+    Value row = coords[0], chunk = coords[1];
+    Value off = mulI(arith::DivUIOp::create(b_, loc(), chunk, cIndex(4)), cIndex(blocks * 512));
+    off = addI(off, mulI(arith::DivUIOp::create(b_, loc(), row, cIndex(128)), cIndex(512)));
+    off = addI(off, mulI(arith::RemUIOp::create(b_, loc(), row, cIndex(32)), cIndex(16)));
+    off = addI(off, mulI(arith::DivUIOp::create(
+                             b_, loc(), arith::RemUIOp::create(b_, loc(), row, cIndex(128)),
+                             cIndex(32)),
+                         cIndex(4)));
+    off = addI(off, arith::RemUIOp::create(b_, loc(), chunk, cIndex(4)));
+    return addI(base, off);
+  }
   if (!s.swizzle128) {
     Value lin = sharedLinear(buffer, coords);
     if (isFP4(elem))
@@ -632,7 +685,7 @@ Value KernelLowering::convert(Value v, Type from, Type to) {
 bool layoutCoordIsStatic(const Layout &l, int64_t slot, int64_t dim) {
   if (l.kind == LayoutKind::Replicated)
     return true;
-  if (l.kind == LayoutKind::Wgmma)
+  if (l.kind == LayoutKind::Wgmma || l.kind == LayoutKind::Tmem)
     return false;
   int64_t T = l.threads, V = l.vec;
   int64_t lo = (slot / V) * T * V + slot % V, hi = lo + (T - 1) * V;
@@ -673,6 +726,11 @@ SmallVector<Value> KernelLowering::layoutCoords(const Layout &l, int64_t slot, V
     Value col = addI(mulI(arith::RemUIOp::create(b_, loc(), lane, cIndex(4)), cIndex(2)),
                      cIndex((r / 4) * 8 + (r % 2)));
     return {row, col};
+  }
+  if (l.kind == LayoutKind::Tmem) {
+    Value row = arith::RemUIOp::create(b_, loc(), tid_, cIndex(kWarpgroup));
+    Value wg = arith::DivUIOp::create(b_, loc(), tid_, cIndex(kWarpgroup));
+    return {row, addI(mulI(wg, cIndex(l.slots())), cIndex(slot))};
   }
   // Distributed: flat = g*T*V + tid*V + e.
   int64_t T = l.threads, V = l.vec, n = l.numel();
@@ -795,7 +853,7 @@ LogicalResult KernelLowering::emitBlock(Block &block) {
 
 LogicalResult KernelLowering::emitOp(Operation *op) {
   loc_ = op->getLoc();
-  if (isa<tl::AllocSharedOp, tl::AllocFragmentOp, tl::AllocLocalOp>(op))
+  if (isa<tl::AllocSharedOp, tl::AllocFragmentOp, tl::AllocLocalOp, tl::AllocTmemOp>(op))
     return success(); // planned up front
   if (auto c = dyn_cast<tl::CopyOp>(op))
     return emitCopy(c);
@@ -1152,6 +1210,8 @@ LogicalResult KernelLowering::emitParallel(tl::ParallelOp op) {
 
 LogicalResult KernelLowering::emitFill(tl::FillOp op) {
   Value dst = op.getDst();
+  if (foldedFills_.contains(op))
+    return success(); // the first tcgen05.mma of each tile overwrites instead
   Value v = map_.lookupOrDefault(op.getValue());
   if (frags_.count(dst)) {
     const FragBuf &f = frags_[dst];
@@ -1598,10 +1658,13 @@ LogicalResult KernelLowering::emitReduce(tl::ReduceOp op) {
 //===----------------------------------------------------------------------===//
 
 LogicalResult KernelLowering::emitGemm(tl::GemmOp op) {
-  if (options_.chip != "sm_90a")
-    return op.emitError() << "T.gemm on " << options_.chip
-                          << " lowers to tcgen05 MMAs, which this build does not generate yet "
-                             "(wgmma exists on sm_90a only)";
+  if (isTcgen05()) {
+    if (failed(checkTcgen05Gemm(op)))
+      return failure();
+    if (warpSpecialised_ && op == wsGemm_)
+      return success(); // issued by the MMA warp (emitMmaIssuer)
+    return emitGemmTcgen05Plain(op);
+  }
   if (op.getScaleA() || op.getScaleB())
     return op.emitError("block-scaled T.gemm needs sm_100a (tcgen05); on sm_90a scale the FP8 "
                         "partial products in a T.Parallel loop instead");
@@ -1754,7 +1817,7 @@ void KernelLowering::arriveBarrier(Value barrierOffset) {
 
 LogicalResult KernelLowering::emitPipelined(tl::PipelinedOp op) {
   if (pipe_ && pipe_->op == op)
-    return emitWarpSpecialisedLoop(op);
+    return isTcgen05() ? emitTcgen05ConsumerLoop(op) : emitWarpSpecialisedLoop(op);
   // Any other pipelined loop runs as a plain loop.
   auto loop = scf::ForOp::create(b_, loc(), map_.lookupOrDefault(op.getLowerBound()),
                                  map_.lookupOrDefault(op.getUpperBound()),
@@ -2112,6 +2175,9 @@ LogicalResult KernelLowering::emitProducer() {
     // Every lane's barrier arrival fires when its cp.asyncs have landed.
     asmVoid({fullAddr}, "cp.async.mbarrier.arrive.noinc.shared::cta.b64 [$0];", "r,~{memory}");
   } else if (!plan.producerCopies.empty()) {
+    // tcgen05.cp reads block scales through the async proxy.
+    if (isTcgen05())
+      asmVoid({}, "fence.proxy.async.shared::cta;", "~{memory}");
     auto others = scf::IfOp::create(
         b_, loc(), arith::CmpIOp::create(b_, loc(), arith::CmpIPredicate::ne, lane, cIndex(0)),
         false);
@@ -2213,10 +2279,12 @@ LogicalResult KernelLowering::run() {
   if (launch.getCluster()) {
     for (int64_t c : *launch.getCluster())
       if (c != 1)
-        return launch.emitError("thread-block clusters are not supported on sm_90a yet");
+        return launch.emitError()
+               << "thread-block clusters are not supported on " << options_.chip << " yet";
   }
   info_.name = func_.getName().str();
-  if (failed(inferLayouts()) || failed(planPipeline()) || failed(planSharedMemory()))
+  if (failed(inferLayouts()) || failed(checkRegisterBudget()) || failed(planPipeline()) ||
+      failed(planTensorMemory()) || failed(planSharedMemory()))
     return failure();
   totalThreads_ = warpSpecialised_ ? threads_ + kWarpgroup : threads_;
 
@@ -2257,6 +2325,9 @@ LogicalResult KernelLowering::run() {
       map.dtype = manifestDtypeName(dstT.getElementType());
       map.box = {dstT.getShape()[0], 128 / esz};
       map.swizzle = "128B";
+      // FP4 for tcgen05: packed in global memory, a byte per element in
+      // shared memory (CU_TENSOR_MAP_DATA_TYPE_16U4_ALIGN16B).
+      map.unpackFP4 = isFP4(dstT.getElementType());
       pipe_->tmaMapIndex.push_back(info_.tma.size());
       info_.tma.push_back(map);
       pipe_->txBytes += dstT.getShape()[0] * dstT.getShape()[1] * esz;
@@ -2366,6 +2437,10 @@ LogicalResult KernelLowering::run() {
     f.base = LLVM::AllocaOp::create(b_, loc(), ptr0, f.storeType, cI64(l.slots()), 16);
     frags_[v] = f;
   }
+  if (tmemColumns_ && !warpSpecialised_) {
+    mmaPhase_ = LLVM::AllocaOp::create(b_, loc(), ptr0, b_.getI32Type(), cI64(1), 4);
+    LLVM::StoreOp::create(b_, loc(), cI32(0), mmaPhase_);
+  }
 
   // Persistent schedule: block b runs logical tiles b, b + nctaid, ...; the
   // pipeline's iteration count carries across tiles so stages and barrier
@@ -2380,6 +2455,9 @@ LogicalResult KernelLowering::run() {
     OpBuilder::InsertionGuard g(b_);
     b_.setInsertionPointToEnd(loop.getBody());
     mapTile(loop.getInductionVar());
+    tileLinear_ = loop.getInductionVar();
+    firstTile_ = bids[0];
+    tileStride_ = nctaid;
     iterBase_ = loop.getRegionIterArgs()[0];
     lastTripCount_ = Value();
     if (failed(body()))
@@ -2404,13 +2482,31 @@ LogicalResult KernelLowering::run() {
         int64_t full = pipe_->asyncPlainCopies         ? kWarpSize + 1
                        : pipe_->producerCopies.empty() ? 1
                                                        : kWarpSize;
-        int64_t count = s < S ? full : threads_ / kWarpSize;
+        // tcgen05: the MMA warp's commit frees a stage, plus one arrival per
+        // consumer warp when the consumers also read it.
+        int64_t emptyCount = !isTcgen05()       ? threads_ / kWarpSize
+                             : consumersInLoop_ ? threads_ / kWarpSize + 1
+                                                : 1;
+        int64_t count = s < S ? full : emptyCount;
         asmVoid({addr, cI32(count)}, "mbarrier.init.shared::cta.b64 [$0], $1;", "r,r,~{memory}");
+      }
+      if (tmemColumns_) {
+        // accFull (one tcgen05.commit) and accEmpty (one arrival per consumer warp).
+        int64_t R = tmem_[wsGemm_.getC()].ring;
+        for (int64_t s = 0; s < 2 * R; ++s)
+          asmVoid({smemAddr32(mmaBarOffset_ + 8 * s), cI32(s < R ? 1 : threads_ / kWarpSize)},
+                  "mbarrier.init.shared::cta.b64 [$0], $1;", "r,r,~{memory}");
       }
       asmVoid({}, "fence.mbarrier_init.release.cluster;", "~{memory}");
       asmVoid({}, "fence.proxy.async.shared::cta;", "~{memory}");
     }
+    if (tmemColumns_)
+      emitTmemAlloc();
     asmVoid({}, "bar.sync 0;", "~{memory}");
+    if (tmemColumns_) {
+      asmVoid({}, "tcgen05.fence::after_thread_sync;", "~{memory}");
+      tmemBase_ = LLVM::LoadOp::create(b_, loc(), b_.getI32Type(), sharedPtr(cIndex(tmemSlot_)));
+    }
     Value isProducer =
         arith::CmpIOp::create(b_, loc(), arith::CmpIPredicate::uge, tid_, cIndex(threads_));
     auto roles = scf::IfOp::create(b_, loc(), isProducer, true);
@@ -2423,12 +2519,23 @@ LogicalResult KernelLowering::run() {
       Value local = arith::SubIOp::create(b_, loc(), tid_, cIndex(threads_));
       Value isFirstWarp =
           arith::CmpIOp::create(b_, loc(), arith::CmpIPredicate::ult, local, cIndex(kWarpSize));
-      auto w = scf::IfOp::create(b_, loc(), isFirstWarp, false);
+      auto w = scf::IfOp::create(b_, loc(), isFirstWarp, isTcgen05());
       b_.setInsertionPoint(w.thenBlock()->getTerminator());
       Value saved = tid_;
       tid_ = local;
       if (failed(tileLoop([&] { return emitProducer(); })))
         return failure();
+      if (isTcgen05()) {
+        // The second warp of the extra warpgroup issues the tcgen05 MMAs.
+        b_.setInsertionPoint(w.elseBlock()->getTerminator());
+        Value isMmaWarp =
+            arith::CmpIOp::create(b_, loc(), arith::CmpIPredicate::ult, local, cIndex(2 * kWarpSize));
+        auto mw = scf::IfOp::create(b_, loc(), isMmaWarp, false);
+        b_.setInsertionPoint(mw.thenBlock()->getTerminator());
+        tid_ = arith::SubIOp::create(b_, loc(), local, cIndex(kWarpSize));
+        if (failed(tileLoop([&] { return emitMmaIssuer(); })))
+          return failure();
+      }
       tid_ = saved;
     }
     OpBuilder::InsertionGuard g(b_);
@@ -2438,10 +2545,27 @@ LogicalResult KernelLowering::run() {
     if (failed(tileLoop([&] { return emitBlock(launch.getBodyBlock()); })))
       return failure();
   } else {
+    if (tmemColumns_) {
+      Value isT0 = arith::CmpIOp::create(b_, loc(), arith::CmpIPredicate::eq, tid_, cIndex(0));
+      {
+        auto ifOp = scf::IfOp::create(b_, loc(), isT0, false);
+        OpBuilder::InsertionGuard g(b_);
+        b_.setInsertionPoint(ifOp.thenBlock()->getTerminator());
+        asmVoid({smemAddr32(mmaBarOffset_), cI32(1)}, "mbarrier.init.shared::cta.b64 [$0], $1;",
+                "r,r,~{memory}");
+        asmVoid({}, "fence.mbarrier_init.release.cluster;", "~{memory}");
+      }
+      emitTmemAlloc();
+      asmVoid({}, "bar.sync 0;", "~{memory}");
+      asmVoid({}, "tcgen05.fence::after_thread_sync;", "~{memory}");
+      tmemBase_ = LLVM::LoadOp::create(b_, loc(), b_.getI32Type(), sharedPtr(cIndex(tmemSlot_)));
+    }
     if (failed(emitBlock(launch.getBodyBlock())))
       return failure();
   }
   b_.setInsertionPointToEnd(entry);
+  if (tmemColumns_)
+    emitTmemDealloc();
   LLVM::ReturnOp::create(b_, loc(), ValueRange{});
 
   info_.threads = totalThreads_;

@@ -60,6 +60,9 @@ struct TmaSpec {
   DType dtype = DType::Float32;
   std::vector<int64_t> box; // tensor dimension order, outermost first
   Swizzle swizzle = Swizzle::None;
+  // float4_e2m1 only: 16 packed values per 16 bytes of shared memory
+  // (CU_TENSOR_MAP_DATA_TYPE_16U4_ALIGN16B), the layout tcgen05 reads.
+  bool unpackFP4 = false;
 };
 
 struct KernelSpec {
