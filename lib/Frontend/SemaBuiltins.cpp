@@ -179,6 +179,12 @@ SemaValue Sema::callExpr(CallExpr &call, BuiltinUse use) {
   }
   const BuiltinSpec *spec = findBuiltin(name);
   if (!spec) {
+    if (name == "T.arch") {
+      error(call.callee->loc, "T.arch is a string constant, not a function: write T.arch");
+      for (ExprPtr &a : call.args)
+        expr(*a);
+      return none;
+    }
     if (name.rfind("T.", 0) == 0) {
       error(call.callee->loc, "unknown builtin '" + name + "'");
       std::string close = closestBuiltin(name);
