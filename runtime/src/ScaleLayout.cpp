@@ -43,15 +43,16 @@ std::string shapeStr(const std::vector<int64_t> &shape) {
 /// and rank, non-null data when non-empty, no overlap. Returns {rows, k}.
 std::pair<int64_t, int64_t> checkTensors(const char *fn, const char *srcName, const Tensor &src,
                                          DType srcDType, const Tensor &out) {
-  for (auto [t, name, want] : {std::tuple<const Tensor *, const char *, DType>{&src, srcName, srcDType},
-                               {&out, "out", DType::UE8M0}}) {
+  for (auto [t, name, want] :
+       {std::tuple<const Tensor *, const char *, DType>{&src, srcName, srcDType},
+        {&out, "out", DType::UE8M0}}) {
     if (t->place != Place::Host)
       throw Error(fmt::format("{}: {} is a device tensor; the re-layout runs on the host (copy it "
                               "to the host first)",
                               fn, name));
     if (t->dtype != want)
-      throw Error(fmt::format("{}: {} must be {}, got {}", fn, name, dtypeName(want),
-                              dtypeName(t->dtype)));
+      throw Error(
+          fmt::format("{}: {} must be {}, got {}", fn, name, dtypeName(want), dtypeName(t->dtype)));
     if (t->rank() != 2)
       throw Error(fmt::format("{}: {} must be 2-D, got shape {}", fn, name, shapeStr(t->shape)));
     if (t->shape[0] < 0 || t->shape[1] < 0)
@@ -138,8 +139,8 @@ void expandBlockScalesUE8M0(const Tensor &blockScales, const Tensor &out) {
                             "= {} for out {} (N = {}, K = {})",
                             fn, shapeStr(blockScales.shape), shapeStr(want), shapeStr(out.shape),
                             rows, k));
-  std::vector<uint8_t> v = expandBlockScalesUE8M0(static_cast<const uint8_t *>(blockScales.data),
-                                                  rows, k);
+  std::vector<uint8_t> v =
+      expandBlockScalesUE8M0(static_cast<const uint8_t *>(blockScales.data), rows, k);
   if (!v.empty())
     std::memcpy(out.data, v.data(), v.size());
 }

@@ -37,20 +37,26 @@ TEST(ScaleLayout, CodeOfPowerOfTwo) {
   EXPECT_EQ(ue8m0CodeOfPowerOfTwo(0.5f), 126);
   EXPECT_EQ(ue8m0CodeOfPowerOfTwo(std::ldexp(1.0f, 127)), 254);
   EXPECT_EQ(ue8m0CodeOfPowerOfTwo(std::ldexp(1.0f, -126)), 1);
-  EXPECT_EQ(ue8m0CodeOfPowerOfTwo(std::ldexp(1.0f, -127)), 0); // an f32 subnormal
+  EXPECT_EQ(ue8m0CodeOfPowerOfTwo(std::ldexp(1.0f, -127)), 0);  // an f32 subnormal
   EXPECT_EQ(ue8m0CodeOfPowerOfTwo(std::ldexp(1.0f, -128)), -1); // below ue8m0's range
   for (int code = 0; code < 255; ++code)
     EXPECT_EQ(ue8m0CodeOfPowerOfTwo(ue8m0ToF32(static_cast<uint8_t>(code))), code) << code;
   for (float bad : {0.0f, -0.0f, -1.0f, 3.0f, 1.5f, 0.75f, std::ldexp(1.0f, -149),
-                    std::numeric_limits<float>::infinity(),
-                    std::numeric_limits<float>::quiet_NaN(), std::nextafter(1.0f, 2.0f)})
+                    std::numeric_limits<float>::infinity(), std::numeric_limits<float>::quiet_NaN(),
+                    std::nextafter(1.0f, 2.0f)})
     EXPECT_EQ(ue8m0CodeOfPowerOfTwo(bad), -1) << bad;
 }
 
 TEST(ScaleLayout, ExpandBlockScalesMatchesDefinition) {
   std::mt19937 rng(7);
-  for (auto [n, k] : {std::pair<int64_t, int64_t>{128, 128}, {1, 32}, {200, 512}, {257, 160},
-                      {129, 7168}, {384, 96}, {0, 128}, {5, 0}}) {
+  for (auto [n, k] : {std::pair<int64_t, int64_t>{128, 128},
+                      {1, 32},
+                      {200, 512},
+                      {257, 160},
+                      {129, 7168},
+                      {384, 96},
+                      {0, 128},
+                      {5, 0}}) {
     int64_t nb = ceilDiv(n, 128), kb = ceilDiv(k, 128), g = k / 32;
     std::vector<uint8_t> blocks(nb * kb);
     for (auto &c : blocks)
@@ -72,8 +78,8 @@ TEST(ScaleLayout, ExpandBlockScalesMatchesDefinition) {
 
 TEST(ScaleLayout, GroupScalesMatchDefinition) {
   std::mt19937 rng(11);
-  for (auto [m, k] : {std::pair<int64_t, int64_t>{1, 128}, {33, 256}, {70, 384}, {4, 224},
-                      {3, 32}, {0, 256}}) {
+  for (auto [m, k] :
+       {std::pair<int64_t, int64_t>{1, 128}, {33, 256}, {70, 384}, {4, 224}, {3, 32}, {0, 256}}) {
     int64_t kb = ceilDiv(k, 128), g = k / 32;
     std::vector<float> scales(m * kb);
     for (auto &s : scales)
@@ -83,7 +89,8 @@ TEST(ScaleLayout, GroupScalesMatchDefinition) {
     for (int64_t r = 0; r < m; ++r)
       for (int64_t j = 0; j < g; ++j) {
         float want = scales[r * kb + j * 32 / 128];
-        ASSERT_EQ(ue8m0ToF32(out[r * g + j]), want) << m << "x" << k << " [" << r << ", " << j << "]";
+        ASSERT_EQ(ue8m0ToF32(out[r * g + j]), want)
+            << m << "x" << k << " [" << r << ", " << j << "]";
         ASSERT_EQ(out[r * g + j], f32ToUE8M0Ceil(want));
       }
     std::vector<uint8_t> out2(m * g);
@@ -122,8 +129,9 @@ TEST(ScaleLayout, NonPowerOfTwoScaleIsNamed) {
 TEST(ScaleLayout, ShapeErrors) {
   std::vector<uint8_t> b(64), o(4096);
   std::vector<float> f(64, 1.0f);
-  EXPECT_NE(errorOf([&] { expandBlockScalesUE8M0(b.data(), 4, 100); })
-                .find("expandBlockScalesUE8M0: K = 100 is not a multiple of 32"),
+  EXPECT_NE(errorOf([&] {
+              expandBlockScalesUE8M0(b.data(), 4, 100);
+            }).find("expandBlockScalesUE8M0: K = 100 is not a multiple of 32"),
             std::string::npos);
   EXPECT_NE(errorOf([&] { groupScalesToUE8M0(f.data(), -1, 128); }).find("negative size"),
             std::string::npos);
@@ -144,7 +152,8 @@ TEST(ScaleLayout, ShapeErrors) {
             std::string::npos)
       << msg;
   msg = errorOf([&] {
-    groupScalesToUE8M0(Tensor(b.data(), DType::UE8M0, {4, 2}), Tensor(o.data(), DType::UE8M0, {4, 8}));
+    groupScalesToUE8M0(Tensor(b.data(), DType::UE8M0, {4, 2}),
+                       Tensor(o.data(), DType::UE8M0, {4, 8}));
   });
   EXPECT_NE(msg.find("groupScales must be float32, got ue8m0"), std::string::npos) << msg;
   msg = errorOf([&] {
@@ -158,11 +167,13 @@ TEST(ScaleLayout, ShapeErrors) {
   });
   EXPECT_NE(msg.find("out is a device tensor"), std::string::npos) << msg;
   msg = errorOf([&] {
-    expandBlockScalesUE8M0(Tensor(b.data(), DType::UE8M0, {1}), Tensor(o.data(), DType::UE8M0, {4, 4}));
+    expandBlockScalesUE8M0(Tensor(b.data(), DType::UE8M0, {1}),
+                           Tensor(o.data(), DType::UE8M0, {4, 4}));
   });
   EXPECT_NE(msg.find("blockScales must be 2-D"), std::string::npos) << msg;
   msg = errorOf([&] {
-    expandBlockScalesUE8M0(Tensor(nullptr, DType::UE8M0, {1, 1}), Tensor(o.data(), DType::UE8M0, {4, 4}));
+    expandBlockScalesUE8M0(Tensor(nullptr, DType::UE8M0, {1, 1}),
+                           Tensor(o.data(), DType::UE8M0, {4, 4}));
   });
   EXPECT_NE(msg.find("blockScales has no data"), std::string::npos) << msg;
 }
