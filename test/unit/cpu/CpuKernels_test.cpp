@@ -368,16 +368,15 @@ void checkGemmMX(const std::string &module, const std::string &kernelName, bool 
       double got = tlrt::bf16ToF32(C[m * s.n + n]);
       double tol = bf16Eps * std::fabs(ref) + 2.0 * (s.k + 2) * f32Eps * mag;
       if (!(std::fabs(got - ref) <= tol) && ++bad < 5)
-        ADD_FAILURE() << module << " " << s.m << "x" << s.n << "x" << s.k << " C[" << m << ","
-                      << n << "] = " << got << ", expected " << ref << " (tolerance " << tol
-                      << ")";
+        ADD_FAILURE() << module << " " << s.m << "x" << s.n << "x" << s.k << " C[" << m << "," << n
+                      << "] = " << got << ", expected " << ref << " (tolerance " << tol << ")";
     }
   EXPECT_EQ(bad, 0);
   EXPECT_TRUE(C.guardIntact());
 }
 
-const Shape3 kMXShapes[] = {{128, 128, 128}, {1, 1, 32}, {130, 200, 256}, {257, 129, 384},
-                            {64, 300, 160}};
+const Shape3 kMXShapes[] = {
+    {128, 128, 128}, {1, 1, 32}, {130, 200, 256}, {257, 129, 384}, {64, 300, 160}};
 const Shape3 kMXSmallShapes[] = {{16, 32, 64}, {17, 45, 128}, {40, 70, 256}, {33, 1, 96}};
 
 TEST(CpuExamples, GemmFP8MXBlackwell) {

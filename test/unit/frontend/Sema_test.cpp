@@ -315,14 +315,14 @@ TEST(Sema, TensorMemoryOnTheCpuFollowsArch) {
 }
 
 TEST(Sema, ArchIsAStringConstantPerTarget) {
-  std::string text = "ARCH = T.arch\nIS_BW = T.arch == \"sm_100a\"\n" +
-                     kernelWith("        pass\n");
+  std::string text =
+      "ARCH = T.arch\nIS_BW = T.arch == \"sm_100a\"\n" + kernelWith("        pass\n");
   struct Case {
     const char *target, *arch, *want;
   };
-  for (Case c : {Case{"sm_90a", "", "sm_90a"}, Case{"sm_100a", "", "sm_100a"},
-                 Case{"cpu", "", "sm_100a"}, Case{"cpu", "sm_90a", "sm_90a"},
-                 Case{"cpu", "sm_100a", "sm_100a"}}) {
+  for (Case c :
+       {Case{"sm_90a", "", "sm_90a"}, Case{"sm_100a", "", "sm_100a"}, Case{"cpu", "", "sm_100a"},
+        Case{"cpu", "sm_90a", "sm_90a"}, Case{"cpu", "sm_100a", "sm_100a"}}) {
     SemaOptions o;
     o.target = c.target;
     o.arch = c.arch;
