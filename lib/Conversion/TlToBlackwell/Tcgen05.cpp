@@ -62,11 +62,6 @@ void KernelLowering::commitTo(Value barrierOffset) {
           "r,~{memory}");
 }
 
-Value KernelLowering::localTileIndex() {
-  return arith::DivUIOp::create(b_, loc(), arith::SubIOp::create(b_, loc(), tileLinear_, firstTile_),
-                                tileStride_);
-}
-
 //===----------------------------------------------------------------------===//
 // Planning
 //===----------------------------------------------------------------------===//
@@ -303,16 +298,23 @@ SmallVector<std::pair<int64_t, int64_t>> columnPieces(int64_t n) {
 // `column`; every thread of the warpgroup takes part (.sync.aligned). With
 // `zeroIf` set, the registers get zero instead (an empty k-loop).
 void KernelLowering::tmemLoadFragment(const FragBuf &f, Value column, Value zeroIf) {
+  for (auto [at, w] : columnPieces(f.layout.slots()))
+    tmemLoadSlots(f, column, zeroIf, at, w);
+}
+
+// Slots [first, first + count) of the calling thread's row (count a power of
+// two of at most 32): one tcgen05.ld, then tcgen05.wait::ld with the
+// registers tied through it, so no use can be scheduled before the wait.
+void KernelLowering::tmemLoadSlots(const FragBuf &f, Value column, Value zeroIf, int64_t first,
+                                   int64_t count) {
   int64_t n = f.layout.slots();
   Value warpInWg = arith::RemUIOp::create(
       b_, loc(), arith::DivUIOp::create(b_, loc(), tid_, cIndex(kWarpSize)), cIndex(4));
   Value wg = arith::DivUIOp::create(b_, loc(), tid_, cIndex(kWarpgroup));
   Value col0 = addI(column, mulI(wg, cIndex(n)));
   Value lane0 = mulI(warpInWg, cIndex(32));
-  // One tcgen05.ld per piece of at most 32 columns, each followed by
-  // tcgen05.wait::ld with the piece's registers tied through it, so no use can
-  // be scheduled before the wait (and at most 32 values are in flight).
-  for (auto [at, w] : columnPieces(n)) {
+  {
+    int64_t at = first, w = count;
     std::string text = llvm::formatv("tcgen05.ld.sync.aligned.32x32b.x{0}.b32 {{", w).str();
     std::string cons, waitCons;
     for (int64_t j = 0; j < w; ++j) {
@@ -649,11 +651,73 @@ LogicalResult KernelLowering::emitMmaIssuer() {
   return success();
 }
 
+// The op of `block` after `after` that is the only one there reading the
+// accumulator `c`, when it can be emitted in column pieces (a copy of `c` to
+// a global tensor, or an element-wise loop); otherwise null.
+Operation *KernelLowering::soleReader(Value c, Operation *after, Block &block) {
+  Operation *reader = nullptr;
+  for (Operation *user : c.getUsers()) {
+    Operation *top = block.findAncestorOpInBlock(*user);
+    if (!top || top == after || !after->isBeforeInBlock(top))
+      continue;
+    if (reader && reader != top)
+      return nullptr;
+    reader = top;
+  }
+  if (auto copy = dyn_cast_or_null<tl::CopyOp>(reader))
+    return copy.getSrc() == c && tensors_.count(copy.getDst()) ? reader : nullptr;
+  return isa_and_nonnull<tl::ParallelOp>(reader) ? reader : nullptr;
+}
+
+// Emits `reader` in 32-column pieces, each loaded from TMEM just before its
+// part of the op, so at most one piece of the accumulator is live in
+// registers beyond what the op itself keeps.
+LogicalResult KernelLowering::emitStreamedTmemRead(Operation *reader, const FragBuf &f,
+                                                   Value column, Value zeroIf) {
+  for (auto [at, w] : columnPieces(f.layout.slots())) {
+    tmemLoadSlots(f, column, zeroIf, at, w);
+    slotLo_ = at;
+    slotHi_ = at + w;
+    LogicalResult r = emitOp(reader);
+    slotLo_ = 0;
+    slotHi_ = -1;
+    if (failed(r))
+      return failure();
+  }
+  return success();
+}
+
+// The pending read of the pipelined gemm's accumulator slot: wait for the
+// MMA warp's commit, stream the reader, hand the slot back.
+LogicalResult KernelLowering::emitPendingTmemRead(Operation *reader) {
+  pendingReader_ = nullptr;
+  Value c = wsGemm_.getC();
+  const FragBuf &f = frags_[c];
+  const TmemBuf &tb = tmem_[c];
+  Value slot = pendingSlot_;
+  waitBarrier(addI(cIndex(mmaBarOffset_), mulI(slot, cIndex(8))),
+              arith::AndIOp::create(b_, loc(), pendingUse_, cIndex(1)));
+  asmVoid({}, "tcgen05.fence::after_thread_sync;", "~{memory}");
+  Value column = addI(cIndex(tb.column), mulI(slot, cIndex(tb.columns)));
+  if (failed(emitStreamedTmemRead(reader, f, column, pendingZeroIf_)))
+    return failure();
+  asmVoid({}, "tcgen05.fence::before_thread_sync;", "~{memory}");
+  asmVoid({}, "bar.warp.sync 0xffffffff;", "~{memory}");
+  Value isLane0 = arith::CmpIOp::create(b_, loc(), arith::CmpIPredicate::eq, laneId(), cIndex(0));
+  auto ifOp = scf::IfOp::create(b_, loc(), isLane0, false);
+  OpBuilder::InsertionGuard g(b_);
+  b_.setInsertionPoint(ifOp.thenBlock()->getTerminator());
+  arriveBarrier(addI(cIndex(mmaBarOffset_ + 8 * tb.ring), mulI(slot, cIndex(8))));
+  return success();
+}
+
 // The consumers' side of a warp-specialised tcgen05 pipeline: per k-block
 // (when the loop body has work for them) wait for the stage, take the
 // iteration's product out of TMEM when it is consumed in the loop, run the
 // body, release the stage; after an accumulating loop, take the tile's
 // accumulator out of TMEM and hand the TMEM columns back to the MMA warp.
+// When one op reads the accumulator (the usual epilogue copy, or the FP8
+// promotion loop), it is emitted in 32-column pieces as they arrive from TMEM.
 LogicalResult KernelLowering::emitTcgen05ConsumerLoop(tl::PipelinedOp op) {
   Value lb = map_.lookupOrDefault(op.getLowerBound());
   Value ub = map_.lookupOrDefault(op.getUpperBound());
@@ -663,8 +727,6 @@ LogicalResult KernelLowering::emitTcgen05ConsumerLoop(tl::PipelinedOp op) {
   const FragBuf &f = frags_[c];
   const TmemBuf &tb = tmem_[c];
   int64_t R = tb.ring, N = tb.columns;
-  auto accFull = [&](Value i) { return addI(cIndex(mmaBarOffset_), mulI(i, cIndex(8))); };
-  auto accEmpty = [&](Value i) { return addI(cIndex(mmaBarOffset_ + 8 * R), mulI(i, cIndex(8))); };
   Value trip = arith::MaxSIOp::create(
       b_, loc(), arith::CeilDivSIOp::create(b_, loc(), arith::SubIOp::create(b_, loc(), ub, lb), st),
       cIndex(0));
@@ -674,21 +736,26 @@ LogicalResult KernelLowering::emitTcgen05ConsumerLoop(tl::PipelinedOp op) {
     producerOps.insert(cp);
   for (tl::CopyOp cp : pipe_->producerCopies)
     producerOps.insert(cp);
-  auto releaseTo = [&](Value barrier) {
+  // Read slot `slot` now (whole fragment), or leave it to `reader`.
+  auto acquire = [&](Value slot, Value use, Value zeroIf, Operation *reader) {
+    pendingSlot_ = slot;
+    pendingUse_ = use;
+    pendingZeroIf_ = zeroIf;
+    if (reader) {
+      pendingReader_ = reader;
+      return;
+    }
+    waitBarrier(addI(cIndex(mmaBarOffset_), mulI(slot, cIndex(8))),
+                arith::AndIOp::create(b_, loc(), use, cIndex(1)));
+    asmVoid({}, "tcgen05.fence::after_thread_sync;", "~{memory}");
+    tmemLoadFragment(f, addI(cIndex(tb.column), mulI(slot, cIndex(N))), zeroIf);
+    asmVoid({}, "tcgen05.fence::before_thread_sync;", "~{memory}");
     asmVoid({}, "bar.warp.sync 0xffffffff;", "~{memory}");
     Value isLane0 = arith::CmpIOp::create(b_, loc(), arith::CmpIPredicate::eq, laneId(), cIndex(0));
     auto ifOp = scf::IfOp::create(b_, loc(), isLane0, false);
     OpBuilder::InsertionGuard g(b_);
     b_.setInsertionPoint(ifOp.thenBlock()->getTerminator());
-    arriveBarrier(barrier);
-  };
-  // Take TMEM ring slot `slot` (use count `use`) into the fragment registers.
-  auto acquire = [&](Value slot, Value use, Value zeroIf) {
-    waitBarrier(accFull(slot), arith::AndIOp::create(b_, loc(), use, cIndex(1)));
-    asmVoid({}, "tcgen05.fence::after_thread_sync;", "~{memory}");
-    tmemLoadFragment(f, addI(cIndex(tb.column), mulI(slot, cIndex(N))), zeroIf);
-    asmVoid({}, "tcgen05.fence::before_thread_sync;", "~{memory}");
-    releaseTo(accEmpty(slot));
+    arriveBarrier(addI(cIndex(mmaBarOffset_ + 8 * R), mulI(slot, cIndex(8))));
   };
   if (consumersInLoop_) {
     auto loop = scf::ForOp::create(b_, loc(), lb, ub, st);
@@ -704,21 +771,30 @@ LogicalResult KernelLowering::emitTcgen05ConsumerLoop(tl::PipelinedOp op) {
     waitBarrier(addI(cIndex(pipe_->barrierOffset), mulI(stage_, cIndex(8))), phase);
     if (ringOverIters_)
       acquire(arith::RemUIOp::create(b_, loc(), git, cIndex(R)),
-              arith::DivUIOp::create(b_, loc(), git, cIndex(R)), Value());
+              arith::DivUIOp::create(b_, loc(), git, cIndex(R)), Value(),
+              soleReader(c, wsGemm_, op.getBodyBlock()));
     for (Operation &inner : op.getBodyBlock()) {
       if (isa<tl::YieldOp>(&inner) || producerOps.contains(&inner) || &inner == wsGemm_)
         continue;
       if (failed(emitOp(&inner)))
         return failure();
     }
-    releaseTo(addI(cIndex(pipe_->barrierOffset + 8 * S), mulI(stage_, cIndex(8))));
+    asmVoid({}, "bar.warp.sync 0xffffffff;", "~{memory}");
+    Value isLane0 = arith::CmpIOp::create(b_, loc(), arith::CmpIPredicate::eq, laneId(), cIndex(0));
+    auto ifOp = scf::IfOp::create(b_, loc(), isLane0, false);
+    {
+      OpBuilder::InsertionGuard g(b_);
+      b_.setInsertionPoint(ifOp.thenBlock()->getTerminator());
+      arriveBarrier(addI(cIndex(pipe_->barrierOffset + 8 * S), mulI(stage_, cIndex(8))));
+    }
     stage_ = Value();
   }
   if (!ringOverIters_) {
     Value lt = localTileIndex();
     Value empty = arith::CmpIOp::create(b_, loc(), arith::CmpIPredicate::eq, trip, cIndex(0));
     acquire(arith::RemUIOp::create(b_, loc(), lt, cIndex(R)),
-            arith::DivUIOp::create(b_, loc(), lt, cIndex(R)), empty);
+            arith::DivUIOp::create(b_, loc(), lt, cIndex(R)), empty,
+            soleReader(c, op, launch_.getBodyBlock()));
   }
   return success();
 }

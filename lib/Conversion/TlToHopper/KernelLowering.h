@@ -283,6 +283,11 @@ private:
   void emitTmemAlloc();
   void emitTmemDealloc();
   void tmemLoadFragment(const FragBuf &f, Value column, Value zeroIf);
+  void tmemLoadSlots(const FragBuf &f, Value column, Value zeroIf, int64_t first, int64_t count);
+  LogicalResult emitStreamedTmemRead(Operation *reader, const FragBuf &f, Value column,
+                                     Value zeroIf);
+  LogicalResult emitPendingTmemRead(Operation *reader);
+  Operation *soleReader(Value c, Operation *after, Block &block);
   void tmemStoreFragment(const FragBuf &f, Value column);
   FailureOr<Value> instrDescriptor(tl::GemmOp op, int64_t kStep, int64_t sfaId, int64_t sfbId);
   LogicalResult emitTcgen05Mmas(tl::GemmOp op, Value dColumn, Value enableFirst, Value scaleSet);
@@ -291,7 +296,7 @@ private:
   LogicalResult emitMmaIssuer();
   LogicalResult emitTcgen05ConsumerLoop(tl::PipelinedOp op);
   void commitTo(Value barrierOffset);
-  Value localTileIndex();
+  Value localTileIndex() { return tileCount_; }
 
   func::FuncOp func_;
   const GpuTargetOptions &options_;
@@ -342,9 +347,13 @@ private:
   bool ringOverIters_ = false;              // product consumed per iteration (FP8 promotion)
   bool consumersInLoop_ = true;             // consumers have work inside the k-loop
   bool accCleared_ = false;                 // a T.clear before the loop was folded
-  Value tileLinear_;                        // persistent loop: this tile's linear index
-  Value firstTile_;                         // this block's first tile (blockIdx.x)
-  Value tileStride_;                        // gridDim.x
+  Value tileCount_;                         // persistent loop: tiles this block has done
+  // A TMEM accumulator slot to be read by one op, streamed in 32-column
+  // pieces (emitPendingTmemRead): the op, the slot's ring index and use count.
+  Operation *pendingReader_ = nullptr;
+  Value pendingSlot_, pendingUse_, pendingZeroIf_;
+  // Fragment slots an element loop or copy emits (all when slotHi_ < 0).
+  int64_t slotLo_ = 0, slotHi_ = -1;
 };
 
 Value linearize(OpBuilder &b, Location loc, ArrayRef<Value> coords, ArrayRef<Value> dims);

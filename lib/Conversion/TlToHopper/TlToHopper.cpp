@@ -24,6 +24,8 @@
 // Ops or shapes this lowering does not handle are reported at their
 #include "KernelLowering.h"
 
+#include "llvm/ADT/ScopeExit.h"
+
 using namespace mlir;
 
 namespace tlc {
@@ -853,6 +855,8 @@ LogicalResult KernelLowering::emitBlock(Block &block) {
 
 LogicalResult KernelLowering::emitOp(Operation *op) {
   loc_ = op->getLoc();
+  if (op == pendingReader_)
+    return emitPendingTmemRead(op);
   if (isa<tl::AllocSharedOp, tl::AllocFragmentOp, tl::AllocLocalOp, tl::AllocTmemOp>(op))
     return success(); // planned up front
   if (auto c = dyn_cast<tl::CopyOp>(op))
@@ -1135,6 +1139,8 @@ LogicalResult KernelLowering::emitParallel(tl::ParallelOp op) {
     ctx.ivs.assign(op.getInductionVars().begin(), op.getInductionVars().end());
     auto saved = par_;
     for (int64_t s = 0; s < driver->slots(); ++s) {
+      if (slotHi_ >= 0 && (s < slotLo_ || s >= slotHi_))
+        continue; // another piece of a streamed TMEM read
       Value valid;
       bool skip;
       SmallVector<Value> coords = layoutCoords(*driver, s, valid, skip);
@@ -1382,6 +1388,8 @@ LogicalResult KernelLowering::emitCopy(tl::CopyOp op) {
     if (writesShared)
       blockBarrier();
     for (int64_t s = 0; s < f.layout.slots(); s += run) {
+      if (slotHi_ >= 0 && (s < slotLo_ || s >= slotHi_))
+        continue; // another piece of a streamed TMEM read
       Value valid;
       bool skip;
       SmallVector<Value> fc = layoutCoords(f.layout, s, valid, skip);
@@ -2450,24 +2458,45 @@ LogicalResult KernelLowering::run() {
     totalTiles = mulI(totalTiles, map_.lookupOrDefault(g));
   Value nctaid = arith::IndexCastOp::create(b_, loc(), b_.getIndexType(),
                                             NVVM::GridDimXOp::create(b_, loc(), b_.getI32Type()));
-  auto tileLoop = [&](auto &&body) -> LogicalResult {
-    auto loop = scf::ForOp::create(b_, loc(), bids[0], totalTiles, nctaid, ValueRange{cIndex(0)});
+  // `tidBase`: the first hardware thread of the role (its tid_ is relative).
+  auto tileLoop = [&](int64_t tidBase, auto &&body) -> LogicalResult {
+    // Carried: pipeline iterations of earlier tiles, and this block's tile count.
+    auto loop = scf::ForOp::create(b_, loc(), bids[0], totalTiles, nctaid,
+                                   ValueRange{cIndex(0), cIndex(0)});
     OpBuilder::InsertionGuard g(b_);
     b_.setInsertionPointToEnd(loop.getBody());
     mapTile(loop.getInductionVar());
-    tileLinear_ = loop.getInductionVar();
-    firstTile_ = bids[0];
-    tileStride_ = nctaid;
+    tileCount_ = loop.getRegionIterArgs()[1];
     iterBase_ = loop.getRegionIterArgs()[0];
+    // sm_100a: re-read the thread index in every tile (a volatile read LLVM
+    // cannot hoist), so the tile-invariant per-slot addresses and bounds of
+    // the epilogue are not hoisted out of the tile loop and held in registers
+    // across the whole pipeline.
+    Value savedTid = tid_;
+    if (isTcgen05()) {
+      Value fresh = asmOp(b_.getI32Type(), {}, "mov.u32 $0, %tid.x;", "=r");
+      tid_ = arith::SubIOp::create(
+          b_, loc(), arith::IndexCastOp::create(b_, loc(), b_.getIndexType(), fresh),
+          cIndex(tidBase));
+    }
+    auto restoreTid = llvm::make_scope_exit([&] { tid_ = savedTid; });
     lastTripCount_ = Value();
     if (failed(body()))
       return failure();
     if (!lastTripCount_)
       return launch.emitError("internal error: persistent pipeline without a trip count");
-    scf::YieldOp::create(b_, loc(), ValueRange{addI(iterBase_, lastTripCount_)});
+    scf::YieldOp::create(b_, loc(),
+                         ValueRange{addI(iterBase_, lastTripCount_), addI(tileCount_, cIndex(1))});
     iterBase_ = Value();
     return success();
   };
+  // Registers per thread after setmaxnreg: the producer warpgroup gives up
+  // what the consumers take, within the SM's 64K. On sm_100a the producer
+  // warpgroup also runs the MMA warp (descriptors, scale copies), which
+  // spills below about 80.
+  int64_t producerRegs = isTcgen05() ? 80 : 40;
+  int64_t consumerRegs =
+      std::min<int64_t>(232, ((65536 - kWarpgroup * producerRegs) / std::max<int64_t>(threads_, 1)) / 8 * 8);
   if (warpSpecialised_) {
     // Barrier init by thread 0, then the role split.
     Value isT0 = arith::CmpIOp::create(b_, loc(), arith::CmpIPredicate::eq, tid_, cIndex(0));
@@ -2515,7 +2544,8 @@ LogicalResult KernelLowering::run() {
       b_.setInsertionPoint(roles.thenBlock()->getTerminator());
       bool setmax = threads_ <= 2 * kWarpgroup;
       if (setmax)
-        asmVoid({}, "setmaxnreg.dec.sync.aligned.u32 40;", "~{memory}");
+        asmVoid({}, llvm::formatv("setmaxnreg.dec.sync.aligned.u32 {0};", producerRegs).str(),
+                "~{memory}");
       Value local = arith::SubIOp::create(b_, loc(), tid_, cIndex(threads_));
       Value isFirstWarp =
           arith::CmpIOp::create(b_, loc(), arith::CmpIPredicate::ult, local, cIndex(kWarpSize));
@@ -2523,7 +2553,7 @@ LogicalResult KernelLowering::run() {
       b_.setInsertionPoint(w.thenBlock()->getTerminator());
       Value saved = tid_;
       tid_ = local;
-      if (failed(tileLoop([&] { return emitProducer(); })))
+      if (failed(tileLoop(threads_, [&] { return emitProducer(); })))
         return failure();
       if (isTcgen05()) {
         // The second warp of the extra warpgroup issues the tcgen05 MMAs.
@@ -2533,7 +2563,7 @@ LogicalResult KernelLowering::run() {
         auto mw = scf::IfOp::create(b_, loc(), isMmaWarp, false);
         b_.setInsertionPoint(mw.thenBlock()->getTerminator());
         tid_ = arith::SubIOp::create(b_, loc(), local, cIndex(kWarpSize));
-        if (failed(tileLoop([&] { return emitMmaIssuer(); })))
+        if (failed(tileLoop(threads_ + kWarpSize, [&] { return emitMmaIssuer(); })))
           return failure();
       }
       tid_ = saved;
@@ -2541,8 +2571,9 @@ LogicalResult KernelLowering::run() {
     OpBuilder::InsertionGuard g(b_);
     b_.setInsertionPoint(roles.elseBlock()->getTerminator());
     if (threads_ <= 2 * kWarpgroup)
-      asmVoid({}, "setmaxnreg.inc.sync.aligned.u32 232;", "~{memory}");
-    if (failed(tileLoop([&] { return emitBlock(launch.getBodyBlock()); })))
+      asmVoid({}, llvm::formatv("setmaxnreg.inc.sync.aligned.u32 {0};", consumerRegs).str(),
+              "~{memory}");
+    if (failed(tileLoop(0, [&] { return emitBlock(launch.getBodyBlock()); })))
       return failure();
   } else {
     if (tmemColumns_) {
