@@ -33,7 +33,9 @@ bundle)
   # Benchmark kernels: every GEMM tile variant the bench compares.
   tlc="$build/bin/tlc"
   for v in "gemm_bf16:" "gemm_bf16_bn256:-D BN=256 -D stages=4" "gemm_bf16_bn256_s3:-D BN=256" \
-           "gemm_fp8_blockscaled:" "gemm_fp8_blockscaled_s5:-D stages=5"; do
+           "gemm_bf16_bn256_cx2:-D BN=256 -D stages=4 -D CX=2" \
+           "gemm_fp8_blockscaled:" "gemm_fp8_blockscaled_s5:-D stages=5" \
+           "gemm_fp8_blockscaled_cx2:-D CX=2"; do
     name="${v%%:*}"; defs="${v#*:}"
     src="$root/examples/${name%%_bn*}.tl"
     case "$name" in gemm_fp8*) src="$root/examples/gemm_fp8_blockscaled.tl";; *) src="$root/examples/gemm_bf16.tl";; esac

@@ -332,7 +332,7 @@ SemaValue Sema::checkKernelCall(CallExpr &call, BoundArgs &args) {
             ok = false;
             break;
           }
-        if (ok)
+        if (ok && product > 1) // (1, 1, 1) is no cluster at all
           kernel_->cluster = *c;
       }
     } else {

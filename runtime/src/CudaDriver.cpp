@@ -67,6 +67,8 @@ Loaded load() {
       TLRT_ENTRY(funcSetAttribute, "cuFuncSetAttribute", "cuFuncSetAttribute"),
       TLRT_ENTRY(funcGetAttribute, "cuFuncGetAttribute", "cuFuncGetAttribute"),
       TLRT_ENTRY(launchKernelEx, "cuLaunchKernelEx", "cuLaunchKernelEx"),
+      TLRT_ENTRY(occupancyMaxActiveClusters, "cuOccupancyMaxActiveClusters",
+                 "cuOccupancyMaxActiveClusters"),
       TLRT_ENTRY(memAlloc, "cuMemAlloc", "cuMemAlloc_v2"),
       TLRT_ENTRY(memFree, "cuMemFree", "cuMemFree_v2"),
       TLRT_ENTRY(memcpyHtoD, "cuMemcpyHtoD", "cuMemcpyHtoD_v2"),

@@ -29,6 +29,7 @@ struct Driver {
   CUresult (*funcSetAttribute)(CUfunction, CUfunction_attribute, int);
   CUresult (*funcGetAttribute)(int *, CUfunction_attribute, CUfunction);
   CUresult (*launchKernelEx)(const CUlaunchConfig *, CUfunction, void **, void **);
+  CUresult (*occupancyMaxActiveClusters)(int *, CUfunction, const CUlaunchConfig *);
   CUresult (*memAlloc)(CUdeviceptr *, size_t);
   CUresult (*memFree)(CUdeviceptr);
   CUresult (*memcpyHtoD)(CUdeviceptr, const void *, size_t);

@@ -8,6 +8,8 @@
 
 #include <fmt/format.h>
 
+#include <atomic>
+
 #include <dlfcn.h>
 
 #include <algorithm>
@@ -26,6 +28,8 @@ struct Kernel::Impl {
   CpuEntry cpuEntry = nullptr;
   int device = 0;
   Target target = Target::CPU;
+  // Resident clusters of a persistent cluster kernel (asked once).
+  std::atomic<int64_t> residentClusters{0};
 };
 
 struct Module::Impl {
@@ -210,6 +214,45 @@ std::vector<TmaParams> tmaParamsFor(const KernelSpec &k, const std::vector<Arg> 
 
 namespace {
 bool emptyGrid(const std::array<int64_t, 3> &g) { return g[0] == 0 || g[1] == 0 || g[2] == 0; }
+
+#ifdef TLRT_HAVE_CUDA_H
+// `attr` must outlive `cfg` (it holds the cluster shape).
+void fillLaunchConfig(CUlaunchConfig &cfg, CUlaunchAttribute &attr, const KernelSpec &k,
+                      const std::array<int64_t, 3> &g, CUstream stream) {
+  cfg = CUlaunchConfig{};
+  cfg.gridDimX = static_cast<unsigned>(g[0]);
+  cfg.gridDimY = static_cast<unsigned>(g[1]);
+  cfg.gridDimZ = static_cast<unsigned>(g[2]);
+  cfg.blockDimX = static_cast<unsigned>(k.threads[0]);
+  cfg.blockDimY = static_cast<unsigned>(k.threads[1]);
+  cfg.blockDimZ = static_cast<unsigned>(k.threads[2]);
+  cfg.sharedMemBytes = static_cast<unsigned>(k.sharedBytes);
+  cfg.hStream = stream;
+  if (k.hasCluster()) {
+    attr = CUlaunchAttribute{};
+    attr.id = CU_LAUNCH_ATTRIBUTE_CLUSTER_DIMENSION;
+    attr.value.clusterDim.x = static_cast<unsigned>(k.cluster[0]);
+    attr.value.clusterDim.y = static_cast<unsigned>(k.cluster[1]);
+    attr.value.clusterDim.z = static_cast<unsigned>(k.cluster[2]);
+    cfg.attrs = &attr;
+    cfg.numAttrs = 1;
+  }
+}
+
+// Clusters of `k` that fit on the device at once (the driver knows the GPC
+// layout and the kernel's resources); `fallback` when the driver cannot say.
+int64_t maxActiveClusters(const KernelSpec &k, CUfunction f, int64_t gridX, int64_t fallback) {
+  const auto &d = cuda::driver();
+  CUlaunchConfig cfg;
+  CUlaunchAttribute attr;
+  fillLaunchConfig(cfg, attr, k, {gridX, 1, 1}, nullptr);
+  int n = 0;
+  if (!d.occupancyMaxActiveClusters || d.occupancyMaxActiveClusters(&n, f, &cfg) != CUDA_SUCCESS ||
+      n < 1)
+    return fallback;
+  return n;
+}
+#endif
 } // namespace
 
 SymbolValues Kernel::validate(const std::vector<Arg> &args) const {
@@ -269,7 +312,9 @@ void Kernel::launch(const std::vector<Arg> &args, const Stream *stream) const {
   if (emptyGrid(g))
     return;
   std::vector<TmaParams> tma = tmaParamsFor(spec_, args);
-  for (int i = 0; i < 3; ++i)
+  // A persistent kernel walks its logical grid itself (in groups of
+  // cluster-size x tiles), so only directly launched grids must divide.
+  for (int i = 0; i < 3 && !spec_.persistent; ++i)
     if (g[i] % spec_.cluster[i] != 0)
       throw Error(fmt::format("kernel '{}': grid {} = {} is not a multiple of the cluster size {}",
                               spec_.name, "xyz"[i], g[i], spec_.cluster[i]));
@@ -297,28 +342,26 @@ void Kernel::launch(const std::vector<Arg> &args, const Stream *stream) const {
   }
   if (spec_.persistent) {
     // One block per SM at most; the kernel walks the logical grid itself.
-    int64_t total = checkedMul(checkedMul(g[0], g[1]), g[2]);
+    // With clusters of cx blocks along x: as many clusters as can be resident
+    // at once, each walking groups of cx adjacent x tiles (docs/abi.md).
+    int64_t cx = spec_.cluster[0];
+    int64_t total = checkedMul(checkedMul((g[0] + cx - 1) / cx, g[1]), g[2]);
     int64_t sms = Context::get(impl_->device).multiprocessorCount();
-    g = {std::min(total, sms), 1, 1};
+    int64_t resident = sms / cx;
+    if (cx > 1) {
+      int64_t known = impl_->residentClusters.load();
+      if (!known) {
+        known = maxActiveClusters(spec_, static_cast<CUfunction>(impl_->function), sms / cx * cx,
+                                  resident);
+        impl_->residentClusters.store(known);
+      }
+      resident = std::min(resident, known);
+    }
+    g = {std::max<int64_t>(1, std::min(total, resident)) * cx, 1, 1};
   }
-  CUlaunchConfig cfg{};
-  cfg.gridDimX = static_cast<unsigned>(g[0]);
-  cfg.gridDimY = static_cast<unsigned>(g[1]);
-  cfg.gridDimZ = static_cast<unsigned>(g[2]);
-  cfg.blockDimX = static_cast<unsigned>(spec_.threads[0]);
-  cfg.blockDimY = static_cast<unsigned>(spec_.threads[1]);
-  cfg.blockDimZ = static_cast<unsigned>(spec_.threads[2]);
-  cfg.sharedMemBytes = static_cast<unsigned>(spec_.sharedBytes);
-  cfg.hStream = stream ? static_cast<CUstream>(stream->handle()) : nullptr;
-  CUlaunchAttribute attr{};
-  if (spec_.hasCluster()) {
-    attr.id = CU_LAUNCH_ATTRIBUTE_CLUSTER_DIMENSION;
-    attr.value.clusterDim.x = static_cast<unsigned>(spec_.cluster[0]);
-    attr.value.clusterDim.y = static_cast<unsigned>(spec_.cluster[1]);
-    attr.value.clusterDim.z = static_cast<unsigned>(spec_.cluster[2]);
-    cfg.attrs = &attr;
-    cfg.numAttrs = 1;
-  }
+  CUlaunchConfig cfg;
+  CUlaunchAttribute attr;
+  fillLaunchConfig(cfg, attr, spec_, g, stream ? static_cast<CUstream>(stream->handle()) : nullptr);
   cuda::check(d.launchKernelEx(&cfg, static_cast<CUfunction>(impl_->function), packed.pointers(),
                                nullptr),
               fmt::format("kernel '{}': cuLaunchKernelEx (grid [{}, {}, {}], block [{}, {}, {}], "
@@ -327,5 +370,7 @@ void Kernel::launch(const std::vector<Arg> &args, const Stream *stream) const {
                           spec_.threads[2], spec_.sharedBytes));
 #endif
 }
+
+
 
 } // namespace tlrt

@@ -240,6 +240,13 @@ TEST(GpuKernels, GemmBF16Tile128x256) {
   checkGemmBF16("gemm_bf16__bn256");
 }
 
+// Clusters of two blocks along x multicasting the shared A tile (ragged
+// grids leave a block of the last cluster a tile past N).
+TEST(GpuKernels, GemmBF16Cluster2) {
+  REQUIRE_GPU();
+  checkGemmBF16("gemm_bf16__cluster2");
+}
+
 void checkGemmFP8(const std::string &name) {
   // K a multiple of 16 (TMA row pitch), ragged against the 128-wide blocks.
   const GemmShape shapes[] = {{256, 256, 256},  {200, 136, 144}, {1000, 520, 1024},
@@ -282,6 +289,11 @@ void checkGemmFP8(const std::string &name) {
 TEST(GpuKernels, GemmFP8BlockScaled) {
   REQUIRE_GPU();
   checkGemmFP8("gemm_fp8_blockscaled");
+}
+
+TEST(GpuKernels, GemmFP8BlockScaledCluster2) {
+  REQUIRE_GPU();
+  checkGemmFP8("gemm_fp8_blockscaled__cluster2");
 }
 
 // gemm_fp8_mx / gemm_fp4_fp8 (one ue8m0 scale per 32 K per row), sm_90a code

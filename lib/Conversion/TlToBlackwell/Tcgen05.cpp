@@ -636,7 +636,17 @@ LogicalResult KernelLowering::emitMmaIssuer() {
       stage_ = savedStage;
       // The stage is free once these MMAs have read it; the product is ready
       // once they have written it.
-      commitTo(addI(cIndex(plan.barrierOffset + 8 * S), mulI(stage, cIndex(8))));
+      // With a cluster, every block's producer may overwrite this stage in
+      // all blocks (multicast), so the commit arrives on all of them.
+      Value emptyBar = addI(cIndex(plan.barrierOffset + 8 * S), mulI(stage, cIndex(8)));
+      if (clusterX_ > 1)
+        asmVoid({smemAddr32(emptyBar), arith::ConstantOp::create(
+                                           b_, loc(), b_.getI16IntegerAttr((1 << clusterX_) - 1))},
+                "tcgen05.commit.cta_group::1.mbarrier::arrive::one.shared::cluster.multicast::"
+                "cluster.b64 [$0], $1;",
+                "r,h,~{memory}");
+      else
+        commitTo(emptyBar);
       if (ringOverIters_)
         commitTo(accFull(pslot));
     }
@@ -785,7 +795,7 @@ LogicalResult KernelLowering::emitTcgen05ConsumerLoop(tl::PipelinedOp op) {
     {
       OpBuilder::InsertionGuard g(b_);
       b_.setInsertionPoint(ifOp.thenBlock()->getTerminator());
-      arriveBarrier(addI(cIndex(pipe_->barrierOffset + 8 * S), mulI(stage_, cIndex(8))));
+      releaseStage(addI(cIndex(pipe_->barrierOffset + 8 * S), mulI(stage_, cIndex(8))));
     }
     stage_ = Value();
   }

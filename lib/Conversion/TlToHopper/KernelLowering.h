@@ -169,6 +169,10 @@ struct PipelinePlan {
   SmallVector<tl::CopyOp> tmaCopies;
   SmallVector<tl::CopyOp> producerCopies; // plain copies done by the producer warp
   SmallVector<int64_t> tmaMapIndex;       // per tmaCopies entry: index in info.tma
+  // Per tmaCopies entry: the tile is the same for every block of the cluster
+  // (its source does not depend on the cluster's grid dimension), so each
+  // block loads 1/clusterX of its rows and multicasts them to all.
+  SmallVector<bool> multicast;
   int64_t stages = 1;
   int64_t txBytes = 0;
   // Plain copies issued as cp.async whose completion the full barrier tracks
@@ -268,6 +272,11 @@ private:
   Value cloneProducerValue(Value v, IRMapping &m);
   Value globalIter(Value it) { return iterBase_ ? addI(iterBase_, it) : it; }
   void mapTile(Value linear);
+  // Thread-block clusters along x (warp-specialised pipelines): clusterX_
+  // blocks share the multicast operand tiles and walk tile groups together.
+  Value clusterRank();
+  void releaseStage(Value barrierOffset); // one arrival per warp, on every block of the cluster
+  void clusterSync();
   void waitBarrier(Value barrierOffset, Value parity);
   void wgmmaWait(const FragBuf &c, int64_t pending);
   void arriveBarrier(Value barrierOffset);
@@ -321,6 +330,7 @@ private:
   int64_t sharedTop_ = 0;
   int64_t reduceScratch_ = -1;
   int64_t reduceScratchBytes_ = 0;
+  int64_t clusterX_ = 1;
   bool warpSpecialised_ = false;
   // In a pipelined loop whose accumulator nothing else touches, keep one
   // wgmma group in flight (wait_group 1) and release the previous stage.

@@ -50,6 +50,16 @@ Type KernelLowering::registerType(Type elem) {
 // Layout inference
 //===----------------------------------------------------------------------===//
 
+// Whether `v` is computed (through pure ops) from `arg`.
+bool dependsOn(Value v, Value arg) {
+  if (v == arg)
+    return true;
+  Operation *def = v.getDefiningOp();
+  if (!def)
+    return false;
+  return llvm::any_of(def->getOperands(), [&](Value o) { return dependsOn(o, arg); });
+}
+
 bool indicesAreIvs(ValueRange indices, tl::ParallelOp par) {
   auto ivs = par.getInductionVars();
   if (indices.size() != ivs.size())
@@ -229,6 +239,16 @@ LogicalResult KernelLowering::planPipeline() {
     }
     if (plan.tmaCopies.empty())
       continue;
+    // In a cluster along x, a tile whose source does not depend on the x
+    // block id is the same for the whole cluster: multicast it.
+    for (tl::CopyOp c : plan.tmaCopies) {
+      bool same = clusterX_ > 1 &&
+                  cast<MemRefType>(c.getDst().getType()).getShape()[0] % (8 * clusterX_) == 0;
+      for (Value off : c.getSrcOffsets())
+        if (dependsOn(off, launch_.getBlockIds()[0]))
+          same = false;
+      plan.multicast.push_back(same);
+    }
     plan.asyncPlainCopies = !plan.producerCopies.empty();
     for (tl::CopyOp c : plan.producerCopies) {
       Type se = cast<MemRefType>(c.getSrc().getType()).getElementType();
@@ -1823,6 +1843,38 @@ void KernelLowering::arriveBarrier(Value barrierOffset) {
   asmVoid({addr}, "mbarrier.arrive.shared::cta.b64 _, [$0];", "r,~{memory}");
 }
 
+Value KernelLowering::clusterRank() {
+  Value r = asmOp(b_.getI32Type(), {}, "mov.u32 $0, %cluster_ctarank;", "=r");
+  return arith::IndexCastOp::create(b_, loc(), b_.getIndexType(), r);
+}
+
+// A consumer warp's release of a pipeline stage. In a cluster the stage's
+// multicast tiles were written by every block's producer, so each block's
+// empty barrier hears from every block's consumers (remote arrivals through
+// mapa; the barrier's count is multiplied by the cluster size). The arrivals
+// keep the default .release.cta semantics: the consumers only read the stage,
+// and a cluster-scope release on every k-block halved the H100's throughput.
+void KernelLowering::releaseStage(Value barrierOffset) {
+  if (clusterX_ == 1) {
+    arriveBarrier(barrierOffset);
+    return;
+  }
+  Value smem32 = LLVM::PtrToIntOp::create(b_, loc(), b_.getI32Type(), sharedBase());
+  Value addr = arith::AddIOp::create(b_, loc(), smem32, toI32(barrierOffset));
+  for (int64_t r = 0; r < clusterX_; ++r)
+    asmVoid({addr, cI32(r)},
+            "{\n.reg .b32 ra;\nmapa.shared::cluster.u32 ra, $0, $1;\n"
+            "mbarrier.arrive.shared::cluster.b64 _, [ra];\n}",
+            "r,r,~{memory}");
+}
+
+// Every thread of every block of the cluster; also orders the barrier
+// initialisation (fence.mbarrier_init) before remote use.
+void KernelLowering::clusterSync() {
+  asmVoid({}, "barrier.cluster.arrive.release.aligned;", "~{memory}");
+  asmVoid({}, "barrier.cluster.wait.acquire.aligned;", "~{memory}");
+}
+
 LogicalResult KernelLowering::emitPipelined(tl::PipelinedOp op) {
   if (pipe_ && pipe_->op == op)
     return isTcgen05() ? emitTcgen05ConsumerLoop(op) : emitWarpSpecialisedLoop(op);
@@ -1922,7 +1974,7 @@ LogicalResult KernelLowering::emitWarpSpecialisedLoop(tl::PipelinedOp op) {
     }
     auto ifOp = scf::IfOp::create(b_, loc(), release, false);
     b_.setInsertionPoint(ifOp.thenBlock()->getTerminator());
-    arriveBarrier(addI(cIndex(pipe_->barrierOffset + 8 * S), mulI(relStage, cIndex(8))));
+    releaseStage(addI(cIndex(pipe_->barrierOffset + 8 * S), mulI(relStage, cIndex(8))));
   }
   stage_ = Value();
   if (deferWait_) {
@@ -1937,7 +1989,7 @@ LogicalResult KernelLowering::emitWarpSpecialisedLoop(tl::PipelinedOp op) {
     auto ifOp = scf::IfOp::create(b_, loc(), release, false);
     OpBuilder::InsertionGuard g(b_);
     b_.setInsertionPoint(ifOp.thenBlock()->getTerminator());
-    arriveBarrier(addI(cIndex(pipe_->barrierOffset + 8 * S), mulI(lastStage, cIndex(8))));
+    releaseStage(addI(cIndex(pipe_->barrierOffset + 8 * S), mulI(lastStage, cIndex(8))));
   }
   deferWait_ = false;
   return success();
@@ -1997,7 +2049,7 @@ LogicalResult KernelLowering::emitOverlappedLoop(tl::PipelinedOp op, tl::GemmOp 
     auto ifOp = scf::IfOp::create(b_, loc(), isLane0, false);
     OpBuilder::InsertionGuard g(b_);
     b_.setInsertionPoint(ifOp.thenBlock()->getTerminator());
-    arriveBarrier(addI(cIndex(pipe_->barrierOffset + 8 * S), mulI(stage_, cIndex(8))));
+    releaseStage(addI(cIndex(pipe_->barrierOffset + 8 * S), mulI(stage_, cIndex(8))));
     stage_ = Value();
     return success();
   };
@@ -2217,6 +2269,27 @@ LogicalResult KernelLowering::emitProducer() {
         newFunc_.getArgument(newFunc_.getNumArguments() - info_.tma.size() + plan.tmaMapIndex[i]);
     Value mapAddr = LLVM::PtrToIntOp::create(b_, loc(), b_.getI64Type(), mapPtr);
     Value dstBase = addI(cIndex(s.offset), mulI(stage, cIndex(s.bytes)));
+    if (plan.multicast[i]) {
+      // This block's slice of rows, written at the same offset in every block
+      // of the cluster and announced on each one's full barrier (the same
+      // offset too). 8-row multiples keep the 128-byte swizzle phase.
+      int64_t slice = rows / clusterX_;
+      Value rank = clusterRank();
+      dstBase = addI(dstBase, mulI(rank, cIndex(slice * 128)));
+      Value row = toI32(addI(off[0], mulI(rank, cIndex(slice))));
+      Value mask = arith::ConstantOp::create(b_, loc(),
+                                             b_.getI16IntegerAttr((1 << clusterX_) - 1));
+      for (int64_t ch = 0; ch < cols / chunkCols; ++ch) {
+        Value dst = arith::AddIOp::create(b_, loc(), smem32,
+                                          toI32(addI(dstBase, cIndex(ch * rows * 128))));
+        Value col = toI32(addI(off[1], cIndex(ch * chunkCols)));
+        asmVoid({dst, mapAddr, fullAddr, col, row, mask},
+                "cp.async.bulk.tensor.2d.shared::cluster.global.mbarrier::complete_tx::bytes."
+                "multicast::cluster [$0], [$1, {$3, $4}], [$2], $5;",
+                "r,l,r,r,r,h,~{memory}");
+      }
+      continue;
+    }
     for (int64_t ch = 0; ch < cols / chunkCols; ++ch) {
       Value dst =
           arith::AddIOp::create(b_, loc(), smem32, toI32(addI(dstBase, cIndex(ch * rows * 128))));
@@ -2244,7 +2317,11 @@ void KernelLowering::mapTile(Value linear) {
   SmallVector<Value> ids;
   if (grid.size() == 2) {
     constexpr int64_t kGroup = 8;
+    // A cluster walks groups of clusterX_ adjacent x tiles (`linear` counts
+    // those groups); the block's rank picks its tile in the group.
     Value gx = map_.lookupOrDefault(grid[0]);
+    if (clusterX_ > 1)
+      gx = arith::CeilDivUIOp::create(b_, loc(), gx, cIndex(clusterX_));
     Value gy = map_.lookupOrDefault(grid[1]);
     Value groupSize = mulI(gx, cIndex(kGroup));
     Value group = arith::DivUIOp::create(b_, loc(), linear, groupSize);
@@ -2254,6 +2331,8 @@ void KernelLowering::mapTile(Value linear) {
                                         cIndex(kGroup));
     ids.push_back(arith::DivUIOp::create(b_, loc(), inGroup, rows));
     ids.push_back(addI(firstY, arith::RemUIOp::create(b_, loc(), inGroup, rows)));
+    if (clusterX_ > 1)
+      ids[0] = addI(mulI(ids[0], cIndex(clusterX_)), clusterRank());
   } else {
     Value rem = linear;
     for (size_t d = 0; d < grid.size(); ++d) {
@@ -2285,16 +2364,31 @@ LogicalResult KernelLowering::run() {
   if (threads_ % kWarpSize != 0)
     return launch.emitError("the GPU lowering needs a thread count that is a multiple of 32");
   if (launch.getCluster()) {
-    for (int64_t c : *launch.getCluster())
-      if (c != 1)
+    auto c = *launch.getCluster();
+    int64_t rest = 1;
+    for (size_t i = 1; i < c.size(); ++i)
+      rest *= c[i];
+    if (!c.empty() && c[0] > 1) {
+      if (rest != 1 || (c[0] != 2 && c[0] != 4) || launch.getGrid().size() != 2)
         return launch.emitError()
-               << "thread-block clusters are not supported on " << options_.chip << " yet";
+               << "on " << options_.chip
+               << " a thread-block cluster is (2, 1, 1) or (4, 1, 1) over a 2-D grid: the blocks "
+                  "of a cluster share the operand tiles that do not depend on the x block id";
+      clusterX_ = c[0];
+    } else if (rest != 1) {
+      return launch.emitError() << "on " << options_.chip
+                                << " a thread-block cluster is (2, 1, 1) or (4, 1, 1) so far";
+    }
   }
   info_.name = func_.getName().str();
   if (failed(inferLayouts()) || failed(checkRegisterBudget()) || failed(planPipeline()) ||
       failed(planTensorMemory()) || failed(planSharedMemory()))
     return failure();
   totalThreads_ = warpSpecialised_ ? threads_ + kWarpgroup : threads_;
+  if (clusterX_ > 1 && !warpSpecialised_)
+    return launch.emitError("thread-block clusters need a warp-specialised GEMM pipeline (a "
+                            "T.Pipelined loop copying global tiles into the operands of one "
+                            "T.gemm), which this kernel does not have");
 
   // --- signature (docs/abi.md)
   auto ptr1 = LLVM::LLVMPointerType::get(ctx_, 1);
@@ -2322,7 +2416,7 @@ LogicalResult KernelLowering::run() {
     }
   }
   if (pipe_) {
-    for (tl::CopyOp c : pipe_->tmaCopies) {
+    for (auto [ci, c] : llvm::enumerate(pipe_->tmaCopies)) {
       auto arg = dyn_cast<BlockArgument>(c.getSrc());
       if (!arg || arg.getOwner() != &func_.getBody().front())
         return c.emitError("a TMA copy must read a kernel tensor parameter");
@@ -2331,7 +2425,7 @@ LogicalResult KernelLowering::run() {
       GpuTmaMap map;
       map.param = arg.getArgNumber();
       map.dtype = manifestDtypeName(dstT.getElementType());
-      map.box = {dstT.getShape()[0], 128 / esz};
+      map.box = {dstT.getShape()[0] / (pipe_->multicast[ci] ? clusterX_ : 1), 128 / esz};
       map.swizzle = "128B";
       // FP4 for tcgen05: packed in global memory, a byte per element in
       // shared memory (CU_TENSOR_MAP_DATA_TYPE_16U4_ALIGN16B).
@@ -2454,14 +2548,27 @@ LogicalResult KernelLowering::run() {
   // pipeline's iteration count carries across tiles so stages and barrier
   // phases continue where the previous tile left them.
   Value totalTiles = cIndex(1);
-  for (Value g : launch.getGrid())
-    totalTiles = mulI(totalTiles, map_.lookupOrDefault(g));
+  for (auto [d, g] : llvm::enumerate(launch.getGrid())) {
+    Value extent = map_.lookupOrDefault(g);
+    if (d == 0 && clusterX_ > 1) // clusters walk groups of clusterX_ x tiles
+      extent = arith::CeilDivUIOp::create(b_, loc(), extent, cIndex(clusterX_));
+    totalTiles = mulI(totalTiles, extent);
+  }
   Value nctaid = arith::IndexCastOp::create(b_, loc(), b_.getIndexType(),
                                             NVVM::GridDimXOp::create(b_, loc(), b_.getI32Type()));
+  Value firstTile = bids[0];
+  if (clusterX_ > 1) {
+    auto special = [&](StringRef reg) {
+      Value v = asmOp(b_.getI32Type(), {}, ("mov.u32 $0, " + reg + ";").str(), "=r");
+      return arith::IndexCastOp::create(b_, loc(), b_.getIndexType(), v).getResult();
+    };
+    firstTile = special("%clusterid.x");
+    nctaid = special("%nclusterid.x");
+  }
   // `tidBase`: the first hardware thread of the role (its tid_ is relative).
   auto tileLoop = [&](int64_t tidBase, auto &&body) -> LogicalResult {
     // Carried: pipeline iterations of earlier tiles, and this block's tile count.
-    auto loop = scf::ForOp::create(b_, loc(), bids[0], totalTiles, nctaid,
+    auto loop = scf::ForOp::create(b_, loc(), firstTile, totalTiles, nctaid,
                                    ValueRange{cIndex(0), cIndex(0)});
     OpBuilder::InsertionGuard g(b_);
     b_.setInsertionPointToEnd(loop.getBody());
@@ -2516,7 +2623,7 @@ LogicalResult KernelLowering::run() {
         int64_t emptyCount = !isTcgen05()       ? threads_ / kWarpSize
                              : consumersInLoop_ ? threads_ / kWarpSize + 1
                                                 : 1;
-        int64_t count = s < S ? full : emptyCount;
+        int64_t count = s < S ? full : emptyCount * clusterX_;
         asmVoid({addr, cI32(count)}, "mbarrier.init.shared::cta.b64 [$0], $1;", "r,r,~{memory}");
       }
       if (tmemColumns_) {
@@ -2531,7 +2638,10 @@ LogicalResult KernelLowering::run() {
     }
     if (tmemColumns_)
       emitTmemAlloc();
-    asmVoid({}, "bar.sync 0;", "~{memory}");
+    if (clusterX_ > 1)
+      clusterSync(); // the peers' barriers are initialised before any multicast
+    else
+      asmVoid({}, "bar.sync 0;", "~{memory}");
     if (tmemColumns_) {
       asmVoid({}, "tcgen05.fence::after_thread_sync;", "~{memory}");
       tmemBase_ = LLVM::LoadOp::create(b_, loc(), b_.getI32Type(), sharedPtr(cIndex(tmemSlot_)));
@@ -2597,6 +2707,8 @@ LogicalResult KernelLowering::run() {
   b_.setInsertionPointToEnd(entry);
   if (tmemColumns_)
     emitTmemDealloc();
+  if (clusterX_ > 1)
+    clusterSync(); // no block leaves while a peer may still signal its barriers
   LLVM::ReturnOp::create(b_, loc(), ValueRange{});
 
   info_.threads = totalThreads_;

@@ -99,13 +99,14 @@ TEST(Parser, GemmSignature) {
   Parsed p = parseText(readFile(std::string(TLC_TEST_SOURCE_DIR) + "/../examples/gemm_bf16.tl"));
   ASSERT_TRUE(p.errors.empty());
   const KernelDef &k = p.module->kernels[0];
-  EXPECT_EQ(k.loc.line, 7u);
-  EXPECT_EQ(k.decoratorLoc.line, 6u);
-  ASSERT_EQ(k.compileParams.size(), 4u);
+  EXPECT_EQ(k.loc.line, 9u);
+  EXPECT_EQ(k.decoratorLoc.line, 8u);
+  ASSERT_EQ(k.compileParams.size(), 5u);
   EXPECT_EQ(k.compileParams[0].name, "BM");
   EXPECT_EQ(exprToString(*k.compileParams[0].type.elementType), "int");
   EXPECT_EQ(exprToString(*k.compileParams[0].defaultValue), "128");
   EXPECT_EQ(k.compileParams[3].name, "stages");
+  EXPECT_EQ(k.compileParams[4].name, "CX");
   ASSERT_EQ(k.params.size(), 3u);
   EXPECT_TRUE(k.params[0].type.isTensor);
   ASSERT_EQ(k.params[0].type.dims.size(), 2u);
@@ -121,7 +122,8 @@ TEST(Parser, GemmSignature) {
   EXPECT_EQ(call->args.size(), 2u);
   ASSERT_TRUE(call->kwarg("threads"));
   EXPECT_EQ(exprToString(*call->kwarg("threads")->value), "256");
-  EXPECT_EQ(call->kwarg("cluster"), nullptr);
+  ASSERT_TRUE(call->kwarg("cluster"));
+  EXPECT_EQ(exprToString(*call->kwarg("cluster")->value), "(CX, 1, 1)");
 }
 
 TEST(Parser, Precedence) {
