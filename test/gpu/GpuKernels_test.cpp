@@ -247,6 +247,12 @@ TEST(GpuKernels, GemmBF16Cluster2) {
   checkGemmBF16("gemm_bf16__cluster2");
 }
 
+// Four blocks share each A tile (32-row slices each).
+TEST(GpuKernels, GemmBF16Cluster4) {
+  REQUIRE_GPU();
+  checkGemmBF16("gemm_bf16__cluster4");
+}
+
 void checkGemmFP8(const std::string &name) {
   // K a multiple of 16 (TMA row pitch), ragged against the 128-wide blocks.
   const GemmShape shapes[] = {{256, 256, 256},  {200, 136, 144}, {1000, 520, 1024},
