@@ -28,6 +28,21 @@ Manifest manifestWith(const std::string &dtype, json shape, json box, const std:
 
 alignas(64) unsigned char mem[256];
 
+// A float4 map that unpacks to 16 values per 16 bytes (sm_100a tcgen05).
+Manifest unpackedFP4(const std::string &dtype, json box, json unpack = true) {
+  json j = {{"format", "tlc-manifest"}, {"version", 1}, {"target", "sm_100a"}, {"module", "t.ptx"},
+            {"kernels",
+             {{{"name", "copy"},
+               {"entry", "copy"},
+               {"params", {{{"name", "X"}, {"kind", "tensor"}, {"dtype", dtype}, {"shape", {"N", "K"}}}}},
+               {"threads", {128, 1, 1}},
+               {"grid", {1, 1, 1}},
+               {"tma",
+                {{{"param", 0}, {"dtype", dtype}, {"box", box}, {"swizzle", "128B"},
+                  {"unpack_fp4", unpack}}}}}}}};
+  return Manifest::parse(j.dump(), "t.json");
+}
+
 TEST(Tma, Bf16Matrix) {
   Manifest m = manifestWith("bfloat16", {"M", "K"}, {128, 64}, "128B");
   Tensor t(mem, DType::BFloat16, {1000, 512}, Place::Device);
@@ -109,6 +124,44 @@ TEST(Tma, Refusals) {
               computeTmaParams(f4.kernels[0], 0, Tensor(mem, DType::Float4E2M1, {8, 64}));
             }),
             pre + "the innermost box dimension of a float4_e2m1 tensor must be even, got 33");
+}
+
+TEST(Tma, UnpackedFP4) {
+  Manifest m = unpackedFP4("float4_e2m1", {128, 128});
+  ASSERT_TRUE(m.kernels[0].tma[0].unpackFP4);
+  TmaParams p = computeTmaParams(m.kernels[0], 0, Tensor(mem, DType::Float4E2M1, {300, 512}));
+  EXPECT_EQ(p.dataType, 14u);        // CU_TENSOR_MAP_DATA_TYPE_16U4_ALIGN16B
+  EXPECT_EQ(p.globalDim[0], 512u);   // counted in FP4 values, not bytes
+  EXPECT_EQ(p.globalDim[1], 300u);
+  EXPECT_EQ(p.globalStrides[0], 256u); // packed rows: 512 values = 256 bytes
+  EXPECT_EQ(p.boxDim[0], 128u);
+  EXPECT_EQ(p.boxDim[1], 128u);
+  EXPECT_EQ(p.swizzle, 3u); // 128 shared-memory bytes per box row fit the 128B span
+
+  const std::string pre = "kernel 'copy', parameter 'X' (tensor map 0): ";
+  EXPECT_EQ(errorOf([&] {
+              computeTmaParams(m.kernels[0], 0, Tensor(mem, DType::Float4E2M1, {300, 192}));
+            }),
+            pre + "the innermost dimension is 192; unpacking float4 needs a multiple of 128");
+  EXPECT_EQ(errorOf([&] {
+              computeTmaParams(m.kernels[0], 0, Tensor(mem + 16, DType::Float4E2M1, {8, 128}));
+            }),
+            pre + "base address " + fmt::format("{}", static_cast<void *>(mem + 16)) +
+                " is not 32-byte aligned (needed to unpack float4)");
+  Manifest narrow = unpackedFP4("float4_e2m1", {128, 64});
+  EXPECT_EQ(errorOf([&] {
+              computeTmaParams(narrow.kernels[0], 0, Tensor(mem, DType::Float4E2M1, {8, 128}));
+            }),
+            pre + "the innermost box dimension is 64; unpacking float4 needs 128");
+}
+
+TEST(Tma, UnpackedFP4ManifestRefusals) {
+  EXPECT_NE(errorOf([] { unpackedFP4("float8_e4m3", {128, 128}); })
+                .find("only a float4_e2m1 tensor map can be unpacked, this one is float8_e4m3"),
+            std::string::npos);
+  EXPECT_NE(errorOf([] { unpackedFP4("float4_e2m1", {128, 128}, "yes"); })
+                .find("unpack_fp4: expected true or false"),
+            std::string::npos);
 }
 
 } // namespace
