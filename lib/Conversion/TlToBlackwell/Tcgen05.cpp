@@ -51,8 +51,8 @@ Value KernelLowering::smemAddr32(int64_t offset) { return smemAddr32(cIndex(offs
 Value KernelLowering::tmemAddress(Value laneBase, Value column) {
   Value a = arith::AddIOp::create(b_, loc(), tmemBase_, toI32(column));
   if (laneBase)
-    a = arith::AddIOp::create(
-        b_, loc(), a, arith::ShLIOp::create(b_, loc(), toI32(laneBase), cI32(16)));
+    a = arith::AddIOp::create(b_, loc(), a,
+                              arith::ShLIOp::create(b_, loc(), toI32(laneBase), cI32(16)));
   return a;
 }
 
@@ -272,10 +272,10 @@ void KernelLowering::emitTmemDealloc() {
   auto ifOp = scf::IfOp::create(b_, loc(), isWarp0, false);
   OpBuilder::InsertionGuard g(b_);
   b_.setInsertionPoint(ifOp.thenBlock()->getTerminator());
-  asmVoid({tmemBase_},
-          llvm::formatv("tcgen05.dealloc.cta_group::1.sync.aligned.b32 $0, {0};", tmemColumns_)
-              .str(),
-          "r,~{memory}");
+  asmVoid(
+      {tmemBase_},
+      llvm::formatv("tcgen05.dealloc.cta_group::1.sync.aligned.b32 $0, {0};", tmemColumns_).str(),
+      "r,~{memory}");
 }
 
 namespace {
@@ -331,9 +331,9 @@ void KernelLowering::tmemLoadSlots(const FragBuf &f, Value column, Value zeroIf,
     auto unpack = [&](Value res) {
       SmallVector<Value> vals;
       for (int64_t j = 0; j < w; ++j)
-        vals.push_back(w == 1 ? res
-                              : Value(LLVM::ExtractValueOp::create(b_, loc(), res,
-                                                                   ArrayRef<int64_t>{j})));
+        vals.push_back(
+            w == 1 ? res
+                   : Value(LLVM::ExtractValueOp::create(b_, loc(), res, ArrayRef<int64_t>{j})));
       return vals;
     };
     Value res = asmOp(resT, {tmemAddress(lane0, addI(col0, cIndex(at)))}, text, cons);
@@ -449,11 +449,12 @@ LogicalResult KernelLowering::emitTcgen05Mmas(tl::GemmOp op, Value dColumn, Valu
   }
   for (int64_t k = 0; k < K; k += kStep) {
     int64_t chunk = k / chunkK, within = (k % chunkK) * esz;
-    Value descA = descriptor(addI(aBase, cIndex(chunk * M * 128 + within)),
-                             tcgen05::Swizzle::B128, 1024);
-    Value descB = descriptor(addI(bBase, cIndex(chunk * N * 128 + within)),
-                             tcgen05::Swizzle::B128, 1024);
-    Value enable = k == 0 ? enableFirst : arith::ConstantOp::create(b_, loc(), b_.getBoolAttr(true));
+    Value descA =
+        descriptor(addI(aBase, cIndex(chunk * M * 128 + within)), tcgen05::Swizzle::B128, 1024);
+    Value descB =
+        descriptor(addI(bBase, cIndex(chunk * N * 128 + within)), tcgen05::Swizzle::B128, 1024);
+    Value enable =
+        k == 0 ? enableFirst : arith::ConstantOp::create(b_, loc(), b_.getBoolAttr(true));
     Value enable32 = arith::ExtUIOp::create(b_, loc(), b_.getI32Type(), enable);
     if (!scaled) {
       auto idesc = instrDescriptor(op, kStep, 0, 0);
@@ -475,8 +476,8 @@ LogicalResult KernelLowering::emitTcgen05Mmas(tl::GemmOp op, Value dColumn, Valu
     const ScaleTmem &sa = scaleTmem_[op.getScaleA()], &sb = scaleTmem_[op.getScaleB()];
     Value aCol = addI(sfa, cIndex((s / 4) * sa.columnsPerGroup));
     Value bCol = addI(sfb, cIndex((s / 4) * sb.columnsPerGroup));
-    asmVoid({dAddr, descA, descB, *idesc, tmemAddress(Value(), aCol),
-             tmemAddress(Value(), bCol), enable32},
+    asmVoid({dAddr, descA, descB, *idesc, tmemAddress(Value(), aCol), tmemAddress(Value(), bCol),
+             enable32},
             "{\n.reg .pred p;\nsetp.ne.b32 p, $6, 0;\n"
             "tcgen05.mma.cta_group::1.kind::mxf8f6f4.block_scale.scale_vec::1X "
             "[$0], $1, $2, $3, [$4], [$5], p;\n}",
@@ -507,9 +508,10 @@ LogicalResult KernelLowering::checkTcgen05Gemm(tl::GemmOp op) {
   int64_t M = aT.getShape()[0], K = aT.getShape()[1], N = bT.getShape()[0];
   if (M != 128 || frags_[op.getC()].layout.kind != LayoutKind::Tmem)
     return op.emitError("tcgen05 with cta_group::1 computes 128-row tiles: use BM = 128");
-  std::string shape = tcgen05::validateShape(
-      scaled ? tcgen05::Kind::MXF8F6F4 : narrowA ? tcgen05::Kind::F8F6F4 : tcgen05::Kind::F16, M, N,
-      1);
+  std::string shape = tcgen05::validateShape(scaled    ? tcgen05::Kind::MXF8F6F4
+                                             : narrowA ? tcgen05::Kind::F8F6F4
+                                                       : tcgen05::Kind::F16,
+                                             M, N, 1);
   if (!shape.empty())
     return op.emitError("tcgen05.mma: " + shape);
   if (scaled) {
@@ -585,7 +587,8 @@ LogicalResult KernelLowering::emitMmaIssuer() {
   Value lane = arith::RemUIOp::create(b_, loc(), tid_, cIndex(kWarpSize));
   Value isLane0 = arith::CmpIOp::create(b_, loc(), arith::CmpIPredicate::eq, lane, cIndex(0));
   Value trip = arith::MaxSIOp::create(
-      b_, loc(), arith::CeilDivSIOp::create(b_, loc(), arith::SubIOp::create(b_, loc(), ub, lb), st),
+      b_, loc(),
+      arith::CeilDivSIOp::create(b_, loc(), arith::SubIOp::create(b_, loc(), ub, lb), st),
       cIndex(0));
   lastTripCount_ = trip;
   Value slot, dTile;
@@ -640,8 +643,8 @@ LogicalResult KernelLowering::emitMmaIssuer() {
       // all blocks (multicast), so the commit arrives on all of them.
       Value emptyBar = addI(cIndex(plan.barrierOffset + 8 * S), mulI(stage, cIndex(8)));
       if (clusterX_ > 1)
-        asmVoid({smemAddr32(emptyBar), arith::ConstantOp::create(
-                                           b_, loc(), b_.getI16IntegerAttr((1 << clusterX_) - 1))},
+        asmVoid({smemAddr32(emptyBar),
+                 arith::ConstantOp::create(b_, loc(), b_.getI16IntegerAttr((1 << clusterX_) - 1))},
                 "tcgen05.commit.cta_group::1.mbarrier::arrive::one.shared::cluster.multicast::"
                 "cluster.b64 [$0], $1;",
                 "r,h,~{memory}");
@@ -738,7 +741,8 @@ LogicalResult KernelLowering::emitTcgen05ConsumerLoop(tl::PipelinedOp op) {
   const TmemBuf &tb = tmem_[c];
   int64_t R = tb.ring, N = tb.columns;
   Value trip = arith::MaxSIOp::create(
-      b_, loc(), arith::CeilDivSIOp::create(b_, loc(), arith::SubIOp::create(b_, loc(), ub, lb), st),
+      b_, loc(),
+      arith::CeilDivSIOp::create(b_, loc(), arith::SubIOp::create(b_, loc(), ub, lb), st),
       cIndex(0));
   lastTripCount_ = trip;
   DenseSet<Operation *> producerOps;

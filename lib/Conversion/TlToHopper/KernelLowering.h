@@ -8,10 +8,6 @@
 #pragma once
 
 // location; nothing asserts.
-#include "tlc/Conversion/TlToHopper.h"
-#include "tlc/Target/Manifest.h"
-#include "tl/IR/TlDialect.h"
-#include "tl/IR/TlOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
@@ -23,6 +19,10 @@
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/Pass/Pass.h"
+#include "tl/IR/TlDialect.h"
+#include "tl/IR/TlOps.h"
+#include "tlc/Conversion/TlToHopper.h"
+#include "tlc/Target/Manifest.h"
 #include "llvm/ADT/EquivalenceClasses.h"
 #include "llvm/ADT/MapVector.h"
 #include "llvm/Support/FormatVariadic.h"
@@ -35,7 +35,6 @@ namespace nvgpu {
 
 // A private header of the two lowering directories: MLIR names unqualified.
 using namespace mlir;
-
 
 constexpr int64_t kWarpSize = 32;
 constexpr int64_t kWarpgroup = 128;
@@ -346,18 +345,18 @@ private:
 
   // sm_100a state.
   DenseMap<Value, TmemBuf> tmem_;
-  DenseMap<Value, ScaleTmem> scaleTmem_;    // keyed by the shared scale buffer
-  DenseSet<Operation *> foldedFills_;       // T.clear folded into the first MMA
-  int64_t tmemColumns_ = 0;                 // allocated TMEM columns (power of two)
-  int64_t tmemSlot_ = -1;                   // shared word the allocation writes
-  int64_t mmaBarOffset_ = -1;               // WS: accFull[ring], accEmpty[ring]; plain: one
-  Value tmemBase_;                          // i32 TMEM base address
-  Value mmaPhase_;                          // plain schedule: alloca i32 phase bit
-  tl::GemmOp wsGemm_;                       // the pipelined gemm the MMA warp issues
-  bool ringOverIters_ = false;              // product consumed per iteration (FP8 promotion)
-  bool consumersInLoop_ = true;             // consumers have work inside the k-loop
-  bool accCleared_ = false;                 // a T.clear before the loop was folded
-  Value tileCount_;                         // persistent loop: tiles this block has done
+  DenseMap<Value, ScaleTmem> scaleTmem_; // keyed by the shared scale buffer
+  DenseSet<Operation *> foldedFills_;    // T.clear folded into the first MMA
+  int64_t tmemColumns_ = 0;              // allocated TMEM columns (power of two)
+  int64_t tmemSlot_ = -1;                // shared word the allocation writes
+  int64_t mmaBarOffset_ = -1;            // WS: accFull[ring], accEmpty[ring]; plain: one
+  Value tmemBase_;                       // i32 TMEM base address
+  Value mmaPhase_;                       // plain schedule: alloca i32 phase bit
+  tl::GemmOp wsGemm_;                    // the pipelined gemm the MMA warp issues
+  bool ringOverIters_ = false;           // product consumed per iteration (FP8 promotion)
+  bool consumersInLoop_ = true;          // consumers have work inside the k-loop
+  bool accCleared_ = false;              // a T.clear before the loop was folded
+  Value tileCount_;                      // persistent loop: tiles this block has done
   // A TMEM accumulator slot to be read by one op, streamed in 32-column
   // pieces (emitPendingTmemRead): the op, the slot's ring index and use count.
   Operation *pendingReader_ = nullptr;

@@ -436,10 +436,10 @@ Value KernelLowering::sharedByteOffset(Value buffer, ArrayRef<Value> coords) {
     Value off = mulI(arith::DivUIOp::create(b_, loc(), chunk, cIndex(4)), cIndex(blocks * 512));
     off = addI(off, mulI(arith::DivUIOp::create(b_, loc(), row, cIndex(128)), cIndex(512)));
     off = addI(off, mulI(arith::RemUIOp::create(b_, loc(), row, cIndex(32)), cIndex(16)));
-    off = addI(off, mulI(arith::DivUIOp::create(
-                             b_, loc(), arith::RemUIOp::create(b_, loc(), row, cIndex(128)),
-                             cIndex(32)),
-                         cIndex(4)));
+    off = addI(off,
+               mulI(arith::DivUIOp::create(
+                        b_, loc(), arith::RemUIOp::create(b_, loc(), row, cIndex(128)), cIndex(32)),
+                    cIndex(4)));
     off = addI(off, arith::RemUIOp::create(b_, loc(), chunk, cIndex(4)));
     return addI(base, off);
   }
@@ -2277,11 +2277,10 @@ LogicalResult KernelLowering::emitProducer() {
       Value rank = clusterRank();
       dstBase = addI(dstBase, mulI(rank, cIndex(slice * 128)));
       Value row = toI32(addI(off[0], mulI(rank, cIndex(slice))));
-      Value mask = arith::ConstantOp::create(b_, loc(),
-                                             b_.getI16IntegerAttr((1 << clusterX_) - 1));
+      Value mask = arith::ConstantOp::create(b_, loc(), b_.getI16IntegerAttr((1 << clusterX_) - 1));
       for (int64_t ch = 0; ch < cols / chunkCols; ++ch) {
-        Value dst = arith::AddIOp::create(b_, loc(), smem32,
-                                          toI32(addI(dstBase, cIndex(ch * rows * 128))));
+        Value dst =
+            arith::AddIOp::create(b_, loc(), smem32, toI32(addI(dstBase, cIndex(ch * rows * 128))));
         Value col = toI32(addI(off[1], cIndex(ch * chunkCols)));
         asmVoid({dst, mapAddr, fullAddr, col, row, mask},
                 "cp.async.bulk.tensor.2d.shared::cluster.global.mbarrier::complete_tx::bytes."
@@ -2582,9 +2581,9 @@ LogicalResult KernelLowering::run() {
     Value savedTid = tid_;
     if (isTcgen05()) {
       Value fresh = asmOp(b_.getI32Type(), {}, "mov.u32 $0, %tid.x;", "=r");
-      tid_ = arith::SubIOp::create(
-          b_, loc(), arith::IndexCastOp::create(b_, loc(), b_.getIndexType(), fresh),
-          cIndex(tidBase));
+      tid_ = arith::SubIOp::create(b_, loc(),
+                                   arith::IndexCastOp::create(b_, loc(), b_.getIndexType(), fresh),
+                                   cIndex(tidBase));
     }
     auto restoreTid = llvm::make_scope_exit([&] { tid_ = savedTid; });
     lastTripCount_ = Value();
@@ -2602,8 +2601,8 @@ LogicalResult KernelLowering::run() {
   // warpgroup also runs the MMA warp (descriptors, scale copies), which
   // spills below about 80.
   int64_t producerRegs = isTcgen05() ? 80 : 40;
-  int64_t consumerRegs =
-      std::min<int64_t>(232, ((65536 - kWarpgroup * producerRegs) / std::max<int64_t>(threads_, 1)) / 8 * 8);
+  int64_t consumerRegs = std::min<int64_t>(
+      232, ((65536 - kWarpgroup * producerRegs) / std::max<int64_t>(threads_, 1)) / 8 * 8);
   if (warpSpecialised_) {
     // Barrier init by thread 0, then the role split.
     Value isT0 = arith::CmpIOp::create(b_, loc(), arith::CmpIPredicate::eq, tid_, cIndex(0));
@@ -2668,8 +2667,8 @@ LogicalResult KernelLowering::run() {
       if (isTcgen05()) {
         // The second warp of the extra warpgroup issues the tcgen05 MMAs.
         b_.setInsertionPoint(w.elseBlock()->getTerminator());
-        Value isMmaWarp =
-            arith::CmpIOp::create(b_, loc(), arith::CmpIPredicate::ult, local, cIndex(2 * kWarpSize));
+        Value isMmaWarp = arith::CmpIOp::create(b_, loc(), arith::CmpIPredicate::ult, local,
+                                                cIndex(2 * kWarpSize));
         auto mw = scf::IfOp::create(b_, loc(), isMmaWarp, false);
         b_.setInsertionPoint(mw.thenBlock()->getTerminator());
         tid_ = arith::SubIOp::create(b_, loc(), local, cIndex(kWarpSize));
