@@ -192,6 +192,16 @@ struct GemmShape {
   int64_t M, N, K;
 };
 
+// A GEMM's bf16 output C (input `index` of the launch) against the f64
+// reference and the CPU target, within 1e-2 (bf16 rounding of C dominates).
+void expectGemmOutputNear(const std::string &name, const GemmShape &s, const LaunchResult &r,
+                          size_t index, const std::vector<double> &ref) {
+  const uint16_t *g = r.gpu[index].as<uint16_t>(), *c = r.cpu[index].as<uint16_t>();
+  expectNear(
+      shapeName(name, s.M, s.N, s.K), s.M * s.N, [&](int64_t i) { return tlrt::bf16ToF32(g[i]); },
+      [&](int64_t i) { return tlrt::bf16ToF32(c[i]); }, ref, 1e-2);
+}
+
 const GemmShape kGemmShapes[] = {
     {256, 256, 256},  {128, 128, 64},   {200, 136, 72}, {1000, 520, 1000},
     {64, 1000, 2048}, {384, 256, 4096}, {1, 8, 8},      {129, 257, 200},
@@ -223,10 +233,7 @@ void checkGemmBF16(const std::string &name) {
           acc += double(af[m * s.K + k]) * bf[n * s.K + k];
         ref[m * s.N + n] = acc;
       }
-    const uint16_t *g = r.gpu[2].as<uint16_t>(), *c = r.cpu[2].as<uint16_t>();
-    expectNear(
-        shapeName(name, s.M, s.N, s.K), s.M * s.N, [&](int64_t i) { return tlrt::bf16ToF32(g[i]); },
-        [&](int64_t i) { return tlrt::bf16ToF32(c[i]); }, ref, 1e-2);
+    expectGemmOutputNear(name, s, r, 2, ref);
   }
 }
 
@@ -285,10 +292,7 @@ void checkGemmFP8(const std::string &name) {
                  tlrt::e4m3ToF32(B.bytes[n * s.K + k]) * SB.as<float>()[(n / 128) * kb + k / 128];
         ref[m * s.N + n] = acc;
       }
-    const uint16_t *g = r.gpu[4].as<uint16_t>(), *c = r.cpu[4].as<uint16_t>();
-    expectNear(
-        shapeName(name, s.M, s.N, s.K), s.M * s.N, [&](int64_t i) { return tlrt::bf16ToF32(g[i]); },
-        [&](int64_t i) { return tlrt::bf16ToF32(c[i]); }, ref, 1e-2);
+    expectGemmOutputNear(name, s, r, 4, ref);
   }
 }
 
@@ -343,10 +347,7 @@ void checkGemmMX(const std::string &name, bool fp4B) {
                  tlrt::ue8m0ToF32(SB.bytes[n * kg + k / 32]);
         ref[m * s.N + n] = acc;
       }
-    const uint16_t *g = r.gpu[4].as<uint16_t>(), *c = r.cpu[4].as<uint16_t>();
-    expectNear(
-        shapeName(name, s.M, s.N, s.K), s.M * s.N, [&](int64_t i) { return tlrt::bf16ToF32(g[i]); },
-        [&](int64_t i) { return tlrt::bf16ToF32(c[i]); }, ref, 1e-2);
+    expectGemmOutputNear(name, s, r, 4, ref);
   }
 }
 

@@ -294,6 +294,17 @@ SmallVector<std::pair<int64_t, int64_t>> columnPieces(int64_t n) {
 }
 } // namespace
 
+// TMEM address of slot `slot` of the calling warp's rows of `f` (Tmem
+// layout) stored from `column`: the warp's 32-lane quarter (warp % 4) and
+// its warpgroup's share of the columns.
+Value KernelLowering::rowAddress(const FragBuf &f, Value column, int64_t slot) {
+  Value warpInWg = arith::RemUIOp::create(
+      b_, loc(), arith::DivUIOp::create(b_, loc(), tid_, cIndex(kWarpSize)), cIndex(4));
+  Value wg = arith::DivUIOp::create(b_, loc(), tid_, cIndex(kWarpgroup));
+  Value col = addI(addI(column, mulI(wg, cIndex(f.layout.slots()))), cIndex(slot));
+  return tmemAddress(mulI(warpInWg, cIndex(32)), col);
+}
+
 // The calling thread's row of `f` (Tmem layout) <- TMEM columns starting at
 // `column`; every thread of the warpgroup takes part (.sync.aligned). With
 // `zeroIf` set, the registers get zero instead (an empty k-loop).
@@ -307,12 +318,6 @@ void KernelLowering::tmemLoadFragment(const FragBuf &f, Value column, Value zero
 // registers tied through it, so no use can be scheduled before the wait.
 void KernelLowering::tmemLoadSlots(const FragBuf &f, Value column, Value zeroIf, int64_t first,
                                    int64_t count) {
-  int64_t n = f.layout.slots();
-  Value warpInWg = arith::RemUIOp::create(
-      b_, loc(), arith::DivUIOp::create(b_, loc(), tid_, cIndex(kWarpSize)), cIndex(4));
-  Value wg = arith::DivUIOp::create(b_, loc(), tid_, cIndex(kWarpgroup));
-  Value col0 = addI(column, mulI(wg, cIndex(n)));
-  Value lane0 = mulI(warpInWg, cIndex(32));
   {
     int64_t at = first, w = count;
     std::string text = llvm::formatv("tcgen05.ld.sync.aligned.32x32b.x{0}.b32 {{", w).str();
@@ -336,7 +341,7 @@ void KernelLowering::tmemLoadSlots(const FragBuf &f, Value column, Value zeroIf,
                    : Value(LLVM::ExtractValueOp::create(b_, loc(), res, ArrayRef<int64_t>{j})));
       return vals;
     };
-    Value res = asmOp(resT, {tmemAddress(lane0, addI(col0, cIndex(at)))}, text, cons);
+    Value res = asmOp(resT, {rowAddress(f, column, at)}, text, cons);
     Value waited = asmOp(resT, unpack(res), "tcgen05.wait::ld.sync.aligned;", waitCons);
     for (auto [j, v] : llvm::enumerate(unpack(waited))) {
       v = LLVM::BitcastOp::create(b_, loc(), b_.getF32Type(), v);
@@ -349,16 +354,10 @@ void KernelLowering::tmemLoadSlots(const FragBuf &f, Value column, Value zeroIf,
 
 // The calling thread's row of `f` -> TMEM columns starting at `column`.
 void KernelLowering::tmemStoreFragment(const FragBuf &f, Value column) {
-  int64_t n = f.layout.slots();
-  Value warpInWg = arith::RemUIOp::create(
-      b_, loc(), arith::DivUIOp::create(b_, loc(), tid_, cIndex(kWarpSize)), cIndex(4));
-  Value wg = arith::DivUIOp::create(b_, loc(), tid_, cIndex(kWarpgroup));
-  Value col0 = addI(column, mulI(wg, cIndex(n)));
-  Value lane0 = mulI(warpInWg, cIndex(32));
-  for (auto [at, w] : columnPieces(n)) {
+  for (auto [at, w] : columnPieces(f.layout.slots())) {
     std::string text = llvm::formatv("tcgen05.st.sync.aligned.32x32b.x{0}.b32 [$0], {{", w).str();
     std::string cons = "r";
-    SmallVector<Value> operands{tmemAddress(lane0, addI(col0, cIndex(at)))};
+    SmallVector<Value> operands{rowAddress(f, column, at)};
     for (int64_t j = 0; j < w; ++j) {
       text += (j ? ", $" : "$") + std::to_string(j + 1);
       cons += ",r";
@@ -578,7 +577,6 @@ LogicalResult KernelLowering::emitMmaIssuer() {
   if (!lb || !ub || !st)
     return op.emitError("the MMA warp needs loop bounds that are pure index computations of the "
                         "block ids and sizes");
-  int64_t S = plan.stages;
   Value c = wsGemm_.getC();
   const TmemBuf &tb = tmem_[c];
   int64_t R = tb.ring, N = tb.columns;
@@ -606,13 +604,9 @@ LogicalResult KernelLowering::emitMmaIssuer() {
   {
     OpBuilder::InsertionGuard guard(b_);
     b_.setInsertionPoint(loop.getBody()->getTerminator());
-    Value k = loop.getInductionVar();
-    m.map(op.getInductionVar(), k);
-    Value it = arith::DivSIOp::create(b_, loc(), arith::SubIOp::create(b_, loc(), k, lb), st);
-    Value git = globalIter(it);
-    Value stage = arith::RemUIOp::create(b_, loc(), git, cIndex(S));
-    Value phase = arith::AndIOp::create(
-        b_, loc(), arith::DivUIOp::create(b_, loc(), git, cIndex(S)), cIndex(1));
+    m.map(op.getInductionVar(), loop.getInductionVar());
+    PipeIter pi = pipeIter(loop.getInductionVar(), lb, st);
+    Value it = pi.it, git = pi.git, stage = pi.stage;
     Value dCol = dTile, pslot;
     if (ringOverIters_) {
       pslot = arith::RemUIOp::create(b_, loc(), git, cIndex(R));
@@ -622,7 +616,7 @@ LogicalResult KernelLowering::emitMmaIssuer() {
       waitBarrier(accEmpty(pslot), parity);
       dCol = addI(cIndex(tb.column), mulI(pslot, cIndex(N)));
     }
-    waitBarrier(addI(cIndex(plan.barrierOffset), mulI(stage, cIndex(8))), phase);
+    waitBarrier(fullBarrier(stage), pi.phase);
     asmVoid({}, "tcgen05.fence::after_thread_sync;", "~{memory}");
     auto ifOp = scf::IfOp::create(b_, loc(), isLane0, false);
     {
@@ -641,7 +635,7 @@ LogicalResult KernelLowering::emitMmaIssuer() {
       // once they have written it.
       // With a cluster, every block's producer may overwrite this stage in
       // all blocks (multicast), so the commit arrives on all of them.
-      Value emptyBar = addI(cIndex(plan.barrierOffset + 8 * S), mulI(stage, cIndex(8)));
+      Value emptyBar = emptyBarrier(stage);
       if (clusterX_ > 1)
         asmVoid({smemAddr32(emptyBar),
                  arith::ConstantOp::create(b_, loc(), b_.getI16IntegerAttr((1 << clusterX_) - 1))},
@@ -715,12 +709,7 @@ LogicalResult KernelLowering::emitPendingTmemRead(Operation *reader) {
   if (failed(emitStreamedTmemRead(reader, f, column, pendingZeroIf_)))
     return failure();
   asmVoid({}, "tcgen05.fence::before_thread_sync;", "~{memory}");
-  asmVoid({}, "bar.warp.sync 0xffffffff;", "~{memory}");
-  Value isLane0 = arith::CmpIOp::create(b_, loc(), arith::CmpIPredicate::eq, laneId(), cIndex(0));
-  auto ifOp = scf::IfOp::create(b_, loc(), isLane0, false);
-  OpBuilder::InsertionGuard g(b_);
-  b_.setInsertionPoint(ifOp.thenBlock()->getTerminator());
-  arriveBarrier(addI(cIndex(mmaBarOffset_ + 8 * tb.ring), mulI(slot, cIndex(8))));
+  warpArrive(addI(cIndex(mmaBarOffset_ + 8 * tb.ring), mulI(slot, cIndex(8))), false);
   return success();
 }
 
@@ -735,7 +724,6 @@ LogicalResult KernelLowering::emitTcgen05ConsumerLoop(tl::PipelinedOp op) {
   Value lb = map_.lookupOrDefault(op.getLowerBound());
   Value ub = map_.lookupOrDefault(op.getUpperBound());
   Value st = map_.lookupOrDefault(op.getStep());
-  int64_t S = pipe_->stages;
   Value c = wsGemm_.getC();
   const FragBuf &f = frags_[c];
   const TmemBuf &tb = tmem_[c];
@@ -764,25 +752,17 @@ LogicalResult KernelLowering::emitTcgen05ConsumerLoop(tl::PipelinedOp op) {
     asmVoid({}, "tcgen05.fence::after_thread_sync;", "~{memory}");
     tmemLoadFragment(f, addI(cIndex(tb.column), mulI(slot, cIndex(N))), zeroIf);
     asmVoid({}, "tcgen05.fence::before_thread_sync;", "~{memory}");
-    asmVoid({}, "bar.warp.sync 0xffffffff;", "~{memory}");
-    Value isLane0 = arith::CmpIOp::create(b_, loc(), arith::CmpIPredicate::eq, laneId(), cIndex(0));
-    auto ifOp = scf::IfOp::create(b_, loc(), isLane0, false);
-    OpBuilder::InsertionGuard g(b_);
-    b_.setInsertionPoint(ifOp.thenBlock()->getTerminator());
-    arriveBarrier(addI(cIndex(mmaBarOffset_ + 8 * R), mulI(slot, cIndex(8))));
+    warpArrive(addI(cIndex(mmaBarOffset_ + 8 * R), mulI(slot, cIndex(8))), false);
   };
   if (consumersInLoop_) {
     auto loop = scf::ForOp::create(b_, loc(), lb, ub, st);
     OpBuilder::InsertionGuard guard(b_);
     b_.setInsertionPoint(loop.getBody()->getTerminator());
-    Value k = loop.getInductionVar();
-    map_.map(op.getInductionVar(), k);
-    Value it = arith::DivSIOp::create(b_, loc(), arith::SubIOp::create(b_, loc(), k, lb), st);
-    Value git = globalIter(it);
-    stage_ = arith::RemUIOp::create(b_, loc(), git, cIndex(S));
-    Value phase = arith::AndIOp::create(
-        b_, loc(), arith::DivUIOp::create(b_, loc(), git, cIndex(S)), cIndex(1));
-    waitBarrier(addI(cIndex(pipe_->barrierOffset), mulI(stage_, cIndex(8))), phase);
+    map_.map(op.getInductionVar(), loop.getInductionVar());
+    PipeIter pi = pipeIter(loop.getInductionVar(), lb, st);
+    Value git = pi.git;
+    stage_ = pi.stage;
+    waitBarrier(fullBarrier(pi.stage), pi.phase);
     if (ringOverIters_)
       acquire(arith::RemUIOp::create(b_, loc(), git, cIndex(R)),
               arith::DivUIOp::create(b_, loc(), git, cIndex(R)), Value(),
@@ -793,14 +773,7 @@ LogicalResult KernelLowering::emitTcgen05ConsumerLoop(tl::PipelinedOp op) {
       if (failed(emitOp(&inner)))
         return failure();
     }
-    asmVoid({}, "bar.warp.sync 0xffffffff;", "~{memory}");
-    Value isLane0 = arith::CmpIOp::create(b_, loc(), arith::CmpIPredicate::eq, laneId(), cIndex(0));
-    auto ifOp = scf::IfOp::create(b_, loc(), isLane0, false);
-    {
-      OpBuilder::InsertionGuard g(b_);
-      b_.setInsertionPoint(ifOp.thenBlock()->getTerminator());
-      releaseStage(addI(cIndex(pipe_->barrierOffset + 8 * S), mulI(stage_, cIndex(8))));
-    }
+    warpArrive(emptyBarrier(stage_), true);
     stage_ = Value();
   }
   if (!ringOverIters_) {

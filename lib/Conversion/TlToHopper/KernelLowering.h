@@ -276,6 +276,19 @@ private:
   Value clusterRank();
   void releaseStage(Value barrierOffset); // one arrival per warp, on every block of the cluster
   void clusterSync();
+  // Iteration `k` of the pipelined loop (lower bound lb, step st): its index
+  // in this tile, counted across the persistent loop's tiles, its stage and
+  // that stage's phase parity.
+  struct PipeIter {
+    Value it, git, stage, phase;
+  };
+  PipeIter pipeIter(Value k, Value lb, Value st);
+  Value fullBarrier(Value stage);
+  Value emptyBarrier(Value stage);
+  // One arrival per warp: the warp converges and lane 0 arrives on
+  // `barrierOffset` (a stage release goes to every block of a cluster), when
+  // `when` (if given) holds.
+  void warpArrive(Value barrierOffset, bool stageRelease, Value when = Value());
   void waitBarrier(Value barrierOffset, Value parity);
   void wgmmaWait(const FragBuf &c, int64_t pending);
   void arriveBarrier(Value barrierOffset);
@@ -290,6 +303,7 @@ private:
   Value tmemAddress(Value laneBase, Value column); // i32 TMEM address from the base
   void emitTmemAlloc();
   void emitTmemDealloc();
+  Value rowAddress(const FragBuf &f, Value column, int64_t slot);
   void tmemLoadFragment(const FragBuf &f, Value column, Value zeroIf);
   void tmemLoadSlots(const FragBuf &f, Value column, Value zeroIf, int64_t first, int64_t count);
   LogicalResult emitStreamedTmemRead(Operation *reader, const FragBuf &f, Value column,

@@ -1868,6 +1868,39 @@ void KernelLowering::releaseStage(Value barrierOffset) {
             "r,r,~{memory}");
 }
 
+KernelLowering::PipeIter KernelLowering::pipeIter(Value k, Value lb, Value st) {
+  int64_t S = pipe_->stages;
+  PipeIter p;
+  p.it = arith::DivSIOp::create(b_, loc(), arith::SubIOp::create(b_, loc(), k, lb), st);
+  p.git = globalIter(p.it);
+  p.stage = arith::RemUIOp::create(b_, loc(), p.git, cIndex(S));
+  p.phase = arith::AndIOp::create(b_, loc(), arith::DivUIOp::create(b_, loc(), p.git, cIndex(S)),
+                                  cIndex(1));
+  return p;
+}
+
+Value KernelLowering::fullBarrier(Value stage) {
+  return addI(cIndex(pipe_->barrierOffset), mulI(stage, cIndex(8)));
+}
+
+Value KernelLowering::emptyBarrier(Value stage) {
+  return addI(cIndex(pipe_->barrierOffset + 8 * pipe_->stages), mulI(stage, cIndex(8)));
+}
+
+void KernelLowering::warpArrive(Value barrierOffset, bool stageRelease, Value when) {
+  asmVoid({}, "bar.warp.sync 0xffffffff;", "~{memory}");
+  Value cond = arith::CmpIOp::create(b_, loc(), arith::CmpIPredicate::eq, laneId(), cIndex(0));
+  if (when)
+    cond = arith::AndIOp::create(b_, loc(), cond, when);
+  auto ifOp = scf::IfOp::create(b_, loc(), cond, false);
+  OpBuilder::InsertionGuard g(b_);
+  b_.setInsertionPoint(ifOp.thenBlock()->getTerminator());
+  if (stageRelease)
+    releaseStage(barrierOffset);
+  else
+    arriveBarrier(barrierOffset);
+}
+
 // Every thread of every block of the cluster; also orders the barrier
 // initialisation (fence.mbarrier_init) before remote use.
 void KernelLowering::clusterSync() {
@@ -1947,14 +1980,10 @@ LogicalResult KernelLowering::emitWarpSpecialisedLoop(tl::PipelinedOp op) {
   {
     OpBuilder::InsertionGuard guard(b_);
     b_.setInsertionPoint(loop.getBody()->getTerminator());
-    Value k = loop.getInductionVar();
-    map_.map(op.getInductionVar(), k);
-    Value it = arith::DivSIOp::create(b_, loc(), arith::SubIOp::create(b_, loc(), k, lb), st);
-    Value git = globalIter(it);
-    stage_ = arith::RemUIOp::create(b_, loc(), git, cIndex(S));
-    Value phase = arith::AndIOp::create(
-        b_, loc(), arith::DivUIOp::create(b_, loc(), git, cIndex(S)), cIndex(1));
-    waitBarrier(addI(cIndex(pipe_->barrierOffset), mulI(stage_, cIndex(8))), phase);
+    map_.map(op.getInductionVar(), loop.getInductionVar());
+    PipeIter pi = pipeIter(loop.getInductionVar(), lb, st);
+    stage_ = pi.stage;
+    waitBarrier(fullBarrier(pi.stage), pi.phase);
     for (Operation &inner : op.getBodyBlock()) {
       if (isa<tl::YieldOp>(&inner) || producerOps.contains(&inner))
         continue;
@@ -1963,33 +1992,21 @@ LogicalResult KernelLowering::emitWarpSpecialisedLoop(tl::PipelinedOp op) {
     }
     // Release a stage: one arrival per consumer warp. With a deferred wait the
     // group of the previous iteration has just completed, so that stage.
-    asmVoid({}, "bar.warp.sync 0xffffffff;", "~{memory}");
-    Value release = arith::CmpIOp::create(b_, loc(), arith::CmpIPredicate::eq, laneId(), cIndex(0));
-    Value relStage = stage_;
-    if (deferWait_) {
-      release = arith::AndIOp::create(
-          b_, loc(), release,
-          arith::CmpIOp::create(b_, loc(), arith::CmpIPredicate::sgt, it, cIndex(0)));
-      relStage = arith::RemUIOp::create(b_, loc(), addI(git, cIndex(S - 1)), cIndex(S));
-    }
-    auto ifOp = scf::IfOp::create(b_, loc(), release, false);
-    b_.setInsertionPoint(ifOp.thenBlock()->getTerminator());
-    releaseStage(addI(cIndex(pipe_->barrierOffset + 8 * S), mulI(relStage, cIndex(8))));
+    if (deferWait_)
+      warpArrive(
+          emptyBarrier(arith::RemUIOp::create(b_, loc(), addI(pi.git, cIndex(S - 1)), cIndex(S))),
+          true, arith::CmpIOp::create(b_, loc(), arith::CmpIPredicate::sgt, pi.it, cIndex(0)));
+    else
+      warpArrive(emptyBarrier(pi.stage), true);
   }
   stage_ = Value();
   if (deferWait_) {
     wgmmaWait(frags_[gemm.getC()], 0);
     // The last iteration's stage is still held: release it for the next tile.
-    asmVoid({}, "bar.warp.sync 0xffffffff;", "~{memory}");
-    Value release = arith::AndIOp::create(
-        b_, loc(), arith::CmpIOp::create(b_, loc(), arith::CmpIPredicate::eq, laneId(), cIndex(0)),
-        arith::CmpIOp::create(b_, loc(), arith::CmpIPredicate::sgt, tripCount, cIndex(0)));
     Value lastStage =
         arith::RemUIOp::create(b_, loc(), addI(globalIter(tripCount), cIndex(S - 1)), cIndex(S));
-    auto ifOp = scf::IfOp::create(b_, loc(), release, false);
-    OpBuilder::InsertionGuard g(b_);
-    b_.setInsertionPoint(ifOp.thenBlock()->getTerminator());
-    releaseStage(addI(cIndex(pipe_->barrierOffset + 8 * S), mulI(lastStage, cIndex(8))));
+    warpArrive(emptyBarrier(lastStage), true,
+               arith::CmpIOp::create(b_, loc(), arith::CmpIPredicate::sgt, tripCount, cIndex(0)));
   }
   deferWait_ = false;
   return success();
@@ -2044,12 +2061,7 @@ LogicalResult KernelLowering::emitOverlappedLoop(tl::PipelinedOp op, tl::GemmOp 
       if (failed(emitOp(o)))
         return failure();
     frags_[cBuf] = p0;
-    asmVoid({}, "bar.warp.sync 0xffffffff;", "~{memory}");
-    Value isLane0 = arith::CmpIOp::create(b_, loc(), arith::CmpIPredicate::eq, laneId(), cIndex(0));
-    auto ifOp = scf::IfOp::create(b_, loc(), isLane0, false);
-    OpBuilder::InsertionGuard g(b_);
-    b_.setInsertionPoint(ifOp.thenBlock()->getTerminator());
-    releaseStage(addI(cIndex(pipe_->barrierOffset + 8 * S), mulI(stage_, cIndex(8))));
+    warpArrive(emptyBarrier(stage_), true);
     stage_ = Value();
     return success();
   };
@@ -2140,7 +2152,6 @@ LogicalResult KernelLowering::emitProducer() {
   auto st = need(op.getStep());
   if (failed(lb) || failed(ub) || failed(st))
     return failure();
-  int64_t S = plan.stages;
   Value lane = arith::RemUIOp::create(b_, loc(), tid_, cIndex(kWarpSize));
   Value isLane0 = arith::CmpIOp::create(b_, loc(), arith::CmpIPredicate::eq, lane, cIndex(0));
   lastTripCount_ = arith::MaxSIOp::create(
@@ -2150,17 +2161,12 @@ LogicalResult KernelLowering::emitProducer() {
   auto loop = scf::ForOp::create(b_, loc(), *lb, *ub, *st);
   OpBuilder::InsertionGuard guard(b_);
   b_.setInsertionPoint(loop.getBody()->getTerminator());
-  Value k = loop.getInductionVar();
-  m.map(op.getInductionVar(), k);
-  Value it = arith::DivSIOp::create(b_, loc(), arith::SubIOp::create(b_, loc(), k, *lb), *st);
-  Value git = globalIter(it);
-  Value stage = arith::RemUIOp::create(b_, loc(), git, cIndex(S));
-  Value phase = arith::AndIOp::create(b_, loc(), arith::DivUIOp::create(b_, loc(), git, cIndex(S)),
-                                      cIndex(1));
-  Value emptyParity = arith::XOrIOp::create(b_, loc(), phase, cIndex(1));
-  Value fullBar = addI(cIndex(plan.barrierOffset), mulI(stage, cIndex(8)));
-  Value emptyBar = addI(cIndex(plan.barrierOffset + 8 * S), mulI(stage, cIndex(8)));
-  waitBarrier(emptyBar, emptyParity);
+  m.map(op.getInductionVar(), loop.getInductionVar());
+  PipeIter pi = pipeIter(loop.getInductionVar(), *lb, *st);
+  Value stage = pi.stage;
+  Value emptyParity = arith::XOrIOp::create(b_, loc(), pi.phase, cIndex(1));
+  Value fullBar = fullBarrier(stage);
+  waitBarrier(emptyBarrier(stage), emptyParity);
 
   // Plain copies by the whole producer warp (e.g. per-row scales).
   Value savedStage = stage_;
@@ -2585,7 +2591,7 @@ LogicalResult KernelLowering::run() {
                                    arith::IndexCastOp::create(b_, loc(), b_.getIndexType(), fresh),
                                    cIndex(tidBase));
     }
-    auto restoreTid = llvm::make_scope_exit([&] { tid_ = savedTid; });
+    llvm::scope_exit restoreTid([&] { tid_ = savedTid; });
     lastTripCount_ = Value();
     if (failed(body()))
       return failure();
