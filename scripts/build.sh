@@ -2,7 +2,9 @@
 # Quick start, command 1: install what is missing, build tlc, and run the
 # main job: compile every bundled example kernel into build/examples/ — the
 # tl dialect (.mlir), sm_90a PTX with its manifest (.ptx, .manifest.json),
-# and a CPU shared object (cpu_<name>.so + manifest). The CPU target runs a
+# sm_100a PTX (sm100a_<name>.ptx + manifest: tcgen05 for the GEMMs, never
+# executed here, see docs/blackwell.md) and a CPU shared object
+# (cpu_<name>.so + manifest). The CPU target runs a
 # kernel's sm_100a code (T.arch, tlc --arch); examples with per-architecture
 # code also get cpu_sm_90a_<name>.so, the sm_90a code on the CPU.
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
@@ -17,12 +19,13 @@ for f in "$TLC_ROOT"/examples/*.tl; do
   tlc="$BUILD_DIR/bin/tlc"
   if "$tlc" "$f" --emit=tl -o "$out/$name.mlir" &&
      "$tlc" "$f" --target=sm_90a --emit=ptx -o "$out/$name.ptx" &&
+     "$tlc" "$f" --target=sm_100a --emit=ptx -o "$out/sm100a_$name.ptx" &&
      "$tlc" "$f" --target=cpu --emit=so -o "$out/cpu_$name.so" &&
      { ! grep -q "T\.arch" "$f" ||
        "$tlc" "$f" --target=cpu --arch=sm_90a --emit=so -o "$out/cpu_sm_90a_$name.so"; }; then
     extra=""
     grep -q "T\.arch" "$f" && extra=", cpu_sm_90a_$name.so"
-    echo "compiled examples/$name.tl -> ${out#$TLC_ROOT/}/$name.{mlir,ptx,manifest.json}, cpu_$name.so$extra"
+    echo "compiled examples/$name.tl -> ${out#$TLC_ROOT/}/$name.{mlir,ptx,manifest.json}, sm100a_$name.ptx, cpu_$name.so$extra"
   else
     echo "FAILED: examples/$name.tl"
     status=1
