@@ -38,6 +38,13 @@ std::optional<tcgen05::Format> formatOf(Type t) {
     return tcgen05::Format::E2M1;
   return std::nullopt;
 }
+// The MMA kind a (checked) gemm issues: block-scaled FP8/FP4, FP8, or 16-bit.
+tcgen05::Kind kindOf(tl::GemmOp op) {
+  if (op.getScaleA())
+    return tcgen05::Kind::MXF8F6F4;
+  Type a = cast<MemRefType>(op.getA().getType()).getElementType();
+  return isNarrowFloat(a) ? tcgen05::Kind::F8F6F4 : tcgen05::Kind::F16;
+}
 } // namespace
 
 Value KernelLowering::smemAddr32(Value offset) {
@@ -142,7 +149,6 @@ LogicalResult KernelLowering::planTensorMemory() {
                                  "T.clear of its accumulator before the loop (the clear becomes "
                                  "the first MMA's overwrite of tensor memory)");
       foldedFills_.insert(clear);
-      accCleared_ = true;
     }
   }
 
@@ -374,8 +380,7 @@ void KernelLowering::tmemStoreFragment(const FragBuf &f, Value column) {
 // MMA issue
 //===----------------------------------------------------------------------===//
 
-FailureOr<Value> KernelLowering::instrDescriptor(tl::GemmOp op, int64_t kStep, int64_t sfaId,
-                                                 int64_t sfbId) {
+FailureOr<Value> KernelLowering::instrDescriptor(tl::GemmOp op, int64_t sfaId, int64_t sfbId) {
   auto aT = cast<MemRefType>(op.getA().getType());
   auto bT = cast<MemRefType>(op.getB().getType());
   tcgen05::InstrDesc d;
@@ -383,16 +388,13 @@ FailureOr<Value> KernelLowering::instrDescriptor(tl::GemmOp op, int64_t kStep, i
   d.b = *formatOf(bT.getElementType());
   d.m = aT.getShape()[0];
   d.n = bT.getShape()[0];
-  bool scaled = static_cast<bool>(op.getScaleA());
-  bool fp8 = isNarrowFloat(aT.getElementType());
-  d.kind = scaled ? tcgen05::Kind::MXF8F6F4 : fp8 ? tcgen05::Kind::F8F6F4 : tcgen05::Kind::F16;
+  d.kind = kindOf(op);
   d.accum = tcgen05::Accum::F32;
   d.sfaId = sfaId;
   d.sfbId = sfbId;
   tcgen05::Result<uint32_t> enc = tcgen05::instrDescriptor(d);
   if (!enc)
     return op.emitError("tcgen05.mma: " + enc.error);
-  (void)kStep;
   return cI32(static_cast<int32_t>(enc.value));
 }
 
@@ -406,8 +408,7 @@ LogicalResult KernelLowering::emitTcgen05Mmas(tl::GemmOp op, Value dColumn, Valu
   auto bT = cast<MemRefType>(op.getB().getType());
   Type ae = aT.getElementType();
   bool scaled = static_cast<bool>(op.getScaleA());
-  bool fp8 = isNarrowFloat(ae);
-  int64_t kStep = fp8 || scaled ? 32 : 16;
+  int64_t kStep = tcgen05::mmaK(kindOf(op));
   int64_t M = aT.getShape()[0], K = aT.getShape()[1], N = bT.getShape()[0];
   int64_t esz = storageBytes(ae); // FP4 operands sit unpacked, a byte per element
   int64_t chunkK = 128 / esz;
@@ -456,20 +457,20 @@ LogicalResult KernelLowering::emitTcgen05Mmas(tl::GemmOp op, Value dColumn, Valu
         k == 0 ? enableFirst : arith::ConstantOp::create(b_, loc(), b_.getBoolAttr(true));
     Value enable32 = arith::ExtUIOp::create(b_, loc(), b_.getI32Type(), enable);
     if (!scaled) {
-      auto idesc = instrDescriptor(op, kStep, 0, 0);
+      auto idesc = instrDescriptor(op, 0, 0);
       if (failed(idesc))
         return failure();
       asmVoid({dAddr, descA, descB, *idesc, enable32},
               llvm::formatv("{{\n.reg .pred p;\nsetp.ne.b32 p, $4, 0;\n"
-                            "tcgen05.mma.cta_group::1.kind::{0} [$0], $1, $2, $3, p;\n}",
-                            fp8 ? "f8f6f4" : "f16")
+                            "tcgen05.mma.cta_group::1.{0} [$0], $1, $2, $3, p;\n}",
+                            tcgen05::kindName(kindOf(op)))
                   .str(),
               "r,l,l,r,r,~{memory}");
       continue;
     }
     // Scale chunk s = k / 32 sits in byte s % 4 of column group s / 4.
     int64_t s = k / 32;
-    auto idesc = instrDescriptor(op, kStep, s % 4, s % 4);
+    auto idesc = instrDescriptor(op, s % 4, s % 4);
     if (failed(idesc))
       return failure();
     const ScaleTmem &sa = scaleTmem_[op.getScaleA()], &sb = scaleTmem_[op.getScaleB()];
@@ -507,10 +508,7 @@ LogicalResult KernelLowering::checkTcgen05Gemm(tl::GemmOp op) {
   int64_t M = aT.getShape()[0], K = aT.getShape()[1], N = bT.getShape()[0];
   if (M != 128 || frags_[op.getC()].layout.kind != LayoutKind::Tmem)
     return op.emitError("tcgen05 with cta_group::1 computes 128-row tiles: use BM = 128");
-  std::string shape = tcgen05::validateShape(scaled    ? tcgen05::Kind::MXF8F6F4
-                                             : narrowA ? tcgen05::Kind::F8F6F4
-                                                       : tcgen05::Kind::F16,
-                                             M, N, 1);
+  std::string shape = tcgen05::validateShape(kindOf(op), M, N, 1);
   if (!shape.empty())
     return op.emitError("tcgen05.mma: " + shape);
   if (scaled) {
@@ -591,7 +589,7 @@ LogicalResult KernelLowering::emitMmaIssuer() {
   lastTripCount_ = trip;
   Value slot, dTile;
   if (!ringOverIters_) {
-    Value lt = localTileIndex();
+    Value lt = tileCount_;
     slot = arith::RemUIOp::create(b_, loc(), lt, cIndex(R));
     Value use = arith::DivUIOp::create(b_, loc(), lt, cIndex(R));
     Value parity = arith::XOrIOp::create(
@@ -777,7 +775,7 @@ LogicalResult KernelLowering::emitTcgen05ConsumerLoop(tl::PipelinedOp op) {
     stage_ = Value();
   }
   if (!ringOverIters_) {
-    Value lt = localTileIndex();
+    Value lt = tileCount_;
     Value empty = arith::CmpIOp::create(b_, loc(), arith::CmpIPredicate::eq, trip, cIndex(0));
     acquire(arith::RemUIOp::create(b_, loc(), lt, cIndex(R)),
             arith::DivUIOp::create(b_, loc(), lt, cIndex(R)), empty,

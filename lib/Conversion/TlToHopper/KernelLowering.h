@@ -311,14 +311,13 @@ private:
   LogicalResult emitPendingTmemRead(Operation *reader);
   Operation *soleReader(Value c, Operation *after, Block &block);
   void tmemStoreFragment(const FragBuf &f, Value column);
-  FailureOr<Value> instrDescriptor(tl::GemmOp op, int64_t kStep, int64_t sfaId, int64_t sfbId);
+  FailureOr<Value> instrDescriptor(tl::GemmOp op, int64_t sfaId, int64_t sfbId);
   LogicalResult emitTcgen05Mmas(tl::GemmOp op, Value dColumn, Value enableFirst, Value scaleSet);
   LogicalResult checkTcgen05Gemm(tl::GemmOp op);
   LogicalResult emitGemmTcgen05Plain(tl::GemmOp op);
   LogicalResult emitMmaIssuer();
   LogicalResult emitTcgen05ConsumerLoop(tl::PipelinedOp op);
   void commitTo(Value barrierOffset);
-  Value localTileIndex() { return tileCount_; }
 
   func::FuncOp func_;
   const GpuTargetOptions &options_;
@@ -369,7 +368,6 @@ private:
   tl::GemmOp wsGemm_;                    // the pipelined gemm the MMA warp issues
   bool ringOverIters_ = false;           // product consumed per iteration (FP8 promotion)
   bool consumersInLoop_ = true;          // consumers have work inside the k-loop
-  bool accCleared_ = false;              // a T.clear before the loop was folded
   Value tileCount_;                      // persistent loop: tiles this block has done
   // A TMEM accumulator slot to be read by one op, streamed in 32-column
   // pieces (emitPendingTmemRead): the op, the slot's ring index and use count.
