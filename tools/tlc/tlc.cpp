@@ -193,6 +193,12 @@ int emitGPU(const Options &opts, const tlc::Module &ast, mlir::ModuleOp ir) {
     llvm::json::Object &k = kernels[i];
     k["threads"] = llvm::json::Array{info.threads, 1, 1};
     k["shared_bytes"] = info.sharedBytes;
+    // The launch's cluster shape (a CTA pair along M is launched as [2, 1, 1]
+    // of the persistent 1-D grid).
+    llvm::json::Array cluster;
+    for (int64_t c : info.cluster)
+      cluster.push_back(c);
+    k["cluster"] = std::move(cluster);
     if (info.persistent)
       k["persistent"] = true;
     llvm::json::Array tma;

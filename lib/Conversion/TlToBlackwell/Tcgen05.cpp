@@ -63,7 +63,17 @@ Value KernelLowering::tmemAddress(Value laneBase, Value column) {
   return a;
 }
 
+// Completion of this thread's earlier tcgen05 ops arrives on the barrier; a
+// CTA pair's leader signals the barrier at the same offset in both blocks.
 void KernelLowering::commitTo(Value barrierOffset) {
+  if (pairM_) {
+    asmVoid(
+        {smemAddr32(barrierOffset), arith::ConstantOp::create(b_, loc(), b_.getI16IntegerAttr(3))},
+        "tcgen05.commit.cta_group::2.mbarrier::arrive::one.shared::cluster.multicast::cluster."
+        "b64 [$0], $1;",
+        "r,h,~{memory}");
+    return;
+  }
   asmVoid({smemAddr32(barrierOffset)},
           "tcgen05.commit.cta_group::1.mbarrier::arrive::one.shared::cluster.b64 [$0];",
           "r,~{memory}");
@@ -150,6 +160,24 @@ LogicalResult KernelLowering::planTensorMemory() {
                                  "the first MMA's overwrite of tensor memory)");
       foldedFills_.insert(clear);
     }
+  }
+
+  if (pairM_) {
+    // A CTA pair computes 256 rows with one MMA stream from the leader: the
+    // loop may only feed that gemm, through TMA.
+    if (!wsGemm_)
+      return launch_.emitError("a CTA pair (cluster=(1, 2, 1)) needs a pipelined loop feeding one "
+                               "T.gemm from TMA copies");
+    if (wsGemm_.getScaleA() || ringOverIters_ || consumersInLoop_ || !pipe_->producerCopies.empty())
+      return wsGemm_.emitError(
+          "a CTA pair (cluster=(1, 2, 1)) is generated for an accumulating, non-block-scaled "
+          "T.gemm whose pipelined loop holds only its TMA copies so far");
+    auto bT = cast<MemRefType>(wsGemm_.getB().getType());
+    bool bByTma =
+        llvm::any_of(pipe_->tmaCopies, [&](tl::CopyOp c) { return c.getDst() == wsGemm_.getB(); });
+    if (!bByTma || bT.getShape()[0] % 16 != 0)
+      return wsGemm_.emitError("a CTA pair splits B between its blocks: B must be loaded by TMA "
+                               "with a multiple of 16 rows");
   }
 
   // Tensor-memory residents: T.alloc_tmem buffers and T.gemm accumulators.
@@ -260,28 +288,36 @@ void KernelLowering::emitTmemAlloc() {
   {
     OpBuilder::InsertionGuard g(b_);
     b_.setInsertionPoint(ifOp.thenBlock()->getTerminator());
+    // With cta_group::2, warp 0 of each block of the pair takes part.
     asmVoid({smemAddr32(tmemSlot_)},
-            llvm::formatv("tcgen05.alloc.cta_group::1.sync.aligned.shared::cta.b32 [$0], {0};",
+            llvm::formatv("tcgen05.alloc.{0}.sync.aligned.shared::cta.b32 [$0], {1};", ctaGroup(),
                           tmemColumns_)
                 .str(),
             "r,~{memory}");
-    asmVoid({}, "tcgen05.relinquish_alloc_permit.cta_group::1.sync.aligned;", "~{memory}");
+    asmVoid({},
+            llvm::formatv("tcgen05.relinquish_alloc_permit.{0}.sync.aligned;", ctaGroup()).str(),
+            "~{memory}");
   }
   asmVoid({}, "tcgen05.fence::before_thread_sync;", "~{memory}");
 }
 
+// At the end: everyone's TMEM accesses (and, in a cluster, every peer's
+// signals) are done before warp 0 frees the columns.
 void KernelLowering::emitTmemDealloc() {
   asmVoid({}, "tcgen05.fence::before_thread_sync;", "~{memory}");
-  asmVoid({}, "bar.sync 0;", "~{memory}");
+  if (clusterX_ > 1)
+    clusterSync();
+  else
+    asmVoid({}, "bar.sync 0;", "~{memory}");
   asmVoid({}, "tcgen05.fence::after_thread_sync;", "~{memory}");
   Value isWarp0 = arith::CmpIOp::create(b_, loc(), arith::CmpIPredicate::ult, tid_, cIndex(32));
   auto ifOp = scf::IfOp::create(b_, loc(), isWarp0, false);
   OpBuilder::InsertionGuard g(b_);
   b_.setInsertionPoint(ifOp.thenBlock()->getTerminator());
-  asmVoid(
-      {tmemBase_},
-      llvm::formatv("tcgen05.dealloc.cta_group::1.sync.aligned.b32 $0, {0};", tmemColumns_).str(),
-      "r,~{memory}");
+  asmVoid({tmemBase_},
+          llvm::formatv("tcgen05.dealloc.{0}.sync.aligned.b32 $0, {1};", ctaGroup(), tmemColumns_)
+              .str(),
+          "r,~{memory}");
 }
 
 namespace {
@@ -386,8 +422,9 @@ FailureOr<Value> KernelLowering::instrDescriptor(tl::GemmOp op, int64_t sfaId, i
   tcgen05::InstrDesc d;
   d.a = *formatOf(aT.getElementType());
   d.b = *formatOf(bT.getElementType());
-  d.m = aT.getShape()[0];
+  d.m = aT.getShape()[0] * (pairM_ ? 2 : 1); // a CTA pair: both blocks' rows
   d.n = bT.getShape()[0];
+  d.ctaGroup = pairM_ ? 2 : 1;
   d.kind = kindOf(op);
   d.accum = tcgen05::Accum::F32;
   d.sfaId = sfaId;
@@ -462,8 +499,8 @@ LogicalResult KernelLowering::emitTcgen05Mmas(tl::GemmOp op, Value dColumn, Valu
         return failure();
       asmVoid({dAddr, descA, descB, *idesc, enable32},
               llvm::formatv("{{\n.reg .pred p;\nsetp.ne.b32 p, $4, 0;\n"
-                            "tcgen05.mma.cta_group::1.{0} [$0], $1, $2, $3, p;\n}",
-                            tcgen05::kindName(kindOf(op)))
+                            "tcgen05.mma.{0}.{1} [$0], $1, $2, $3, p;\n}",
+                            ctaGroup(), tcgen05::kindName(kindOf(op)))
                   .str(),
               "r,l,l,r,r,~{memory}");
       continue;
@@ -508,7 +545,7 @@ LogicalResult KernelLowering::checkTcgen05Gemm(tl::GemmOp op) {
   int64_t M = aT.getShape()[0], K = aT.getShape()[1], N = bT.getShape()[0];
   if (M != 128 || frags_[op.getC()].layout.kind != LayoutKind::Tmem)
     return op.emitError("tcgen05 with cta_group::1 computes 128-row tiles: use BM = 128");
-  std::string shape = tcgen05::validateShape(kindOf(op), M, N, 1);
+  std::string shape = tcgen05::validateShape(kindOf(op), pairM_ ? 2 * M : M, N, pairM_ ? 2 : 1);
   if (!shape.empty())
     return op.emitError("tcgen05.mma: " + shape);
   if (scaled) {
@@ -587,6 +624,15 @@ LogicalResult KernelLowering::emitMmaIssuer() {
       arith::CeilDivSIOp::create(b_, loc(), arith::SubIOp::create(b_, loc(), ub, lb), st),
       cIndex(0));
   lastTripCount_ = trip;
+  // A CTA pair's MMAs are issued by the leader (rank 0) for both blocks.
+  std::optional<OpBuilder::InsertionGuard> leaderOnly;
+  if (pairM_) {
+    Value leader =
+        arith::CmpIOp::create(b_, loc(), arith::CmpIPredicate::eq, clusterRank(), cIndex(0));
+    auto ifOp = scf::IfOp::create(b_, loc(), leader, false);
+    leaderOnly.emplace(b_);
+    b_.setInsertionPoint(ifOp.thenBlock()->getTerminator());
+  }
   Value slot, dTile;
   if (!ringOverIters_) {
     Value lt = tileCount_;
@@ -634,7 +680,7 @@ LogicalResult KernelLowering::emitMmaIssuer() {
       // With a cluster, every block's producer may overwrite this stage in
       // all blocks (multicast), so the commit arrives on all of them.
       Value emptyBar = emptyBarrier(stage);
-      if (clusterX_ > 1)
+      if (clusterX_ > 1 && !pairM_)
         asmVoid({smemAddr32(emptyBar),
                  arith::ConstantOp::create(b_, loc(), b_.getI16IntegerAttr((1 << clusterX_) - 1))},
                 "tcgen05.commit.cta_group::1.mbarrier::arrive::one.shared::cluster.multicast::"
@@ -692,6 +738,24 @@ LogicalResult KernelLowering::emitStreamedTmemRead(Operation *reader, const Frag
   return success();
 }
 
+// The consumers are done with accumulator slot `slot`: one arrival per warp
+// on the MMA warp's accEmpty barrier (the leader's, for a CTA pair).
+void KernelLowering::releaseAccumulator(Value slot) {
+  asmVoid({}, "tcgen05.fence::before_thread_sync;", "~{memory}");
+  int64_t R = tmem_[wsGemm_.getC()].ring;
+  Value bar = addI(cIndex(mmaBarOffset_ + 8 * R), mulI(slot, cIndex(8)));
+  if (!pairM_) {
+    warpArrive(bar, false);
+    return;
+  }
+  asmVoid({}, "bar.warp.sync 0xffffffff;", "~{memory}");
+  Value isLane0 = arith::CmpIOp::create(b_, loc(), arith::CmpIPredicate::eq, laneId(), cIndex(0));
+  auto ifOp = scf::IfOp::create(b_, loc(), isLane0, false);
+  OpBuilder::InsertionGuard g(b_);
+  b_.setInsertionPoint(ifOp.thenBlock()->getTerminator());
+  asmVoid({peerAddr(bar, 0)}, "mbarrier.arrive.shared::cluster.b64 _, [$0];", "r,~{memory}");
+}
+
 // The pending read of the pipelined gemm's accumulator slot: wait for the
 // MMA warp's commit, stream the reader, hand the slot back.
 LogicalResult KernelLowering::emitPendingTmemRead(Operation *reader) {
@@ -706,8 +770,7 @@ LogicalResult KernelLowering::emitPendingTmemRead(Operation *reader) {
   Value column = addI(cIndex(tb.column), mulI(slot, cIndex(tb.columns)));
   if (failed(emitStreamedTmemRead(reader, f, column, pendingZeroIf_)))
     return failure();
-  asmVoid({}, "tcgen05.fence::before_thread_sync;", "~{memory}");
-  warpArrive(addI(cIndex(mmaBarOffset_ + 8 * tb.ring), mulI(slot, cIndex(8))), false);
+  releaseAccumulator(slot);
   return success();
 }
 
@@ -749,8 +812,7 @@ LogicalResult KernelLowering::emitTcgen05ConsumerLoop(tl::PipelinedOp op) {
                 arith::AndIOp::create(b_, loc(), use, cIndex(1)));
     asmVoid({}, "tcgen05.fence::after_thread_sync;", "~{memory}");
     tmemLoadFragment(f, addI(cIndex(tb.column), mulI(slot, cIndex(N))), zeroIf);
-    asmVoid({}, "tcgen05.fence::before_thread_sync;", "~{memory}");
-    warpArrive(addI(cIndex(mmaBarOffset_ + 8 * R), mulI(slot, cIndex(8))), false);
+    releaseAccumulator(slot);
   };
   if (consumersInLoop_) {
     auto loop = scf::ForOp::create(b_, loc(), lb, ub, st);

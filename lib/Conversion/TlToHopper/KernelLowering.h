@@ -289,6 +289,11 @@ private:
   // `barrierOffset` (a stage release goes to every block of a cluster), when
   // `when` (if given) holds.
   void warpArrive(Value barrierOffset, bool stageRelease, Value when = Value());
+  // "cta_group::1" or "cta_group::2" (CTA pairs): every tcgen05 op of a
+  // kernel uses the same.
+  const char *ctaGroup() const { return pairM_ ? "cta_group::2" : "cta_group::1"; }
+  // The shared::cluster address of `offset` in the cluster's block `rank`.
+  Value peerAddr(Value offset, int64_t rank);
   void waitBarrier(Value barrierOffset, Value parity);
   void wgmmaWait(const FragBuf &c, int64_t pending);
   void arriveBarrier(Value barrierOffset);
@@ -318,6 +323,7 @@ private:
   LogicalResult emitMmaIssuer();
   LogicalResult emitTcgen05ConsumerLoop(tl::PipelinedOp op);
   void commitTo(Value barrierOffset);
+  void releaseAccumulator(Value slot);
 
   func::FuncOp func_;
   const GpuTargetOptions &options_;
@@ -342,7 +348,11 @@ private:
   int64_t sharedTop_ = 0;
   int64_t reduceScratch_ = -1;
   int64_t reduceScratchBytes_ = 0;
-  int64_t clusterX_ = 1;
+  int64_t clusterX_ = 1; // blocks per cluster (the launch's clusters run along x)
+  // sm_100a cluster=(1, 2, 1): the two blocks of a cluster take adjacent M
+  // tiles of one N tile and compute them as one M = 256 tcgen05 MMA with
+  // cta_group::2, each holding its A rows and half of B.
+  bool pairM_ = false;
   bool warpSpecialised_ = false;
   // In a pipelined loop whose accumulator nothing else touches, keep one
   // wgmma group in flight (wait_group 1) and release the previous stage.

@@ -242,7 +242,7 @@ LogicalResult KernelLowering::planPipeline() {
     // In a cluster along x, a tile whose source does not depend on the x
     // block id is the same for the whole cluster: multicast it.
     for (tl::CopyOp c : plan.tmaCopies) {
-      bool same = clusterX_ > 1 &&
+      bool same = clusterX_ > 1 && !pairM_ &&
                   cast<MemRefType>(c.getDst().getType()).getShape()[0] % (8 * clusterX_) == 0;
       for (Value off : c.getSrcOffsets())
         if (dependsOn(off, launch_.getBlockIds()[0]))
@@ -1843,6 +1843,11 @@ void KernelLowering::arriveBarrier(Value barrierOffset) {
   asmVoid({addr}, "mbarrier.arrive.shared::cta.b64 _, [$0];", "r,~{memory}");
 }
 
+Value KernelLowering::peerAddr(Value offset, int64_t rank) {
+  return asmOp(b_.getI32Type(), {smemAddr32(offset), cI32(rank)},
+               "mapa.shared::cluster.u32 $0, $1, $2;", "=r,r,r");
+}
+
 Value KernelLowering::clusterRank() {
   Value r = asmOp(b_.getI32Type(), {}, "mov.u32 $0, %cluster_ctarank;", "=r");
   return arith::IndexCastOp::create(b_, loc(), b_.getIndexType(), r);
@@ -2253,8 +2258,29 @@ LogicalResult KernelLowering::emitProducer() {
   }
   auto ifOp = scf::IfOp::create(b_, loc(), isLane0, false);
   b_.setInsertionPoint(ifOp.thenBlock()->getTerminator());
-  asmVoid({fullAddr, cI32(plan.txBytes)}, "mbarrier.arrive.expect_tx.shared::cta.b64 _, [$0], $1;",
-          "r,r,~{memory}");
+  if (pairM_) {
+    // CTA pair: both blocks' loads complete on the leader's full barrier,
+    // which expects both A tiles and the two halves of B.
+    Value rank = clusterRank();
+    Value leader = arith::CmpIOp::create(b_, loc(), arith::CmpIPredicate::eq, rank, cIndex(0));
+    auto lead = scf::IfOp::create(b_, loc(), leader, false);
+    {
+      OpBuilder::InsertionGuard g(b_);
+      b_.setInsertionPoint(lead.thenBlock()->getTerminator());
+      int64_t bytes = 0;
+      for (tl::CopyOp c : plan.tmaCopies) {
+        auto t = cast<MemRefType>(c.getDst().getType());
+        bytes += t.getNumElements() * storageBytes(t.getElementType()) *
+                 (c.getDst() == wsGemm_.getB() ? 1 : 2);
+      }
+      asmVoid({fullAddr, cI32(bytes)}, "mbarrier.arrive.expect_tx.shared::cta.b64 _, [$0], $1;",
+              "r,r,~{memory}");
+    }
+    fullAddr = peerAddr(fullBar, 0);
+  } else {
+    asmVoid({fullAddr, cI32(plan.txBytes)},
+            "mbarrier.arrive.expect_tx.shared::cta.b64 _, [$0], $1;", "r,r,~{memory}");
+  }
   for (auto [i, c] : llvm::enumerate(plan.tmaCopies)) {
     const SharedBuf &s = shared_[c.getDst()];
     int64_t rows = s.type.getShape()[0], cols = s.type.getShape()[1];
@@ -2295,14 +2321,18 @@ LogicalResult KernelLowering::emitProducer() {
       }
       continue;
     }
+    Value row = toI32(off[0]);
+    if (pairM_ && c.getDst() == wsGemm_.getB()) // this block's half of the B rows
+      row = toI32(addI(off[0], mulI(clusterRank(), cIndex(rows / 2))));
     for (int64_t ch = 0; ch < cols / chunkCols; ++ch) {
       Value dst =
           arith::AddIOp::create(b_, loc(), smem32, toI32(addI(dstBase, cIndex(ch * rows * 128))));
       Value col = toI32(addI(off[1], cIndex(ch * chunkCols)));
-      Value row = toI32(off[0]);
       asmVoid({dst, mapAddr, fullAddr, col, row},
-              "cp.async.bulk.tensor.2d.shared::cluster.global.mbarrier::complete_tx::bytes "
-              "[$0], [$1, {$3, $4}], [$2];",
+              llvm::formatv("cp.async.bulk.tensor.2d{0}.shared::cluster.global.mbarrier::"
+                            "complete_tx::bytes [$0], [$1, {{$3, $4}], [$2];",
+                            pairM_ ? ".cta_group::2" : "")
+                  .str(),
               "r,l,r,r,r,~{memory}");
     }
   }
@@ -2325,9 +2355,11 @@ void KernelLowering::mapTile(Value linear) {
     // A cluster walks groups of clusterX_ adjacent x tiles (`linear` counts
     // those groups); the block's rank picks its tile in the group.
     Value gx = map_.lookupOrDefault(grid[0]);
-    if (clusterX_ > 1)
+    if (clusterX_ > 1 && !pairM_)
       gx = arith::CeilDivUIOp::create(b_, loc(), gx, cIndex(clusterX_));
     Value gy = map_.lookupOrDefault(grid[1]);
+    if (pairM_) // CTA pairs walk groups of 2 M tiles
+      gy = arith::CeilDivUIOp::create(b_, loc(), gy, cIndex(2));
     Value groupSize = mulI(gx, cIndex(kGroup));
     Value group = arith::DivUIOp::create(b_, loc(), linear, groupSize);
     Value inGroup = arith::RemUIOp::create(b_, loc(), linear, groupSize);
@@ -2336,7 +2368,9 @@ void KernelLowering::mapTile(Value linear) {
                                         cIndex(kGroup));
     ids.push_back(arith::DivUIOp::create(b_, loc(), inGroup, rows));
     ids.push_back(addI(firstY, arith::RemUIOp::create(b_, loc(), inGroup, rows)));
-    if (clusterX_ > 1)
+    if (pairM_)
+      ids[1] = addI(mulI(ids[1], cIndex(2)), clusterRank());
+    else if (clusterX_ > 1)
       ids[0] = addI(mulI(ids[0], cIndex(clusterX_)), clusterRank());
   } else {
     Value rem = linear;
@@ -2373,7 +2407,11 @@ LogicalResult KernelLowering::run() {
     int64_t rest = 1;
     for (size_t i = 1; i < c.size(); ++i)
       rest *= c[i];
-    if (!c.empty() && c[0] > 1) {
+    bool pairY = c.size() >= 2 && c[0] == 1 && c[1] == 2 && (c.size() < 3 || c[2] == 1);
+    if (pairY && isTcgen05() && launch.getGrid().size() == 2) {
+      clusterX_ = 2;
+      pairM_ = true;
+    } else if (!c.empty() && c[0] > 1) {
       if (rest != 1 || (c[0] != 2 && c[0] != 4) || launch.getGrid().size() != 2)
         return launch.emitError()
                << "on " << options_.chip
@@ -2382,7 +2420,9 @@ LogicalResult KernelLowering::run() {
       clusterX_ = c[0];
     } else if (rest != 1) {
       return launch.emitError() << "on " << options_.chip
-                                << " a thread-block cluster is (2, 1, 1) or (4, 1, 1) so far";
+                                << " a thread-block cluster is (2, 1, 1) or (4, 1, 1)"
+                                << (isTcgen05() ? ", or (1, 2, 1) for tcgen05 CTA pairs," : "")
+                                << " so far";
     }
   }
   info_.name = func_.getName().str();
@@ -2430,7 +2470,10 @@ LogicalResult KernelLowering::run() {
       GpuTmaMap map;
       map.param = arg.getArgNumber();
       map.dtype = manifestDtypeName(dstT.getElementType());
-      map.box = {dstT.getShape()[0] / (pipe_->multicast[ci] ? clusterX_ : 1), 128 / esz};
+      int64_t rowsPerLoad = dstT.getShape()[0] / (pipe_->multicast[ci] ? clusterX_ : 1);
+      if (pairM_ && c.getDst() == wsGemm_.getB())
+        rowsPerLoad /= 2; // each block of a CTA pair loads half of B
+      map.box = {rowsPerLoad, 128 / esz};
       map.swizzle = "128B";
       // FP4 for tcgen05: packed in global memory, a byte per element in
       // shared memory (CU_TENSOR_MAP_DATA_TYPE_16U4_ALIGN16B).
@@ -2555,7 +2598,7 @@ LogicalResult KernelLowering::run() {
   Value totalTiles = cIndex(1);
   for (auto [d, g] : llvm::enumerate(launch.getGrid())) {
     Value extent = map_.lookupOrDefault(g);
-    if (d == 0 && clusterX_ > 1) // clusters walk groups of clusterX_ x tiles
+    if ((d == 0 && clusterX_ > 1 && !pairM_) || (d == 1 && pairM_)) // tile groups of a cluster
       extent = arith::CeilDivUIOp::create(b_, loc(), extent, cIndex(clusterX_));
     totalTiles = mulI(totalTiles, extent);
   }
@@ -2628,14 +2671,17 @@ LogicalResult KernelLowering::run() {
         int64_t emptyCount = !isTcgen05()       ? threads_ / kWarpSize
                              : consumersInLoop_ ? threads_ / kWarpSize + 1
                                                 : 1;
-        int64_t count = s < S ? full : emptyCount * clusterX_;
+        // Multicast stages hear from every block's consumers; a CTA pair's
+        // from the leader's MMA commit, multicast to both blocks.
+        int64_t count = s < S ? full : pairM_ ? emptyCount : emptyCount * clusterX_;
         asmVoid({addr, cI32(count)}, "mbarrier.init.shared::cta.b64 [$0], $1;", "r,r,~{memory}");
       }
       if (tmemColumns_) {
         // accFull (one tcgen05.commit) and accEmpty (one arrival per consumer warp).
         int64_t R = tmem_[wsGemm_.getC()].ring;
         for (int64_t s = 0; s < 2 * R; ++s)
-          asmVoid({smemAddr32(mmaBarOffset_ + 8 * s), cI32(s < R ? 1 : threads_ / kWarpSize)},
+          asmVoid({smemAddr32(mmaBarOffset_ + 8 * s),
+                   cI32(s < R ? 1 : threads_ / kWarpSize * (pairM_ ? 2 : 1))},
                   "mbarrier.init.shared::cta.b64 [$0], $1;", "r,r,~{memory}");
       }
       asmVoid({}, "fence.mbarrier_init.release.cluster;", "~{memory}");
@@ -2711,12 +2757,15 @@ LogicalResult KernelLowering::run() {
   }
   b_.setInsertionPointToEnd(entry);
   if (tmemColumns_)
-    emitTmemDealloc();
-  if (clusterX_ > 1)
+    emitTmemDealloc(); // after a cluster barrier when there is a cluster
+  else if (clusterX_ > 1)
     clusterSync(); // no block leaves while a peer may still signal its barriers
   LLVM::ReturnOp::create(b_, loc(), ValueRange{});
 
   info_.threads = totalThreads_;
+  // Persistent launches are 1-D: a cluster's blocks are adjacent along x
+  // whatever tiles they take (a CTA pair takes two M tiles).
+  info_.cluster = {clusterX_, 1, 1};
   info_.sharedBytes = sharedTop_;
   info_.warpSpecialized = warpSpecialised_;
   info_.persistent = warpSpecialised_;

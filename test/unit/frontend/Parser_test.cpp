@@ -99,14 +99,15 @@ TEST(Parser, GemmSignature) {
   Parsed p = parseText(readFile(std::string(TLC_TEST_SOURCE_DIR) + "/../examples/gemm_bf16.tl"));
   ASSERT_TRUE(p.errors.empty());
   const KernelDef &k = p.module->kernels[0];
-  EXPECT_EQ(k.loc.line, 9u);
-  EXPECT_EQ(k.decoratorLoc.line, 8u);
-  ASSERT_EQ(k.compileParams.size(), 5u);
+  EXPECT_EQ(k.loc.line, 11u);
+  EXPECT_EQ(k.decoratorLoc.line, 10u);
+  ASSERT_EQ(k.compileParams.size(), 6u);
   EXPECT_EQ(k.compileParams[0].name, "BM");
   EXPECT_EQ(exprToString(*k.compileParams[0].type.elementType), "int");
   EXPECT_EQ(exprToString(*k.compileParams[0].defaultValue), "128");
   EXPECT_EQ(k.compileParams[3].name, "stages");
   EXPECT_EQ(k.compileParams[4].name, "CX");
+  EXPECT_EQ(k.compileParams[5].name, "CY");
   ASSERT_EQ(k.params.size(), 3u);
   EXPECT_TRUE(k.params[0].type.isTensor);
   ASSERT_EQ(k.params[0].type.dims.size(), 2u);
@@ -123,7 +124,7 @@ TEST(Parser, GemmSignature) {
   ASSERT_TRUE(call->kwarg("threads"));
   EXPECT_EQ(exprToString(*call->kwarg("threads")->value), "256");
   ASSERT_TRUE(call->kwarg("cluster"));
-  EXPECT_EQ(exprToString(*call->kwarg("cluster")->value), "(CX, 1, 1)");
+  EXPECT_EQ(exprToString(*call->kwarg("cluster")->value), "(CX, CY, 1)");
 }
 
 TEST(Parser, Precedence) {
