@@ -633,16 +633,20 @@ LogicalResult KernelLowering::emitMmaIssuer() {
     leaderOnly.emplace(b_);
     b_.setInsertionPoint(ifOp.thenBlock()->getTerminator());
   }
+  // Ring slot `count % R` (its (count / R)-th use): wait until the consumers
+  // have drained it, return its TMEM column.
+  auto claimSlot = [&](Value count, Value &slot) {
+    slot = arith::RemUIOp::create(b_, loc(), count, cIndex(R));
+    Value use = arith::DivUIOp::create(b_, loc(), count, cIndex(R));
+    waitBarrier(accEmpty(slot),
+                arith::XOrIOp::create(b_, loc(), arith::AndIOp::create(b_, loc(), use, cIndex(1)),
+                                      cIndex(1)));
+    return addI(cIndex(tb.column), mulI(slot, cIndex(N)));
+  };
   Value slot, dTile;
   if (!ringOverIters_) {
-    Value lt = tileCount_;
-    slot = arith::RemUIOp::create(b_, loc(), lt, cIndex(R));
-    Value use = arith::DivUIOp::create(b_, loc(), lt, cIndex(R));
-    Value parity = arith::XOrIOp::create(
-        b_, loc(), arith::AndIOp::create(b_, loc(), use, cIndex(1)), cIndex(1));
-    waitBarrier(accEmpty(slot), parity);
+    dTile = claimSlot(tileCount_, slot);
     asmVoid({}, "tcgen05.fence::after_thread_sync;", "~{memory}");
-    dTile = addI(cIndex(tb.column), mulI(slot, cIndex(N)));
   }
   auto loop = scf::ForOp::create(b_, loc(), lb, ub, st);
   {
@@ -652,14 +656,8 @@ LogicalResult KernelLowering::emitMmaIssuer() {
     PipeIter pi = pipeIter(loop.getInductionVar(), lb, st);
     Value it = pi.it, git = pi.git, stage = pi.stage;
     Value dCol = dTile, pslot;
-    if (ringOverIters_) {
-      pslot = arith::RemUIOp::create(b_, loc(), git, cIndex(R));
-      Value use = arith::DivUIOp::create(b_, loc(), git, cIndex(R));
-      Value parity = arith::XOrIOp::create(
-          b_, loc(), arith::AndIOp::create(b_, loc(), use, cIndex(1)), cIndex(1));
-      waitBarrier(accEmpty(pslot), parity);
-      dCol = addI(cIndex(tb.column), mulI(pslot, cIndex(N)));
-    }
+    if (ringOverIters_)
+      dCol = claimSlot(git, pslot);
     waitBarrier(fullBarrier(stage), pi.phase);
     asmVoid({}, "tcgen05.fence::after_thread_sync;", "~{memory}");
     auto ifOp = scf::IfOp::create(b_, loc(), isLane0, false);
@@ -738,6 +736,16 @@ LogicalResult KernelLowering::emitStreamedTmemRead(Operation *reader, const Frag
   return success();
 }
 
+// Wait until the MMA warp has filled accumulator slot `slot` for its `use`-th
+// time; returns the slot's TMEM column.
+Value KernelLowering::waitAccumulator(Value slot, Value use) {
+  waitBarrier(addI(cIndex(mmaBarOffset_), mulI(slot, cIndex(8))),
+              arith::AndIOp::create(b_, loc(), use, cIndex(1)));
+  asmVoid({}, "tcgen05.fence::after_thread_sync;", "~{memory}");
+  const TmemBuf &tb = tmem_[wsGemm_.getC()];
+  return addI(cIndex(tb.column), mulI(slot, cIndex(tb.columns)));
+}
+
 // The consumers are done with accumulator slot `slot`: one arrival per warp
 // on the MMA warp's accEmpty barrier (the leader's, for a CTA pair).
 void KernelLowering::releaseAccumulator(Value slot) {
@@ -762,12 +770,8 @@ LogicalResult KernelLowering::emitPendingTmemRead(Operation *reader) {
   pendingReader_ = nullptr;
   Value c = wsGemm_.getC();
   const FragBuf &f = frags_[c];
-  const TmemBuf &tb = tmem_[c];
   Value slot = pendingSlot_;
-  waitBarrier(addI(cIndex(mmaBarOffset_), mulI(slot, cIndex(8))),
-              arith::AndIOp::create(b_, loc(), pendingUse_, cIndex(1)));
-  asmVoid({}, "tcgen05.fence::after_thread_sync;", "~{memory}");
-  Value column = addI(cIndex(tb.column), mulI(slot, cIndex(tb.columns)));
+  Value column = waitAccumulator(slot, pendingUse_);
   if (failed(emitStreamedTmemRead(reader, f, column, pendingZeroIf_)))
     return failure();
   releaseAccumulator(slot);
@@ -788,7 +792,7 @@ LogicalResult KernelLowering::emitTcgen05ConsumerLoop(tl::PipelinedOp op) {
   Value c = wsGemm_.getC();
   const FragBuf &f = frags_[c];
   const TmemBuf &tb = tmem_[c];
-  int64_t R = tb.ring, N = tb.columns;
+  int64_t R = tb.ring;
   Value trip = arith::MaxSIOp::create(
       b_, loc(),
       arith::CeilDivSIOp::create(b_, loc(), arith::SubIOp::create(b_, loc(), ub, lb), st),
@@ -799,8 +803,10 @@ LogicalResult KernelLowering::emitTcgen05ConsumerLoop(tl::PipelinedOp op) {
     producerOps.insert(cp);
   for (tl::CopyOp cp : pipe_->producerCopies)
     producerOps.insert(cp);
-  // Read slot `slot` now (whole fragment), or leave it to `reader`.
-  auto acquire = [&](Value slot, Value use, Value zeroIf, Operation *reader) {
+  // Read the slot of ring use `count` now (whole fragment), or leave it to `reader`.
+  auto acquire = [&](Value count, Value zeroIf, Operation *reader) {
+    Value slot = arith::RemUIOp::create(b_, loc(), count, cIndex(R));
+    Value use = arith::DivUIOp::create(b_, loc(), count, cIndex(R));
     pendingSlot_ = slot;
     pendingUse_ = use;
     pendingZeroIf_ = zeroIf;
@@ -808,10 +814,7 @@ LogicalResult KernelLowering::emitTcgen05ConsumerLoop(tl::PipelinedOp op) {
       pendingReader_ = reader;
       return;
     }
-    waitBarrier(addI(cIndex(mmaBarOffset_), mulI(slot, cIndex(8))),
-                arith::AndIOp::create(b_, loc(), use, cIndex(1)));
-    asmVoid({}, "tcgen05.fence::after_thread_sync;", "~{memory}");
-    tmemLoadFragment(f, addI(cIndex(tb.column), mulI(slot, cIndex(N))), zeroIf);
+    tmemLoadFragment(f, waitAccumulator(slot, use), zeroIf);
     releaseAccumulator(slot);
   };
   if (consumersInLoop_) {
@@ -824,9 +827,7 @@ LogicalResult KernelLowering::emitTcgen05ConsumerLoop(tl::PipelinedOp op) {
     stage_ = pi.stage;
     waitBarrier(fullBarrier(pi.stage), pi.phase);
     if (ringOverIters_)
-      acquire(arith::RemUIOp::create(b_, loc(), git, cIndex(R)),
-              arith::DivUIOp::create(b_, loc(), git, cIndex(R)), Value(),
-              soleReader(c, wsGemm_, op.getBodyBlock()));
+      acquire(git, Value(), soleReader(c, wsGemm_, op.getBodyBlock()));
     for (Operation &inner : op.getBodyBlock()) {
       if (isa<tl::YieldOp>(&inner) || producerOps.contains(&inner) || &inner == wsGemm_)
         continue;
@@ -837,11 +838,8 @@ LogicalResult KernelLowering::emitTcgen05ConsumerLoop(tl::PipelinedOp op) {
     stage_ = Value();
   }
   if (!ringOverIters_) {
-    Value lt = tileCount_;
     Value empty = arith::CmpIOp::create(b_, loc(), arith::CmpIPredicate::eq, trip, cIndex(0));
-    acquire(arith::RemUIOp::create(b_, loc(), lt, cIndex(R)),
-            arith::DivUIOp::create(b_, loc(), lt, cIndex(R)), empty,
-            soleReader(c, op, launch_.getBodyBlock()));
+    acquire(tileCount_, empty, soleReader(c, op, launch_.getBodyBlock()));
   }
   return success();
 }

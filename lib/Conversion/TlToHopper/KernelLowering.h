@@ -323,6 +323,7 @@ private:
   LogicalResult emitMmaIssuer();
   LogicalResult emitTcgen05ConsumerLoop(tl::PipelinedOp op);
   void commitTo(Value barrierOffset);
+  Value waitAccumulator(Value slot, Value use);
   void releaseAccumulator(Value slot);
 
   func::FuncOp func_;

@@ -379,32 +379,28 @@ const Shape3 kMXShapes[] = {
     {128, 128, 128}, {1, 1, 32}, {130, 200, 256}, {257, 129, 384}, {64, 300, 160}};
 const Shape3 kMXSmallShapes[] = {{16, 32, 64}, {17, 45, 128}, {40, 70, 256}, {33, 1, 96}};
 
-TEST(CpuExamples, GemmFP8MXBlackwell) {
+// Both shape sets for one compiled variant of a block-scaled example.
+void checkGemmMXVariant(const std::string &module, const std::string &example, bool fp4B) {
   for (Shape3 s : kMXShapes)
-    checkGemmMX("gemm_fp8_mx_sm_100a", "gemm_fp8_mx", false, s);
+    checkGemmMX(module, example, fp4B, s);
   for (Shape3 s : kMXSmallShapes)
-    checkGemmMX("gemm_fp8_mx_sm_100a_small", "gemm_fp8_mx", false, s);
+    checkGemmMX(module + "_small", example, fp4B, s);
+}
+
+TEST(CpuExamples, GemmFP8MXBlackwell) {
+  checkGemmMXVariant("gemm_fp8_mx_sm_100a", "gemm_fp8_mx", false);
 }
 
 TEST(CpuExamples, GemmFP8MXHopper) {
-  for (Shape3 s : kMXShapes)
-    checkGemmMX("gemm_fp8_mx_sm_90a", "gemm_fp8_mx", false, s);
-  for (Shape3 s : kMXSmallShapes)
-    checkGemmMX("gemm_fp8_mx_sm_90a_small", "gemm_fp8_mx", false, s);
+  checkGemmMXVariant("gemm_fp8_mx_sm_90a", "gemm_fp8_mx", false);
 }
 
 TEST(CpuExamples, GemmFP4FP8Blackwell) {
-  for (Shape3 s : kMXShapes)
-    checkGemmMX("gemm_fp4_fp8_sm_100a", "gemm_fp4_fp8", true, s);
-  for (Shape3 s : kMXSmallShapes)
-    checkGemmMX("gemm_fp4_fp8_sm_100a_small", "gemm_fp4_fp8", true, s);
+  checkGemmMXVariant("gemm_fp4_fp8_sm_100a", "gemm_fp4_fp8", true);
 }
 
 TEST(CpuExamples, GemmFP4FP8Hopper) {
-  for (Shape3 s : kMXShapes)
-    checkGemmMX("gemm_fp4_fp8_sm_90a", "gemm_fp4_fp8", true, s);
-  for (Shape3 s : kMXSmallShapes)
-    checkGemmMX("gemm_fp4_fp8_sm_90a_small", "gemm_fp4_fp8", true, s);
+  checkGemmMXVariant("gemm_fp4_fp8_sm_90a", "gemm_fp4_fp8", true);
 }
 
 void checkActQuant(const std::string &module, bool roundScale, int64_t nt, int64_t k) {
@@ -416,7 +412,8 @@ void checkActQuant(const std::string &module, bool roundScale, int64_t nt, int64
   Guarded<uint8_t> q(nt * k, 0x5A);
   Guarded<float> s(nt * g, -1.0f);
   kernel(module, "act_quant_fp8")
-      .launch({Tensor(x.data(), DType::BFloat16, {nt, k}), Tensor(q.ptr(), DType::Float8E4M3, {nt, k}),
+      .launch({Tensor(x.data(), DType::BFloat16, {nt, k}),
+               Tensor(q.ptr(), DType::Float8E4M3, {nt, k}),
                Tensor(s.ptr(), DType::Float32, {nt, g})});
   int bad = 0;
   for (int64_t t = 0; t < nt; ++t)
@@ -427,7 +424,8 @@ void checkActQuant(const std::string &module, bool roundScale, int64_t nt, int64
       float a = std::fmax(amax, 1e-30f);
       float scale = roundScale ? std::exp2(std::ceil(std::log2(a / 448.0f))) : a / 448.0f;
       if (bitsOf(s[t * g + b]) != bitsOf(scale) && ++bad < 5)
-        ADD_FAILURE() << "scale[" << t << "," << b << "] = " << s[t * g + b] << ", expected " << scale;
+        ADD_FAILURE() << "scale[" << t << "," << b << "] = " << s[t * g + b] << ", expected "
+                      << scale;
       for (int64_t j = 0; j < 128; ++j) {
         int64_t i = t * k + b * 128 + j;
         uint8_t want = tlrt::f32ToE4M3(tlrt::bf16ToF32(x[i]) / scale);
