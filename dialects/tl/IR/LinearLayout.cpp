@@ -218,9 +218,9 @@ std::string LinearLayout::str() const {
       continue;
     os << ", " << stringifyInDim(static_cast<InDim>(d)) << " = [";
     llvm::interleaveComma(bases[d], os, [&](const Coords &c) {
-      os << "[";
+      os << "(";
       llvm::interleaveComma(c, os);
-      os << "]";
+      os << ")";
     });
     os << "]";
   }

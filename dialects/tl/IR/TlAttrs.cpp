@@ -4,6 +4,7 @@
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/DialectImplementation.h"
+#include "llvm/ADT/StringSwitch.h"
 #include "llvm/ADT/TypeSwitch.h"
 
 using namespace mlir;
@@ -21,7 +22,129 @@ void TlDialect::registerAttributes() {
       >();
 }
 
+//===----------------------------------------------------------------------===//
+// #tl.layout
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+constexpr LinearLayout::InDim kInDims[] = {LinearLayout::Register, LinearLayout::Lane,
+                                           LinearLayout::Warp, LinearLayout::Offset};
+
+SmallVector<int64_t> flattenBases(ArrayRef<LinearLayout::Coords> bases) {
+  SmallVector<int64_t> flat;
+  for (const LinearLayout::Coords &b : bases)
+    flat.append(b.begin(), b.end());
+  return flat;
+}
+
+} // namespace
+
+LayoutAttr LayoutAttr::get(MLIRContext *ctx, const LinearLayout &layout) {
+  return get(ctx, layout.getOutShape(), flattenBases(layout.getBases(LinearLayout::Register)),
+             flattenBases(layout.getBases(LinearLayout::Lane)),
+             flattenBases(layout.getBases(LinearLayout::Warp)),
+             flattenBases(layout.getBases(LinearLayout::Offset)));
+}
+
+LinearLayout LayoutAttr::getLayout() const {
+  LinearLayout l(getShape());
+  size_t rank = getShape().size();
+  ArrayRef<int64_t> flat[] = {getReg(), getLane(), getWarp(), getOffset()};
+  for (LinearLayout::InDim d : kInDims)
+    for (size_t i = 0; rank && i + rank <= flat[d].size(); i += rank)
+      l.addBasis(d, flat[d].slice(i, rank));
+  return l;
+}
+
+LogicalResult LayoutAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                                 ArrayRef<int64_t> shape, ArrayRef<int64_t> reg,
+                                 ArrayRef<int64_t> lane, ArrayRef<int64_t> warp,
+                                 ArrayRef<int64_t> offset) {
+  if (shape.empty())
+    return emitError() << "a layout needs at least one tile dimension";
+  for (int64_t s : shape)
+    if (s < 1 || !llvm::isPowerOf2_64(s))
+      return emitError() << "layout tile dimensions must be powers of two, got " << s;
+  for (auto [name, flat] : {std::pair{"reg", reg}, std::pair{"lane", lane},
+                            std::pair{"warp", warp}, std::pair{"offset", offset}}) {
+    if (flat.size() % shape.size())
+      return emitError() << "layout '" << name << "' bases must have " << shape.size()
+                         << " coordinates each";
+    for (size_t i = 0; i < flat.size(); ++i)
+      if (flat[i] < 0 || flat[i] >= shape[i % shape.size()])
+        return emitError() << "layout '" << name << "' basis coordinate " << flat[i]
+                           << " is outside the tile dimension of size "
+                           << shape[i % shape.size()];
+  }
+  if (!offset.empty() && (!reg.empty() || !lane.empty() || !warp.empty()))
+    return emitError() << "a layout maps either registers/lanes/warps or offsets, not both";
+  return success();
+}
+
+Attribute LayoutAttr::parse(AsmParser &parser, Type) {
+  SmallVector<int64_t> shape;
+  SmallVector<int64_t> flat[4];
+  auto parseInt = [&](SmallVector<int64_t> &out) -> ParseResult {
+    int64_t v;
+    if (parser.parseInteger(v))
+      return failure();
+    out.push_back(v);
+    return success();
+  };
+  if (parser.parseLess() ||
+      parser.parseCommaSeparatedList(AsmParser::Delimiter::Square,
+                                     [&] { return parseInt(shape); }))
+    return {};
+  while (succeeded(parser.parseOptionalComma())) {
+    StringRef key;
+    SMLoc loc = parser.getCurrentLocation();
+    if (parser.parseKeyword(&key) || parser.parseEqual())
+      return {};
+    int dim = llvm::StringSwitch<int>(key)
+                  .Case("reg", 0)
+                  .Case("lane", 1)
+                  .Case("warp", 2)
+                  .Case("offset", 3)
+                  .Default(-1);
+    if (dim < 0) {
+      parser.emitError(loc) << "expected 'reg', 'lane', 'warp' or 'offset', got '" << key << "'";
+      return {};
+    }
+    if (parser.parseCommaSeparatedList(AsmParser::Delimiter::Square, [&] {
+          return parser.parseCommaSeparatedList(AsmParser::Delimiter::Paren,
+                                                [&] { return parseInt(flat[dim]); });
+        }))
+      return {};
+  }
+  if (parser.parseGreater())
+    return {};
+  return parser.getChecked<LayoutAttr>(parser.getContext(), shape, flat[0], flat[1], flat[2],
+                                       flat[3]);
+}
+
+void LayoutAttr::print(AsmPrinter &printer) const {
+  printer << "<" << getLayout().str() << ">";
+}
+
 namespace mlir::tl {
+
+std::optional<LinearLayout> getBufferLayout(Type type) {
+  auto memref = dyn_cast<MemRefType>(type);
+  if (!memref)
+    return std::nullopt;
+  auto scope = dyn_cast_or_null<MemScopeAttr>(memref.getMemorySpace());
+  if (!scope || !scope.getLayout())
+    return std::nullopt;
+  return scope.getLayout().getLayout();
+}
+
+MemRefType withBufferLayout(MemRefType type, const LinearLayout &layout) {
+  auto scope = cast<MemScopeAttr>(type.getMemorySpace());
+  MLIRContext *ctx = type.getContext();
+  return MemRefType::get(type.getShape(), type.getElementType(), type.getLayout(),
+                         MemScopeAttr::get(ctx, scope.getValue(), LayoutAttr::get(ctx, layout)));
+}
 
 std::optional<MemScope> getMemScope(Type type) {
   auto memref = dyn_cast<MemRefType>(type);

@@ -18,8 +18,43 @@ def Tl_MemScope : I32EnumAttr<"MemScope", "memory scope of a tl buffer", [
   let genSpecializedAttr = 0;
 }
 
-def Tl_MemScopeAttr : EnumAttr<Tl_Dialect, Tl_MemScope, "scope"> {
-  let assemblyFormat = "`<` $value `>`";
+// A linear layout (tl/IR/LinearLayout.h): basis vectors of the register,
+// lane and warp bits (register layouts) or of the offset bits (memory
+// layouts), each a coordinate per tile dimension, over a tile of `shape`
+// (powers of two).
+//   #tl.layout<[64, 16], reg = [(0, 1), (8, 0), (0, 8)],
+//              lane = [(0, 2), (0, 4), (1, 0), (2, 0), (4, 0)], warp = [(16, 0), (32, 0)]>
+def Tl_LayoutAttr : AttrDef<Tl_Dialect, "Layout"> {
+  let mnemonic = "layout";
+  let summary = "linear layout: hardware indices to tile coordinates";
+  // Bases flattened row by row (bits x rank).
+  let parameters = (ins ArrayRefParameter<"int64_t">:$shape,
+                        ArrayRefParameter<"int64_t">:$reg,
+                        ArrayRefParameter<"int64_t">:$lane,
+                        ArrayRefParameter<"int64_t">:$warp,
+                        ArrayRefParameter<"int64_t">:$offset);
+  let hasCustomAssemblyFormat = 1;
+  let genVerifyDecl = 1;
+  let extraClassDeclaration = [{
+    static LayoutAttr get(::mlir::MLIRContext *ctx, const LinearLayout &layout);
+    LinearLayout getLayout() const;
+  }];
+}
+
+// The memory space of a memref: `memref<128x64xbf16, #tl.scope<shared>>`,
+// with the buffer's layout once layout inference has chosen one:
+// `memref<128x128xf32, #tl.scope<fragment, #tl.layout<...>>>`.
+def Tl_MemScopeAttr : AttrDef<Tl_Dialect, "MemScope"> {
+  let mnemonic = "scope";
+  let summary = "memory scope of a tl buffer, and its layout";
+  let parameters = (ins EnumParameter<Tl_MemScope>:$value,
+                        OptionalParameter<"LayoutAttr">:$layout);
+  let assemblyFormat = "`<` $value (`,` $layout^)? `>`";
+  let builders = [
+    AttrBuilder<(ins "MemScope":$value), [{
+      return $_get($_ctxt, value, LayoutAttr());
+    }]>
+  ];
 }
 
 // How tl.gemm spreads the warps of a block over the C tile. Printed as a bare

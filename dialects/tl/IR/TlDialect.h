@@ -11,6 +11,8 @@
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/Dialect.h"
 
+#include "tl/IR/LinearLayout.h"
+
 #include <optional>
 
 #include "tl/IR/TlDialect.h.inc"
@@ -39,6 +41,12 @@ bool isTlKernel(func::FuncOp func);
 /// The memory scope of a memref type, or nullopt if its memory space is not a
 /// `#tl.scope<...>` attribute.
 std::optional<MemScope> getMemScope(Type type);
+
+/// The layout chosen for a buffer (`#tl.scope<..., #tl.layout<...>>`), if any.
+std::optional<LinearLayout> getBufferLayout(Type type);
+
+/// `type` with the layout `layout` in its memory space (same scope).
+MemRefType withBufferLayout(MemRefType type, const LinearLayout &layout);
 
 /// A memref type of the given shape and element type in `scope`.
 MemRefType getScopedMemRefType(ArrayRef<int64_t> shape, Type elementType,

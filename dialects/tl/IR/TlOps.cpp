@@ -246,6 +246,8 @@ LogicalResult ParallelOp::verify() {
   for (BlockArgument arg : getInductionVars())
     if (!arg.getType().isIndex())
       return emitOpError("induction variables must be of type index");
+  if (getLayout() && getLayout()->getShape() != ArrayRef<int64_t>(LinearLayout::padShape(extents)))
+    return emitOpError("layout tile must be the extents padded to powers of two");
   return verifyInLaunch(*this);
 }
 
@@ -347,6 +349,16 @@ static LogicalResult verifyAlloc(Operation *op, MemScope scope) {
   for (int64_t d : type.getShape())
     if (d < 1)
       return op->emitOpError("dimensions must be positive, got ") << d;
+  if (std::optional<LinearLayout> layout = getBufferLayout(type)) {
+    if (layout->getOutShape() != ArrayRef<int64_t>(LinearLayout::padShape(type.getShape())))
+      return op->emitOpError("layout tile [")
+             << layout->getOutShape() << "] is not the buffer shape padded to powers of two";
+    bool registers = scope != MemScope::Shared && scope != MemScope::Global;
+    if (registers != layout->isRegisterLayout() ||
+        (!registers && layout->getInBits(LinearLayout::Offset) != layout->getOutBits()))
+      return op->emitOpError(registers ? "a register-resident buffer needs a reg/lane/warp layout"
+                                       : "a shared buffer needs an offset layout covering it");
+  }
   return verifyInLaunch(op);
 }
 
@@ -483,6 +495,22 @@ LogicalResult CopyOp::verify() {
     if (failed(verifyBarrierIndex(*this, getBarrier(), getBarrierIndex())))
       return failure();
   }
+  return verifyInLaunch(*this);
+}
+
+//===----------------------------------------------------------------------===//
+// ConvertLayoutOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult ConvertLayoutOp::verify() {
+  constexpr MemScope kRegisterScopes[] = {MemScope::Fragment, MemScope::Local, MemScope::Tmem};
+  if (failed(verifyScope(*this, getSrc(), "source", kRegisterScopes)) ||
+      failed(verifyScope(*this, getDst(), "destination", kRegisterScopes)))
+    return failure();
+  auto srcT = cast<MemRefType>(getSrc().getType());
+  auto dstT = cast<MemRefType>(getDst().getType());
+  if (srcT.getShape() != dstT.getShape() || srcT.getElementType() != dstT.getElementType())
+    return emitOpError("source and destination must have the same shape and element type");
   return verifyInLaunch(*this);
 }
 

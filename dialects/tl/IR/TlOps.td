@@ -78,7 +78,9 @@ def Tl_ParallelOp : Tl_Op<"parallel", [
     Every point of the static iteration space is executed exactly once by
     some thread of the block.
   }];
-  let arguments = (ins DenseI64ArrayAttr:$extents);
+  // `layout` (set by tl-infer-layouts): which thread and register slot runs
+  // each point of the iteration space.
+  let arguments = (ins DenseI64ArrayAttr:$extents, OptionalAttr<Tl_LayoutAttr>:$layout);
   let regions = (region SizedRegion<1>:$body);
   let hasCustomAssemblyFormat = 1;
   let hasVerifier = 1;
@@ -242,6 +244,23 @@ def Tl_CopyOp : Tl_Op<"copy", [AttrSizedOperandSegments]> {
     (`barrier` `(` $barrier^ `[` $barrierIndex `]` `)`)?
     attr-dict `:` type($src) `to` type($dst) (`,` qualified(type($barrier))^)?
   }];
+  let hasVerifier = 1;
+}
+
+def Tl_ConvertLayoutOp : Tl_Op<"convert_layout"> {
+  let summary = "copy a register buffer into a buffer of another layout";
+  let description = [{
+    ```mlir
+    tl.convert_layout %s to %t : memref<128xf32, #frag> to memref<128xf32, #frag1>
+    ```
+    Inserted by tl-infer-layouts where a buffer's producer and consumer need
+    different layouts. Both buffers hold the same elements; the GPU lowering
+    moves them through shared memory (or registers where only the register
+    slots differ).
+  }];
+  let arguments = (ins Arg<Tl_StaticBuffer, "", [MemRead]>:$src,
+                       Arg<Tl_StaticBuffer, "", [MemWrite]>:$dst);
+  let assemblyFormat = "$src `to` $dst attr-dict `:` type($src) `to` type($dst)";
   let hasVerifier = 1;
 }
 

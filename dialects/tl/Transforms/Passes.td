@@ -22,4 +22,24 @@ def TlVerifySharedMemory : Pass<"tl-verify-shared-memory", "func::FuncOp"> {
   ];
 }
 
+def TlInferLayouts : Pass<"tl-infer-layouts", "func::FuncOp"> {
+  let summary = "Choose layouts for register buffers, parallel loops and MMA operand tiles";
+  let description = [{
+    Gives every fragment, local and tmem buffer a linear layout (in its
+    memref type: `#tl.scope<fragment, #tl.layout<...>>`), every tl.parallel
+    the layout that distributes its points (`layout` attribute), and every
+    shared MMA operand the swizzled layout of TMA and the MMA descriptors.
+    MMA accumulators and register operands anchor the layouts; loops,
+    fragment copies and reductions propagate them (a reduction's destination
+    is its source projected); the rest is blocked in 16-byte runs, or
+    replicated where a buffer is indexed by anything but loop variables.
+    Where a use needs another layout than its buffer has, a tl.convert_layout
+    through a temporary is inserted. See dialects/tl/Transforms/InferLayouts.cpp.
+  }];
+  let options = [
+    Option<"chip", "chip", "std::string", /*default=*/"\"sm_90a\"",
+           "Target chip whose MMA layouts anchor the inference (sm_90a or sm_100a)">
+  ];
+}
+
 #endif // TL_TRANSFORMS_PASSES_TD

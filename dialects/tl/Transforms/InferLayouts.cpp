@@ -1,0 +1,580 @@
+// tl-infer-layouts: a layout for every register-resident buffer, every
+// element-parallel loop and every MMA operand tile in shared memory.
+//
+// Register buffers (fragments, locals, tmem accumulators) get a linear layout
+// (tl/IR/LinearLayout.h) in their memref type's memory space; tl.parallel
+// loops get the layout that distributes their points (`layout` attribute);
+// shared buffers that feed an MMA get the swizzled layout TMA and the MMA
+// descriptors share. The decisions:
+//
+//  1. Anchors. A T.gemm accumulator takes the MMA's accumulator layout
+//     (sm_90a: the wgmma D fragment, warpgroups split along M or N by the
+//     gemm's warp policy; sm_100a: what tcgen05.ld 32x32b delivers); a
+//     register A operand takes the layout the MMA reads it in.
+//  2. Groups. Buffers of the same shape indexed by all the variables of one
+//     T.Parallel loop run point for point and share a layout; so do the two
+//     sides of a fragment-to-fragment copy.
+//  3. Derived layouts. A reduction's destination is its source's layout with
+//     the reduced dimension projected away (a row statistic); a buffer
+//     indexed by some of a loop's variables takes the projection of the
+//     loop's layout (the broadcast back). Repeated to a fixed point.
+//  4. Defaults. Anything left is blocked: 16-byte runs along the last
+//     dimension over the block's threads. Locals, and buffers indexed by
+//     anything but loop variables, are replicated in every thread.
+//  5. Conversions. Where a use needs another layout than the buffer has (a
+//     projection that does not line up with a loop, an MMA operand produced
+//     in another layout), an explicit tl.convert_layout through a temporary
+//     is inserted.
+#include "tl/IR/TlOps.h"
+#include "tl/Transforms/Passes.h"
+
+#include "mlir/IR/Builders.h"
+#include "llvm/ADT/EquivalenceClasses.h"
+#include "llvm/ADT/MapVector.h"
+
+namespace mlir::tl {
+#define GEN_PASS_DEF_TLINFERLAYOUTS
+#include "tl/Transforms/Passes.h.inc"
+} // namespace mlir::tl
+
+using namespace mlir;
+using namespace mlir::tl;
+
+namespace {
+
+constexpr int64_t kWarpgroup = 128;
+
+bool isRegisterScope(Value v) {
+  auto s = getMemScope(v.getType());
+  return s == MemScope::Fragment || s == MemScope::Local || s == MemScope::Tmem;
+}
+
+int64_t elemBytes(Type t) { return std::max<int64_t>(1, getElementBits(t) / 8); }
+
+/// How a load/store inside a tl.parallel indexes a buffer.
+struct Access {
+  enum Kind { Full, Slice, Irregular } kind = Irregular;
+  SmallVector<unsigned> kept; // Slice: the loop dimensions the indices are, in order
+};
+
+Access classify(ValueRange indices, MemRefType type, ParallelOp par) {
+  Access a;
+  if (!par)
+    return a;
+  auto ivs = par.getInductionVars();
+  auto extents = par.getExtents();
+  SmallVector<unsigned> dims;
+  for (Value idx : indices) {
+    auto it = llvm::find(ivs, idx);
+    if (it == ivs.end())
+      return a;
+    unsigned d = it - ivs.begin();
+    if (!dims.empty() && d <= dims.back())
+      return a;
+    dims.push_back(d);
+  }
+  for (auto [i, d] : llvm::enumerate(dims))
+    if (type.getShape()[i] != extents[d])
+      return a;
+  if (dims.size() == ivs.size()) {
+    a.kind = Access::Full;
+    return a;
+  }
+  a.kind = Access::Slice;
+  a.kept = dims;
+  return a;
+}
+
+/// `layout` restricted to the tile dimensions `kept` (in order).
+LinearLayout project(const LinearLayout &layout, ArrayRef<unsigned> kept) {
+  LinearLayout l = layout;
+  for (int64_t d = layout.getRank() - 1; d >= 0; --d)
+    if (!llvm::is_contained(kept, static_cast<unsigned>(d)))
+      l = l.dropOutDim(d);
+  return l.withoutRedundantRegisters();
+}
+
+/// Whether a buffer of layout `buf` can be read at the projection onto
+/// `kept` of a loop point that `driver` places: the same thread must hold
+/// it, at a register slot fixed per driver slot.
+bool compatible(const LinearLayout &driver, ArrayRef<unsigned> kept, const LinearLayout &buf) {
+  auto proj = [&](ArrayRef<int64_t> c) {
+    SmallVector<int64_t> r;
+    for (unsigned d : kept)
+      r.push_back(c[d]);
+    return r;
+  };
+  for (LinearLayout::InDim d : {LinearLayout::Lane, LinearLayout::Warp}) {
+    if (driver.getInBits(d) != buf.getInBits(d))
+      return false;
+    for (auto [a, b] : llvm::zip(driver.getBases(d), buf.getBases(d)))
+      if (proj(a) != ArrayRef<int64_t>(b))
+        return false;
+  }
+  for (const LinearLayout::Coords &b : driver.getBases(LinearLayout::Register))
+    if (!buf.solveRegister(proj(b)))
+      return false;
+  return true;
+}
+
+bool isReplicatedLayout(const LinearLayout &l) {
+  for (LinearLayout::InDim d : {LinearLayout::Lane, LinearLayout::Warp})
+    for (const LinearLayout::Coords &b : l.getBases(d))
+      if (llvm::any_of(b, [](int64_t x) { return x != 0; }))
+        return false;
+  return true;
+}
+
+struct LaunchInference {
+  LaunchOp launch;
+  StringRef chip;
+  int64_t threads;
+
+  SmallVector<Value> buffers; // register buffers in program order
+  llvm::EquivalenceClasses<void *> groups;
+  DenseSet<Value> replicated; // forced replicated (locals, irregular access)
+  // Layout per group leader.
+  DenseMap<void *, LinearLayout> groupLayout;
+  struct SliceUse {
+    Value buf;
+    ParallelOp par;
+    SmallVector<unsigned> kept;
+    bool reads = false, writes = false;
+  };
+  SmallVector<SliceUse> sliceUses;
+  llvm::MapVector<Operation *, SmallVector<Value>> fullMembers; // per tl.parallel
+
+  void *key(Value v) { return v.getAsOpaquePointer(); }
+  void *leader(Value v) { return groups.getLeaderValue(key(v)); }
+  std::optional<LinearLayout> layoutOf(Value v) {
+    auto it = groupLayout.find(leader(v));
+    if (it == groupLayout.end())
+      return std::nullopt;
+    return it->second;
+  }
+
+  bool tcgen05() const { return chip == "sm_100a"; }
+
+  LogicalResult run();
+  LogicalResult collect();
+  LogicalResult anchor();
+  bool propagate();
+  /// Lays out the first buffer (in program order) without a layout; false
+  /// when every buffer has one.
+  bool defaults();
+  LogicalResult setGroup(Value v, const LinearLayout &l, Operation *why);
+  FailureOr<LinearLayout> accumulatorLayout(GemmOp g);
+  FailureOr<LinearLayout> operandALayout(GemmOp g, const LinearLayout &acc);
+  LogicalResult insertConversions();
+  LogicalResult assignSharedLayouts();
+  void writeTypes();
+  Value makeTemp(OpBuilder &b, Location loc, Value like, const LinearLayout &l);
+};
+
+LogicalResult LaunchInference::collect() {
+  launch.walk([&](Operation *op) {
+    if (isa<AllocFragmentOp, AllocLocalOp, AllocTmemOp>(op)) {
+      Value v = op->getResult(0);
+      buffers.push_back(v);
+      groups.insert(key(v));
+      if (isa<AllocLocalOp>(op))
+        replicated.insert(v);
+    }
+  });
+  auto note = [&](Operation *op, Value buf, ValueRange idx, bool write) {
+    if (!isRegisterScope(buf))
+      return;
+    auto par = op->getParentOfType<ParallelOp>();
+    Access a = classify(idx, cast<MemRefType>(buf.getType()), par);
+    switch (a.kind) {
+    case Access::Full: {
+      auto &members = fullMembers[par];
+      if (!members.empty())
+        groups.unionSets(key(members.front()), key(buf));
+      if (!llvm::is_contained(members, buf))
+        members.push_back(buf);
+      break;
+    }
+    case Access::Slice: {
+      for (SliceUse &u : sliceUses)
+        if (u.buf == buf && u.par == par && u.kept == a.kept) {
+          u.reads |= !write;
+          u.writes |= write;
+          return;
+        }
+      sliceUses.push_back({buf, par, a.kept, !write, write});
+      break;
+    }
+    case Access::Irregular:
+      replicated.insert(buf);
+      break;
+    }
+  };
+  launch.walk([&](Operation *op) {
+    if (auto ld = dyn_cast<memref::LoadOp>(op))
+      note(op, ld.getMemRef(), ld.getIndices(), false);
+    else if (auto st = dyn_cast<memref::StoreOp>(op))
+      note(op, st.getMemRef(), st.getIndices(), true);
+    else if (auto c = dyn_cast<CopyOp>(op)) {
+      // A whole fragment copied to another of its shape: point for point.
+      if (isRegisterScope(c.getSrc()) && isRegisterScope(c.getDst()) &&
+          cast<MemRefType>(c.getSrc().getType()).getShape() ==
+              cast<MemRefType>(c.getDst().getType()).getShape())
+        groups.unionSets(key(c.getSrc()), key(c.getDst()));
+    } else if (auto t = dyn_cast<TopKOp>(op)) {
+      for (Value v : {t.getSrc(), t.getValues(), t.getIndices()})
+        if (isRegisterScope(v))
+          replicated.insert(v);
+    }
+  });
+  // Parallel loops with no full-shape member still need every register
+  // buffer they touch to exist as a group.
+  launch.walk([&](ParallelOp par) { (void)fullMembers[par]; });
+  return success();
+}
+
+FailureOr<LinearLayout> LaunchInference::accumulatorLayout(GemmOp g) {
+  auto c = cast<MemRefType>(g.getC().getType());
+  int64_t wgs = threads / kWarpgroup;
+  if (c.getRank() != 2 || threads % kWarpgroup != 0)
+    return g.emitError("T.gemm needs a 2-D accumulator and a thread count that is a multiple of "
+                       "128 (whole warpgroups), got ")
+           << threads << " threads";
+  int64_t M = c.getShape()[0], N = c.getShape()[1];
+  if (tcgen05()) {
+    if (auto l = LinearLayout::tmem32x32b(M, N, wgs))
+      return *l;
+    return g.emitError("T.gemm accumulator of shape ")
+           << M << "x" << N << " with " << threads
+           << " threads is not supported on sm_100a: tcgen05 with cta_group::1 needs 128 rows "
+              "and columns that split evenly (a power of two each) over the warpgroups";
+  }
+  // Warpgroups along M for FullRow (each owns whole rows, so row reductions
+  // stay inside a warpgroup) and Square (wider wgmma instructions); along N
+  // for FullCol. Fall back to the other split when the preferred one does
+  // not fit wgmma's 64-row tiles and 256-column limit.
+  SmallVector<int64_t> order;
+  for (int64_t m = wgs; m >= 1; m /= 2)
+    order.push_back(m);
+  if (g.getPolicy() == GemmPolicy::FullCol)
+    std::reverse(order.begin(), order.end());
+  for (int64_t alongM : order)
+    if (auto l = LinearLayout::wgmmaAccumulator(M, N, wgs, alongM))
+      return *l;
+  return g.emitError("T.gemm accumulator of shape ")
+         << M << "x" << N << " cannot be spread over " << wgs
+         << " warpgroup(s) on sm_90a: each warpgroup needs a multiple of 64 rows and 8 to 256 "
+            "columns (a power of two when the warpgroups split the columns)";
+}
+
+FailureOr<LinearLayout> LaunchInference::operandALayout(GemmOp g, const LinearLayout &acc) {
+  auto a = cast<MemRefType>(g.getA().getType());
+  int64_t M = acc.getOutShape()[0];
+  int64_t K = a.getShape()[g.getTransposeA() ? 0 : 1];
+  if (g.getTransposeA())
+    return g.emitError("an A operand in registers cannot be transposed");
+  if (tcgen05()) {
+    // tcgen05 reads A from tensor memory: written there row per TMEM lane.
+    if (auto l = LinearLayout::tmem32x32b(M, K, threads / kWarpgroup))
+      return *l;
+    return g.emitError("a register A operand of ") << M << "x" << K
+                                                   << " does not fit tensor memory's 128 lanes";
+  }
+  if (getElementBits(a.getElementType()) != 16)
+    return g.emitError("wgmma reads A from registers only for 16-bit operands (bf16, f16)");
+  // The 16-bit A fragment of wgmma is the accumulator layout of an M x K
+  // tile; warpgroups that split the accumulator along N all need every row
+  // they share, so their warp bits replicate.
+  int64_t wgs = threads / kWarpgroup;
+  int64_t alongM = 1;
+  unsigned rowBits = 0;
+  for (const LinearLayout::Coords &w : acc.getBases(LinearLayout::Warp))
+    if (w[0] != 0)
+      ++rowBits;
+  alongM = int64_t{1} << (rowBits - 2); // two warp bits inside a warpgroup
+  auto l = LinearLayout::wgmmaAccumulator(M, K, alongM, alongM);
+  if (!l)
+    return g.emitError("register A operand of ") << M << "x" << K << " does not fit wgmma";
+  LinearLayout r = *l;
+  for (int64_t n = alongM; n < wgs; n *= 2)
+    r.addBasis(LinearLayout::Warp, {0, 0});
+  return r;
+}
+
+LogicalResult LaunchInference::setGroup(Value v, const LinearLayout &l, Operation *why) {
+  void *k = leader(v);
+  auto it = groupLayout.find(k);
+  if (it == groupLayout.end()) {
+    groupLayout[k] = l;
+    return success();
+  }
+  if (it->second == l)
+    return success();
+  // Conflicting anchors inside one group: the first (an accumulator) wins;
+  // the other use gets a conversion (insertConversions).
+  (void)why;
+  return success();
+}
+
+LogicalResult LaunchInference::anchor() {
+  WalkResult r = launch.walk([&](GemmOp g) -> WalkResult {
+    if (!isRegisterScope(g.getC()))
+      return WalkResult::advance();
+    auto acc = accumulatorLayout(g);
+    if (failed(acc))
+      return WalkResult::interrupt();
+    if (replicated.contains(g.getC())) {
+      g.getC().getDefiningOp()->emitError(
+          "this buffer is a T.gemm accumulator and is also indexed element by element with "
+          "something other than the T.Parallel loop variables; give that use its own buffer");
+      return WalkResult::interrupt();
+    }
+    (void)setGroup(g.getC(), *acc, g);
+    return WalkResult::advance();
+  });
+  if (r.wasInterrupted())
+    return failure();
+  launch.walk([&](AllocTmemOp t) {
+    auto type = t.getType();
+    if (type.getRank() == 2)
+      if (auto l = LinearLayout::tmem32x32b(type.getShape()[0], type.getShape()[1],
+                                            std::max<int64_t>(1, threads / kWarpgroup)))
+        (void)setGroup(t.getResult(), *l, t);
+  });
+  // Register A operands: anchor only where their group has no layout yet
+  // (an accumulator anchor wins; a mismatch becomes a conversion).
+  r = launch.walk([&](GemmOp g) -> WalkResult {
+    if (!isRegisterScope(g.getA()) || !layoutOf(g.getC()))
+      return WalkResult::advance();
+    auto l = operandALayout(g, *layoutOf(g.getC()));
+    if (failed(l))
+      return WalkResult::interrupt();
+    if (!layoutOf(g.getA()) && !replicated.contains(g.getA()))
+      (void)setGroup(g.getA(), *l, g);
+    return WalkResult::advance();
+  });
+  return failure(r.wasInterrupted());
+}
+
+bool LaunchInference::propagate() {
+  bool changed = false;
+  launch.walk([&](ReduceOp red) {
+    if (!isRegisterScope(red.getSrc()) || !isRegisterScope(red.getDst()) ||
+        replicated.contains(red.getDst()) || layoutOf(red.getDst()))
+      return;
+    auto src = layoutOf(red.getSrc());
+    if (!src)
+      return;
+    SmallVector<unsigned> kept;
+    for (unsigned d = 0; d < src->getRank(); ++d)
+      if (d != red.getDim())
+        kept.push_back(d);
+    groupLayout[leader(red.getDst())] = project(*src, kept);
+    changed = true;
+  });
+  for (SliceUse &u : sliceUses) {
+    if (replicated.contains(u.buf) || layoutOf(u.buf))
+      continue;
+    auto &members = fullMembers[u.par];
+    if (members.empty() || !layoutOf(members.front()))
+      continue;
+    groupLayout[leader(u.buf)] = project(*layoutOf(members.front()), u.kept);
+    changed = true;
+  }
+  return changed;
+}
+
+bool LaunchInference::defaults() {
+  for (Value v : buffers) {
+    if (layoutOf(v))
+      continue;
+    auto type = cast<MemRefType>(v.getType());
+    bool rep = false;
+    for (void *m : groups.members(key(v)))
+      rep |= replicated.contains(Value::getFromOpaquePointer(m));
+    if (rep) {
+      groupLayout[leader(v)] = LinearLayout::replicated(type.getShape(), threads);
+      return true;
+    }
+    // 16-byte runs of the narrowest element the group is copied from or to.
+    int64_t minBytes = 16;
+    for (void *mk : groups.members(key(v))) {
+      Value m = Value::getFromOpaquePointer(mk);
+      minBytes = std::min(minBytes, elemBytes(cast<MemRefType>(m.getType()).getElementType()));
+      for (Operation *user : m.getUsers())
+        if (auto copy = dyn_cast<CopyOp>(user)) {
+          Value other = copy.getSrc() == m ? copy.getDst() : copy.getSrc();
+          minBytes = std::min(minBytes,
+                              elemBytes(cast<MemRefType>(other.getType()).getElementType()));
+        }
+    }
+    int64_t vec = 16 / minBytes;
+    int64_t inner = LinearLayout::padPow2(type.getShape().back());
+    int64_t numel = 1;
+    for (int64_t s : LinearLayout::padShape(type.getShape()))
+      numel *= s;
+    while (vec > 1 && (inner % vec != 0 || numel < vec * threads))
+      vec /= 2;
+    groupLayout[leader(v)] = LinearLayout::blocked(type.getShape(), threads, vec);
+    return true;
+  }
+  return false;
+}
+
+Value LaunchInference::makeTemp(OpBuilder &b, Location loc, Value like, const LinearLayout &l) {
+  auto type = cast<MemRefType>(like.getType());
+  OpBuilder::InsertionGuard g(b);
+  b.setInsertionPointToStart(&launch.getBodyBlock());
+  auto tmpType = withBufferLayout(
+      getScopedMemRefType(type.getShape(), type.getElementType(), MemScope::Fragment), l);
+  return AllocFragmentOp::create(b, loc, tmpType).getResult();
+}
+
+LogicalResult LaunchInference::insertConversions() {
+  OpBuilder b(launch.getContext());
+  // Projections read or written by a loop that places them elsewhere.
+  for (SliceUse &u : sliceUses) {
+    auto &members = fullMembers[u.par];
+    if (members.empty() || replicated.contains(u.buf))
+      continue;
+    LinearLayout driver = *layoutOf(members.front());
+    LinearLayout have = *layoutOf(u.buf);
+    if (isReplicatedLayout(have) || compatible(driver, u.kept, have))
+      continue;
+    Location loc = u.par.getLoc();
+    Value tmp = makeTemp(b, loc, u.buf, project(driver, u.kept));
+    b.setInsertionPoint(u.par);
+    if (u.reads)
+      ConvertLayoutOp::create(b, loc, u.buf, tmp);
+    if (u.writes) {
+      b.setInsertionPointAfter(u.par);
+      ConvertLayoutOp::create(b, loc, tmp, u.buf);
+    }
+    u.par.getBody().walk([&](Operation *op) {
+      for (OpOperand &o : op->getOpOperands())
+        if (o.get() == u.buf)
+          o.set(tmp);
+    });
+  }
+  // Reductions into a destination laid out otherwise than their projection.
+  SmallVector<ReduceOp> reduces;
+  launch.walk([&](ReduceOp r) { reduces.push_back(r); });
+  for (ReduceOp red : reduces) {
+    if (!isRegisterScope(red.getSrc()) || !isRegisterScope(red.getDst()))
+      continue;
+    SmallVector<unsigned> kept;
+    LinearLayout src = *layoutOf(red.getSrc());
+    for (unsigned d = 0; d < src.getRank(); ++d)
+      if (d != red.getDim())
+        kept.push_back(d);
+    LinearLayout want = project(src, kept);
+    LinearLayout have = *layoutOf(red.getDst());
+    if (have == want || isReplicatedLayout(have))
+      continue;
+    Value dst = red.getDst();
+    Value tmp = makeTemp(b, red.getLoc(), dst, want);
+    b.setInsertionPoint(red);
+    if (!red.getClear())
+      ConvertLayoutOp::create(b, red.getLoc(), dst, tmp);
+    red.getDstMutable().set(tmp);
+    b.setInsertionPointAfter(red);
+    ConvertLayoutOp::create(b, red.getLoc(), tmp, dst);
+  }
+  // Register A operands produced in another layout.
+  SmallVector<GemmOp> gemms;
+  launch.walk([&](GemmOp g) { gemms.push_back(g); });
+  for (GemmOp g : gemms) {
+    if (!isRegisterScope(g.getA()) || !layoutOf(g.getC()))
+      continue;
+    auto want = operandALayout(g, *layoutOf(g.getC()));
+    if (failed(want))
+      return failure();
+    if (*layoutOf(g.getA()) == *want)
+      continue;
+    Value tmp = makeTemp(b, g.getLoc(), g.getA(), *want);
+    b.setInsertionPoint(g);
+    ConvertLayoutOp::create(b, g.getLoc(), g.getA(), tmp);
+    g.getAMutable().set(tmp);
+  }
+  return success();
+}
+
+LogicalResult LaunchInference::assignSharedLayouts() {
+  // MMA operand tiles: the chunked, swizzled layout TMA writes and the MMA
+  // descriptors read (128-byte swizzle where rows allow).
+  DenseSet<Value> operands;
+  launch.walk([&](GemmOp g) {
+    for (Value v : {g.getA(), g.getB()})
+      if (getMemScope(v.getType()) == MemScope::Shared)
+        operands.insert(v);
+  });
+  for (Value v : operands) {
+    auto alloc = v.getDefiningOp<AllocSharedOp>();
+    if (!alloc || getBufferLayout(v.getType()))
+      continue;
+    auto type = alloc.getType();
+    Type elem = type.getElementType();
+    // tcgen05 reads FP4 tiles unpacked, a byte per element (TMA 16U4_ALIGN16B).
+    int64_t bits = isa<Float4E2M1FNType>(elem) ? 8 : getElementBits(elem);
+    if (type.getRank() != 2)
+      return alloc.emitError("an MMA operand in shared memory must be 2-D");
+    int64_t rows = type.getShape()[0], cols = type.getShape()[1];
+    int64_t rowBytes = cols * bits / 8;
+    std::optional<LinearLayout> l;
+    for (int64_t swz : {128, 64, 32})
+      if (rowBytes % swz == 0 && (l = LinearLayout::swizzledShared(rows, cols, bits, swz)))
+        break;
+    if (!l)
+      return alloc.emitError("T.gemm operand in shared memory must have a power-of-two number of "
+                             "rows (at least 8) and rows of a multiple of 32 bytes, a power of "
+                             "two; got ")
+             << rows << " rows of " << rowBytes << " bytes";
+    alloc.getResult().setType(withBufferLayout(type, *l));
+  }
+  return success();
+}
+
+void LaunchInference::writeTypes() {
+  for (Value v : buffers)
+    if (auto l = layoutOf(v))
+      v.setType(withBufferLayout(cast<MemRefType>(v.getType()), *l));
+  for (auto &[op, members] : fullMembers) {
+    auto par = cast<ParallelOp>(op);
+    std::optional<LinearLayout> l;
+    if (!members.empty())
+      l = layoutOf(members.front());
+    if (!l)
+      l = LinearLayout::blocked(par.getExtents(), threads, 1);
+    par.setLayoutAttr(LayoutAttr::get(par.getContext(), *l));
+  }
+}
+
+LogicalResult LaunchInference::run() {
+  if (failed(collect()) || failed(anchor()))
+    return failure();
+  // One default at a time, so that what it implies (projections, reductions)
+  // propagates before the next buffer falls back to a default.
+  do {
+    while (propagate()) {
+    }
+  } while (defaults());
+  // Temporaries made by conversions are laid out on creation.
+  writeTypes();
+  if (failed(insertConversions()))
+    return failure();
+  return assignSharedLayouts();
+}
+
+struct InferLayouts : public tl::impl::TlInferLayoutsBase<InferLayouts> {
+  using TlInferLayoutsBase::TlInferLayoutsBase;
+
+  void runOnOperation() override {
+    getOperation().walk([&](LaunchOp launch) {
+      LaunchInference inf{launch, chip, static_cast<int64_t>(launch.getThreads())};
+      if (failed(inf.run()))
+        signalPassFailure();
+    });
+  }
+};
+
+} // namespace
