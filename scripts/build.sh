@@ -7,6 +7,7 @@
 # (cpu_<name>.so + manifest). The CPU target runs a
 # kernel's sm_100a code (T.arch, tlc --arch); examples with per-architecture
 # code also get cpu_sm_90a_<name>.so, the sm_90a code on the CPU.
+# flash_attn_fwd gets no PTX until its GPU lowering lands (issue 11).
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 tlc_install_packages
 tlc_build
@@ -17,15 +18,24 @@ status=0
 for f in "$TLC_ROOT"/examples/*.tl; do
   name="$(basename "$f" .tl)"
   tlc="$BUILD_DIR/bin/tlc"
+  gpu=1
+  if [ "$name" = flash_attn_fwd ]; then
+    gpu=0 # GPU lowering lands with issue 11: tl and the CPU only until then
+  fi
   if "$tlc" "$f" --emit=tl -o "$out/$name.mlir" &&
-     "$tlc" "$f" --target=sm_90a --emit=ptx -o "$out/$name.ptx" &&
-     "$tlc" "$f" --target=sm_100a --emit=ptx -o "$out/sm100a_$name.ptx" &&
+     { [ $gpu = 0 ] ||
+       { "$tlc" "$f" --target=sm_90a --emit=ptx -o "$out/$name.ptx" &&
+         "$tlc" "$f" --target=sm_100a --emit=ptx -o "$out/sm100a_$name.ptx"; }; } &&
      "$tlc" "$f" --target=cpu --emit=so -o "$out/cpu_$name.so" &&
      { ! grep -q "T\.arch" "$f" ||
        "$tlc" "$f" --target=cpu --arch=sm_90a --emit=so -o "$out/cpu_sm_90a_$name.so"; }; then
     extra=""
     grep -q "T\.arch" "$f" && extra=", cpu_sm_90a_$name.so"
-    echo "compiled examples/$name.tl -> ${out#$TLC_ROOT/}/$name.{mlir,ptx,manifest.json}, sm100a_$name.ptx, cpu_$name.so$extra"
+    if [ $gpu = 1 ]; then
+      echo "compiled examples/$name.tl -> ${out#$TLC_ROOT/}/$name.{mlir,ptx,manifest.json}, sm100a_$name.ptx, cpu_$name.so$extra"
+    else
+      echo "compiled examples/$name.tl -> ${out#$TLC_ROOT/}/$name.mlir, cpu_$name.so (no PTX yet)"
+    fi
   else
     echo "FAILED: examples/$name.tl"
     status=1

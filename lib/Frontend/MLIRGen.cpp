@@ -437,9 +437,11 @@ private:
       return;
     }
     if (info.builtin == "T.Pipelined") {
-      Value ub = genIndex(*info.args[0]);
-      int64_t stages = info.args[1] ? std::get<int64_t>(*info.args[1]->sema.constant) : 1;
-      auto op = tl::PipelinedOp::create(b_, l, index(l, 0), ub, index(l, 1), stages);
+      const auto &a = info.varargs;
+      Value lb = a.size() == 2 ? genIndex(*a[0]) : index(l, 0);
+      Value ub = genIndex(*a.back());
+      int64_t stages = info.args[0] ? std::get<int64_t>(*info.args[0]->sema.constant) : 1;
+      auto op = tl::PipelinedOp::create(b_, l, lb, ub, index(l, 1), stages);
       mlir::OpBuilder::InsertionGuard guard(b_);
       b_.setInsertionPoint(op.getBodyBlock().getTerminator());
       values_[s.vars[0].symbol] = op.getInductionVar();

@@ -52,15 +52,8 @@ const std::vector<BuiltinSpec> &builtinTable() {
     variadic("T.serial", 1, 3, {}, 0, BuiltinUse::Loop, &S::checkLoopCall);
     variadic("T.unroll", 1, 3, {}, 0, BuiltinUse::Loop, &S::checkLoopCall);
     variadic("T.Parallel", 1, 8, {}, 0, BuiltinUse::Loop, &S::checkLoopCall);
-    {
-      BuiltinSpec b;
-      b.name = "T.Pipelined";
-      b.params = {"n", "num_stages"};
-      b.required = 1;
-      b.use = BuiltinUse::Loop;
-      b.check = &S::checkLoopCall;
-      t.push_back(b);
-    }
+    // T.Pipelined(n) or T.Pipelined(start, stop), as TileLang's; num_stages is keyword-only.
+    variadic("T.Pipelined", 1, 2, {"num_stages"}, 0, BuiltinUse::Loop, &S::checkLoopCall);
     // Allocation.
     add("T.alloc_shared", {"shape", "dtype"}, 2, &S::checkAlloc);
     add("T.alloc_fragment", {"shape", "dtype"}, 2, &S::checkAlloc);
@@ -361,8 +354,23 @@ SemaValue Sema::checkLoopCall(CallExpr &call, BoundArgs &args) {
     return ok ? makeNone() : SemaValue();
   }
   if (name == "T.Pipelined") {
-    ok &= checkIndex(*args.get(0), "the trip count of T.Pipelined");
-    if (Expr *s = args.get(1)) {
+    if (args.varargs.size() == 1) {
+      ok &= checkIndex(*args.varargs[0], "the trip count of T.Pipelined");
+    } else {
+      // Like range(start, stop): any ints, an empty loop when stop <= start.
+      for (size_t i = 0; i < 2; ++i) {
+        Expr &e = *args.varargs[i];
+        SemaValue v = expr(e);
+        if (v.kind == SemaValue::Unknown) {
+          ok = false;
+        } else if (!isIntegral(v) || isConstBool(v)) {
+          error(e.loc, std::string(i ? "the stop" : "the start") +
+                           " of T.Pipelined must be an int, found " + describe(v));
+          ok = false;
+        }
+      }
+    }
+    if (Expr *s = args.get(0)) {
       std::optional<int64_t> n = constInt(*s, "num_stages of T.Pipelined");
       if (!n) {
         ok = false;

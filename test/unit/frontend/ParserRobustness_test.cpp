@@ -15,8 +15,9 @@ using namespace tlc;
 
 namespace {
 
-const char *const kExamples[] = {"act_quant_fp8",        "fp4_dequant", "gemm_bf16", "gemm_fp4_fp8",
-                                 "gemm_fp8_blockscaled", "gemm_fp8_mx", "rmsnorm",   "softmax"};
+const char *const kExamples[] = {"act_quant_fp8", "flash_attn_fwd",       "fp4_dequant",
+                                 "gemm_bf16",     "gemm_fp4_fp8",         "gemm_fp8_blockscaled",
+                                 "gemm_fp8_mx",   "rmsnorm",              "softmax"};
 
 std::string readExample(const char *name) {
   std::ifstream in(std::string(TLC_TEST_SOURCE_DIR) + "/../examples/" + name + ".tl",

@@ -78,8 +78,9 @@ std::string firstError(const std::string &text) {
   return p.errors.empty() ? "<no error>" : p.errors[0];
 }
 
-const char *const kExamples[] = {"act_quant_fp8",        "fp4_dequant", "gemm_bf16", "gemm_fp4_fp8",
-                                 "gemm_fp8_blockscaled", "gemm_fp8_mx", "rmsnorm",   "softmax"};
+const char *const kExamples[] = {"act_quant_fp8", "flash_attn_fwd",       "fp4_dequant",
+                                 "gemm_bf16",     "gemm_fp4_fp8",         "gemm_fp8_blockscaled",
+                                 "gemm_fp8_mx",   "rmsnorm",              "softmax"};
 
 TEST(Parser, EveryExampleParses) {
   for (const char *name : kExamples) {

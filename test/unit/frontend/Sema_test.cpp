@@ -69,7 +69,7 @@ std::string kernelWith(const std::string &body, const std::string &params = "",
 
 TEST(Sema, EveryExampleAnalyses) {
   for (const char *name : {"gemm_bf16", "gemm_fp8_blockscaled", "gemm_fp8_mx", "gemm_fp4_fp8",
-                           "act_quant_fp8", "fp4_dequant", "rmsnorm", "softmax"}) {
+                           "act_quant_fp8", "fp4_dequant", "rmsnorm", "softmax", "flash_attn_fwd"}) {
     std::string path = std::string(TLC_TEST_SOURCE_DIR) + "/../examples/" + name + ".tl";
     for (const char *target : {"sm_90a", "sm_100a", "cpu"}) {
       SemaOptions o;
