@@ -63,7 +63,7 @@ def Tl_LaunchOp : Tl_Op<"launch", [SingleBlockImplicitTerminator<"YieldOp">]> {
 }
 
 def Tl_YieldOp : Tl_Op<"yield", [Pure, Terminator, ReturnLike,
-    ParentOneOf<["LaunchOp", "ParallelOp", "PipelinedOp"]>]> {
+    ParentOneOf<["LaunchOp", "ParallelOp", "PipelinedOp", "WarpSpecializeOp"]>]> {
   let summary = "terminator of tl region ops";
   let assemblyFormat = "attr-dict";
 }
@@ -238,7 +238,20 @@ def Tl_CopyOp : Tl_Op<"copy", [AttrSizedOperandSegments]> {
     DenseI64ArrayAttr:$src_sizes,
     Arg<Tl_Buffer, "", [MemWrite]>:$dst, Variadic<Index>:$dstOffsets,
     DenseI64ArrayAttr:$dst_sizes,
-    Optional<Tl_BarrierType>:$barrier, Optional<Index>:$barrierIndex);
+    Optional<Tl_BarrierType>:$barrier, Optional<Index>:$barrierIndex,
+    // Set by tl-pipeline on asynchronous copies that TMA performs: the index
+    // of the copy's tensor map among the kernel's (`tl.tma_maps`).
+    OptionalAttr<I64Attr>:$tma);
+  let builders = [
+    // A copy without a tensor map (the front end's and most passes').
+    OpBuilder<(ins "::mlir::Value":$src, "::mlir::ValueRange":$srcOffsets,
+                   "::llvm::ArrayRef<int64_t>":$srcSizes, "::mlir::Value":$dst,
+                   "::mlir::ValueRange":$dstOffsets, "::llvm::ArrayRef<int64_t>":$dstSizes,
+                   "::mlir::Value":$barrier, "::mlir::Value":$barrierIndex), [{
+      build($_builder, $_state, src, srcOffsets, srcSizes, dst, dstOffsets, dstSizes, barrier,
+            barrierIndex, ::mlir::IntegerAttr());
+    }]>
+  ];
   let assemblyFormat = [{
     $src `[` $srcOffsets `]` $src_sizes `to` $dst `[` $dstOffsets `]` $dst_sizes
     (`barrier` `(` $barrier^ `[` $barrierIndex `]` `)`)?
@@ -331,6 +344,98 @@ def Tl_TopKOp : Tl_Op<"topk"> {
     `:` type($src) `,` type($values) `,` type($indices)
   }];
   let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Views
+//===----------------------------------------------------------------------===//
+
+def Tl_ViewOp : Tl_Op<"view", [Pure]> {
+  let summary = "a sub-buffer of an on-chip buffer (a stage of a ring, a tile of a tile)";
+  let description = [{
+    ```mlir
+    %s = tl.view %ring[%stage, %c0, %c0] [1, 128, 64]
+        : memref<3x128x64xbf16, #smem> to memref<128x64xbf16, #smem1>
+    ```
+    The box of `sizes` elements at `offsets` (one index per source
+    dimension) of a shared or register buffer, as a buffer of the box's
+    shape with unit dimensions dropped. For a laid-out buffer the offsets
+    must stay on whole units of its layout (whole stages of a ring, whole
+    swizzle atoms), so the view's layout is the source's restricted to the box.
+  }];
+  let arguments = (ins Tl_StaticBuffer:$src, Variadic<Index>:$offsets,
+                       DenseI64ArrayAttr:$sizes);
+  let results = (outs Tl_StaticBuffer:$result);
+  let assemblyFormat = [{
+    $src `[` $offsets `]` $sizes attr-dict `:` type($src) `to` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Thread-level forms (after tl-distribute-parallel)
+//===----------------------------------------------------------------------===//
+
+def Tl_SlotLoadOp : Tl_Op<"slot_load", [
+    TypesMatchWith<"result is the buffer's element type", "buffer", "result",
+                   "::llvm::cast<::mlir::MemRefType>($_self).getElementType()">]> {
+  let summary = "read one register slot of this thread's part of a register buffer";
+  let description = [{
+    ```mlir
+    %v = tl.slot_load %acc[%c5] : memref<128x128xf32, #frag>
+    ```
+    Slot `s` of a thread holds the element its buffer's layout maps
+    (register s, this lane, this warp) to.
+  }];
+  let arguments = (ins Arg<Tl_StaticBuffer, "", [MemRead]>:$buffer, Index:$slot);
+  let results = (outs Tl_ElementType:$result);
+  let assemblyFormat = "$buffer `[` $slot `]` attr-dict `:` type($buffer)";
+  let hasVerifier = 1;
+}
+
+def Tl_SlotStoreOp : Tl_Op<"slot_store", [
+    TypesMatchWith<"value is the buffer's element type", "buffer", "value",
+                   "::llvm::cast<::mlir::MemRefType>($_self).getElementType()">]> {
+  let summary = "write one register slot of this thread's part of a register buffer";
+  let arguments = (ins Tl_ElementType:$value, Arg<Tl_StaticBuffer, "", [MemWrite]>:$buffer,
+                       Index:$slot);
+  let assemblyFormat = "$value `,` $buffer `[` $slot `]` attr-dict `:` type($buffer)";
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Warp specialisation
+//===----------------------------------------------------------------------===//
+
+def Tl_WarpSpecializeOp : Tl_Op<"warp_specialize", [RecursiveMemoryEffects]> {
+  let summary = "the block's threads split into roles, each running its own region";
+  let description = [{
+    ```mlir
+    tl.warp_specialize roles [256, 128] regs [232, 40] {
+      // threads 0..255: the consumers
+    }, {
+      // threads 256..383: the producer
+    }
+    ```
+    Region `i` runs on `roles[i]` consecutive threads, after those of the
+    regions before it (warpgroup multiples where registers are set). With
+    `regs` the role's registers per thread are set to that count
+    (setmaxnreg) when it starts; 0 leaves them. Set by tl-warp-specialize;
+    the launch's thread count is the sum.
+  }];
+  let arguments = (ins DenseI64ArrayAttr:$roles, DenseI64ArrayAttr:$regs);
+  let regions = (region VariadicRegion<SizedRegion<1>>:$bodies);
+  let assemblyFormat = "`roles` $roles `regs` $regs $bodies attr-dict";
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    /// The first thread of role `i`.
+    int64_t getRoleBegin(unsigned i) {
+      int64_t b = 0;
+      for (unsigned j = 0; j < i; ++j)
+        b += getRoles()[j];
+      return b;
+    }
+  }];
 }
 
 //===----------------------------------------------------------------------===//

@@ -129,8 +129,8 @@ TEST(LinearLayout, SwizzledSharedMatchesTmaSwizzle) {
 
 TEST(LinearLayout, Printing) {
   auto l = LinearLayout::wgmmaAccumulator(64, 16, 1, 1);
-  EXPECT_EQ(l->str(), "[64, 16], reg = [[0, 1], [8, 0], [0, 8]], lane = [[0, 2], [0, 4], "
-                      "[1, 0], [2, 0], [4, 0]], warp = [[16, 0], [32, 0]]");
+  EXPECT_EQ(l->str(), "[64, 16], reg = [(0, 1), (8, 0), (0, 8)], lane = [(0, 2), (0, 4), "
+                      "(1, 0), (2, 0), (4, 0)], warp = [(16, 0), (32, 0)]");
 }
 
 } // namespace
