@@ -390,6 +390,12 @@ def Tl_SlotLoadOp : Tl_Op<"slot_load", [
   let arguments = (ins Arg<Tl_StaticBuffer, "", [MemRead]>:$buffer, Index:$slot);
   let results = (outs Tl_ElementType:$result);
   let assemblyFormat = "$buffer `[` $slot `]` attr-dict `:` type($buffer)";
+  let builders = [
+    OpBuilder<(ins "::mlir::Value":$buffer, "::mlir::Value":$slot), [{
+      build($_builder, $_state,
+            ::llvm::cast<::mlir::MemRefType>(buffer.getType()).getElementType(), buffer, slot);
+    }]>
+  ];
   let hasVerifier = 1;
 }
 

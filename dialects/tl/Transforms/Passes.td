@@ -42,4 +42,18 @@ def TlInferLayouts : Pass<"tl-infer-layouts", "func::FuncOp"> {
   ];
 }
 
+def TlDistributeParallel : Pass<"tl-distribute-parallel", "func::FuncOp"> {
+  let summary = "Distribute tl.parallel loops over threads by their layouts; access registers by slot";
+  let description = [{
+    Replaces every tl.parallel (laid out by tl-infer-layouts) with the code
+    each thread runs: the body once per register slot of the loop's layout,
+    the induction variables replaced by that slot's coordinates (index
+    arithmetic on the thread index), points past the extents skipped or
+    guarded, and stores to memory done by one replica where the layout
+    replicates. Element loads/stores of register buffers become
+    tl.slot_load/tl.slot_store of the slot holding the element in the same
+    thread. See dialects/tl/Transforms/DistributeParallel.cpp.
+  }];
+}
+
 #endif // TL_TRANSFORMS_PASSES_TD

@@ -1,0 +1,308 @@
+// tl-distribute-parallel: every tl.parallel becomes the code each thread
+// runs for the points its layout gives it, and element accesses to register
+// buffers become accesses to register slots.
+//
+// For a loop with layout L, register slot s of a thread covers the point
+// L(s, lane, warp): the body is emitted once per slot with the induction
+// variables replaced by those coordinates (index arithmetic on the thread
+// index). Points past the loop's extents (layouts are padded to powers of
+// two) are skipped when no thread has them and guarded when some do. Where
+// L replicates points over lanes or warps, stores to shared or global
+// memory and atomics run in the first replica only.
+//
+// Register buffers are accessed by slot: a buffer indexed by all the loop
+// variables in L's layout uses slot s; one indexed by some of them (a row
+// statistic) uses the slot of its layout that holds the projected point in
+// the same thread, fixed per s (tl-infer-layouts made sure one exists); a
+// replicated buffer (every thread holds all of it) uses the row-major slot
+// of its indices, computed at run time when they are.
+#include "tl/IR/TlOps.h"
+#include "tl/Transforms/LayoutEmitter.h"
+#include "tl/Transforms/Passes.h"
+
+#include "mlir/IR/IRMapping.h"
+
+namespace mlir::tl {
+#define GEN_PASS_DEF_TLDISTRIBUTEPARALLEL
+#include "tl/Transforms/Passes.h.inc"
+} // namespace mlir::tl
+
+using namespace mlir;
+using namespace mlir::tl;
+
+namespace {
+
+bool isRegisterBuffer(Value v) {
+  auto s = getMemScope(v.getType());
+  return s == MemScope::Fragment || s == MemScope::Local || s == MemScope::Tmem;
+}
+
+bool isReplicated(const LinearLayout &l) {
+  for (LinearLayout::InDim d : {LinearLayout::Lane, LinearLayout::Warp})
+    for (const LinearLayout::Coords &b : l.getBases(d))
+      if (llvm::any_of(b, [](int64_t x) { return x != 0; }))
+        return false;
+  return true;
+}
+
+Value cIndex(OpBuilder &b, Location loc, int64_t v) {
+  return arith::ConstantIndexOp::create(b, loc, v);
+}
+
+/// Row-major slot of `indices` in a replicated buffer (its register bits
+/// are the flattened bits of the padded shape, last dimension lowest).
+Value replicatedSlot(OpBuilder &b, Location loc, MemRefType type, ValueRange indices) {
+  SmallVector<int64_t> padded = LinearLayout::padShape(type.getShape());
+  Value slot;
+  for (auto [d, idx] : llvm::enumerate(indices)) {
+    slot = slot ? Value(arith::AddIOp::create(
+                      b, loc, arith::MulIOp::create(b, loc, slot, cIndex(b, loc, padded[d])), idx))
+                : idx;
+  }
+  return slot ? slot : cIndex(b, loc, 0);
+}
+
+/// How one element access inside a loop resolves to a slot.
+struct Resolution {
+  enum Kind { SameSlot, Projected, Replicated } kind = Replicated;
+  SmallVector<unsigned> kept; // Projected: the loop dimensions indexed
+};
+
+struct Distributor {
+  ParallelOp par;
+  LinearLayout layout;
+  DenseMap<Operation *, Resolution> access;
+
+  LogicalResult classify() {
+    auto ivs = par.getInductionVars();
+    WalkResult r = par.getBody().walk([&](Operation *op) -> WalkResult {
+      Value buf;
+      ValueRange idx;
+      if (auto ld = dyn_cast<memref::LoadOp>(op)) {
+        buf = ld.getMemRef();
+        idx = ld.getIndices();
+      } else if (auto st = dyn_cast<memref::StoreOp>(op)) {
+        buf = st.getMemRef();
+        idx = st.getIndices();
+      } else {
+        return WalkResult::advance();
+      }
+      if (!isRegisterBuffer(buf))
+        return WalkResult::advance();
+      auto type = cast<MemRefType>(buf.getType());
+      std::optional<LinearLayout> bl = getBufferLayout(type);
+      if (!bl)
+        return op->emitError("register buffer without a layout (run tl-infer-layouts first)");
+      Resolution res;
+      SmallVector<unsigned> dims;
+      bool ivIndexed = op->getParentOfType<ParallelOp>() == par;
+      for (Value i : idx) {
+        auto it = llvm::find(ivs, i);
+        if (it == ivs.end()) {
+          ivIndexed = false;
+          break;
+        }
+        dims.push_back(it - ivs.begin());
+      }
+      if (ivIndexed && dims.size() == ivs.size() && *bl == layout &&
+          llvm::equal(dims, llvm::seq<unsigned>(0, ivs.size()))) {
+        res.kind = Resolution::SameSlot;
+      } else if (ivIndexed && llvm::is_sorted(dims) && isCompatible(dims, *bl)) {
+        res.kind = Resolution::Projected;
+        res.kept = dims;
+      } else if (isReplicated(*bl)) {
+        res.kind = Resolution::Replicated;
+      } else {
+        return op->emitError("this element access does not line up with the layout of the "
+                             "T.Parallel loop around it (internal: tl-infer-layouts should have "
+                             "inserted a layout conversion)");
+      }
+      access[op] = res;
+      return WalkResult::advance();
+    });
+    return failure(r.wasInterrupted());
+  }
+
+  bool isCompatible(ArrayRef<unsigned> kept, const LinearLayout &buf) {
+    auto proj = [&](ArrayRef<int64_t> c) {
+      SmallVector<int64_t> r;
+      for (unsigned d : kept)
+        r.push_back(c[d]);
+      return r;
+    };
+    for (LinearLayout::InDim d : {LinearLayout::Lane, LinearLayout::Warp}) {
+      if (layout.getInBits(d) != buf.getInBits(d))
+        return false;
+      for (auto [a, b] : llvm::zip(layout.getBases(d), buf.getBases(d)))
+        if (proj(a) != ArrayRef<int64_t>(b))
+          return false;
+    }
+    for (const LinearLayout::Coords &b : layout.getBases(LinearLayout::Register))
+      if (!buf.solveRegister(proj(b)))
+        return false;
+    return true;
+  }
+
+  /// Slot of `buf` accessed by original op `orig` (cloned as `clone`) for
+  /// driver slot `s`.
+  Value slotFor(OpBuilder &b, Location loc, Operation *orig, Value buf, ValueRange cloneIdx,
+                int64_t s) {
+    const Resolution &res = access[orig];
+    auto type = cast<MemRefType>(buf.getType());
+    switch (res.kind) {
+    case Resolution::SameSlot:
+      return cIndex(b, loc, s);
+    case Resolution::Projected: {
+      LinearLayout::Coords full = layout.apply(LinearLayout::Register, s), proj;
+      for (unsigned d : res.kept)
+        proj.push_back(full[d]);
+      return cIndex(b, loc, *getBufferLayout(type)->solveRegister(proj));
+    }
+    case Resolution::Replicated:
+      return replicatedSlot(b, loc, type, cloneIdx);
+    }
+    return Value();
+  }
+
+  LogicalResult run();
+};
+
+/// Wraps `op` (no results) in scf.if(cond).
+void guard(OpBuilder &b, Operation *op, Value cond) {
+  b.setInsertionPoint(op);
+  auto ifOp = scf::IfOp::create(b, op->getLoc(), cond, /*withElse=*/false);
+  op->moveBefore(ifOp.thenBlock()->getTerminator());
+}
+
+bool writesMemory(Operation *op) {
+  if (auto st = dyn_cast<memref::StoreOp>(op))
+    return !isRegisterBuffer(st.getMemRef());
+  if (auto at = dyn_cast<AtomicAddOp>(op))
+    return !at.getPrev();
+  return false;
+}
+
+LogicalResult Distributor::run() {
+  if (failed(classify()))
+    return failure();
+  Location loc = par.getLoc();
+  OpBuilder b(par);
+  Value tid = ThreadIdOp::create(b, loc, 0);
+  HwIndex hw = emitHwIndex(b, loc, tid);
+  Value leader = emitReplicaLeader(b, loc, layout, hw);
+  ArrayRef<int64_t> extents = par.getExtents();
+  for (int64_t s = 0; s < layout.getInSize(LinearLayout::Register); ++s) {
+    LinearLayout::Coords regPart = layout.apply(LinearLayout::Register, s);
+    int cls = classifySlot(layout, extents, regPart);
+    if (cls == 1)
+      continue;
+    OpBuilder::InsertionGuard g(b);
+    SmallVector<Value> coords = emitSlotCoords(b, loc, layout, s, hw);
+    if (cls == 0) {
+      Value valid;
+      for (auto [d, c] : llvm::enumerate(coords)) {
+        if (extents[d] == layout.getOutShape()[d])
+          continue;
+        Value lt = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, c,
+                                         cIndex(b, loc, extents[d]));
+        valid = valid ? Value(arith::AndIOp::create(b, loc, valid, lt)) : lt;
+      }
+      auto ifOp = scf::IfOp::create(b, loc, valid, /*withElse=*/false);
+      b.setInsertionPoint(ifOp.thenBlock()->getTerminator());
+    }
+    IRMapping map;
+    for (auto [iv, c] : llvm::zip(par.getInductionVars(), coords))
+      map.map(iv, c);
+    SmallVector<Operation *> cloned;
+    for (Operation &op : par.getBodyBlock().without_terminator())
+      cloned.push_back(b.clone(op, map));
+    if (leader) {
+      SmallVector<Operation *> writers;
+      for (Operation *c : cloned)
+        c->walk([&](Operation *op) {
+          if (writesMemory(op))
+            writers.push_back(op);
+        });
+      for (Operation *w : writers)
+        guard(b, w, leader);
+    }
+    // Element accesses of register buffers -> slot accesses.
+    for (auto &[orig, res] : access) {
+      Operation *clone = map.lookupOrNull(orig);
+      if (!clone)
+        continue;
+      OpBuilder cb(clone);
+      if (auto ld = dyn_cast<memref::LoadOp>(clone)) {
+        Value slot = slotFor(cb, ld.getLoc(), orig, ld.getMemRef(), ld.getIndices(), s);
+        Value v = SlotLoadOp::create(cb, ld.getLoc(), ld.getMemRef(), slot);
+        ld.getResult().replaceAllUsesWith(v);
+        ld.erase();
+      } else if (auto st = dyn_cast<memref::StoreOp>(clone)) {
+        Value slot = slotFor(cb, st.getLoc(), orig, st.getMemRef(), st.getIndices(), s);
+        SlotStoreOp::create(cb, st.getLoc(), st.getValueToStore(), st.getMemRef(), slot);
+        st.erase();
+      }
+    }
+  }
+  par.erase();
+  return success();
+}
+
+/// Element accesses of register buffers outside any loop: the buffer is
+/// replicated, its slot the row-major index.
+LogicalResult lowerStrayAccesses(Operation *root) {
+  SmallVector<Operation *> ops;
+  root->walk([&](Operation *op) {
+    if (auto ld = dyn_cast<memref::LoadOp>(op); ld && isRegisterBuffer(ld.getMemRef()))
+      ops.push_back(op);
+    if (auto st = dyn_cast<memref::StoreOp>(op); st && isRegisterBuffer(st.getMemRef()))
+      ops.push_back(op);
+  });
+  for (Operation *op : ops) {
+    OpBuilder b(op);
+    Value buf = isa<memref::LoadOp>(op) ? cast<memref::LoadOp>(op).getMemRef()
+                                        : cast<memref::StoreOp>(op).getMemRef();
+    auto type = cast<MemRefType>(buf.getType());
+    std::optional<LinearLayout> l = getBufferLayout(type);
+    if (!l)
+      return op->emitError("register buffer without a layout (run tl-infer-layouts first)");
+    if (!isReplicated(*l))
+      return op->emitError("element access to a distributed register buffer outside a "
+                           "T.Parallel loop (internal: tl-infer-layouts replicates such buffers)");
+    if (auto ld = dyn_cast<memref::LoadOp>(op)) {
+      Value v = SlotLoadOp::create(b, ld.getLoc(), buf,
+                                   replicatedSlot(b, ld.getLoc(), type, ld.getIndices()));
+      ld.getResult().replaceAllUsesWith(v);
+      ld.erase();
+    } else {
+      auto st = cast<memref::StoreOp>(op);
+      SlotStoreOp::create(b, st.getLoc(), st.getValueToStore(), buf,
+                          replicatedSlot(b, st.getLoc(), type, st.getIndices()));
+      st.erase();
+    }
+  }
+  return success();
+}
+
+struct DistributeParallel : public tl::impl::TlDistributeParallelBase<DistributeParallel> {
+  using TlDistributeParallelBase::TlDistributeParallelBase;
+
+  void runOnOperation() override {
+    // Innermost loops first (a loop inside a loop is unusual but legal).
+    SmallVector<ParallelOp> loops;
+    getOperation().walk<WalkOrder::PostOrder>([&](ParallelOp p) { loops.push_back(p); });
+    for (ParallelOp p : loops) {
+      if (!p.getLayout()) {
+        p.emitError("T.Parallel loop without a layout (run tl-infer-layouts first)");
+        return signalPassFailure();
+      }
+      Distributor d{p, p.getLayout()->getLayout(), {}};
+      if (failed(d.run()))
+        return signalPassFailure();
+    }
+    if (failed(lowerStrayAccesses(getOperation())))
+      signalPassFailure();
+  }
+};
+
+} // namespace
