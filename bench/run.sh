@@ -15,7 +15,8 @@
 # baseline.jsonl, *.log, perf_table.md, env.txt.
 #
 # Environment: BENCH_SHAPES ("M,N,K;..." instead of shapes.txt), BENCH_WARMUP_MS (100),
-# BENCH_REP_MS (300), BENCH_KINDS ("bf16 fp8"), BENCH_SKIP_BASELINE=1.
+# BENCH_REP_MS (300), BENCH_KINDS ("bf16 fp8"), BENCH_SKIP_BASELINE=1, BENCH_KERNEL_DIR (default
+# BUNDLE/kernels; gpu-check.sh points it at kernels_sm100a on a Blackwell GPU).
 set -uo pipefail
 
 if [ $# -ne 1 ] || [ ! -d "$1" ]; then
@@ -29,6 +30,7 @@ mkdir -p "$RESULTS"
 WARMUP_MS="${BENCH_WARMUP_MS:-100}"
 REP_MS="${BENCH_REP_MS:-300}"
 KINDS="${BENCH_KINDS:-bf16 fp8}"
+KDIR="${BENCH_KERNEL_DIR:-$BUNDLE/kernels}"
 
 pick() { # first existing of $BUNDLE/bench/gemm/$1, $HERE/gemm/$1
   for f in "$BUNDLE/bench/gemm/$1" "$HERE/gemm/$1"; do
@@ -53,9 +55,9 @@ fi
 
 {
   echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
-  nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=csv,noheader 2>&1
+  nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm,compute_cap --format=csv,noheader 2>&1
   python3 -c 'import torch; print("torch", torch.__version__, "cuda", torch.version.cuda)' 2>&1
-  echo "warmup_ms $WARMUP_MS rep_ms $REP_MS"
+  echo "warmup_ms $WARMUP_MS rep_ms $REP_MS kernels $KDIR"
   echo "shapes $SHAPES"
 } >"$RESULTS/env.txt"
 cat "$RESULTS/env.txt"
@@ -72,7 +74,7 @@ else
       *) echo "run.sh: unknown kind $kind" >&2; status=1; continue ;;
     esac
     found=0
-    for m in "$BUNDLE"/kernels/$pattern; do
+    for m in "$KDIR"/$pattern; do
       [ -f "$m" ] || continue
       found=1
       variant="$(basename "$m" .manifest.json)"
@@ -82,7 +84,7 @@ else
       rc=${PIPESTATUS[0]}
       [ "$rc" -eq 0 ] || { echo "run.sh: tlc_gemm_bench $variant exited $rc"; status=1; }
     done
-    [ "$found" -eq 1 ] || { echo "run.sh: no $BUNDLE/kernels/$pattern" >&2; status=1; }
+    [ "$found" -eq 1 ] || { echo "run.sh: no $KDIR/$pattern" >&2; status=1; }
   done
 fi
 

@@ -1,5 +1,5 @@
-// Every example kernel on the GPU (sm_90a PTX from tlc, launched through
-// libtlrt), checked two ways on fresh random inputs each run:
+// Every example kernel on the GPU (PTX from tlc, launched through libtlrt),
+// checked two ways on fresh random inputs each run:
 //  * against a plain double-precision host reference, by ||out - ref|| / ||ref||
 //    (docs/perf.md and METHOD.md bounds: bf16 outputs <= 1e-2);
 //  * against the same .tl kernel compiled for the CPU target (the "golden"
@@ -7,9 +7,16 @@
 //    (FP8 quantisation, FP4 dequantisation), within the bound otherwise.
 // Outputs are poisoned (0xFF bytes: NaN in bf16/f32) before every launch and
 // every element is checked to have been written. Shapes include ragged edges.
-// Without a CUDA driver and a compute-capability 9.x device every test skips.
+//
+// The kernels come for the device's architecture: compute capability 9.x
+// runs the sm_90a build (kernels/), 10.x the sm_100a build (kernels_sm100a/);
+// $TLC_GPU_KERNELS overrides the folder. A test whose kernel was not compiled
+// for that architecture (no gpu_<name>.manifest.json there, or one for
+// another target) skips and says why. Without a CUDA driver and such a
+// device every test skips.
 #include "tlrt/Gpu.h"
 #include "tlrt/LowPrecision.h"
+#include "tlrt/Manifest.h"
 #include "tlrt/Module.h"
 
 #include <gtest/gtest.h>
@@ -18,16 +25,20 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
 #include <random>
 #include <string>
 #include <vector>
 
 namespace {
 
-std::string kernelDir() {
-  if (const char *d = std::getenv("TLC_GPU_KERNELS"))
-    return d;
-  return TLC_GPU_KERNEL_DIR;
+// "sm_90a" / "sm_100a" for compute capability 9.x / 10.x, "" otherwise.
+std::string archOf(std::pair<int, int> cc) {
+  if (cc.first == 9)
+    return "sm_90a";
+  if (cc.first == 10)
+    return "sm_100a";
+  return "";
 }
 
 bool gpuReady(std::string &why) {
@@ -38,11 +49,41 @@ bool gpuReady(std::string &why) {
     return false;
   }
   auto cc = tlrt::Context::get(0).computeCapability();
-  if (cc.first != 9) {
-    why = "device is not compute capability 9.x (sm_90a kernels)";
+  if (archOf(cc).empty()) {
+    why = "device is compute capability " + std::to_string(cc.first) + "." +
+          std::to_string(cc.second) + ", neither 9.x (sm_90a) nor 10.x (sm_100a)";
     return false;
   }
   return true;
+}
+
+// The device's architecture; only called once gpuReady() holds.
+std::string deviceArch() { return archOf(tlrt::Context::get(0).computeCapability()); }
+
+std::string kernelDir() {
+  if (const char *d = std::getenv("TLC_GPU_KERNELS"))
+    return d;
+  return deviceArch() == "sm_100a" ? TLC_GPU_KERNEL_DIR_SM100A : TLC_GPU_KERNEL_DIR;
+}
+
+// Empty when kernels/gpu_<name> exists for the device's architecture,
+// otherwise why the test cannot run it.
+std::string missingKernel(const std::string &name) {
+  const std::string arch = deviceArch();
+  const std::string path = kernelDir() + "/gpu_" + name + ".manifest.json";
+  if (!std::ifstream(path).good())
+    return "no " + arch + " build of kernel '" + name + "' (" + path +
+           " is missing: not compiled for this architecture)";
+  std::string target;
+  try {
+    target = tlrt::targetName(tlrt::Manifest::load(path).target);
+  } catch (const tlrt::Error &e) {
+    return e.what();
+  }
+  if (target != arch)
+    return path + " is for " + target + ", the device runs " + arch +
+           " (point TLC_GPU_KERNELS at the " + arch + " kernels)";
+  return "";
 }
 
 #define REQUIRE_GPU()                                                                              \
@@ -50,6 +91,15 @@ bool gpuReady(std::string &why) {
     std::string why;                                                                               \
     if (!gpuReady(why))                                                                            \
       GTEST_SKIP() << why;                                                                         \
+  } while (0)
+
+// A GPU and this kernel built for its architecture, or the test skips.
+#define REQUIRE_GPU_KERNEL(name)                                                                   \
+  do {                                                                                             \
+    REQUIRE_GPU();                                                                                 \
+    std::string missing = missingKernel(name);                                                     \
+    if (!missing.empty())                                                                          \
+      GTEST_SKIP() << missing;                                                                     \
   } while (0)
 
 std::mt19937_64 &rng() {
@@ -238,25 +288,25 @@ void checkGemmBF16(const std::string &name) {
 }
 
 TEST(GpuKernels, GemmBF16) {
-  REQUIRE_GPU();
+  REQUIRE_GPU_KERNEL("gemm_bf16");
   checkGemmBF16("gemm_bf16");
 }
 
 TEST(GpuKernels, GemmBF16Tile128x256) {
-  REQUIRE_GPU();
+  REQUIRE_GPU_KERNEL("gemm_bf16__bn256");
   checkGemmBF16("gemm_bf16__bn256");
 }
 
 // Clusters of two blocks along x multicasting the shared A tile (ragged
 // grids leave a block of the last cluster a tile past N).
 TEST(GpuKernels, GemmBF16Cluster2) {
-  REQUIRE_GPU();
+  REQUIRE_GPU_KERNEL("gemm_bf16__cluster2");
   checkGemmBF16("gemm_bf16__cluster2");
 }
 
 // Four blocks share each A tile (32-row slices each).
 TEST(GpuKernels, GemmBF16Cluster4) {
-  REQUIRE_GPU();
+  REQUIRE_GPU_KERNEL("gemm_bf16__cluster4");
   checkGemmBF16("gemm_bf16__cluster4");
 }
 
@@ -297,18 +347,20 @@ void checkGemmFP8(const std::string &name) {
 }
 
 TEST(GpuKernels, GemmFP8BlockScaled) {
-  REQUIRE_GPU();
+  REQUIRE_GPU_KERNEL("gemm_fp8_blockscaled");
   checkGemmFP8("gemm_fp8_blockscaled");
 }
 
 TEST(GpuKernels, GemmFP8BlockScaledCluster2) {
-  REQUIRE_GPU();
+  REQUIRE_GPU_KERNEL("gemm_fp8_blockscaled__cluster2");
   checkGemmFP8("gemm_fp8_blockscaled__cluster2");
 }
 
-// gemm_fp8_mx / gemm_fp4_fp8 (one ue8m0 scale per 32 K per row), sm_90a code
+// gemm_fp8_mx / gemm_fp4_fp8 (one ue8m0 scale per 32 K per row). sm_90a code
 // path: scales folded into a bf16 dequantisation in shared memory, bf16
-// wgmma. The CPU golden is compiled with --arch sm_90a (the same code).
+// wgmma; its CPU golden is compiled with --arch sm_90a (the same code). On a
+// Blackwell GPU the sm_100a build runs the block-scaled tcgen05 path, checked
+// against a CPU golden of that path (kernels_sm100a/).
 void checkGemmMX(const std::string &name, bool fp4B) {
   // K a multiple of 32 (one scale group), ragged against the 128-wide blocks.
   const GemmShape shapes[] = {{256, 256, 256},  {200, 136, 160}, {1000, 520, 1024},
@@ -352,12 +404,12 @@ void checkGemmMX(const std::string &name, bool fp4B) {
 }
 
 TEST(GpuKernels, GemmFP8MX) {
-  REQUIRE_GPU();
+  REQUIRE_GPU_KERNEL("gemm_fp8_mx");
   checkGemmMX("gemm_fp8_mx", false);
 }
 
 TEST(GpuKernels, GemmFP4FP8) {
-  REQUIRE_GPU();
+  REQUIRE_GPU_KERNEL("gemm_fp4_fp8");
   checkGemmMX("gemm_fp4_fp8", true);
 }
 
@@ -366,7 +418,7 @@ TEST(GpuKernels, GemmFP4FP8) {
 //===----------------------------------------------------------------------===//
 
 TEST(GpuKernels, RMSNorm) {
-  REQUIRE_GPU();
+  REQUIRE_GPU_KERNEL("rmsnorm");
   int count = 0;
   for (int64_t T : {1, 4, 37, 256}) {
     if (stopEarly(count))
@@ -399,7 +451,7 @@ TEST(GpuKernels, RMSNorm) {
 }
 
 TEST(GpuKernels, Softmax) {
-  REQUIRE_GPU();
+  REQUIRE_GPU_KERNEL("softmax");
   int count = 0;
   for (int64_t R : {1, 8, 13, 333}) {
     if (stopEarly(count))
@@ -429,7 +481,7 @@ TEST(GpuKernels, Softmax) {
 }
 
 TEST(GpuKernels, ActQuantFP8) {
-  REQUIRE_GPU();
+  REQUIRE_GPU_KERNEL("act_quant_fp8");
   int count = 0;
   for (auto [T, K] : {std::pair<int64_t, int64_t>{1, 128}, {32, 256}, {45, 512}, {300, 7168}}) {
     if (stopEarly(count))
@@ -470,7 +522,7 @@ TEST(GpuKernels, ActQuantFP8) {
 }
 
 TEST(GpuKernels, FP4Dequant) {
-  REQUIRE_GPU();
+  REQUIRE_GPU_KERNEL("fp4_dequant");
   int count = 0;
   for (auto [N, K] : {std::pair<int64_t, int64_t>{64, 128}, {100, 256}, {7, 96}, {512, 2048}}) {
     if (stopEarly(count))
@@ -504,7 +556,7 @@ TEST(GpuKernels, FP4Dequant) {
 //===----------------------------------------------------------------------===//
 
 TEST(GpuKernels, TileStoreThroughTMA) {
-  REQUIRE_GPU();
+  REQUIRE_GPU_KERNEL("tile_store");
   int count = 0;
   for (auto [M, N] : {std::pair<int64_t, int64_t>{64, 128}, {100, 200}, {1, 8}, {1000, 1000}}) {
     if (stopEarly(count))
@@ -526,7 +578,7 @@ TEST(GpuKernels, TileStoreThroughTMA) {
 }
 
 TEST(GpuKernels, ColumnSumWithAtomics) {
-  REQUIRE_GPU();
+  REQUIRE_GPU_KERNEL("col_sum");
   int count = 0;
   for (auto [M, N] : {std::pair<int64_t, int64_t>{32, 128}, {100, 300}, {1000, 77}, {4096, 1024}}) {
     if (stopEarly(count))
@@ -601,12 +653,12 @@ void checkGemmTyped(const std::string &name, tlrt::DType dt) {
 }
 
 TEST(GpuKernels, GemmF16) {
-  REQUIRE_GPU();
+  REQUIRE_GPU_KERNEL("gemm_typed__f16");
   checkGemmTyped("gemm_typed__f16", tlrt::DType::Float16);
 }
 
 TEST(GpuKernels, GemmE5M2) {
-  REQUIRE_GPU();
+  REQUIRE_GPU_KERNEL("gemm_typed__e5m2");
   checkGemmTyped("gemm_typed__e5m2", tlrt::DType::Float8E5M2);
 }
 
@@ -615,7 +667,7 @@ TEST(GpuKernels, GemmE5M2) {
 //===----------------------------------------------------------------------===//
 
 TEST(GpuKernels, GemmWithOperandRewrittenInShared) {
-  REQUIRE_GPU();
+  REQUIRE_GPU_KERNEL("gemm_shared_dequant");
   const GemmShape shapes[] = {{256, 256, 256}, {200, 136, 72}, {129, 257, 200}, {1000, 520, 1000}};
   int count = 0;
   for (const GemmShape &s : shapes) {
