@@ -26,6 +26,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <limits>
 #include <random>
 #include <string>
 #include <vector>
@@ -695,6 +696,256 @@ TEST(GpuKernels, GemmWithOperandRewrittenInShared) {
         shapeName("gemm_shared_dequant", s.M, s.N, s.K), s.M * s.N, [&](int64_t i) { return g[i]; },
         [&](int64_t i) { return c[i]; }, ref, 1e-4);
   }
+}
+
+//===----------------------------------------------------------------------===//
+// FlashAttention forward (examples/flash_attn_fwd.tl; kernels built only with
+// -DTLC_GPU_ATTENTION=ON, otherwise these tests skip)
+//===----------------------------------------------------------------------===//
+
+// The compile-time variant: head size, masks, sink.
+struct AttnConfig {
+  int64_t D;
+  bool causal;
+  int64_t window; // > 0 only with causal (the kernel's definition)
+  bool sink;
+};
+
+// One launch: heads, padded lengths and per-batch-entry valid lengths.
+struct AttnCase {
+  int64_t H, HK, SQ, SK;
+  std::vector<int32_t> lensQ, lensK; // one per batch entry, <= SQ / SK
+  double scaleMul;                   // scale = scaleMul / sqrt(D)
+};
+
+// Ragged against the 128-row / 128-key (64-key for D = 256) tiles; the first
+// two are the TLC_GPU_TEST_SMALL shapes. SQ stays a multiple of 4 so LSE's
+// row pitch (SQ * 4 bytes) meets TMA's 16-byte rule should the kernel store
+// it by TMA; lengths are free.
+const AttnCase kAttnCases[] = {
+    // MHA, one full and one ragged entry.
+    {2, 2, 200, 200, {200, 131}, {200, 131}, 1.0},
+    // GQA (2 query heads per kv head), lens_q != lens_k, an empty query entry
+    // (nothing written) and an entry without keys (O = 0, LSE = -inf / sink).
+    {4, 2, 196, 333, {196, 77, 0, 5}, {333, 300, 17, 0}, 2.0},
+    // MQA, lens_q > lens_k: with causal the first rows see no key.
+    {3, 1, 260, 130, {260, 129}, {130, 1}, 0.5},
+    // Decode-like: a few queries against long, ragged key ranges.
+    {8, 2, 4, 700, {1, 4, 3}, {700, 129, 640}, 1.0},
+    // Many key tiles (the window slides across several).
+    {2, 1, 512, 1024, {512}, {1000}, 3.0},
+};
+
+struct AttnRef {
+  std::vector<double> o;   // [B, SQ, H, D]; rows i >= lens_q unused
+  std::vector<double> lse; // [B, H, SQ]; -inf for rows without a visible key (and no sink)
+};
+
+// Double-precision definition: query row i < lens_q[b] of head h attends
+// keys j < lens_k[b]; when causal only j <= i + (lens_k - lens_q) (bottom-
+// right aligned), with a window W also j > i + (lens_k - lens_q) - W;
+// s = scale * q.k; a sink adds exp(sinks[h]) to the denominator only.
+AttnRef attnReference(const AttnConfig &cfg, const AttnCase &c, const HostTensor &Q,
+                      const HostTensor &K, const HostTensor &V, const HostTensor &sinks,
+                      double scale) {
+  const int64_t B = c.lensQ.size(), H = c.H, HK = c.HK, SQ = c.SQ, SK = c.SK, D = cfg.D;
+  auto widen = [](const HostTensor &t) {
+    std::vector<double> v(t.bytes.size() / 2);
+    for (size_t i = 0; i < v.size(); ++i)
+      v[i] = tlrt::bf16ToF32(t.as<uint16_t>()[i]);
+    return v;
+  };
+  const std::vector<double> q = widen(Q), k = widen(K), v = widen(V);
+  AttnRef ref;
+  ref.o.assign(B * SQ * H * D, 0.0);
+  ref.lse.assign(B * H * SQ, 0.0);
+  std::vector<double> s(SK);
+  for (int64_t b = 0; b < B; ++b) {
+    const int64_t lq = c.lensQ[b], lk = c.lensK[b], off = lk - lq;
+    for (int64_t h = 0; h < H; ++h) {
+      const int64_t hk = h / (H / HK);
+      const double sinkLogit = sinks.as<float>()[h];
+      for (int64_t i = 0; i < lq; ++i) {
+        int64_t lo = 0, hi = lk; // visible keys: lo <= j < hi
+        if (cfg.causal)
+          hi = std::min(hi, i + off + 1);
+        if (cfg.window > 0)
+          lo = std::max<int64_t>(0, i + off - cfg.window + 1);
+        double mx = cfg.sink ? sinkLogit : -std::numeric_limits<double>::infinity();
+        const double *qi = &q[((b * SQ + i) * H + h) * D];
+        for (int64_t j = lo; j < hi; ++j) {
+          const double *kj = &k[((b * SK + j) * HK + hk) * D];
+          double dot = 0;
+          for (int64_t d = 0; d < D; ++d)
+            dot += qi[d] * kj[d];
+          s[j] = scale * dot;
+          mx = std::max(mx, s[j]);
+        }
+        double *oi = &ref.o[((b * SQ + i) * H + h) * D];
+        double &lse = ref.lse[(b * H + h) * SQ + i];
+        if (std::isinf(mx)) { // no visible key and no sink
+          lse = -std::numeric_limits<double>::infinity();
+          continue;
+        }
+        double den = cfg.sink ? std::exp(sinkLogit - mx) : 0.0;
+        for (int64_t j = lo; j < hi; ++j) {
+          const double p = std::exp(s[j] - mx);
+          den += p;
+          const double *vj = &v[((b * SK + j) * HK + hk) * D];
+          for (int64_t d = 0; d < D; ++d)
+            oi[d] += p * vj[d];
+        }
+        for (int64_t d = 0; d < D; ++d)
+          oi[d] /= den;
+        lse = mx + std::log(den);
+      }
+    }
+  }
+  return ref;
+}
+
+void checkFlashAttn(const std::string &name, const AttnConfig &cfg) {
+  ASSERT_TRUE(cfg.window == 0 || cfg.causal) << "a window is defined only with causal";
+  int count = 0;
+  for (const AttnCase &c : kAttnCases) {
+    if (stopEarly(count))
+      break;
+    const int64_t B = c.lensQ.size(), H = c.H, HK = c.HK, SQ = c.SQ, SK = c.SK, D = cfg.D;
+    const std::string label = name + " B=" + std::to_string(B) + " H=" + std::to_string(H) +
+                              " HK=" + std::to_string(HK) + " SQ=" + std::to_string(SQ) +
+                              " SK=" + std::to_string(SK);
+    SCOPED_TRACE(label);
+    HostTensor Q(tlrt::DType::BFloat16, {B, SQ, H, D}), K(tlrt::DType::BFloat16, {B, SK, HK, D}),
+        V(tlrt::DType::BFloat16, {B, SK, HK, D}), lensQ(tlrt::DType::Int32, {B}),
+        lensK(tlrt::DType::Int32, {B}), sinks(tlrt::DType::Float32, {H}),
+        O(tlrt::DType::BFloat16, {B, SQ, H, D}), LSE(tlrt::DType::Float32, {B, H, SQ});
+    fillBF16(Q, -2, 2);
+    fillBF16(K, -2, 2);
+    fillBF16(V, -1, 1);
+    for (int64_t b = 0; b < B; ++b) {
+      lensQ.as<int32_t>()[b] = c.lensQ[b];
+      lensK.as<int32_t>()[b] = c.lensK[b];
+    }
+    for (int64_t h = 0; h < H; ++h)
+      sinks.as<float>()[h] = uniform(-2, 4); // from negligible to dominant
+    const float scale = static_cast<float>(c.scaleMul / std::sqrt(static_cast<double>(D)));
+    LaunchResult r = runBoth(name, {Q, K, V, lensQ, lensK, sinks, O, LSE},
+                             {false, false, false, false, false, false, true, true}, {scale});
+    const AttnRef ref = attnReference(cfg, c, Q, K, V, sinks, scale);
+
+    // Written rows: O against the f64 reference and the CPU target. The
+    // second product takes P rounded to bf16 (relative 2^-9 per element) and
+    // O is rounded to bf16, so ~3e-3 norm-wise is expected; 1e-2 as for the
+    // bf16 GEMMs. Rows i >= lens_q must keep the poison.
+    const uint16_t *gO = r.gpu[6].as<uint16_t>(), *cO = r.cpu[6].as<uint16_t>();
+    const float *gL = r.gpu[7].as<float>(), *cL = r.cpu[7].as<float>();
+    std::vector<double> gpuO, cpuO, refO;
+    int64_t gpuOverwritten = 0, cpuOverwritten = 0;
+    for (int64_t b = 0; b < B; ++b)
+      for (int64_t i = 0; i < SQ; ++i)
+        for (int64_t h = 0; h < H; ++h)
+          for (int64_t d = 0; d < D; ++d) {
+            const int64_t at = ((b * SQ + i) * H + h) * D + d;
+            if (i >= c.lensQ[b]) {
+              gpuOverwritten += gO[at] != 0xFFFF;
+              cpuOverwritten += cO[at] != 0xFFFF;
+              continue;
+            }
+            gpuO.push_back(tlrt::bf16ToF32(gO[at]));
+            cpuO.push_back(tlrt::bf16ToF32(cO[at]));
+            refO.push_back(ref.o[at]);
+          }
+    if (!refO.empty())
+      expectNear(
+          label + " O", refO.size(), [&](int64_t i) { return gpuO[i]; },
+          [&](int64_t i) { return cpuO[i]; }, refO, 1e-2);
+
+    // LSE is f32 arithmetic: its error is the relative error of the row sum,
+    // under 2^-9 even for a kernel that sums the bf16-rounded probabilities,
+    // so 2e-3 absolute. A row without a visible key (and no sink) is -inf.
+    double gpuLseErr = 0, cpuLseErr = 0;
+    int64_t gpuLseBad = 0, cpuLseBad = 0;
+    for (int64_t b = 0; b < B; ++b)
+      for (int64_t h = 0; h < H; ++h)
+        for (int64_t i = 0; i < SQ; ++i) {
+          const int64_t at = (b * H + h) * SQ + i;
+          uint32_t gBits, cBits;
+          std::memcpy(&gBits, &gL[at], 4);
+          std::memcpy(&cBits, &cL[at], 4);
+          if (i >= c.lensQ[b]) {
+            gpuOverwritten += gBits != 0xFFFFFFFFu;
+            cpuOverwritten += cBits != 0xFFFFFFFFu;
+            continue;
+          }
+          auto score = [&](float got, double &err, int64_t &bad) {
+            if (std::isinf(ref.lse[at]))
+              bad += !(std::isinf(got) && got < 0);
+            else if (!std::isfinite(got))
+              ++bad;
+            else
+              err = std::max(err, std::fabs(got - ref.lse[at]));
+          };
+          score(gL[at], gpuLseErr, gpuLseBad);
+          score(cL[at], cpuLseErr, cpuLseBad);
+        }
+    EXPECT_EQ(gpuLseBad, 0) << label << ": LSE not written, NaN, or -inf where a key is visible "
+                            << "(or finite where none is)";
+    EXPECT_EQ(cpuLseBad, 0) << label << ": the same on the CPU target";
+    EXPECT_LT(gpuLseErr, 2e-3) << label << ": LSE";
+    EXPECT_LT(cpuLseErr, 2e-3) << label << ": LSE on the CPU target";
+    EXPECT_EQ(gpuOverwritten, 0) << label << ": rows >= lens_q were written";
+    EXPECT_EQ(cpuOverwritten, 0) << label << ": rows >= lens_q were written on the CPU target";
+    std::printf("[gpu kernels] %s LSE max abs err vs f64 %.2e (CPU target %.2e)\n", label.c_str(),
+                gpuLseErr, cpuLseErr);
+  }
+}
+
+TEST(GpuKernels, FlashAttnD64) {
+  REQUIRE_GPU_KERNEL("flash_attn_fwd__d64");
+  checkFlashAttn("flash_attn_fwd__d64", {64, false, 0, false});
+}
+
+TEST(GpuKernels, FlashAttnD64Causal) {
+  REQUIRE_GPU_KERNEL("flash_attn_fwd__d64_causal");
+  checkFlashAttn("flash_attn_fwd__d64_causal", {64, true, 0, false});
+}
+
+TEST(GpuKernels, FlashAttnD128) {
+  REQUIRE_GPU_KERNEL("flash_attn_fwd__d128");
+  checkFlashAttn("flash_attn_fwd__d128", {128, false, 0, false});
+}
+
+TEST(GpuKernels, FlashAttnD128Causal) {
+  REQUIRE_GPU_KERNEL("flash_attn_fwd__d128_causal");
+  checkFlashAttn("flash_attn_fwd__d128_causal", {128, true, 0, false});
+}
+
+// Sliding window of 128 keys, ending at the causal diagonal.
+TEST(GpuKernels, FlashAttnD128CausalWindow) {
+  REQUIRE_GPU_KERNEL("flash_attn_fwd__d128_causal_window128");
+  checkFlashAttn("flash_attn_fwd__d128_causal_window128", {128, true, 128, false});
+}
+
+// A per-head sink logit in the denominator (gpt-oss style), without and
+// with the causal window.
+TEST(GpuKernels, FlashAttnD128Sink) {
+  REQUIRE_GPU_KERNEL("flash_attn_fwd__d128_sink");
+  checkFlashAttn("flash_attn_fwd__d128_sink", {128, false, 0, true});
+}
+
+TEST(GpuKernels, FlashAttnD128CausalWindowSink) {
+  REQUIRE_GPU_KERNEL("flash_attn_fwd__d128_causal_window128_sink");
+  checkFlashAttn("flash_attn_fwd__d128_causal_window128_sink", {128, true, 128, true});
+}
+
+TEST(GpuKernels, FlashAttnD256) {
+  REQUIRE_GPU_KERNEL("flash_attn_fwd__d256");
+  checkFlashAttn("flash_attn_fwd__d256", {256, false, 0, false});
+}
+
+TEST(GpuKernels, FlashAttnD256Causal) {
+  REQUIRE_GPU_KERNEL("flash_attn_fwd__d256_causal");
+  checkFlashAttn("flash_attn_fwd__d256_causal", {256, true, 0, false});
 }
 
 } // namespace
