@@ -15,11 +15,14 @@
 // median of the per-launch times. Before timing, the output of set 0 is
 // poisoned (0xFF bytes, NaN), the kernel runs once, and `--samples` random
 // output elements are compared with a double-precision reference computed
-// from the same inputs.
+// from the same inputs. Pools, buffers, the spin kernel and the timed loop
+// are shared with the attention bench (bench/common/BenchSupport.h).
 //
 // Exit status: 0 all shapes ran and passed the check; 1 a shape failed to
 // run (or no CUDA driver/device); 2 bad usage or manifest; 3 every shape ran
 // but some spot check exceeded the tolerance.
+#include "BenchSupport.h"
+
 #include "tlrt/LowPrecision.h"
 #include "tlrt/Module.h"
 
@@ -40,11 +43,11 @@
 #include <random>
 #include <sstream>
 #include <string>
-#include <unistd.h>
 #include <vector>
 
 namespace {
 
+using namespace tlcbench;
 using tlrt::DType;
 
 struct Shape {
@@ -68,19 +71,6 @@ struct Options {
   uint64_t seed = 0;
   double tolerance = 2e-2;
 };
-
-// A usage or manifest problem: exit status 2.
-struct UsageError : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
-
-std::string trim(const std::string &s) {
-  size_t b = s.find_first_not_of(" \t\r\n");
-  if (b == std::string::npos)
-    return "";
-  size_t e = s.find_last_not_of(" \t\r\n");
-  return s.substr(b, e - b + 1);
-}
 
 // "M,N,K;M,N,K" (newlines also separate shapes; 'x' also separates numbers).
 std::vector<Shape> parseShapes(const std::string &text) {
@@ -122,174 +112,6 @@ std::vector<Shape> parseShapes(const std::string &text) {
   return out;
 }
 
-double nowMs() {
-  using namespace std::chrono;
-  return duration<double, std::milli>(steady_clock::now().time_since_epoch()).count();
-}
-
-// ---------------------------------------------------------------------------
-// Random data: one host pool per element kind; every device buffer is the
-// pool read cyclically from a random start, so the host reference can read
-// any element without keeping a copy of the buffer.
-
-constexpr size_t kPoolElems = 16777259; // a prime, so periods do not align with rows
-
-struct Pool {
-  DType dtype;
-  std::vector<uint8_t> bytes; // kPoolElems (or fewer) elements of dtype
-  size_t elems = 0;
-  size_t esize = 0;
-
-  double value(size_t i) const {
-    const uint8_t *p = bytes.data() + (i % elems) * esize;
-    switch (dtype) {
-    case DType::BFloat16: {
-      uint16_t b;
-      std::memcpy(&b, p, 2);
-      return tlrt::bf16ToF32(b);
-    }
-    case DType::Float16: {
-      uint16_t b;
-      std::memcpy(&b, p, 2);
-      return tlrt::f16ToF32(b);
-    }
-    case DType::Float32: {
-      float f;
-      std::memcpy(&f, p, 4);
-      return f;
-    }
-    case DType::Float8E4M3:
-      return tlrt::e4m3ToF32(*p);
-    case DType::Float8E5M2:
-      return tlrt::e5m2ToF32(*p);
-    case DType::UE8M0:
-      return tlrt::ue8m0ToF32(*p);
-    default:
-      return 0;
-    }
-  }
-};
-
-// Operands: uniform in [-1, 1] away from zero (16-bit floats); random finite,
-// non-zero codes (FP8). Scales: uniform in [0.5, 2] (f32) or 2^-1..2^1 (ue8m0).
-Pool makePool(DType dt, bool isScale, std::mt19937_64 &rng, size_t elems) {
-  Pool p;
-  p.dtype = dt;
-  p.elems = elems;
-  p.esize = static_cast<size_t>(tlrt::dtypeStorageBytes(dt, 1));
-  p.bytes.resize(elems * p.esize);
-  std::uniform_real_distribution<float> sym(-1.0f, 1.0f);
-  std::uniform_real_distribution<float> scale(0.5f, 2.0f);
-  for (size_t i = 0; i < elems; ++i) {
-    uint8_t *dst = p.bytes.data() + i * p.esize;
-    switch (dt) {
-    case DType::BFloat16:
-    case DType::Float16: {
-      float f = sym(rng);
-      if (std::fabs(f) < 1e-3f)
-        f = f < 0 ? -1e-3f : 1e-3f;
-      uint16_t b = dt == DType::BFloat16 ? tlrt::f32ToBF16(f) : tlrt::f32ToF16(f);
-      std::memcpy(dst, &b, 2);
-      break;
-    }
-    case DType::Float32: {
-      float f = isScale ? scale(rng) : sym(rng);
-      std::memcpy(dst, &f, 4);
-      break;
-    }
-    case DType::Float8E4M3:
-    case DType::Float8E5M2: {
-      // Every code except zeros and the non-finite ones.
-      uint8_t c;
-      for (;;) {
-        c = static_cast<uint8_t>(rng());
-        uint8_t mag = c & 0x7F;
-        if (mag == 0)
-          continue;
-        if (dt == DType::Float8E4M3 && mag == 0x7F)
-          continue; // NaN
-        if (dt == DType::Float8E5M2 && mag >= 0x7C)
-          continue; // Inf / NaN
-        break;
-      }
-      *dst = c;
-      break;
-    }
-    case DType::UE8M0:
-      *dst = static_cast<uint8_t>(126 + rng() % 3); // 0.5, 1, 2
-      break;
-    default:
-      throw UsageError(fmt::format("no random data generator for dtype {}", tlrt::dtypeName(dt)));
-    }
-  }
-  return p;
-}
-
-// Device memory for GPU kernels; 64-byte aligned host memory for a cpu
-// manifest (which the bench only checks, never times).
-class Buffer {
-public:
-  Buffer() = default;
-  Buffer(size_t bytes, bool host, int device) : bytes_(bytes), host_(host) {
-    if (host) {
-      size_t rounded = (bytes + 63) / 64 * 64;
-      hostMem_.reset(static_cast<uint8_t *>(std::aligned_alloc(64, rounded)));
-      if (!hostMem_)
-        throw tlrt::Error(fmt::format("host allocation of {} bytes failed", bytes));
-    } else {
-      dev_ = tlrt::DeviceBuffer(bytes, device);
-    }
-  }
-  void copyFromHost(const void *src, size_t bytes, size_t offset) {
-    if (host_)
-      std::memcpy(hostMem_.get() + offset, src, bytes);
-    else
-      dev_.copyFromHost(src, bytes, offset);
-  }
-  void copyToHost(void *dst, size_t bytes, size_t offset) const {
-    if (host_)
-      std::memcpy(dst, hostMem_.get() + offset, bytes);
-    else
-      dev_.copyToHost(dst, bytes, offset);
-  }
-  void memset(uint8_t v) {
-    if (host_)
-      std::memset(hostMem_.get(), v, bytes_);
-    else
-      dev_.memset(v);
-  }
-  tlrt::Tensor view(DType dt, std::vector<int64_t> shape) const {
-    if (host_)
-      return tlrt::Tensor(hostMem_.get(), dt, std::move(shape), tlrt::Place::Host);
-    return dev_.view(dt, std::move(shape));
-  }
-
-private:
-  struct Free {
-    void operator()(uint8_t *p) const { std::free(p); }
-  };
-  size_t bytes_ = 0;
-  bool host_ = false;
-  tlrt::DeviceBuffer dev_;
-  std::unique_ptr<uint8_t[], Free> hostMem_;
-};
-
-// A buffer filled from a pool starting at element `offset`.
-struct FilledBuffer {
-  Buffer buf;
-  size_t offset = 0;
-};
-
-void fillFromPool(FilledBuffer &fb, const Pool &pool, size_t elems) {
-  size_t done = 0;
-  size_t pos = fb.offset % pool.elems;
-  while (done < elems) {
-    size_t n = std::min(elems - done, pool.elems - pos);
-    fb.buf.copyFromHost(pool.bytes.data() + pos * pool.esize, n * pool.esize, done * pool.esize);
-    done += n;
-    pos = 0;
-  }
-}
 
 // ---------------------------------------------------------------------------
 // The kernel's parameters, as the manifest states them.
@@ -434,63 +256,6 @@ std::optional<std::string> paramShapes(const tlrt::KernelSpec &k, const KernelPl
 }
 
 // ---------------------------------------------------------------------------
-// A spin kernel (hand-written PTX) that keeps the GPU busy for `ns`
-// nanoseconds, launched before each timed GEMM so the host can enqueue the
-// events and the GEMM while it runs.
-
-const char *kSpinPtx = R"ptx(
-.version 8.0
-.target sm_90
-.address_size 64
-
-.visible .entry tlc_bench_spin(.param .s64 tlc_bench_spin_ns)
-{
-    .reg .pred %p<2>;
-    .reg .b64 %rd<5>;
-
-    ld.param.s64 %rd1, [tlc_bench_spin_ns];
-    mov.u64 %rd2, %globaltimer;
-$L_spin:
-    mov.u64 %rd3, %globaltimer;
-    sub.s64 %rd4, %rd3, %rd2;
-    setp.lt.s64 %p1, %rd4, %rd1;
-    @%p1 bra $L_spin;
-    ret;
-}
-)ptx";
-
-const char *kSpinManifest = R"json({
-  "format": "tlc-manifest", "version": 1, "target": "sm_90a", "module": "spin.ptx",
-  "kernels": [{"name": "spin", "entry": "tlc_bench_spin",
-    "params": [{"name": "ns", "kind": "scalar", "dtype": "int64"}],
-    "threads": [32, 1, 1], "grid": [1, 1, 1]}]})json";
-
-std::optional<tlrt::Module> loadSpinModule(int device, std::string &why) {
-  char dirTemplate[] = "/tmp/tlc_gemm_bench.XXXXXX";
-  char *dir = mkdtemp(dirTemplate);
-  if (!dir) {
-    why = "mkdtemp failed";
-    return std::nullopt;
-  }
-  std::string d = dir;
-  std::string ptx = d + "/spin.ptx", man = d + "/spin.manifest.json";
-  {
-    std::ofstream(ptx) << kSpinPtx;
-    std::ofstream(man) << kSpinManifest;
-  }
-  std::optional<tlrt::Module> m;
-  try {
-    m.emplace(tlrt::Module::load(man, device));
-  } catch (const tlrt::Error &e) {
-    why = e.what();
-  }
-  std::remove(ptx.c_str());
-  std::remove(man.c_str());
-  rmdir(d.c_str());
-  return m;
-}
-
-// ---------------------------------------------------------------------------
 
 struct Result {
   Shape shape;
@@ -507,33 +272,6 @@ struct Result {
   bool checkOk = true;
 };
 
-double percentile(std::vector<double> v, double q) {
-  std::sort(v.begin(), v.end());
-  double pos = q * (v.size() - 1);
-  size_t lo = static_cast<size_t>(std::floor(pos));
-  size_t hi = std::min(lo + 1, v.size() - 1);
-  return v[lo] + (v[hi] - v[lo]) * (pos - lo);
-}
-
-double readOutput(const Buffer &c, DType dt, size_t index) {
-  switch (dt) {
-  case DType::BFloat16: {
-    uint16_t b;
-    c.copyToHost(&b, 2, index * 2);
-    return tlrt::bf16ToF32(b);
-  }
-  case DType::Float16: {
-    uint16_t b;
-    c.copyToHost(&b, 2, index * 2);
-    return tlrt::f16ToF32(b);
-  }
-  default: {
-    float f;
-    c.copyToHost(&f, 4, index * 4);
-    return f;
-  }
-  }
-}
 
 class Bench {
 public:
@@ -649,7 +387,7 @@ void Bench::check(const Shape &s, Set &set, Result &r) {
         acc += poolA_.value(baseA + k) * poolB_.value(baseB + k);
     }
     refs.push_back(acc);
-    gots.push_back(readOutput(set.c.buf, plan_.cType, static_cast<size_t>(i * s.N + j)));
+    gots.push_back(readElement(set.c.buf, plan_.cType, static_cast<size_t>(i * s.N + j)));
   }
   double sumRef2 = 0;
   for (double v : refs)
@@ -731,109 +469,23 @@ Result Bench::run(const Shape &s) {
   stream.synchronize();
   check(s, sets[0], r);
 
-  // Host cost of one launch (queue empty, so nothing blocks).
-  int it = 0;
-  stream.synchronize();
-  double h0 = nowMs();
-  const int hostN = 8;
-  for (int i = 0; i < hostN; ++i)
-    k_.launch(args[(it++) % nsets], &stream);
-  r.hostLaunchUs = (nowMs() - h0) * 1e3 / hostN;
-  stream.synchronize();
-
-  // Warm-up: back-to-back batches; the last batch's event time estimates
-  // one launch (an upper bound when the host is the bottleneck).
-  tlrt::Event e0(o_.device), e1(o_.device);
-  double estMs = 0;
-  double w0 = nowMs();
-  do {
-    const int batch = 10;
-    e0.record(&stream);
-    for (int i = 0; i < batch; ++i)
-      k_.launch(args[(it++) % nsets], &stream);
-    e1.record(&stream);
-    e1.synchronize();
-    estMs = tlrt::Event::elapsedMs(e0, e1) / batch;
-  } while (nowMs() - w0 < o_.warmupMs);
-
-  // Timed launches, each between its own events, each after a spin.
-  double spinMs = 0;
-  if (spin_)
-    spinMs = std::clamp(2 * (r.hostLaunchUs + 10) * 1e-3, 0.02, 1.0);
-  r.spinUs = spinMs * 1e3;
-  int reps = static_cast<int>(o_.repMs / std::max(estMs + spinMs, 1e-4));
-  reps = std::clamp(reps, 10, o_.maxReps);
-  std::vector<tlrt::Event> starts, ends;
-  starts.reserve(reps);
-  ends.reserve(reps);
-  for (int i = 0; i < reps; ++i) {
-    starts.emplace_back(o_.device);
-    ends.emplace_back(o_.device);
-  }
-  const int64_t spinNs = static_cast<int64_t>(spinMs * 1e6);
-  for (int i = 0; i < reps; ++i) {
-    if (spin_)
-      spin_->launch({tlrt::Arg(spinNs)}, &stream);
-    starts[i].record(&stream);
-    k_.launch(args[(it++) % nsets], &stream);
-    ends[i].record(&stream);
-  }
-  stream.synchronize();
-  std::vector<double> times(reps);
-  for (int i = 0; i < reps; ++i)
-    times[i] = tlrt::Event::elapsedMs(starts[i], ends[i]);
-  r.reps = reps;
-  r.medianMs = percentile(times, 0.5);
-  r.minMs = *std::min_element(times.begin(), times.end());
-  r.p10Ms = percentile(times, 0.1);
-  r.p90Ms = percentile(times, 0.9);
+  tlcbench::Timing t = tlcbench::timeLaunches(
+      k_, args, stream, spin_, {o_.warmupMs, o_.repMs, o_.maxReps, o_.device});
+  r.reps = t.reps;
+  r.medianMs = t.medianMs;
+  r.minMs = t.minMs;
+  r.p10Ms = t.p10Ms;
+  r.p90Ms = t.p90Ms;
+  r.hostLaunchUs = t.hostLaunchUs;
+  r.spinUs = t.spinUs;
   double flops = 2.0 * s.M * s.N * s.K;
   r.tflops = flops / (r.medianMs * 1e-3) / 1e12;
   r.ran = true;
   return r;
 }
 
-std::string jsonEscape(const std::string &s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-    case '"':
-      out += "\\\"";
-      break;
-    case '\\':
-      out += "\\\\";
-      break;
-    case '\n':
-      out += "\\n";
-      break;
-    case '\t':
-      out += "\\t";
-      break;
-    default:
-      if (static_cast<unsigned char>(c) < 0x20)
-        out += fmt::format("\\u{:04x}", static_cast<unsigned char>(c));
-      else
-        out += c;
-    }
-  }
-  return out;
-}
-
-std::string jsonNum(double v) {
-  if (!std::isfinite(v))
-    return "null";
-  return fmt::format("{:.6g}", v);
-}
-
 std::string variantName(const Options &o) {
-  if (!o.variant.empty())
-    return o.variant;
-  std::string base = o.manifest.substr(o.manifest.find_last_of('/') + 1);
-  const std::string suffix = ".manifest.json";
-  if (base.size() > suffix.size() && base.compare(base.size() - suffix.size(), suffix.size(),
-                                                  suffix) == 0)
-    base.resize(base.size() - suffix.size());
-  return base;
+  return o.variant.empty() ? manifestStem(o.manifest) : o.variant;
 }
 
 std::string jsonLine(const Options &o, const std::string &kernel, const std::string &device,

@@ -1,5 +1,5 @@
-// Every example kernel on the GPU (sm_90a PTX from tlc, launched through
-// libtlrt), checked two ways on fresh random inputs each run:
+// Every example kernel on the GPU (PTX from tlc, launched through libtlrt),
+// checked two ways on fresh random inputs each run:
 //  * against a plain double-precision host reference, by ||out - ref|| / ||ref||
 //    (docs/perf.md and METHOD.md bounds: bf16 outputs <= 1e-2);
 //  * against the same .tl kernel compiled for the CPU target (the "golden"
@@ -7,9 +7,16 @@
 //    (FP8 quantisation, FP4 dequantisation), within the bound otherwise.
 // Outputs are poisoned (0xFF bytes: NaN in bf16/f32) before every launch and
 // every element is checked to have been written. Shapes include ragged edges.
-// Without a CUDA driver and a compute-capability 9.x device every test skips.
+//
+// The kernels come for the device's architecture: compute capability 9.x
+// runs the sm_90a build (kernels/), 10.x the sm_100a build (kernels_sm100a/);
+// $TLC_GPU_KERNELS overrides the folder. A test whose kernel was not compiled
+// for that architecture (no gpu_<name>.manifest.json there, or one for
+// another target) skips and says why. Without a CUDA driver and such a
+// device every test skips.
 #include "tlrt/Gpu.h"
 #include "tlrt/LowPrecision.h"
+#include "tlrt/Manifest.h"
 #include "tlrt/Module.h"
 
 #include <gtest/gtest.h>
@@ -18,16 +25,21 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
+#include <limits>
 #include <random>
 #include <string>
 #include <vector>
 
 namespace {
 
-std::string kernelDir() {
-  if (const char *d = std::getenv("TLC_GPU_KERNELS"))
-    return d;
-  return TLC_GPU_KERNEL_DIR;
+// "sm_90a" / "sm_100a" for compute capability 9.x / 10.x, "" otherwise.
+std::string archOf(std::pair<int, int> cc) {
+  if (cc.first == 9)
+    return "sm_90a";
+  if (cc.first == 10)
+    return "sm_100a";
+  return "";
 }
 
 bool gpuReady(std::string &why) {
@@ -38,11 +50,41 @@ bool gpuReady(std::string &why) {
     return false;
   }
   auto cc = tlrt::Context::get(0).computeCapability();
-  if (cc.first != 9) {
-    why = "device is not compute capability 9.x (sm_90a kernels)";
+  if (archOf(cc).empty()) {
+    why = "device is compute capability " + std::to_string(cc.first) + "." +
+          std::to_string(cc.second) + ", neither 9.x (sm_90a) nor 10.x (sm_100a)";
     return false;
   }
   return true;
+}
+
+// The device's architecture; only called once gpuReady() holds.
+std::string deviceArch() { return archOf(tlrt::Context::get(0).computeCapability()); }
+
+std::string kernelDir() {
+  if (const char *d = std::getenv("TLC_GPU_KERNELS"))
+    return d;
+  return deviceArch() == "sm_100a" ? TLC_GPU_KERNEL_DIR_SM100A : TLC_GPU_KERNEL_DIR;
+}
+
+// Empty when kernels/gpu_<name> exists for the device's architecture,
+// otherwise why the test cannot run it.
+std::string missingKernel(const std::string &name) {
+  const std::string arch = deviceArch();
+  const std::string path = kernelDir() + "/gpu_" + name + ".manifest.json";
+  if (!std::ifstream(path).good())
+    return "no " + arch + " build of kernel '" + name + "' (" + path +
+           " is missing: not compiled for this architecture)";
+  std::string target;
+  try {
+    target = tlrt::targetName(tlrt::Manifest::load(path).target);
+  } catch (const tlrt::Error &e) {
+    return e.what();
+  }
+  if (target != arch)
+    return path + " is for " + target + ", the device runs " + arch +
+           " (point TLC_GPU_KERNELS at the " + arch + " kernels)";
+  return "";
 }
 
 #define REQUIRE_GPU()                                                                              \
@@ -50,6 +92,15 @@ bool gpuReady(std::string &why) {
     std::string why;                                                                               \
     if (!gpuReady(why))                                                                            \
       GTEST_SKIP() << why;                                                                         \
+  } while (0)
+
+// A GPU and this kernel built for its architecture, or the test skips.
+#define REQUIRE_GPU_KERNEL(name)                                                                   \
+  do {                                                                                             \
+    REQUIRE_GPU();                                                                                 \
+    std::string missing = missingKernel(name);                                                     \
+    if (!missing.empty())                                                                          \
+      GTEST_SKIP() << missing;                                                                     \
   } while (0)
 
 std::mt19937_64 &rng() {
@@ -238,25 +289,25 @@ void checkGemmBF16(const std::string &name) {
 }
 
 TEST(GpuKernels, GemmBF16) {
-  REQUIRE_GPU();
+  REQUIRE_GPU_KERNEL("gemm_bf16");
   checkGemmBF16("gemm_bf16");
 }
 
 TEST(GpuKernels, GemmBF16Tile128x256) {
-  REQUIRE_GPU();
+  REQUIRE_GPU_KERNEL("gemm_bf16__bn256");
   checkGemmBF16("gemm_bf16__bn256");
 }
 
 // Clusters of two blocks along x multicasting the shared A tile (ragged
 // grids leave a block of the last cluster a tile past N).
 TEST(GpuKernels, GemmBF16Cluster2) {
-  REQUIRE_GPU();
+  REQUIRE_GPU_KERNEL("gemm_bf16__cluster2");
   checkGemmBF16("gemm_bf16__cluster2");
 }
 
 // Four blocks share each A tile (32-row slices each).
 TEST(GpuKernels, GemmBF16Cluster4) {
-  REQUIRE_GPU();
+  REQUIRE_GPU_KERNEL("gemm_bf16__cluster4");
   checkGemmBF16("gemm_bf16__cluster4");
 }
 
@@ -297,18 +348,20 @@ void checkGemmFP8(const std::string &name) {
 }
 
 TEST(GpuKernels, GemmFP8BlockScaled) {
-  REQUIRE_GPU();
+  REQUIRE_GPU_KERNEL("gemm_fp8_blockscaled");
   checkGemmFP8("gemm_fp8_blockscaled");
 }
 
 TEST(GpuKernels, GemmFP8BlockScaledCluster2) {
-  REQUIRE_GPU();
+  REQUIRE_GPU_KERNEL("gemm_fp8_blockscaled__cluster2");
   checkGemmFP8("gemm_fp8_blockscaled__cluster2");
 }
 
-// gemm_fp8_mx / gemm_fp4_fp8 (one ue8m0 scale per 32 K per row), sm_90a code
+// gemm_fp8_mx / gemm_fp4_fp8 (one ue8m0 scale per 32 K per row). sm_90a code
 // path: scales folded into a bf16 dequantisation in shared memory, bf16
-// wgmma. The CPU golden is compiled with --arch sm_90a (the same code).
+// wgmma; its CPU golden is compiled with --arch sm_90a (the same code). On a
+// Blackwell GPU the sm_100a build runs the block-scaled tcgen05 path, checked
+// against a CPU golden of that path (kernels_sm100a/).
 void checkGemmMX(const std::string &name, bool fp4B) {
   // K a multiple of 32 (one scale group), ragged against the 128-wide blocks.
   const GemmShape shapes[] = {{256, 256, 256},  {200, 136, 160}, {1000, 520, 1024},
@@ -352,12 +405,12 @@ void checkGemmMX(const std::string &name, bool fp4B) {
 }
 
 TEST(GpuKernels, GemmFP8MX) {
-  REQUIRE_GPU();
+  REQUIRE_GPU_KERNEL("gemm_fp8_mx");
   checkGemmMX("gemm_fp8_mx", false);
 }
 
 TEST(GpuKernels, GemmFP4FP8) {
-  REQUIRE_GPU();
+  REQUIRE_GPU_KERNEL("gemm_fp4_fp8");
   checkGemmMX("gemm_fp4_fp8", true);
 }
 
@@ -366,7 +419,7 @@ TEST(GpuKernels, GemmFP4FP8) {
 //===----------------------------------------------------------------------===//
 
 TEST(GpuKernels, RMSNorm) {
-  REQUIRE_GPU();
+  REQUIRE_GPU_KERNEL("rmsnorm");
   int count = 0;
   for (int64_t T : {1, 4, 37, 256}) {
     if (stopEarly(count))
@@ -399,7 +452,7 @@ TEST(GpuKernels, RMSNorm) {
 }
 
 TEST(GpuKernels, Softmax) {
-  REQUIRE_GPU();
+  REQUIRE_GPU_KERNEL("softmax");
   int count = 0;
   for (int64_t R : {1, 8, 13, 333}) {
     if (stopEarly(count))
@@ -429,7 +482,7 @@ TEST(GpuKernels, Softmax) {
 }
 
 TEST(GpuKernels, ActQuantFP8) {
-  REQUIRE_GPU();
+  REQUIRE_GPU_KERNEL("act_quant_fp8");
   int count = 0;
   for (auto [T, K] : {std::pair<int64_t, int64_t>{1, 128}, {32, 256}, {45, 512}, {300, 7168}}) {
     if (stopEarly(count))
@@ -470,7 +523,7 @@ TEST(GpuKernels, ActQuantFP8) {
 }
 
 TEST(GpuKernels, FP4Dequant) {
-  REQUIRE_GPU();
+  REQUIRE_GPU_KERNEL("fp4_dequant");
   int count = 0;
   for (auto [N, K] : {std::pair<int64_t, int64_t>{64, 128}, {100, 256}, {7, 96}, {512, 2048}}) {
     if (stopEarly(count))
@@ -504,7 +557,7 @@ TEST(GpuKernels, FP4Dequant) {
 //===----------------------------------------------------------------------===//
 
 TEST(GpuKernels, TileStoreThroughTMA) {
-  REQUIRE_GPU();
+  REQUIRE_GPU_KERNEL("tile_store");
   int count = 0;
   for (auto [M, N] : {std::pair<int64_t, int64_t>{64, 128}, {100, 200}, {1, 8}, {1000, 1000}}) {
     if (stopEarly(count))
@@ -526,7 +579,7 @@ TEST(GpuKernels, TileStoreThroughTMA) {
 }
 
 TEST(GpuKernels, ColumnSumWithAtomics) {
-  REQUIRE_GPU();
+  REQUIRE_GPU_KERNEL("col_sum");
   int count = 0;
   for (auto [M, N] : {std::pair<int64_t, int64_t>{32, 128}, {100, 300}, {1000, 77}, {4096, 1024}}) {
     if (stopEarly(count))
@@ -601,12 +654,12 @@ void checkGemmTyped(const std::string &name, tlrt::DType dt) {
 }
 
 TEST(GpuKernels, GemmF16) {
-  REQUIRE_GPU();
+  REQUIRE_GPU_KERNEL("gemm_typed__f16");
   checkGemmTyped("gemm_typed__f16", tlrt::DType::Float16);
 }
 
 TEST(GpuKernels, GemmE5M2) {
-  REQUIRE_GPU();
+  REQUIRE_GPU_KERNEL("gemm_typed__e5m2");
   checkGemmTyped("gemm_typed__e5m2", tlrt::DType::Float8E5M2);
 }
 
@@ -615,7 +668,7 @@ TEST(GpuKernels, GemmE5M2) {
 //===----------------------------------------------------------------------===//
 
 TEST(GpuKernels, GemmWithOperandRewrittenInShared) {
-  REQUIRE_GPU();
+  REQUIRE_GPU_KERNEL("gemm_shared_dequant");
   const GemmShape shapes[] = {{256, 256, 256}, {200, 136, 72}, {129, 257, 200}, {1000, 520, 1000}};
   int count = 0;
   for (const GemmShape &s : shapes) {
@@ -643,6 +696,256 @@ TEST(GpuKernels, GemmWithOperandRewrittenInShared) {
         shapeName("gemm_shared_dequant", s.M, s.N, s.K), s.M * s.N, [&](int64_t i) { return g[i]; },
         [&](int64_t i) { return c[i]; }, ref, 1e-4);
   }
+}
+
+//===----------------------------------------------------------------------===//
+// FlashAttention forward (examples/flash_attn_fwd.tl; kernels built only with
+// -DTLC_GPU_ATTENTION=ON, otherwise these tests skip)
+//===----------------------------------------------------------------------===//
+
+// The compile-time variant: head size, masks, sink.
+struct AttnConfig {
+  int64_t D;
+  bool causal;
+  int64_t window; // > 0 only with causal (the kernel's definition)
+  bool sink;
+};
+
+// One launch: heads, padded lengths and per-batch-entry valid lengths.
+struct AttnCase {
+  int64_t H, HK, SQ, SK;
+  std::vector<int32_t> lensQ, lensK; // one per batch entry, <= SQ / SK
+  double scaleMul;                   // scale = scaleMul / sqrt(D)
+};
+
+// Ragged against the 128-row / 128-key (64-key for D = 256) tiles; the first
+// two are the TLC_GPU_TEST_SMALL shapes. SQ stays a multiple of 4 so LSE's
+// row pitch (SQ * 4 bytes) meets TMA's 16-byte rule should the kernel store
+// it by TMA; lengths are free.
+const AttnCase kAttnCases[] = {
+    // MHA, one full and one ragged entry.
+    {2, 2, 200, 200, {200, 131}, {200, 131}, 1.0},
+    // GQA (2 query heads per kv head), lens_q != lens_k, an empty query entry
+    // (nothing written) and an entry without keys (O = 0, LSE = -inf / sink).
+    {4, 2, 196, 333, {196, 77, 0, 5}, {333, 300, 17, 0}, 2.0},
+    // MQA, lens_q > lens_k: with causal the first rows see no key.
+    {3, 1, 260, 130, {260, 129}, {130, 1}, 0.5},
+    // Decode-like: a few queries against long, ragged key ranges.
+    {8, 2, 4, 700, {1, 4, 3}, {700, 129, 640}, 1.0},
+    // Many key tiles (the window slides across several).
+    {2, 1, 512, 1024, {512}, {1000}, 3.0},
+};
+
+struct AttnRef {
+  std::vector<double> o;   // [B, SQ, H, D]; rows i >= lens_q unused
+  std::vector<double> lse; // [B, H, SQ]; -inf for rows without a visible key (and no sink)
+};
+
+// Double-precision definition: query row i < lens_q[b] of head h attends
+// keys j < lens_k[b]; when causal only j <= i + (lens_k - lens_q) (bottom-
+// right aligned), with a window W also j > i + (lens_k - lens_q) - W;
+// s = scale * q.k; a sink adds exp(sinks[h]) to the denominator only.
+AttnRef attnReference(const AttnConfig &cfg, const AttnCase &c, const HostTensor &Q,
+                      const HostTensor &K, const HostTensor &V, const HostTensor &sinks,
+                      double scale) {
+  const int64_t B = c.lensQ.size(), H = c.H, HK = c.HK, SQ = c.SQ, SK = c.SK, D = cfg.D;
+  auto widen = [](const HostTensor &t) {
+    std::vector<double> v(t.bytes.size() / 2);
+    for (size_t i = 0; i < v.size(); ++i)
+      v[i] = tlrt::bf16ToF32(t.as<uint16_t>()[i]);
+    return v;
+  };
+  const std::vector<double> q = widen(Q), k = widen(K), v = widen(V);
+  AttnRef ref;
+  ref.o.assign(B * SQ * H * D, 0.0);
+  ref.lse.assign(B * H * SQ, 0.0);
+  std::vector<double> s(SK);
+  for (int64_t b = 0; b < B; ++b) {
+    const int64_t lq = c.lensQ[b], lk = c.lensK[b], off = lk - lq;
+    for (int64_t h = 0; h < H; ++h) {
+      const int64_t hk = h / (H / HK);
+      const double sinkLogit = sinks.as<float>()[h];
+      for (int64_t i = 0; i < lq; ++i) {
+        int64_t lo = 0, hi = lk; // visible keys: lo <= j < hi
+        if (cfg.causal)
+          hi = std::min(hi, i + off + 1);
+        if (cfg.window > 0)
+          lo = std::max<int64_t>(0, i + off - cfg.window + 1);
+        double mx = cfg.sink ? sinkLogit : -std::numeric_limits<double>::infinity();
+        const double *qi = &q[((b * SQ + i) * H + h) * D];
+        for (int64_t j = lo; j < hi; ++j) {
+          const double *kj = &k[((b * SK + j) * HK + hk) * D];
+          double dot = 0;
+          for (int64_t d = 0; d < D; ++d)
+            dot += qi[d] * kj[d];
+          s[j] = scale * dot;
+          mx = std::max(mx, s[j]);
+        }
+        double *oi = &ref.o[((b * SQ + i) * H + h) * D];
+        double &lse = ref.lse[(b * H + h) * SQ + i];
+        if (std::isinf(mx)) { // no visible key and no sink
+          lse = -std::numeric_limits<double>::infinity();
+          continue;
+        }
+        double den = cfg.sink ? std::exp(sinkLogit - mx) : 0.0;
+        for (int64_t j = lo; j < hi; ++j) {
+          const double p = std::exp(s[j] - mx);
+          den += p;
+          const double *vj = &v[((b * SK + j) * HK + hk) * D];
+          for (int64_t d = 0; d < D; ++d)
+            oi[d] += p * vj[d];
+        }
+        for (int64_t d = 0; d < D; ++d)
+          oi[d] /= den;
+        lse = mx + std::log(den);
+      }
+    }
+  }
+  return ref;
+}
+
+void checkFlashAttn(const std::string &name, const AttnConfig &cfg) {
+  ASSERT_TRUE(cfg.window == 0 || cfg.causal) << "a window is defined only with causal";
+  int count = 0;
+  for (const AttnCase &c : kAttnCases) {
+    if (stopEarly(count))
+      break;
+    const int64_t B = c.lensQ.size(), H = c.H, HK = c.HK, SQ = c.SQ, SK = c.SK, D = cfg.D;
+    const std::string label = name + " B=" + std::to_string(B) + " H=" + std::to_string(H) +
+                              " HK=" + std::to_string(HK) + " SQ=" + std::to_string(SQ) +
+                              " SK=" + std::to_string(SK);
+    SCOPED_TRACE(label);
+    HostTensor Q(tlrt::DType::BFloat16, {B, SQ, H, D}), K(tlrt::DType::BFloat16, {B, SK, HK, D}),
+        V(tlrt::DType::BFloat16, {B, SK, HK, D}), lensQ(tlrt::DType::Int32, {B}),
+        lensK(tlrt::DType::Int32, {B}), sinks(tlrt::DType::Float32, {H}),
+        O(tlrt::DType::BFloat16, {B, SQ, H, D}), LSE(tlrt::DType::Float32, {B, H, SQ});
+    fillBF16(Q, -2, 2);
+    fillBF16(K, -2, 2);
+    fillBF16(V, -1, 1);
+    for (int64_t b = 0; b < B; ++b) {
+      lensQ.as<int32_t>()[b] = c.lensQ[b];
+      lensK.as<int32_t>()[b] = c.lensK[b];
+    }
+    for (int64_t h = 0; h < H; ++h)
+      sinks.as<float>()[h] = uniform(-2, 4); // from negligible to dominant
+    const float scale = static_cast<float>(c.scaleMul / std::sqrt(static_cast<double>(D)));
+    LaunchResult r = runBoth(name, {Q, K, V, lensQ, lensK, sinks, O, LSE},
+                             {false, false, false, false, false, false, true, true}, {scale});
+    const AttnRef ref = attnReference(cfg, c, Q, K, V, sinks, scale);
+
+    // Written rows: O against the f64 reference and the CPU target. The
+    // second product takes P rounded to bf16 (relative 2^-9 per element) and
+    // O is rounded to bf16, so ~3e-3 norm-wise is expected; 1e-2 as for the
+    // bf16 GEMMs. Rows i >= lens_q must keep the poison.
+    const uint16_t *gO = r.gpu[6].as<uint16_t>(), *cO = r.cpu[6].as<uint16_t>();
+    const float *gL = r.gpu[7].as<float>(), *cL = r.cpu[7].as<float>();
+    std::vector<double> gpuO, cpuO, refO;
+    int64_t gpuOverwritten = 0, cpuOverwritten = 0;
+    for (int64_t b = 0; b < B; ++b)
+      for (int64_t i = 0; i < SQ; ++i)
+        for (int64_t h = 0; h < H; ++h)
+          for (int64_t d = 0; d < D; ++d) {
+            const int64_t at = ((b * SQ + i) * H + h) * D + d;
+            if (i >= c.lensQ[b]) {
+              gpuOverwritten += gO[at] != 0xFFFF;
+              cpuOverwritten += cO[at] != 0xFFFF;
+              continue;
+            }
+            gpuO.push_back(tlrt::bf16ToF32(gO[at]));
+            cpuO.push_back(tlrt::bf16ToF32(cO[at]));
+            refO.push_back(ref.o[at]);
+          }
+    if (!refO.empty())
+      expectNear(
+          label + " O", refO.size(), [&](int64_t i) { return gpuO[i]; },
+          [&](int64_t i) { return cpuO[i]; }, refO, 1e-2);
+
+    // LSE is f32 arithmetic: its error is the relative error of the row sum,
+    // under 2^-9 even for a kernel that sums the bf16-rounded probabilities,
+    // so 2e-3 absolute. A row without a visible key (and no sink) is -inf.
+    double gpuLseErr = 0, cpuLseErr = 0;
+    int64_t gpuLseBad = 0, cpuLseBad = 0;
+    for (int64_t b = 0; b < B; ++b)
+      for (int64_t h = 0; h < H; ++h)
+        for (int64_t i = 0; i < SQ; ++i) {
+          const int64_t at = (b * H + h) * SQ + i;
+          uint32_t gBits, cBits;
+          std::memcpy(&gBits, &gL[at], 4);
+          std::memcpy(&cBits, &cL[at], 4);
+          if (i >= c.lensQ[b]) {
+            gpuOverwritten += gBits != 0xFFFFFFFFu;
+            cpuOverwritten += cBits != 0xFFFFFFFFu;
+            continue;
+          }
+          auto score = [&](float got, double &err, int64_t &bad) {
+            if (std::isinf(ref.lse[at]))
+              bad += !(std::isinf(got) && got < 0);
+            else if (!std::isfinite(got))
+              ++bad;
+            else
+              err = std::max(err, std::fabs(got - ref.lse[at]));
+          };
+          score(gL[at], gpuLseErr, gpuLseBad);
+          score(cL[at], cpuLseErr, cpuLseBad);
+        }
+    EXPECT_EQ(gpuLseBad, 0) << label << ": LSE not written, NaN, or -inf where a key is visible "
+                            << "(or finite where none is)";
+    EXPECT_EQ(cpuLseBad, 0) << label << ": the same on the CPU target";
+    EXPECT_LT(gpuLseErr, 2e-3) << label << ": LSE";
+    EXPECT_LT(cpuLseErr, 2e-3) << label << ": LSE on the CPU target";
+    EXPECT_EQ(gpuOverwritten, 0) << label << ": rows >= lens_q were written";
+    EXPECT_EQ(cpuOverwritten, 0) << label << ": rows >= lens_q were written on the CPU target";
+    std::printf("[gpu kernels] %s LSE max abs err vs f64 %.2e (CPU target %.2e)\n", label.c_str(),
+                gpuLseErr, cpuLseErr);
+  }
+}
+
+TEST(GpuKernels, FlashAttnD64) {
+  REQUIRE_GPU_KERNEL("flash_attn_fwd__d64");
+  checkFlashAttn("flash_attn_fwd__d64", {64, false, 0, false});
+}
+
+TEST(GpuKernels, FlashAttnD64Causal) {
+  REQUIRE_GPU_KERNEL("flash_attn_fwd__d64_causal");
+  checkFlashAttn("flash_attn_fwd__d64_causal", {64, true, 0, false});
+}
+
+TEST(GpuKernels, FlashAttnD128) {
+  REQUIRE_GPU_KERNEL("flash_attn_fwd__d128");
+  checkFlashAttn("flash_attn_fwd__d128", {128, false, 0, false});
+}
+
+TEST(GpuKernels, FlashAttnD128Causal) {
+  REQUIRE_GPU_KERNEL("flash_attn_fwd__d128_causal");
+  checkFlashAttn("flash_attn_fwd__d128_causal", {128, true, 0, false});
+}
+
+// Sliding window of 128 keys, ending at the causal diagonal.
+TEST(GpuKernels, FlashAttnD128CausalWindow) {
+  REQUIRE_GPU_KERNEL("flash_attn_fwd__d128_causal_window128");
+  checkFlashAttn("flash_attn_fwd__d128_causal_window128", {128, true, 128, false});
+}
+
+// A per-head sink logit in the denominator (gpt-oss style), without and
+// with the causal window.
+TEST(GpuKernels, FlashAttnD128Sink) {
+  REQUIRE_GPU_KERNEL("flash_attn_fwd__d128_sink");
+  checkFlashAttn("flash_attn_fwd__d128_sink", {128, false, 0, true});
+}
+
+TEST(GpuKernels, FlashAttnD128CausalWindowSink) {
+  REQUIRE_GPU_KERNEL("flash_attn_fwd__d128_causal_window128_sink");
+  checkFlashAttn("flash_attn_fwd__d128_causal_window128_sink", {128, true, 128, true});
+}
+
+TEST(GpuKernels, FlashAttnD256) {
+  REQUIRE_GPU_KERNEL("flash_attn_fwd__d256");
+  checkFlashAttn("flash_attn_fwd__d256", {256, false, 0, false});
+}
+
+TEST(GpuKernels, FlashAttnD256Causal) {
+  REQUIRE_GPU_KERNEL("flash_attn_fwd__d256_causal");
+  checkFlashAttn("flash_attn_fwd__d256_causal", {256, true, 0, false});
 }
 
 } // namespace
