@@ -4,6 +4,7 @@
 #include "tl/Transforms/Passes.h"
 #include "tlc/Conversion/TlToCPU.h"
 #include "tlc/Conversion/TlToHopper.h"
+#include "tlc/Conversion/TlToNVVM.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/ControlFlow/IR/ControlFlow.h"
@@ -36,6 +37,7 @@ int main(int argc, char **argv) {
   mlir::tl::registerTlPasses();
   tlc::registerTlToCPUPasses();
   tlc::registerTlToHopperPasses();
+  tlc::registerTlToNVVMPasses();
   return mlir::asMainReturnCode(
       mlir::MlirOptMain(argc, argv, "tl optimizer driver\n", registry));
 }

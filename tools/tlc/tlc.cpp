@@ -14,7 +14,7 @@
 #include "tl/IR/TlDialect.h"
 #include "tlc/Target/CPUTarget.h"
 #include "tlc/Target/Manifest.h"
-#include "tlc/Conversion/TlToHopper.h"
+#include "tlc/Conversion/TlToNVVM.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -65,6 +65,7 @@ struct Options {
   int64_t smemBudget = -1;
   bool dumpSema = false;
   bool printLocations = false;
+  bool printIRAfterAll = false;
 };
 
 int driverError(const std::string &message) {
@@ -186,7 +187,8 @@ int emitGPU(const Options &opts, const tlc::Module &ast, mlir::ModuleOp ir) {
   tlc::GpuTargetOptions gpu;
   gpu.chip = opts.target;
   std::vector<tlc::GpuKernelInfo> infos;
-  if (mlir::failed(tlc::lowerTlKernelsToNVVM(ir, gpu, infos)))
+  gpu.smemLimit = opts.smemBudget >= 0 ? opts.smemBudget : gpu.smemLimit;
+  if (mlir::failed(tlc::lowerTlKernelsToNVVM(ir, gpu, infos, opts.printIRAfterAll)))
     return 1;
   for (size_t i = 0; i < kernels.size() && i < infos.size(); ++i) {
     const tlc::GpuKernelInfo &info = infos[i];
@@ -386,6 +388,8 @@ int main(int argc, char **argv) {
                  "Shared-memory budget per block in bytes (default 232448 on GPUs, "
                  "unlimited on cpu)")
       ->check(CLI::NonNegativeNumber);
+  app.add_flag("--print-ir-after-all", opts.printIRAfterAll,
+               "GPU targets: print the IR after every pass of the GPU pipeline to stderr");
   app.add_flag("--dump-sema", opts.dumpSema,
                "With --emit=ast: run semantic analysis and print its annotations");
   app.add_flag("--print-locations", opts.printLocations,

@@ -34,6 +34,15 @@ inline constexpr llvm::StringLiteral kUnrollAttrName = "tl.unroll";
 /// Set on tl.launch by tl-verify-shared-memory.
 inline constexpr llvm::StringLiteral kSmemBytesAttrName = "tl.smem_bytes";
 inline constexpr llvm::StringLiteral kTmemColumnsAttrName = "tl.tmem_columns";
+/// Byte offset of a shared buffer or barrier array in the block's shared
+/// memory (tl-allocate-shared).
+inline constexpr llvm::StringLiteral kOffsetAttrName = "tl.offset";
+/// Byte offset of the shared scratch an op uses while it runs (a reduction
+/// across warps, a layout conversion), set by tl-allocate-shared.
+inline constexpr llvm::StringLiteral kScratchAttrName = "tl.scratch";
+/// The tensor maps of a kernel's TMA copies (tl-pipeline): dictionaries
+/// {param, box, swizzle, dtype[, unpack_fp4]} in parameter order.
+inline constexpr llvm::StringLiteral kTmaMapsAttrName = "tl.tma_maps";
 
 /// True if `func` is a tl kernel (carries the `tl.kernel` unit attribute).
 bool isTlKernel(func::FuncOp func);
@@ -60,6 +69,10 @@ int64_t getBufferBytes(MemRefType type);
 
 /// 32-bit TMEM columns a 2-D tmem buffer occupies (ceil(dim1 * bits / 32)).
 int64_t getTmemColumns(MemRefType type);
+
+/// Bytes of shared scratch `op` needs while it runs (0 for none): partial
+/// results of a reduction across warps, the tile of a layout conversion.
+int64_t getSharedScratchBytes(Operation *op);
 
 } // namespace mlir::tl
 

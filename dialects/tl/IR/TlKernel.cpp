@@ -123,6 +123,27 @@ LogicalResult TlDialect::verifyOperationAttribute(Operation *op,
       return op->emitError(name) << " must be an integer";
     return success();
   }
+  if (name == kOffsetAttrName) {
+    if (!isa<AllocSharedOp, AllocBarrierOp>(op))
+      return op->emitError("tl.offset applies only to tl.alloc_shared and tl.alloc_barrier");
+    auto v = dyn_cast<IntegerAttr>(attr.getValue());
+    if (!v || v.getInt() < 0)
+      return op->emitError("tl.offset must be a non-negative integer");
+    return success();
+  }
+  if (name == kScratchAttrName) {
+    auto v = dyn_cast<IntegerAttr>(attr.getValue());
+    if (!v || v.getInt() < 0)
+      return op->emitError("tl.scratch must be a non-negative integer");
+    return success();
+  }
+  if (name == kTmaMapsAttrName) {
+    auto maps = dyn_cast<ArrayAttr>(attr.getValue());
+    if (!isa<func::FuncOp>(op) || !maps ||
+        !llvm::all_of(maps, [](Attribute a) { return isa<DictionaryAttr>(a); }))
+      return op->emitError("tl.tma_maps must be an array of dictionaries on a kernel");
+    return success();
+  }
   if (name != kKernelAttrName && name != kArgDimsAttrName &&
       name != kParamsAttrName)
     return op->emitError("unknown tl attribute '") << name << "'";

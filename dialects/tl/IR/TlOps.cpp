@@ -857,3 +857,39 @@ LogicalResult AtomicAddOp::verify() {
 
 #define GET_OP_CLASSES
 #include "tl/IR/TlOps.cpp.inc"
+
+//===----------------------------------------------------------------------===//
+// Shared scratch of tile ops
+//===----------------------------------------------------------------------===//
+
+int64_t mlir::tl::getSharedScratchBytes(Operation *op) {
+  auto paddedBytes = [](MemRefType t) {
+    int64_t n = 1;
+    for (int64_t s : LinearLayout::padShape(t.getShape()))
+      n *= s;
+    return n * std::max<int64_t>(4, getElementBits(t.getElementType()) / 8);
+  };
+  if (auto conv = dyn_cast<ConvertLayoutOp>(op))
+    return paddedBytes(cast<MemRefType>(conv.getSrc().getType()));
+  auto red = dyn_cast<ReduceOp>(op);
+  if (!red)
+    return 0;
+  std::optional<LinearLayout> src = getBufferLayout(red.getSrc().getType());
+  if (!src)
+    return 0;
+  // Partials cross warps when a warp bit moves along the reduced dimension:
+  // one 8-byte partial per warp and output element.
+  bool crossWarp = llvm::any_of(src->getBases(LinearLayout::Warp), [&](auto &b) {
+    return b[red.getDim()] != 0;
+  });
+  auto dst = cast<MemRefType>(red.getDst().getType());
+  int64_t n = 1;
+  for (int64_t s : LinearLayout::padShape(dst.getShape()))
+    n *= s;
+  // A destination not laid out as the source's projection (replicated)
+  // receives the results through scratch too.
+  std::optional<LinearLayout> dl = getBufferLayout(dst);
+  bool broadcast = dl && *dl != src->dropOutDim(red.getDim()).withoutRedundantRegisters();
+  return std::max(crossWarp ? n * src->getInSize(LinearLayout::Warp) * 8 : 0,
+                  broadcast ? n * 8 : 0);
+}

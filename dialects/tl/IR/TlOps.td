@@ -196,14 +196,33 @@ def Tl_AllocBarrierOp : Tl_Op<"alloc_barrier"> {
 
 def Tl_BarrierArriveOp : Tl_Op<"barrier_arrive"> {
   let summary = "arrive on one mbarrier";
-  let arguments = (ins Tl_BarrierType:$barrier, Index:$index);
+  let description = [{
+    Every thread that runs it arrives; with `per_warp`, each warp that runs
+    it arrives once (after its lanes converge), so a barrier released by a
+    whole role counts warps, not threads.
+  }];
+  let arguments = (ins Tl_BarrierType:$barrier, Index:$index, UnitAttr:$per_warp);
   let assemblyFormat = "$barrier `[` $index `]` attr-dict `:` qualified(type($barrier))";
+  let builders = [
+    OpBuilder<(ins "::mlir::Value":$barrier, "::mlir::Value":$index), [{
+      build($_builder, $_state, barrier, index, false);
+    }]>
+  ];
   let hasVerifier = 1;
 }
 
 def Tl_BarrierExpectTxOp : Tl_Op<"barrier_expect_tx"> {
   let summary = "announce async-copy bytes on one mbarrier";
-  let arguments = (ins Tl_BarrierType:$barrier, Index:$index, Index:$bytes);
+  let description = [{
+    With `arrive`, the announcing thread also arrives (one instruction,
+    mbarrier.arrive.expect_tx).
+  }];
+  let arguments = (ins Tl_BarrierType:$barrier, Index:$index, Index:$bytes, UnitAttr:$arrive);
+  let builders = [
+    OpBuilder<(ins "::mlir::Value":$barrier, "::mlir::Value":$index, "::mlir::Value":$bytes), [{
+      build($_builder, $_state, barrier, index, bytes, false);
+    }]>
+  ];
   let assemblyFormat =
       "$barrier `[` $index `]` `,` $bytes attr-dict `:` qualified(type($barrier))";
   let hasVerifier = 1;

@@ -56,4 +56,21 @@ def TlDistributeParallel : Pass<"tl-distribute-parallel", "func::FuncOp"> {
   }];
 }
 
+def TlAllocateShared : Pass<"tl-allocate-shared", "func::FuncOp"> {
+  let summary = "Place shared buffers, barriers and scratch by liveness; check the budget";
+  let description = [{
+    Gives every tl.alloc_shared and tl.alloc_barrier a byte offset
+    (`tl.offset`) and every op that needs shared scratch while it runs (a
+    reduction across warps, a layout conversion) one (`tl.scratch`), and the
+    launch its total (`tl.smem_bytes`). Buffers whose lifetimes do not
+    overlap share bytes; a buffer used inside a loop lives for the whole
+    loop, one used by several warp-specialised roles for the whole launch.
+    Over the budget, the error lists each buffer's bytes and offset.
+  }];
+  let options = [
+    Option<"budget", "budget", "int64_t", /*default=*/"232448",
+           "Shared-memory budget per block in bytes (default 227 KiB); 0 = unlimited">
+  ];
+}
+
 #endif // TL_TRANSFORMS_PASSES_TD

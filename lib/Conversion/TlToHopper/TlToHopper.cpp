@@ -2776,8 +2776,8 @@ LogicalResult KernelLowering::run() {
 
 using nvgpu::KernelLowering;
 
-LogicalResult lowerTlKernelsToNVVM(ModuleOp module, const GpuTargetOptions &options,
-                                   std::vector<GpuKernelInfo> &kernels) {
+LogicalResult lowerTlKernelsToNVVMLegacy(ModuleOp module, const GpuTargetOptions &options,
+                                         std::vector<GpuKernelInfo> &kernels) {
   MLIRContext *ctx = module.getContext();
   ctx->loadDialect<LLVM::LLVMDialect, NVVM::NVVMDialect, scf::SCFDialect, arith::ArithDialect,
                    math::MathDialect>();
@@ -2821,7 +2821,7 @@ struct TlLowerToNVVMPass : public PassWrapper<TlLowerToNVVMPass, OperationPass<M
   TlLowerToNVVMPass() = default;
   TlLowerToNVVMPass(const TlLowerToNVVMPass &other) : PassWrapper(other) {}
 
-  StringRef getArgument() const final { return "tl-lower-to-nvvm"; }
+  StringRef getArgument() const final { return "tl-lower-to-nvvm-legacy"; }
   StringRef getDescription() const final {
     return "Lower tl kernels to LLVM-dialect GPU kernels (inline PTX for TMA, mbarrier, wgmma)";
   }
@@ -2833,7 +2833,7 @@ struct TlLowerToNVVMPass : public PassWrapper<TlLowerToNVVMPass, OperationPass<M
     GpuTargetOptions options;
     options.chip = chip;
     std::vector<GpuKernelInfo> kernels;
-    if (failed(lowerTlKernelsToNVVM(getOperation(), options, kernels)))
+    if (failed(lowerTlKernelsToNVVMLegacy(getOperation(), options, kernels)))
       signalPassFailure();
   }
 

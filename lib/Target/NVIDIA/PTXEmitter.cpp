@@ -1,6 +1,6 @@
 // LLVM dialect (with arith/scf/math leftovers from the tl lowering) -> LLVM IR
 // -> PTX through LLVM's NVPTX back end, in process.
-#include "tlc/Conversion/TlToHopper.h"
+#include "tlc/Conversion/TlToNVVM.h"
 #include "tlc/Target/LLVMPipeline.h"
 
 #include "mlir/Conversion/ArithToLLVM/ArithToLLVM.h"
