@@ -14,7 +14,7 @@
 #include "tl/IR/TlDialect.h"
 #include "tlc/Target/CPUTarget.h"
 #include "tlc/Target/Manifest.h"
-#include "tlc/Conversion/TlToNVVM.h"
+#include "tlc/Conversion/TlToHopper.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -188,7 +188,11 @@ int emitGPU(const Options &opts, const tlc::Module &ast, mlir::ModuleOp ir) {
   gpu.chip = opts.target;
   std::vector<tlc::GpuKernelInfo> infos;
   gpu.smemLimit = opts.smemBudget >= 0 ? opts.smemBudget : gpu.smemLimit;
-  if (mlir::failed(tlc::lowerTlKernelsToNVVM(ir, gpu, infos, opts.printIRAfterAll)))
+  // sm_100a still goes through the single-walk lowering while its tcgen05
+  // patterns are ported to the pass pipeline.
+  if (mlir::failed(opts.target == "sm_100a"
+                       ? tlc::lowerTlKernelsToNVVMLegacy(ir, gpu, infos)
+                       : tlc::lowerTlKernelsToNVVM(ir, gpu, infos, opts.printIRAfterAll)))
     return 1;
   for (size_t i = 0; i < kernels.size() && i < infos.size(); ++i) {
     const tlc::GpuKernelInfo &info = infos[i];

@@ -174,6 +174,21 @@ int64_t getBufferBytes(MemRefType type) {
   return (bits + 7) / 8;
 }
 
+int64_t getSwizzleBytes(MemRefType type) {
+  std::optional<LinearLayout> l = getBufferLayout(type);
+  if (!l || l->getRank() < 2 || l->getOutShape()[l->getRank() - 2] < 8)
+    return 0;
+  int64_t eb = isa<Float4E2M1FNType>(type.getElementType())
+                   ? 1
+                   : std::max<unsigned>(1, getElementBits(type.getElementType()) / 8);
+  // Row 8 starts a fresh swizzle pattern (its byte address bits 7.. are a
+  // multiple of 8 rows), so its offset is 8 rows of the span.
+  SmallVector<int64_t> coords(l->getRank(), 0);
+  coords[l->getRank() - 2] = 8;
+  std::optional<int64_t> off = l->offsetOf(coords);
+  return off ? *off * eb / 8 : 0;
+}
+
 int64_t getTmemColumns(MemRefType type) {
   int64_t bits = type.getDimSize(1) * getElementBits(type.getElementType());
   return (bits + 31) / 32;

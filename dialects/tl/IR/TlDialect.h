@@ -43,6 +43,9 @@ inline constexpr llvm::StringLiteral kScratchAttrName = "tl.scratch";
 /// The tensor maps of a kernel's TMA copies (tl-pipeline): dictionaries
 /// {param, box, swizzle, dtype[, unpack_fp4]} in parameter order.
 inline constexpr llvm::StringLiteral kTmaMapsAttrName = "tl.tma_maps";
+/// Marks the ops of a pipelined loop that fill its stages (tl-pipeline), for
+/// tl-warp-specialize to move into the producer role.
+inline constexpr llvm::StringLiteral kProducerAttrName = "tl.producer";
 
 /// True if `func` is a tl kernel (carries the `tl.kernel` unit attribute).
 bool isTlKernel(func::FuncOp func);
@@ -69,6 +72,12 @@ int64_t getBufferBytes(MemRefType type);
 
 /// 32-bit TMEM columns a 2-D tmem buffer occupies (ceil(dim1 * bits / 32)).
 int64_t getTmemColumns(MemRefType type);
+
+/// The swizzle span in bytes (16-byte units XORed over rows of that many
+/// bytes: 32, 64 or 128) of a shared MMA tile laid out by
+/// LinearLayout::swizzledShared, or 0 when the buffer has no such layout.
+/// FP4 tiles count a byte per element (tcgen05 reads them unpacked).
+int64_t getSwizzleBytes(MemRefType type);
 
 /// Bytes of shared scratch `op` needs while it runs (0 for none): partial
 /// results of a reduction across warps, the tile of a layout conversion.

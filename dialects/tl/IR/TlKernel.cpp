@@ -137,6 +137,11 @@ LogicalResult TlDialect::verifyOperationAttribute(Operation *op,
       return op->emitError("tl.scratch must be a non-negative integer");
     return success();
   }
+  if (name == kProducerAttrName) {
+    if (!isa<UnitAttr>(attr.getValue()))
+      return op->emitError("tl.producer must be a unit attribute");
+    return success();
+  }
   if (name == kTmaMapsAttrName) {
     auto maps = dyn_cast<ArrayAttr>(attr.getValue());
     if (!isa<func::FuncOp>(op) || !maps ||

@@ -154,6 +154,27 @@ def Tl_BlockIdOp : Tl_Op<"block_id", [Pure]> {
   let hasVerifier = 1;
 }
 
+def Tl_ElectOp : Tl_Op<"elect"> {
+  let summary = "true in the first thread (or the first warp) of the threads running it";
+  let description = [{
+    ```mlir
+    %one = tl.elect
+    %warp0 = tl.elect {warp}
+    ```
+    The first thread of the warp-specialised role around it (of the block
+    outside roles); with `warp`, every lane of that role's first warp. Used
+    to issue TMA copies and barrier transactions once.
+  }];
+  let arguments = (ins UnitAttr:$warp);
+  let results = (outs I1:$result);
+  let assemblyFormat = "attr-dict";
+  let builders = [
+    OpBuilder<(ins CArg<"bool", "false">:$warp), [{
+      build($_builder, $_state, $_builder.getI1Type(), warp);
+    }]>
+  ];
+}
+
 def Tl_SyncThreadsOp : Tl_Op<"sync_threads"> {
   let summary = "block-wide barrier (bar.sync 0)";
   let assemblyFormat = "attr-dict";

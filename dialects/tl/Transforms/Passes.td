@@ -73,4 +73,36 @@ def TlAllocateShared : Pass<"tl-allocate-shared", "func::FuncOp"> {
   ];
 }
 
+def TlPipeline : Pass<"tl-pipeline", "func::FuncOp"> {
+  let summary = "Software-pipeline T.Pipelined loops: rings of stages, async copies, mbarriers";
+  let description = [{
+    Turns the global -> shared copies of each T.Pipelined loop into
+    asynchronous copies (TMA where the box fits a tensor map, cp.async
+    otherwise) into `num_stages`-deep rings, one stream per first reader,
+    with explicit barrier waits and arrivals; the producer side is tagged
+    `tl.producer` for tl-warp-specialize. Records the tensor maps on the
+    kernel (`tl.tma_maps`). See dialects/tl/Transforms/Pipeline.cpp.
+  }];
+  let options = [
+    Option<"chip", "chip", "std::string", /*default=*/"\"sm_90a\"",
+           "Target chip (sm_90a or sm_100a: FP4 tiles by TMA only on sm_100a)">
+  ];
+}
+
+def TlWarpSpecialize : Pass<"tl-warp-specialize", "func::FuncOp"> {
+  let summary = "Move the producer side of pipelined loops to a warpgroup of its own";
+  let description = [{
+    Splits a launch with tl-pipeline's producer ops into a tl.warp_specialize
+    of two roles: the declared threads run the body without them; an extra
+    warpgroup runs them in loops over the same iterations, recomputing the
+    offsets and bounds they need. Registers per thread move from the
+    producer to the consumers (setmaxnreg). See
+    dialects/tl/Transforms/WarpSpecialize.cpp.
+  }];
+  let options = [
+    Option<"producerRegs", "producer-regs", "int64_t", /*default=*/"40",
+           "Registers per thread the producer warpgroup keeps">
+  ];
+}
+
 #endif // TL_TRANSFORMS_PASSES_TD

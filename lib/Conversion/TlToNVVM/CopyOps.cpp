@@ -418,6 +418,8 @@ LogicalResult lowerTmaLoad(tl::CopyOp op, tl::CopyOp::Adaptor adaptor,
   SmallVector<Value> off(adaptor.getSrcOffsets().begin(), adaptor.getSrcOffsets().end());
   if (off.empty())
     off.assign(rank, cIndex(rewriter, loc, 0));
+  if (cols % chunkCols)
+    return op.emitError("internal: the tensor map's box does not tile the shared buffer");
   for (int64_t c = 0; c < cols / chunkCols; ++c) {
     // The chunk's place in the tile: the layout's offset of its first column.
     int64_t chunkElem = c * chunkCols;

@@ -41,8 +41,9 @@ FailureOr<SharedOperand> sharedOperand(tl::GemmOp op, Value orig, Value conv, St
     return op.emitError() << "the " << what
                           << " operand in shared memory has no swizzled layout (run "
                              "tl-infer-layouts)";
-  SharedOperand s{conv, *l, storageBytes(t.getElementType()), 0};
-  s.swizzle = *l->offsetOf({1, 0}) * s.eb;
+  SharedOperand s{conv, *l, storageBytes(t.getElementType()), tl::getSwizzleBytes(t)};
+  if (!s.swizzle)
+    return op.emitError() << "the " << what << " operand's shared layout is not a swizzled MMA tile";
   return s;
 }
 

@@ -19,6 +19,19 @@ struct ThreadIdLowering : public OpConversionPattern<tl::ThreadIdOp> {
   }
 };
 
+struct ElectLowering : public OpConversionPattern<tl::ElectOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult matchAndRewrite(tl::ElectOp op, OpAdaptor,
+                                ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value rel = arith::SubIOp::create(rewriter, loc, threadIdx(rewriter, loc),
+                                      cIndex(rewriter, loc, firstThreadOf(op)));
+    rewriter.replaceOp(op, arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::ult, rel,
+                                                 cIndex(rewriter, loc, op.getWarp() ? kWarpSize : 1)));
+    return success();
+  }
+};
+
 struct BlockIdLowering : public OpConversionPattern<tl::BlockIdOp> {
   using OpConversionPattern::OpConversionPattern;
   LogicalResult matchAndRewrite(tl::BlockIdOp op, OpAdaptor,
@@ -211,7 +224,7 @@ struct PipelinedAsLoop : public OpConversionPattern<tl::PipelinedOp> {
 
 void populateThreadAndMemoryPatterns(TlTypeConverter &tc, RewritePatternSet &patterns,
                                      const NVIDIATarget &) {
-  patterns.add<ThreadIdLowering, BlockIdLowering, DimLowering,
+  patterns.add<ThreadIdLowering, ElectLowering, BlockIdLowering, DimLowering,
                SharedAllocLowering<tl::AllocSharedOp>, SharedAllocLowering<tl::AllocBarrierOp>,
                RegisterAllocLowering<tl::AllocFragmentOp>, RegisterAllocLowering<tl::AllocLocalOp>,
                ViewLowering, LoadLowering, StoreLowering, SlotLoadLowering, SlotStoreLowering,

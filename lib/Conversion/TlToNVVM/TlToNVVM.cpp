@@ -166,9 +166,9 @@ LogicalResult buildFrame(func::FuncOp func, const NVIDIATarget &target) {
     }
   }
 
-  // --- the body
+  // --- the body (pass annotations stay behind)
   for (Operation &op : launch.getBodyBlock().without_terminator())
-    b.clone(op, map);
+    b.clone(op, map)->walk([](Operation *o) { o->removeAttr(tl::kProducerAttrName); });
   if (clusterX(launch) > 1) {
     // No block leaves while a peer may still signal its barriers.
     asmVoid(b, loc, {}, "barrier.cluster.arrive.release.aligned;", "~{memory}");
@@ -277,6 +277,12 @@ void buildTlToNVVMPipeline(OpPassManager &pm, const GpuTargetOptions &options) {
   tl::TlInferLayoutsOptions infer;
   infer.chip = options.chip;
   pm.addNestedPass<func::FuncOp>(tl::createTlInferLayouts(infer));
+  tl::TlPipelineOptions pipe;
+  pipe.chip = options.chip;
+  pm.addNestedPass<func::FuncOp>(tl::createTlPipeline(pipe));
+  tl::TlWarpSpecializeOptions ws;
+  ws.producerRegs = options.chip == "sm_100a" ? 80 : 40;
+  pm.addNestedPass<func::FuncOp>(tl::createTlWarpSpecialize(ws));
   pm.addNestedPass<func::FuncOp>(tl::createTlDistributeParallel());
   pm.addNestedPass<func::FuncOp>(createCanonicalizerPass());
   pm.addNestedPass<func::FuncOp>(createCSEPass());

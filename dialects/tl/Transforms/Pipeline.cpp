@@ -1,0 +1,388 @@
+// tl-pipeline: a T.Pipelined loop's global -> shared copies become
+// asynchronous copies into rings of `num_stages` buffers, guarded by
+// mbarriers, with every wait and arrival an explicit op.
+//
+// Copies are grouped by their first reader: the copies whose destinations
+// the same op reads first (a GEMM's A and B tiles) form one stream with one
+// pair of barrier arrays, full[stages] and empty[stages]; a loop that reads
+// K before V (attention) gets two streams, so the first MMA can start before
+// V lands. For iteration i, stage s = i % stages and phase p = (i / stages) % 2:
+//
+//   producer side (tagged `tl.producer`; tl-warp-specialize moves it to a
+//   warp of its own, without it the same threads run it first):
+//     tl.barrier_wait empty[s], p ^ 1          the slot is free
+//     if tl.elect: expect_tx(full[s], bytes) + TMA copies completing on full[s]
+//     if tl.elect {warp}: cp.async copies, each lane arriving on full[s]
+//   consumer side:
+//     tl.barrier_wait full[s], p               before the stream's first reader
+//     ... readers use tl.view ring[s] ...
+//     tl.barrier_arrive empty[s] {per_warp}    after the stream's last reader
+//
+// A copy goes through TMA when its source is a kernel tensor and the box
+// fits a tensor map (at most 256 per dimension, 16-byte rows, the swizzle of
+// the destination's layout; one map per swizzle chunk of columns); the maps
+// are recorded on the kernel (`tl.tma_maps`) for the manifest. Otherwise a
+// copy of 4, 8 or 16-byte elements uses cp.async; any other copy stays
+// synchronous where it was. A loop whose destinations are written by
+// anything else, or read after the loop, is left alone (a plain loop).
+#include "tl/IR/TlOps.h"
+#include "tl/Transforms/Passes.h"
+
+#include "mlir/IR/Builders.h"
+#include "llvm/ADT/MapVector.h"
+
+namespace mlir::tl {
+#define GEN_PASS_DEF_TLPIPELINE
+#include "tl/Transforms/Passes.h.inc"
+} // namespace mlir::tl
+
+using namespace mlir;
+using namespace mlir::tl;
+
+namespace {
+
+constexpr int64_t kWarpSize = 32;
+
+std::string dtypeName(Type t) {
+  if (t.isBF16())
+    return "bfloat16";
+  if (t.isF16())
+    return "float16";
+  if (t.isF32())
+    return "float32";
+  if (isa<Float8E4M3FNType>(t))
+    return "float8_e4m3";
+  if (isa<Float8E5M2Type>(t))
+    return "float8_e5m2";
+  if (isa<Float4E2M1FNType>(t))
+    return "float4_e2m1";
+  if (isa<Float8E8M0FNUType>(t))
+    return "ue8m0";
+  if (t.isInteger(8))
+    return "int8";
+  if (t.isInteger(32))
+    return "int32";
+  if (t.isInteger(64))
+    return "int64";
+  return "";
+}
+
+struct AsyncCopy {
+  CopyOp op;
+  AllocSharedOp dst;
+  bool tma = false;
+  DictionaryAttr map; // TMA: the tensor map (box of one chunk)
+  int64_t bytes = 0;  // TMA: transaction bytes of the whole tile
+};
+
+struct Stream {
+  SmallVector<AsyncCopy> copies;
+  Operation *firstReader = nullptr, *lastReader = nullptr;
+};
+
+/// The op of `block` that contains `op`.
+Operation *topIn(Block &block, Operation *op) {
+  while (op && op->getBlock() != &block)
+    op = op->getParentOp();
+  return op;
+}
+
+/// The tensor map of a TMA copy, or null when the copy cannot use TMA.
+DictionaryAttr tmaMap(CopyOp copy, AllocSharedOp dst, bool tcgen05) {
+  auto arg = dyn_cast<BlockArgument>(copy.getSrc());
+  auto fn = copy->getParentOfType<func::FuncOp>();
+  if (!arg || !fn || arg.getOwner() != &fn.getBody().front())
+    return {};
+  auto srcT = cast<MemRefType>(copy.getSrc().getType());
+  MemRefType dstT = dst.getType();
+  Type elem = dstT.getElementType();
+  if (srcT.getElementType() != elem || dstT.getRank() > 2 || !copy.getDstOffsets().empty())
+    return {};
+  bool fp4 = isa<Float4E2M1FNType>(elem);
+  if (fp4 && !tcgen05)
+    return {};
+  // The box: the source sizes; its non-unit dimensions are the tile's.
+  SmallVector<int64_t> box(copy.getSrcSizes().begin(), copy.getSrcSizes().end());
+  SmallVector<int64_t> tile;
+  for (int64_t s : box)
+    if (s != 1)
+      tile.push_back(s);
+  if (ArrayRef<int64_t>(tile) != dstT.getShape() && !(tile.empty() && dstT.getNumElements() == 1))
+    return {};
+  int64_t eb = fp4 ? 1 : getElementBits(elem) / 8;
+  if (eb < 1)
+    return {};
+  std::string swizzle = "none";
+  int64_t chunkCols = dstT.getShape().back();
+  if (int64_t span = getSwizzleBytes(dstT)) {
+    swizzle = std::to_string(span) + "B";
+    chunkCols = span / eb;
+  }
+  if ((chunkCols * eb) % 16 != 0 || srcT.getShape().back() == 1)
+    return {};
+  box.back() = chunkCols;
+  for (int64_t b : box)
+    if (b < 1 || b > 256)
+      return {};
+  Builder b(copy.getContext());
+  SmallVector<NamedAttribute> fields{
+      b.getNamedAttr("param", b.getI64IntegerAttr(arg.getArgNumber())),
+      b.getNamedAttr("dtype", b.getStringAttr(dtypeName(elem))),
+      b.getNamedAttr("box", b.getDenseI64ArrayAttr(box)),
+      b.getNamedAttr("swizzle", b.getStringAttr(swizzle))};
+  if (fp4)
+    fields.push_back(b.getNamedAttr("unpack_fp4", b.getUnitAttr()));
+  return b.getDictionaryAttr(fields);
+}
+
+bool cpAsyncOk(CopyOp copy, AllocSharedOp dst) {
+  Type se = cast<MemRefType>(copy.getSrc().getType()).getElementType();
+  Type de = dst.getType().getElementType();
+  if (se != de || isa<Float8E4M3FNType, Float8E5M2Type, Float4E2M1FNType, Float8E8M0FNUType>(se))
+    return false;
+  unsigned bits = getElementBits(se);
+  return bits == 32 || bits == 64 || bits == 128;
+}
+
+/// A ring of `stages` copies of `alloc`'s buffer, its layout extended by the
+/// stage index above the tile's offset bits.
+AllocSharedOp makeRing(OpBuilder &b, AllocSharedOp alloc, int64_t stages) {
+  MemRefType t = alloc.getType();
+  SmallVector<int64_t> shape{stages};
+  shape.append(t.getShape().begin(), t.getShape().end());
+  MemRefType ringT = getScopedMemRefType(shape, t.getElementType(), MemScope::Shared);
+  if (std::optional<LinearLayout> l = getBufferLayout(t)) {
+    SmallVector<int64_t> padded{LinearLayout::padPow2(stages)};
+    padded.append(l->getOutShape().begin(), l->getOutShape().end());
+    LinearLayout r(padded);
+    for (const LinearLayout::Coords &c : l->getBases(LinearLayout::Offset)) {
+      LinearLayout::Coords nc{0};
+      nc.append(c.begin(), c.end());
+      r.addBasis(LinearLayout::Offset, nc);
+    }
+    for (int64_t s = 1; s < padded[0]; s *= 2) {
+      LinearLayout::Coords nc(padded.size(), 0);
+      nc[0] = s;
+      r.addBasis(LinearLayout::Offset, nc);
+    }
+    ringT = withBufferLayout(ringT, r);
+  }
+  return AllocSharedOp::create(b, alloc.getLoc(), ringT);
+}
+
+struct PipelineLoop {
+  PipelinedOp loop;
+  LaunchOp launch;
+  bool tcgen05;
+  int64_t consumerWarps;
+  SmallVector<Attribute> &tmaMaps;
+
+  LogicalResult run();
+};
+
+LogicalResult PipelineLoop::run() {
+  Block &body = loop.getBodyBlock();
+  int64_t stages = std::max<int64_t>(1, loop.getNumStages());
+  // Candidate copies: global -> a whole shared buffer, at the top of the body.
+  SmallVector<AsyncCopy> copies;
+  DenseSet<Operation *> copyOps;
+  for (Operation &op : body) {
+    auto copy = dyn_cast<CopyOp>(&op);
+    if (!copy || copy.getBarrier() || getMemScope(copy.getSrc().getType()) != MemScope::Global)
+      continue;
+    auto dst = copy.getDst().getDefiningOp<AllocSharedOp>();
+    if (!dst || dst->getParentOp() != launch.getOperation())
+      continue;
+    AsyncCopy ac{copy, dst};
+    if (DictionaryAttr m = tmaMap(copy, dst, tcgen05)) {
+      ac.tma = true;
+      ac.map = m;
+      ac.bytes = getBufferBytes(dst.getType());
+      if (isa<Float4E2M1FNType>(dst.getType().getElementType()))
+        ac.bytes = dst.getType().getNumElements(); // unpacked, a byte each
+    } else if (!cpAsyncOk(copy, dst)) {
+      continue;
+    }
+    copies.push_back(ac);
+    copyOps.insert(copy);
+  }
+  if (copies.empty())
+    return success();
+  // The destinations must be filled by these copies only, and read only in
+  // this loop.
+  for (AsyncCopy &c : copies)
+    for (Operation *user : c.dst.getResult().getUsers()) {
+      if (copyOps.contains(user))
+        continue;
+      if (!loop->isAncestor(user))
+        return success();
+      if (isa<memref::StoreOp, FillOp, AtomicAddOp>(user) ||
+          (isa<CopyOp>(user) && cast<CopyOp>(user).getDst() == c.dst.getResult()))
+        return success();
+    }
+  // Streams by first reader.
+  llvm::MapVector<Operation *, Stream> streams;
+  for (AsyncCopy &c : copies) {
+    Operation *first = nullptr, *last = nullptr;
+    for (Operation &op : body) {
+      if (copyOps.contains(&op))
+        continue;
+      bool reads = false;
+      op.walk([&](Operation *inner) {
+        reads |= llvm::is_contained(inner->getOperands(), c.dst.getResult());
+      });
+      if (!reads)
+        continue;
+      if (!first)
+        first = &op;
+      last = &op;
+    }
+    if (!first)
+      return success(); // a copy nothing reads: leave the loop alone
+    Stream &s = streams[first];
+    s.firstReader = first;
+    s.lastReader = s.lastReader && s.lastReader->isBeforeInBlock(last) ? last
+                   : s.lastReader                                      ? s.lastReader
+                                                                       : last;
+    s.copies.push_back(c);
+  }
+
+  MLIRContext *ctx = loop.getContext();
+  Location loc = loop.getLoc();
+  OpBuilder b(ctx);
+  // Rings and barriers at the top of the launch.
+  b.setInsertionPoint(copies.front().dst);
+  DenseMap<Operation *, AllocSharedOp> ring;
+  for (AsyncCopy &c : copies)
+    if (!ring.count(c.dst))
+      ring[c.dst] = makeRing(b, c.dst, stages);
+  struct Barriers {
+    Value full, empty;
+  };
+  SmallVector<Barriers> bars;
+  for (auto &[first, s] : streams) {
+    bool anyCpAsync = llvm::any_of(s.copies, [](const AsyncCopy &c) { return !c.tma; });
+    bool anyTma = llvm::any_of(s.copies, [](const AsyncCopy &c) { return c.tma; });
+    int64_t fullCount = (anyTma ? 1 : 0) + (anyCpAsync ? kWarpSize : 0);
+    auto barT = BarrierType::get(ctx, stages);
+    Value full = AllocBarrierOp::create(b, loc, barT, b.getI64IntegerAttr(fullCount)).getResult();
+    Value empty =
+        AllocBarrierOp::create(b, loc, barT, b.getI64IntegerAttr(consumerWarps)).getResult();
+    bars.push_back({full, empty});
+  }
+
+  // Stage and phase of this iteration.
+  b.setInsertionPointToStart(&body);
+  auto c = [&](int64_t v) { return arith::ConstantIndexOp::create(b, loc, v).getResult(); };
+  Value k = loop.getInductionVar();
+  Value it = arith::DivSIOp::create(b, loc, arith::SubIOp::create(b, loc, k, loop.getLowerBound()),
+                                    loop.getStep());
+  Value stage = arith::RemUIOp::create(b, loc, it, c(stages));
+  Value phase = arith::AndIOp::create(b, loc, arith::DivUIOp::create(b, loc, it, c(stages)), c(1));
+  Value emptyPhase = arith::XOrIOp::create(b, loc, phase, c(1));
+  SmallVector<Operation *> stageOps{it.getDefiningOp(), stage.getDefiningOp(),
+                                    phase.getDefiningOp(), emptyPhase.getDefiningOp()};
+  // Views of this stage, for every reader in the body.
+  DenseMap<Operation *, Value> view;
+  for (auto &[old, r] : ring) {
+    MemRefType t = cast<AllocSharedOp>(old).getType();
+    SmallVector<Value> offs{stage};
+    SmallVector<int64_t> sizes{1};
+    for (int64_t d : t.getShape()) {
+      offs.push_back(c(0));
+      sizes.push_back(d);
+    }
+    view[old] = ViewOp::create(b, loc, t, r.getResult(), offs, sizes).getResult();
+  }
+  auto tag = [&](Operation *op) { op->setAttr(kProducerAttrName, UnitAttr::get(ctx)); };
+  unsigned si = 0;
+  for (auto &[first, s] : streams) {
+    Barriers br = bars[si++];
+    // Producer: wait for the slot, then the copies of the stream (where the
+    // last of them was, so every offset they compute is available).
+    b.setInsertionPoint(s.copies.back().op);
+    tag(BarrierWaitOp::create(b, loc, br.empty, stage, emptyPhase));
+    int64_t tx = 0;
+    for (AsyncCopy &ac : s.copies)
+      if (ac.tma)
+        tx += ac.bytes;
+    if (tx) {
+      Value one = ElectOp::create(b, loc, false);
+      auto ifOp = scf::IfOp::create(b, loc, one, /*withElse=*/false);
+      tag(ifOp);
+      OpBuilder ib = OpBuilder::atBlockTerminator(ifOp.thenBlock());
+      tag(one.getDefiningOp());
+      BarrierExpectTxOp::create(ib, loc, br.full, stage,
+                                arith::ConstantIndexOp::create(ib, loc, tx), /*arrive=*/true);
+      for (AsyncCopy &ac : s.copies) {
+        if (!ac.tma)
+          continue;
+        int64_t index = tmaMaps.size();
+        tmaMaps.push_back(ac.map);
+        // One map per chunk of columns: the same map serves every chunk.
+        ac.op->moveBefore(ifOp.thenBlock()->getTerminator());
+        ac.op.getBarrierMutable().assign(br.full);
+        ac.op.getBarrierIndexMutable().assign(stage);
+        ac.op.setTmaAttr(b.getI64IntegerAttr(index));
+      }
+    }
+    if (llvm::any_of(s.copies, [](const AsyncCopy &a) { return !a.tma; })) {
+      Value warp = ElectOp::create(b, loc, true);
+      tag(warp.getDefiningOp());
+      auto ifOp = scf::IfOp::create(b, loc, warp, /*withElse=*/false);
+      tag(ifOp);
+      for (AsyncCopy &ac : s.copies) {
+        if (ac.tma)
+          continue;
+        ac.op->moveBefore(ifOp.thenBlock()->getTerminator());
+        ac.op.getBarrierMutable().assign(br.full);
+        ac.op.getBarrierIndexMutable().assign(stage);
+      }
+    }
+    // Consumer: wait before the first reader, release after the last.
+    b.setInsertionPoint(s.firstReader);
+    BarrierWaitOp::create(b, loc, br.full, stage, phase);
+    b.setInsertionPointAfter(s.lastReader);
+    BarrierArriveOp::create(b, loc, br.empty, stage, /*per_warp=*/true);
+  }
+  // Readers use the stage's views; copies write them.
+  for (AsyncCopy &ac : copies)
+    ac.op.getDstMutable().assign(view[ac.dst]);
+  for (auto &[old, r] : ring) {
+    Value v = view[old];
+    old->getResult(0).replaceUsesWithIf(v, [&](OpOperand &use) {
+      return loop->isAncestor(use.getOwner()) && use.getOwner() != v.getDefiningOp();
+    });
+  }
+  for (auto &[old, r] : ring)
+    old->erase();
+  (void)stageOps;
+  return success();
+}
+
+struct Pipeline : public tl::impl::TlPipelineBase<Pipeline> {
+  using TlPipelineBase::TlPipelineBase;
+
+  void runOnOperation() override {
+    func::FuncOp fn = getOperation();
+    SmallVector<Attribute> maps;
+    if (auto existing = fn->getAttrOfType<ArrayAttr>(kTmaMapsAttrName))
+      maps.assign(existing.begin(), existing.end());
+    SmallVector<std::pair<PipelinedOp, LaunchOp>> loops;
+    fn.walk([&](PipelinedOp p) {
+      auto launch = dyn_cast<LaunchOp>(p->getParentOp());
+      if (launch)
+        loops.push_back({p, launch});
+    });
+    for (auto [p, launch] : loops) {
+      PipelineLoop pl{p, launch, chip == "sm_100a",
+                      static_cast<int64_t>(launch.getThreads()) / kWarpSize, maps};
+      if (failed(pl.run()))
+        return signalPassFailure();
+    }
+    if (!maps.empty())
+      fn->setAttr(kTmaMapsAttrName, ArrayAttr::get(fn.getContext(), maps));
+  }
+};
+
+} // namespace
