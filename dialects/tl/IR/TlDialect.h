@@ -46,6 +46,11 @@ inline constexpr llvm::StringLiteral kTmaMapsAttrName = "tl.tma_maps";
 /// Marks the ops of a pipelined loop that fill its stages (tl-pipeline), for
 /// tl-warp-specialize to move into the producer role.
 inline constexpr llvm::StringLiteral kProducerAttrName = "tl.producer";
+/// Marks the reads and updates of a pipelined loop's running iteration
+/// count (tl-pipeline): every role that runs the loop keeps its own.
+inline constexpr llvm::StringLiteral kPipelineStateAttrName = "tl.pipeline_state";
+/// On a tl.launch whose roles walk the grid themselves (tl-persistent).
+inline constexpr llvm::StringLiteral kPersistentAttrName = "tl.persistent";
 
 /// True if `func` is a tl kernel (carries the `tl.kernel` unit attribute).
 bool isTlKernel(func::FuncOp func);

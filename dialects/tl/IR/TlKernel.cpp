@@ -137,6 +137,11 @@ LogicalResult TlDialect::verifyOperationAttribute(Operation *op,
       return op->emitError("tl.scratch must be a non-negative integer");
     return success();
   }
+  if (name == kPipelineStateAttrName || name == kPersistentAttrName) {
+    if (!isa<UnitAttr>(attr.getValue()))
+      return op->emitError(name) << " must be a unit attribute";
+    return success();
+  }
   if (name == kProducerAttrName) {
     if (!isa<UnitAttr>(attr.getValue()))
       return op->emitError("tl.producer must be a unit attribute");

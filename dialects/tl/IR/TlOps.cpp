@@ -330,6 +330,12 @@ static LogicalResult verifyIdDim(Operation *op, int64_t dim) {
 }
 
 LogicalResult ThreadIdOp::verify() { return verifyIdDim(*this, getDim()); }
+LogicalResult SpecialRegOp::verify() {
+  if (!llvm::is_contained({"nctaid.x", "ctaid.x", "clusterid.x", "nclusterid.x", "cluster_ctarank"},
+                          getName()))
+    return emitOpError("unknown special register '") << getName() << "'";
+  return verifyInLaunch(*this);
+}
 LogicalResult BlockIdOp::verify() { return verifyIdDim(*this, getDim()); }
 LogicalResult SyncThreadsOp::verify() { return verifyInLaunch(*this); }
 

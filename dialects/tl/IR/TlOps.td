@@ -175,6 +175,27 @@ def Tl_ElectOp : Tl_Op<"elect"> {
   ];
 }
 
+def Tl_SpecialRegOp : Tl_Op<"special_reg", [Pure]> {
+  let summary = "read a hardware index (grid size, cluster id, rank in the cluster)";
+  let description = [{
+    ```mlir
+    %n = tl.special_reg "nctaid.x"
+    ```
+    One of `nctaid.x` (blocks launched along x), `ctaid.x`, `clusterid.x`,
+    `nclusterid.x`, `cluster_ctarank`: what persistent kernels walk their
+    tiles by. The CPU target reads 1 for counts and 0 for indices.
+  }];
+  let arguments = (ins StrAttr:$name);
+  let results = (outs Index:$result);
+  let assemblyFormat = "$name attr-dict";
+  let hasVerifier = 1;
+  let builders = [
+    OpBuilder<(ins "::llvm::StringRef":$name), [{
+      build($_builder, $_state, $_builder.getIndexType(), $_builder.getStringAttr(name));
+    }]>
+  ];
+}
+
 def Tl_SyncThreadsOp : Tl_Op<"sync_threads"> {
   let summary = "block-wide barrier (bar.sync 0)";
   let assemblyFormat = "attr-dict";
@@ -194,7 +215,19 @@ class Tl_AllocOp<string mnemonic, string scope> : Tl_Op<mnemonic> {
 
 def Tl_AllocSharedOp : Tl_AllocOp<"alloc_shared", "shared">;
 def Tl_AllocFragmentOp : Tl_AllocOp<"alloc_fragment", "fragment">;
-def Tl_AllocLocalOp : Tl_AllocOp<"alloc_local", "local">;
+def Tl_AllocLocalOp : Tl_AllocOp<"alloc_local", "local"> {
+  let description = [{
+    With `init`, every element starts as that value in every thread, from
+    the start of the kernel (whatever role the thread runs later): how the
+    pipeline passes keep a running iteration count per thread.
+  }];
+  let arguments = (ins OptionalAttr<TypedAttrInterface>:$init);
+  let builders = [
+    OpBuilder<(ins "::mlir::Type":$type), [{
+      build($_builder, $_state, type, ::mlir::TypedAttr());
+    }]>
+  ];
+}
 def Tl_AllocTmemOp : Tl_AllocOp<"alloc_tmem", "tmem">;
 
 //===----------------------------------------------------------------------===//

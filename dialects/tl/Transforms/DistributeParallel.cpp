@@ -182,11 +182,33 @@ bool writesMemory(Operation *op) {
   return false;
 }
 
+/// Whether the loop stores to (or atomically updates) shared memory.
+bool writesShared(ParallelOp par) {
+  bool w = false;
+  par.getBody().walk([&](Operation *op) {
+    Value buf;
+    if (auto st = dyn_cast<memref::StoreOp>(op))
+      buf = st.getMemRef();
+    else if (auto at = dyn_cast<AtomicAddOp>(op))
+      buf = at.getDst();
+    w |= buf && getMemScope(buf.getType()) == MemScope::Shared;
+  });
+  return w;
+}
+
 LogicalResult Distributor::run() {
   if (failed(classify()))
     return failure();
   Location loc = par.getLoc();
   OpBuilder b(par);
+  // A loop that writes shared memory waits for the threads still reading
+  // what it overwrites, and its results for every thread that reads them.
+  if (writesShared(par)) {
+    SyncThreadsOp::create(b, loc);
+    OpBuilder after(par->getContext());
+    after.setInsertionPointAfter(par);
+    SyncThreadsOp::create(after, loc);
+  }
   Value tid = ThreadIdOp::create(b, loc, 0);
   HwIndex hw = emitHwIndex(b, loc, tid);
   Value leader = emitReplicaLeader(b, loc, layout, hw);

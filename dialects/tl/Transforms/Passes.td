@@ -105,4 +105,15 @@ def TlWarpSpecialize : Pass<"tl-warp-specialize", "func::FuncOp"> {
   ];
 }
 
+def TlPersistent : Pass<"tl-persistent", "func::FuncOp"> {
+  let summary = "Warp-specialised launches walk their grid in a tile loop (persistent kernels)";
+  let description = [{
+    Wraps each role of a tl.warp_specialize in a loop over logical tiles
+    (this block's, then every nblocks-th), computing the block indices per
+    tile (grouped 2-D order; groups of cluster blocks along x), and marks the
+    launch `tl.persistent` for the manifest. See
+    dialects/tl/Transforms/Persistent.cpp.
+  }];
+}
+
 #endif // TL_TRANSFORMS_PASSES_TD

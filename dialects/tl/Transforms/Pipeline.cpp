@@ -118,7 +118,11 @@ DictionaryAttr tmaMap(CopyOp copy, AllocSharedOp dst, bool tcgen05) {
     swizzle = std::to_string(span) + "B";
     chunkCols = span / eb;
   }
-  if ((chunkCols * eb) % 16 != 0 || srcT.getShape().back() == 1)
+  // The box's innermost dimension is the tensor's (contiguous) one and the
+  // tile's last: TMA moves 16-byte multiples of it. A strided gather (a
+  // column of a row-major tensor) is left to cp.async.
+  if ((chunkCols * eb) % 16 != 0 || srcT.getShape().back() == 1 ||
+      copy.getSrcSizes().back() != dstT.getShape().back())
     return {};
   box.back() = chunkCols;
   for (int64_t b : box)
@@ -274,9 +278,30 @@ LogicalResult PipelineLoop::run() {
   // Stage and phase of this iteration.
   b.setInsertionPointToStart(&body);
   auto c = [&](int64_t v) { return arith::ConstantIndexOp::create(b, loc, v).getResult(); };
-  Value k = loop.getInductionVar();
-  Value it = arith::DivSIOp::create(b, loc, arith::SubIOp::create(b, loc, k, loop.getLowerBound()),
-                                    loop.getStep());
+  // The running iteration count (across every loop this block runs, so a
+  // persistent kernel's stages and phases continue from tile to tile): a
+  // per-thread counter, read at the top of the body and bumped at the end.
+  Value counter;
+  {
+    OpBuilder::InsertionGuard g(b);
+    b.setInsertionPoint(copies.front().dst);
+    auto i32 = b.getI32Type();
+    MemRefType ct = withBufferLayout(getScopedMemRefType({1}, i32, MemScope::Local),
+                                     LinearLayout::replicated({1}, consumerWarps * kWarpSize));
+    counter = AllocLocalOp::create(b, loc, ct, b.getIntegerAttr(i32, 0)).getResult();
+  }
+  auto state = [&](Operation *op) { op->setAttr(kPipelineStateAttrName, UnitAttr::get(ctx)); };
+  Value cnt = memref::LoadOp::create(b, loc, counter, ValueRange{c(0)});
+  state(cnt.getDefiningOp());
+  Value it = arith::IndexCastOp::create(b, loc, b.getIndexType(), cnt);
+  {
+    OpBuilder::InsertionGuard g(b);
+    b.setInsertionPoint(body.getTerminator());
+    Value next = arith::AddIOp::create(b, loc, cnt,
+                                       arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(1)));
+    state(next.getDefiningOp());
+    state(memref::StoreOp::create(b, loc, next, counter, ValueRange{c(0)}));
+  }
   Value stage = arith::RemUIOp::create(b, loc, it, c(stages));
   Value phase = arith::AndIOp::create(b, loc, arith::DivUIOp::create(b, loc, it, c(stages)), c(1));
   Value emptyPhase = arith::XOrIOp::create(b, loc, phase, c(1));

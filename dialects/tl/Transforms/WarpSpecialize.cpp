@@ -65,8 +65,13 @@ struct Specializer {
     Operation *def = v.getDefiningOp();
     if (!launch->isAncestor(def))
       return success();
-    if (isa<AllocSharedOp, AllocBarrierOp>(def) && def->getParentOp() == launch.getOperation())
-      return success(); // shared between the roles
+    if (isa<AllocSharedOp, AllocBarrierOp, AllocLocalOp>(def) &&
+        def->getParentOp() == launch.getOperation())
+      return success(); // shared between the roles (locals: one per thread)
+    if (def->hasAttr(kPipelineStateAttrName)) {
+      // The count read at the top of the loop: cloned there already.
+      return map.contains(v) ? success() : failure();
+    }
     if (!recomputable(def))
       return failure();
     for (Value o : def->getOperands())
@@ -140,9 +145,18 @@ LogicalResult Specializer::run() {
     map.map(loop.getInductionVar(), ploop.getInductionVar());
     OpBuilder lb(ctx);
     lb.setInsertionPoint(ploop.getBody()->getTerminator());
-    for (Operation &op : loop.getBodyBlock().without_terminator())
+    // The producer's own iteration count, and its stage copies.
+    for (Operation &op : loop.getBodyBlock().without_terminator()) {
+      if (op.hasAttr(kPipelineStateAttrName)) {
+        for (Value o : op.getOperands())
+          if (failed(need(lb, o, map, *holder)))
+            return success();
+        lb.clone(op, map);
+        continue;
+      }
       if (isProducer(&op) && failed(cloneProducerOp(lb, &op, map, *holder)))
         return success();
+    }
   }
   YieldOp::create(pb, loc);
 
@@ -180,7 +194,10 @@ LogicalResult Specializer::run() {
   for (Operation *op : llvm::reverse(dead))
     op->erase();
   // Producer ops that remain in the producer region lose the tag.
-  ws.getBodies()[1].walk([](Operation *op) { op->removeAttr(kProducerAttrName); });
+  ws.getBodies()[1].walk([](Operation *op) {
+    op->removeAttr(kProducerAttrName);
+    op->removeAttr(kPipelineStateAttrName);
+  });
   launch.setThreads(threads + kWarpgroup);
   return success();
 }

@@ -101,9 +101,28 @@ struct RegisterAllocLowering : public OpConversionPattern<AllocOp> {
     Location loc = op.getLoc();
     Value n = LLVM::ConstantOp::create(rewriter, loc, rewriter.getI64Type(),
                                        rewriter.getI64IntegerAttr(l->getInSize(tl::LinearLayout::Register)));
+    Type reg = registerType(type.getElementType());
     Value a = LLVM::AllocaOp::create(rewriter, loc, LLVM::LLVMPointerType::get(op.getContext()),
-                                     registerType(type.getElementType()), n, 16);
+                                     reg, n, 16);
+    // An initial value: stored in the entry block, before any role split.
+    if (auto local = dyn_cast<tl::AllocLocalOp>(op.getOperation()); local && local.getInit()) {
+      rewriter.setInsertionPointAfter(a.getDefiningOp());
+      Value init = LLVM::ConstantOp::create(rewriter, loc, reg, *local.getInit());
+      for (int64_t s = 0; s < l->getInSize(tl::LinearLayout::Register); ++s)
+        LLVM::StoreOp::create(rewriter, loc, init, slotPtr(rewriter, loc, a, reg, s));
+    }
     rewriter.replaceOp(op, a);
+    return success();
+  }
+};
+
+struct SpecialRegLowering : public OpConversionPattern<tl::SpecialRegOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult matchAndRewrite(tl::SpecialRegOp op, OpAdaptor,
+                                ConversionPatternRewriter &rewriter) const override {
+    Value v = asmOp(rewriter, op.getLoc(), rewriter.getI32Type(), {},
+                    ("mov.u32 $0, %" + op.getName() + ";").str(), "=r");
+    rewriter.replaceOp(op, toIndex(rewriter, op.getLoc(), v));
     return success();
   }
 };
@@ -224,7 +243,7 @@ struct PipelinedAsLoop : public OpConversionPattern<tl::PipelinedOp> {
 
 void populateThreadAndMemoryPatterns(TlTypeConverter &tc, RewritePatternSet &patterns,
                                      const NVIDIATarget &) {
-  patterns.add<ThreadIdLowering, ElectLowering, BlockIdLowering, DimLowering,
+  patterns.add<ThreadIdLowering, ElectLowering, SpecialRegLowering, BlockIdLowering, DimLowering,
                SharedAllocLowering<tl::AllocSharedOp>, SharedAllocLowering<tl::AllocBarrierOp>,
                RegisterAllocLowering<tl::AllocFragmentOp>, RegisterAllocLowering<tl::AllocLocalOp>,
                ViewLowering, LoadLowering, StoreLowering, SlotLoadLowering, SlotStoreLowering,

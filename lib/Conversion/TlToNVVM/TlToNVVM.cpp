@@ -166,6 +166,37 @@ LogicalResult buildFrame(func::FuncOp func, const NVIDIATarget &target) {
     }
   }
 
+  // --- MMA operands in shared memory written by ordinary stores (not only
+  // by TMA) must be made visible to the async proxy before the MMA reads
+  // them: mark those gemms.
+  launch.walk([&](tl::GemmOp g) {
+    for (Value operand : {g.getA(), g.getB()}) {
+      Value root = operand;
+      while (auto v = root.getDefiningOp<tl::ViewOp>())
+        root = v.getSrc();
+      if (tl::getMemScope(root.getType()) != tl::MemScope::Shared)
+        continue;
+      SmallVector<Value> bufs{root};
+      for (Operation *u : root.getUsers())
+        if (auto v = dyn_cast<tl::ViewOp>(u))
+          bufs.push_back(v.getResult());
+      for (Value buf : bufs)
+        for (Operation *u : buf.getUsers()) {
+          bool writes = false;
+          if (auto st = dyn_cast<memref::StoreOp>(u))
+            writes = st.getMemRef() == buf;
+          else if (auto c = dyn_cast<tl::CopyOp>(u))
+            writes = c.getDst() == buf && !c.getBarrier();
+          else if (auto f = dyn_cast<tl::FillOp>(u))
+            writes = f.getDst() == buf;
+          else if (auto a = dyn_cast<tl::AtomicAddOp>(u))
+            writes = a.getDst() == buf;
+          if (writes)
+            g->setAttr("tlc_fence", b.getUnitAttr());
+        }
+    }
+  });
+
   // --- the body (pass annotations stay behind)
   for (Operation &op : launch.getBodyBlock().without_terminator())
     b.clone(op, map)->walk([](Operation *o) { o->removeAttr(tl::kProducerAttrName); });
@@ -185,6 +216,7 @@ LogicalResult buildFrame(func::FuncOp func, const NVIDIATarget &target) {
   bool ws = false;
   launch.walk([&](tl::WarpSpecializeOp) { ws = true; });
   fn->setAttr("tlc_warp_specialized", b.getBoolAttr(ws));
+  fn->setAttr("tlc_persistent", b.getBoolAttr(launch->hasAttr(tl::kPersistentAttrName)));
   if (maps)
     fn->setAttr("tlc_tma_maps", maps);
   fn->setAttr("tlc_name", b.getStringAttr(func.getName()));
@@ -283,6 +315,7 @@ void buildTlToNVVMPipeline(OpPassManager &pm, const GpuTargetOptions &options) {
   tl::TlWarpSpecializeOptions ws;
   ws.producerRegs = options.chip == "sm_100a" ? 80 : 40;
   pm.addNestedPass<func::FuncOp>(tl::createTlWarpSpecialize(ws));
+  pm.addNestedPass<func::FuncOp>(tl::createTlPersistent());
   pm.addNestedPass<func::FuncOp>(tl::createTlDistributeParallel());
   pm.addNestedPass<func::FuncOp>(createCanonicalizerPass());
   pm.addNestedPass<func::FuncOp>(createCSEPass());
@@ -313,6 +346,7 @@ LogicalResult lowerTlKernelsToNVVM(ModuleOp module, const GpuTargetOptions &opti
     info.sharedBytes = fn->getAttrOfType<IntegerAttr>("tlc_smem_bytes").getInt();
     info.cluster = {fn->getAttrOfType<IntegerAttr>("tlc_cluster").getInt(), 1, 1};
     info.warpSpecialized = fn->getAttrOfType<BoolAttr>("tlc_warp_specialized").getValue();
+    info.persistent = fn->getAttrOfType<BoolAttr>("tlc_persistent").getValue();
     if (auto maps = fn->getAttrOfType<ArrayAttr>("tlc_tma_maps"))
       for (Attribute a : maps) {
         auto d = cast<DictionaryAttr>(a);
@@ -326,7 +360,7 @@ LogicalResult lowerTlKernelsToNVVM(ModuleOp module, const GpuTargetOptions &opti
         info.tma.push_back(m);
       }
     for (StringRef a : {"tlc_name", "tlc_threads", "tlc_smem_bytes", "tlc_cluster",
-                        "tlc_warp_specialized", "tlc_tma_maps"})
+                        "tlc_warp_specialized", "tlc_persistent", "tlc_tma_maps"})
       fn->removeAttr(a);
     kernels.push_back(info);
   }
