@@ -377,7 +377,9 @@ def Tl_GemmOp : Tl_Op<"gemm", [AttrSizedOperandSegments]> {
     Arg<Optional<Tl_StaticBuffer>, "", [MemRead]>:$scaleB,
     UnitAttr:$transpose_a, UnitAttr:$transpose_b, UnitAttr:$clear_accum,
     DefaultValuedAttr<Tl_GemmPolicy, "::mlir::tl::GemmPolicy::Square">:$policy,
-    OptionalAttr<I64Attr>:$scale_block);
+    OptionalAttr<I64Attr>:$scale_block,
+    // Issue and commit the MMAs without waiting: a later tl.mma_wait does.
+    UnitAttr:$async);
   let assemblyFormat = [{
     $a `,` $b `,` $c (`policy` `=` $policy^)?
     (`scale_a` `(` $scaleA^ `)`)? (`scale_b` `(` $scaleB^ `)`)?
@@ -386,6 +388,22 @@ def Tl_GemmOp : Tl_Op<"gemm", [AttrSizedOperandSegments]> {
     (`,` type($scaleA)^)? (`,` type($scaleB)^)?
   }];
   let hasVerifier = 1;
+}
+
+def Tl_MmaWaitOp : Tl_Op<"mma_wait"> {
+  let summary = "wait until at most `pending` asynchronous MMA groups of this thread are in flight";
+  let description = [{
+    ```mlir
+    tl.mma_wait pending(1) %acc : memref<128x128xf32, #frag>
+    ```
+    Pairs with `tl.gemm {async}` (each one commits a group). The listed
+    accumulators are not read or written by anything between their MMAs
+    and this wait.
+  }];
+  let arguments = (ins I64Attr:$pending, Variadic<Tl_StaticBuffer>:$accumulators);
+  let assemblyFormat = [{
+    `pending` `(` $pending `)` $accumulators attr-dict `:` type($accumulators)
+  }];
 }
 
 def Tl_ReduceOp : Tl_Op<"reduce"> {

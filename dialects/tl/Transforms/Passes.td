@@ -116,4 +116,15 @@ def TlPersistent : Pass<"tl-persistent", "func::FuncOp"> {
   }];
 }
 
+def TlPipelineMma : Pass<"tl-pipeline-mma", "func::FuncOp"> {
+  let summary = "Keep MMAs in flight across iterations of pipelined loops";
+  let description = [{
+    An accumulating T.gemm whose accumulator nothing else in its pipelined
+    loop touches becomes asynchronous with one group left in flight
+    (tl.mma_wait pending(1)); the stage it read is released an iteration
+    later, the last one after the loop. See
+    dialects/tl/Transforms/PipelineMma.cpp.
+  }];
+}
+
 #endif // TL_TRANSFORMS_PASSES_TD

@@ -71,24 +71,41 @@ Value byteOffset(OpBuilder &b, Location loc, const SharedOperand &s, int64_t r, 
   return arith::MulIOp::create(b, loc, e, cIndex(b, loc, s.eb));
 }
 
-/// wgmma.wait_group `pending` with the accumulator slots tied through it,
-/// so nothing reads them before the wait.
-void waitGroup(OpBuilder &b, Location loc, Value acc, int64_t slots, int64_t pending) {
-  Type f32 = b.getF32Type();
+/// wgmma.wait_group `pending` with the registers of `bufs` (f32
+/// accumulators, 16-bit A operands as 32-bit pairs) tied through it, so
+/// nothing touches them before the wait.
+void waitGroup(OpBuilder &b, Location loc, ArrayRef<std::pair<Value, MemRefType>> bufs,
+               int64_t pending) {
   SmallVector<Value> vals;
-  for (int64_t r = 0; r < slots; ++r)
-    vals.push_back(LLVM::LoadOp::create(b, loc, f32, slotPtr(b, loc, acc, f32, r)));
-  auto st = LLVM::LLVMStructType::getLiteral(b.getContext(), SmallVector<Type>(slots, f32));
+  SmallVector<Type> types;
+  SmallVector<std::tuple<Value, Type, int64_t>> where;
+  for (auto [buf, type] : bufs) {
+    Type reg = registerType(type.getElementType());
+    int64_t slots = tl::getBufferLayout(type)->getInSize(tl::LinearLayout::Register);
+    for (int64_t r = 0; r < slots; ++r) {
+      vals.push_back(LLVM::LoadOp::create(b, loc, reg, slotPtr(b, loc, buf, reg, r)));
+      types.push_back(reg);
+      where.push_back({buf, reg, r});
+    }
+  }
+  if (vals.empty()) {
+    asmVoid(b, loc, {}, llvm::formatv("wgmma.wait_group.sync.aligned {0};", pending).str(),
+            "~{memory}");
+    return;
+  }
+  auto st = LLVM::LLVMStructType::getLiteral(b.getContext(), types);
   std::string cons;
-  for (int64_t r = 0; r < slots; ++r)
-    cons += "=f,";
-  for (int64_t r = 0; r < slots; ++r)
-    cons += std::to_string(r) + (r + 1 < slots ? "," : "");
+  for (Type t : types)
+    cons += t.isF32() ? "=f," : t.getIntOrFloatBitWidth() == 16 ? "=h," : "=r,";
+  for (size_t r = 0; r < vals.size(); ++r)
+    cons += std::to_string(r) + (r + 1 < vals.size() ? "," : "");
   Value w = asmOp(b, loc, st, vals, llvm::formatv("wgmma.wait_group.sync.aligned {0};", pending).str(),
                   cons);
-  for (int64_t r = 0; r < slots; ++r)
-    LLVM::StoreOp::create(b, loc, LLVM::ExtractValueOp::create(b, loc, w, ArrayRef<int64_t>{r}),
-                          slotPtr(b, loc, acc, f32, r));
+  for (auto [i, loc3] : llvm::enumerate(where)) {
+    auto [buf, reg, r] = loc3;
+    LLVM::StoreOp::create(b, loc, LLVM::ExtractValueOp::create(b, loc, w, ArrayRef<int64_t>{int64_t(i)}),
+                          slotPtr(b, loc, buf, reg, r));
+  }
 }
 
 struct WgmmaLowering : public OpConversionPattern<tl::GemmOp> {
@@ -266,7 +283,8 @@ struct WgmmaLowering : public OpConversionPattern<tl::GemmOp> {
         LLVM::StoreOp::create(rewriter, loc, accv[r], slotPtr(rewriter, loc, acc, f32, s));
     }
     asmVoid(rewriter, loc, {}, "wgmma.commit_group.sync.aligned;", "~{memory}");
-    waitGroup(rewriter, loc, acc, cl.getInSize(tl::LinearLayout::Register), 0);
+    if (!op.getAsync())
+      waitGroup(rewriter, loc, {{acc, cT}}, 0);
     rewriter.eraseOp(op);
     return success();
   }
@@ -274,11 +292,26 @@ struct WgmmaLowering : public OpConversionPattern<tl::GemmOp> {
   NVIDIATarget target;
 };
 
+struct MmaWaitLowering : public OpConversionPattern<tl::MmaWaitOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult matchAndRewrite(tl::MmaWaitOp op, OpAdaptor adaptor,
+                                ConversionPatternRewriter &rewriter) const override {
+    SmallVector<std::pair<Value, MemRefType>> bufs;
+    for (auto [orig, conv] : llvm::zip(op.getAccumulators(), adaptor.getAccumulators()))
+      bufs.push_back({conv, cast<MemRefType>(orig.getType())});
+    waitGroup(rewriter, op.getLoc(), bufs, op.getPending());
+    rewriter.eraseOp(op);
+    return success();
+  }
+};
+
 } // namespace
 
 void populateWgmmaPatterns(TlTypeConverter &tc, RewritePatternSet &patterns,
                            const NVIDIATarget &target) {
   patterns.add<WgmmaLowering>(tc, patterns.getContext(), target);
+  if (!target.tcgen05())
+    patterns.add<MmaWaitLowering>(tc, patterns.getContext());
 }
 
 } // namespace tlc::nvvm

@@ -312,6 +312,7 @@ void buildTlToNVVMPipeline(OpPassManager &pm, const GpuTargetOptions &options) {
   tl::TlPipelineOptions pipe;
   pipe.chip = options.chip;
   pm.addNestedPass<func::FuncOp>(tl::createTlPipeline(pipe));
+  pm.addNestedPass<func::FuncOp>(tl::createTlPipelineMma());
   tl::TlWarpSpecializeOptions ws;
   ws.producerRegs = options.chip == "sm_100a" ? 80 : 40;
   pm.addNestedPass<func::FuncOp>(tl::createTlWarpSpecialize(ws));
