@@ -385,6 +385,101 @@ LogicalResult PipelineLoop::run() {
   return success();
 }
 
+/// Copies before a pipelined loop that fill a tile the loop reads (the
+/// query tile of attention): asynchronous too, one slot, filled by the
+/// producer once per pass over the launch body (per tile when persistent)
+/// and released after its last reader.
+void pipelinePrologueCopies(PipelinedOp loop, LaunchOp launch, bool tcgen05,
+                            int64_t consumerWarps, SmallVector<Attribute> &tmaMaps) {
+  MLIRContext *ctx = loop.getContext();
+  Block &body = launch.getBodyBlock();
+  SmallVector<CopyOp> copies;
+  for (Operation &op : body) {
+    if (&op == loop.getOperation())
+      break;
+    auto copy = dyn_cast<CopyOp>(&op);
+    if (!copy || copy.getBarrier() || getMemScope(copy.getSrc().getType()) != MemScope::Global)
+      continue;
+    auto dst = copy.getDst().getDefiningOp<AllocSharedOp>();
+    if (!dst || dst->getParentOp() != launch.getOperation())
+      continue;
+    // Only read after the copy, and read by the loop.
+    bool ok = true, readByLoop = false;
+    for (Operation *user : dst.getResult().getUsers()) {
+      if (user == copy.getOperation())
+        continue;
+      Operation *top = topIn(body, user);
+      if (!top || !copy->isBeforeInBlock(top) ||
+          isa<memref::StoreOp, FillOp, AtomicAddOp>(user) ||
+          (isa<CopyOp>(user) && cast<CopyOp>(user).getDst() == dst.getResult()))
+        ok = false;
+      readByLoop |= top == loop.getOperation();
+    }
+    if (ok && readByLoop && tmaMap(copy, dst, tcgen05))
+      copies.push_back(copy);
+  }
+  for (CopyOp copy : copies) {
+    auto dst = copy.getDst().getDefiningOp<AllocSharedOp>();
+    Location loc = copy.getLoc();
+    OpBuilder b(ctx);
+    b.setInsertionPoint(dst);
+    auto i32 = b.getI32Type();
+    MemRefType ct = withBufferLayout(getScopedMemRefType({1}, i32, MemScope::Local),
+                                     LinearLayout::replicated({1}, consumerWarps * kWarpSize));
+    Value counter = AllocLocalOp::create(b, loc, ct, b.getIntegerAttr(i32, 0)).getResult();
+    auto barT = BarrierType::get(ctx, 1);
+    Value full = AllocBarrierOp::create(b, loc, barT, b.getI64IntegerAttr(1)).getResult();
+    Value empty =
+        AllocBarrierOp::create(b, loc, barT, b.getI64IntegerAttr(consumerWarps)).getResult();
+    auto tag = [&](Operation *op, StringRef name) { op->setAttr(name, UnitAttr::get(ctx)); };
+    b.setInsertionPoint(copy);
+    Value c0 = arith::ConstantIndexOp::create(b, loc, 0);
+    Value n = memref::LoadOp::create(b, loc, counter, ValueRange{c0});
+    tag(n.getDefiningOp(), kPipelineStateAttrName);
+    Value ni = arith::IndexCastOp::create(b, loc, b.getIndexType(), n);
+    Value phase = arith::AndIOp::create(b, loc, ni, arith::ConstantIndexOp::create(b, loc, 1));
+    Value emptyPhase = arith::XOrIOp::create(b, loc, phase, arith::ConstantIndexOp::create(b, loc, 1));
+    tag(BarrierWaitOp::create(b, loc, empty, c0, emptyPhase), kProducerAttrName);
+    Value one = ElectOp::create(b, loc, false);
+    tag(one.getDefiningOp(), kProducerAttrName);
+    auto ifOp = scf::IfOp::create(b, loc, one, /*withElse=*/false);
+    tag(ifOp, kProducerAttrName);
+    {
+      OpBuilder ib = OpBuilder::atBlockTerminator(ifOp.thenBlock());
+      int64_t bytes = getBufferBytes(dst.getType());
+      BarrierExpectTxOp::create(ib, loc, full, c0, arith::ConstantIndexOp::create(ib, loc, bytes),
+                                /*arrive=*/true);
+    }
+    copy->moveBefore(ifOp.thenBlock()->getTerminator());
+    copy.getBarrierMutable().assign(full);
+    copy.getBarrierIndexMutable().assign(c0);
+    copy.setTmaAttr(b.getI64IntegerAttr(tmaMaps.size()));
+    tmaMaps.push_back(tmaMap(copy, dst, tcgen05));
+    b.setInsertionPointAfter(ifOp);
+    Value next = arith::AddIOp::create(b, loc, n, arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(1)));
+    tag(next.getDefiningOp(), kPipelineStateAttrName);
+    tag(memref::StoreOp::create(b, loc, next, counter, ValueRange{c0}), kPipelineStateAttrName);
+    // The consumers: wait before the first reader, release after the last.
+    Operation *first = nullptr, *last = nullptr;
+    for (Operation &op : body) {
+      bool reads = false;
+      op.walk([&](Operation *inner) {
+        reads |= inner != copy.getOperation() &&
+                 llvm::is_contained(inner->getOperands(), dst.getResult());
+      });
+      if (!reads || &op == ifOp.getOperation())
+        continue;
+      if (!first)
+        first = &op;
+      last = &op;
+    }
+    b.setInsertionPoint(first);
+    BarrierWaitOp::create(b, loc, full, c0, phase);
+    b.setInsertionPointAfter(last);
+    BarrierArriveOp::create(b, loc, empty, c0, /*per_warp=*/true);
+  }
+}
+
 struct Pipeline : public tl::impl::TlPipelineBase<Pipeline> {
   using TlPipelineBase::TlPipelineBase;
 
@@ -400,10 +495,15 @@ struct Pipeline : public tl::impl::TlPipelineBase<Pipeline> {
         loops.push_back({p, launch});
     });
     for (auto [p, launch] : loops) {
-      PipelineLoop pl{p, launch, chip == "sm_100a",
-                      static_cast<int64_t>(launch.getThreads()) / kWarpSize, maps};
+      int64_t warps = static_cast<int64_t>(launch.getThreads()) / kWarpSize;
+      PipelineLoop pl{p, launch, chip == "sm_100a", warps, maps};
       if (failed(pl.run()))
         return signalPassFailure();
+      bool pipelined = false;
+      for (Operation &op : p.getBodyBlock())
+        pipelined |= op.hasAttr(kPipelineStateAttrName);
+      if (pipelined)
+        pipelinePrologueCopies(p, launch, chip == "sm_100a", warps, maps);
     }
     if (!maps.empty())
       fn->setAttr(kTmaMapsAttrName, ArrayAttr::get(fn.getContext(), maps));

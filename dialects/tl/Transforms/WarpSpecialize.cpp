@@ -108,7 +108,7 @@ LogicalResult Specializer::run() {
   // Producer ops at the top of the body or in a loop at the top.
   SmallVector<Operation *> tops;
   for (Operation &op : body.without_terminator()) {
-    bool has = false;
+    bool has = op.hasAttr(kPipelineStateAttrName);
     op.walk([&](Operation *inner) { has |= isProducer(inner); });
     if (has)
       tops.push_back(&op);
@@ -128,6 +128,14 @@ LogicalResult Specializer::run() {
   pb.setInsertionPointToEnd(pblock);
   IRMapping map;
   for (Operation *top : tops) {
+    if (top->hasAttr(kPipelineStateAttrName)) {
+      // A running count both roles keep (a prologue copy's).
+      for (Value o : top->getOperands())
+        if (failed(need(pb, o, map, *holder)))
+          return success();
+      pb.clone(*top, map);
+      continue;
+    }
     if (isProducer(top)) {
       if (failed(cloneProducerOp(pb, top, map, *holder)))
         return success();
