@@ -505,8 +505,42 @@ struct Pipeline : public tl::impl::TlPipelineBase<Pipeline> {
       if (pipelined)
         pipelinePrologueCopies(p, launch, chip == "sm_100a", warps, maps);
     }
+    assignTmaStores(fn, maps);
     if (!maps.empty())
       fn->setAttr(kTmaMapsAttrName, ArrayAttr::get(fn.getContext(), maps));
+  }
+
+  /// A whole shared tile copied to a kernel tensor is a TMA store (one
+  /// thread, after the tile's writes are visible to the async proxy).
+  void assignTmaStores(func::FuncOp fn, SmallVector<Attribute> &maps) {
+    fn.walk([&](CopyOp copy) {
+      auto src = copy.getSrc().getDefiningOp<AllocSharedOp>();
+      auto arg = dyn_cast<BlockArgument>(copy.getDst());
+      if (!src || !arg || arg.getOwner() != &fn.getBody().front() || copy.getTma() ||
+          !copy.getSrcOffsets().empty())
+        return;
+      MemRefType st = src.getType();
+      auto dt = cast<MemRefType>(copy.getDst().getType());
+      Type e = st.getElementType();
+      if (e != dt.getElementType() || isa<Float4E2M1FNType>(e) || getBufferLayout(st) ||
+          ArrayRef<int64_t>(copy.getDstSizes()).drop_while([](int64_t x) { return x == 1; }) !=
+              st.getShape() ||
+          copy.getDstSizes().back() != st.getShape().back())
+        return;
+      int64_t eb = getElementBits(e) / 8;
+      if (eb < 1 || (st.getShape().back() * eb) % 16 != 0)
+        return;
+      for (int64_t b : copy.getDstSizes())
+        if (b > 256)
+          return;
+      Builder b(copy.getContext());
+      maps.push_back(b.getDictionaryAttr(
+          {b.getNamedAttr("param", b.getI64IntegerAttr(arg.getArgNumber())),
+           b.getNamedAttr("dtype", b.getStringAttr(dtypeName(e))),
+           b.getNamedAttr("box", b.getDenseI64ArrayAttr(copy.getDstSizes())),
+           b.getNamedAttr("swizzle", b.getStringAttr("none"))}));
+      copy.setTmaAttr(b.getI64IntegerAttr(maps.size() - 1));
+    });
   }
 };
 
