@@ -18,6 +18,7 @@
 
 #include "mlir/Conversion/ReconcileUnrealizedCasts/ReconcileUnrealizedCasts.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/Pass/Pass.h"
 #include "mlir/Pass/PassManager.h"
@@ -285,6 +286,19 @@ struct TlLowerToNVVMPass : public PassWrapper<TlLowerToNVVMPass, OperationPass<M
       LLVM::GlobalOp::create(b, module.getLoc(), LLVM::LLVMArrayType::get(b.getI8Type(), 0),
                              /*isConstant=*/false, LLVM::Linkage::External, "__tl_smem",
                              Attribute(), /*alignment=*/1024, /*addrSpace=*/3);
+    // A pattern that cannot lower its op says why, at the op; the driver's
+    // "failed to legalize operation" that follows for the same op adds
+    // nothing for the user, so it is dropped (other diagnostics pass on).
+    DenseSet<Location> reported;
+    ScopedDiagnosticHandler dropLegalizeEcho(ctx, [&](Diagnostic &diag) {
+      if (diag.getSeverity() != DiagnosticSeverity::Error)
+        return failure();
+      if (reported.contains(diag.getLocation()) &&
+          StringRef(diag.str()).starts_with("failed to legalize operation"))
+        return success();
+      reported.insert(diag.getLocation());
+      return failure();
+    });
     if (failed(applyPartialConversion(module, legal, std::move(patterns))))
       return signalPassFailure();
     // Swap the kernels in under their names.
