@@ -253,9 +253,13 @@ struct TlLowerToNVVMPass : public PassWrapper<TlLowerToNVVMPass, OperationPass<M
         kernels.push_back(f);
     if (kernels.empty())
       return;
+    // Every kernel's frame is built before giving up, so that each kernel
+    // of a file that cannot be lowered is reported, not only the first.
+    bool framesOk = true;
     for (func::FuncOp f : kernels)
-      if (failed(buildFrame(f, target)))
-        return signalPassFailure();
+      framesOk &= succeeded(buildFrame(f, target));
+    if (!framesOk)
+      return signalPassFailure();
 
     LowerToLLVMOptions options(ctx);
     options.overrideIndexBitwidth(64);
