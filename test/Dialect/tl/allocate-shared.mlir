@@ -245,3 +245,38 @@ func.func @attention(%Q: memref<?x?x?x128xbf16, #tl.scope<global>>, %K: memref<?
   }
   return
 }
+
+// -----
+
+// FP4 tiles take half a byte per value, except where TMA fills them through
+// an unpacking map (tl-pipeline on sm_100a: a byte per value in shared
+// memory): the two-stage ring takes 2 x 128 x 128 bytes, not half of it (its
+// second stage would otherwise run over the barriers); the tile filled by an
+// ordinary copy stays packed.
+// CHECK-LABEL: func.func @fp4_unpacked
+// CHECK: tl.launch {{.*}} attributes {tl.smem_bytes = 40976 : i64}
+// CHECK-NEXT: tl.alloc_shared {tl.offset = 0 : i64} : memref<2x128x128xf4E2M1FN
+// CHECK-NEXT: tl.alloc_shared {tl.offset = 32768 : i64} : memref<128x128xf4E2M1FN
+// CHECK-NEXT: tl.alloc_barrier arrive_count(1) {tl.offset = 40960 : i64}
+func.func @fp4_unpacked(%B: memref<?x?xf4E2M1FN, #tl.scope<global>>, %gx: index, %nk: index) attributes {tl.tma_maps = [{box = array<i64: 128, 128>, dtype = "float4_e2m1", param = 0 : i64, swizzle = "none", unpack_fp4}]} {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c2 = arith.constant 2 : index
+  %c128 = arith.constant 128 : index
+  tl.launch grid(%gx) threads(128) blocks(%bx) {
+    %ring = tl.alloc_shared : memref<2x128x128xf4E2M1FN, #tl.scope<shared>>
+    %packed = tl.alloc_shared : memref<128x128xf4E2M1FN, #tl.scope<shared>>
+    %full = tl.alloc_barrier arrive_count(1) : !tl.barrier<2>
+    scf.for %k = %c0 to %nk step %c1 {
+      %s = arith.remui %k, %c2 : index
+      %kk = arith.muli %k, %c128 : index
+      %v = tl.view %ring[%s, %c0, %c0] [1, 128, 128] : memref<2x128x128xf4E2M1FN, #tl.scope<shared>> to memref<128x128xf4E2M1FN, #tl.scope<shared>>
+      %one = tl.elect
+      scf.if %one {
+        tl.copy %B[%c0, %kk] [128, 128] to %v[] [128, 128] barrier(%full[%s]) {tma = 0 : i64} : memref<?x?xf4E2M1FN, #tl.scope<global>> to memref<128x128xf4E2M1FN, #tl.scope<shared>>, !tl.barrier<2>
+      }
+      tl.copy %B[%c0, %kk] [128, 128] to %packed[] [128, 128] : memref<?x?xf4E2M1FN, #tl.scope<global>> to memref<128x128xf4E2M1FN, #tl.scope<shared>>
+    }
+  }
+  return
+}
