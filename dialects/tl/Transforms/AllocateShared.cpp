@@ -10,7 +10,9 @@
 // scratch (a reduction's partials, a layout conversion's tile) lives only
 // while its op runs. Buffers are placed largest first at the lowest offset
 // free of every buffer live at the same time. Barriers are never shared:
-// they are initialised once, at the start of the kernel.
+// they are initialised once, at the start of the kernel. FP4 buffers take
+// half a byte per value, except those TMA fills through an unpacking map
+// (a byte per value).
 #include "tl/IR/TlOps.h"
 #include "tl/Transforms/Passes.h"
 
@@ -94,6 +96,37 @@ void addUse(Item &item, Operation *user, LaunchOp launch, bool &first) {
   item.end = std::max(item.end, pos);
 }
 
+/// Whether `buf` (or a view of it) is the destination of a TMA copy whose
+/// tensor map unpacks FP4 (`unpack_fp4`, tl-pipeline on sm_100a): TMA then
+/// writes a byte per value, not the packed two per byte.
+bool filledUnpacked(Value buf, ArrayAttr maps) {
+  for (Operation *user : buf.getUsers()) {
+    if (auto view = dyn_cast<ViewOp>(user)) {
+      if (filledUnpacked(view.getResult(), maps))
+        return true;
+      continue;
+    }
+    auto copy = dyn_cast<CopyOp>(user);
+    if (!copy || copy.getDst() != buf || !copy.getTma() || !maps ||
+        *copy.getTma() >= static_cast<int64_t>(maps.size()))
+      continue;
+    if (auto map = dyn_cast<DictionaryAttr>(maps[*copy.getTma()]); map && map.get("unpack_fp4"))
+      return true;
+  }
+  return false;
+}
+
+/// Bytes of a shared buffer: packed (getBufferBytes) unless TMA fills it
+/// with unpacked FP4.
+int64_t sharedBytes(AllocSharedOp alloc) {
+  MemRefType t = alloc.getType();
+  auto fn = alloc->getParentOfType<func::FuncOp>();
+  auto maps = fn ? fn->getAttrOfType<ArrayAttr>(kTmaMapsAttrName) : ArrayAttr();
+  if (isa<Float4E2M1FNType>(t.getElementType()) && filledUnpacked(alloc.getResult(), maps))
+    return t.getNumElements();
+  return getBufferBytes(t);
+}
+
 int64_t alignmentFor(MemRefType type) {
   // Swizzled tiles (offset layouts) repeat every 1024 bytes at most (the
   // 128-byte swizzle's 8 rows); TMA and the MMA descriptors need that.
@@ -120,7 +153,7 @@ struct AllocateShared : public tl::impl::TlAllocateSharedBase<AllocateShared> {
       if (auto alloc = dyn_cast<AllocSharedOp>(op)) {
         Item it;
         it.op = op;
-        it.bytes = getBufferBytes(alloc.getType());
+        it.bytes = sharedBytes(alloc);
         it.align = alignmentFor(alloc.getType());
         bool first = true;
         for (Operation *user : alloc.getResult().getUsers())

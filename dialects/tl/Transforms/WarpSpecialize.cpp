@@ -87,7 +87,7 @@ struct Specializer {
     // Operands of the op and of what it nests that are defined outside it.
     op->walk([&](Operation *inner) {
       for (Value o : inner->getOperands())
-        if (!op->isProperAncestor(o.getParentRegion()->getParentOp()))
+        if (!op->isAncestor(o.getParentRegion()->getParentOp()))
           needed.push_back(o);
     });
     for (Value v : needed)

@@ -18,6 +18,7 @@
 
 #include "mlir/Conversion/ReconcileUnrealizedCasts/ReconcileUnrealizedCasts.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/Pass/Pass.h"
 #include "mlir/Pass/PassManager.h"
@@ -252,9 +253,13 @@ struct TlLowerToNVVMPass : public PassWrapper<TlLowerToNVVMPass, OperationPass<M
         kernels.push_back(f);
     if (kernels.empty())
       return;
+    // Every kernel's frame is built before giving up, so that each kernel
+    // of a file that cannot be lowered is reported, not only the first.
+    bool framesOk = true;
     for (func::FuncOp f : kernels)
-      if (failed(buildFrame(f, target)))
-        return signalPassFailure();
+      framesOk &= succeeded(buildFrame(f, target));
+    if (!framesOk)
+      return signalPassFailure();
 
     LowerToLLVMOptions options(ctx);
     options.overrideIndexBitwidth(64);
@@ -285,6 +290,19 @@ struct TlLowerToNVVMPass : public PassWrapper<TlLowerToNVVMPass, OperationPass<M
       LLVM::GlobalOp::create(b, module.getLoc(), LLVM::LLVMArrayType::get(b.getI8Type(), 0),
                              /*isConstant=*/false, LLVM::Linkage::External, "__tl_smem",
                              Attribute(), /*alignment=*/1024, /*addrSpace=*/3);
+    // A pattern that cannot lower its op says why, at the op; the driver's
+    // "failed to legalize operation" that follows for the same op adds
+    // nothing for the user, so it is dropped (other diagnostics pass on).
+    DenseSet<Location> reported;
+    ScopedDiagnosticHandler dropLegalizeEcho(ctx, [&](Diagnostic &diag) {
+      if (diag.getSeverity() != DiagnosticSeverity::Error)
+        return failure();
+      if (reported.contains(diag.getLocation()) &&
+          StringRef(diag.str()).starts_with("failed to legalize operation"))
+        return success();
+      reported.insert(diag.getLocation());
+      return failure();
+    });
     if (failed(applyPartialConversion(module, legal, std::move(patterns))))
       return signalPassFailure();
     // Swap the kernels in under their names.
