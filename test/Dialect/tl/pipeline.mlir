@@ -81,18 +81,32 @@ func.func @gemm(%A: memref<?x?xbf16, #tl.scope<global>>, %B: memref<?x?xbf16, #t
 // Attention: K is read first by the QK^T gemm, V by the PV gemm, so they
 // are two streams with a barrier pair each, and the first gemm waits for K
 // only. A [1, 128, 1, 128] box of the 4-D tensors is one 128-byte swizzled
-// map of 64 columns, issued twice per tile. Q, copied before the loop,
-// stays a plain copy.
+// map of 64 columns, issued twice per tile. Q, copied before the loop and
+// read by it, is a one-slot stream of its own: the producer fills it once
+// per pass over the body (its own counter and barrier pair), the consumers
+// wait for it before the loop and release it after.
 // CHECK-LABEL: func.func @attention
-// CHECK-SAME: tl.tma_maps = [{box = array<i64: 1, 128, 1, 64>, dtype = "bfloat16", param = 1 : i64, swizzle = "128B"}, {box = array<i64: 1, 128, 1, 64>, dtype = "bfloat16", param = 2 : i64, swizzle = "128B"}]
-// CHECK: %[[QS:.*]] = tl.alloc_shared : memref<128x128xbf16, #{{.*}}>
+// CHECK-SAME: tl.tma_maps = [{box = array<i64: 1, 128, 1, 64>, dtype = "bfloat16", param = 1 : i64, swizzle = "128B"}, {box = array<i64: 1, 128, 1, 64>, dtype = "bfloat16", param = 2 : i64, swizzle = "128B"}, {box = array<i64: 1, 128, 1, 64>, dtype = "bfloat16", param = 0 : i64, swizzle = "128B"}]
+// CHECK: %[[QN:.*]] = tl.alloc_local {init = 0 : i32}
+// CHECK-NEXT: %[[QF:.*]] = tl.alloc_barrier arrive_count(1) : !tl.barrier<1>
+// CHECK-NEXT: %[[QE:.*]] = tl.alloc_barrier arrive_count(8) : !tl.barrier<1>
+// CHECK-NEXT: %[[QS:.*]] = tl.alloc_shared : memref<128x128xbf16, #{{.*}}>
 // CHECK-NEXT: %[[KS:.*]] = tl.alloc_shared : memref<2x128x128xbf16
 // CHECK-NEXT: %[[VS:.*]] = tl.alloc_shared : memref<2x128x128xbf16
 // CHECK-NEXT: %[[KF:.*]] = tl.alloc_barrier arrive_count(1) : !tl.barrier<2>
 // CHECK-NEXT: %[[KE:.*]] = tl.alloc_barrier arrive_count(8) : !tl.barrier<2>
 // CHECK-NEXT: %[[VF:.*]] = tl.alloc_barrier arrive_count(1) : !tl.barrier<2>
 // CHECK-NEXT: %[[VE:.*]] = tl.alloc_barrier arrive_count(8) : !tl.barrier<2>
-// CHECK: tl.copy %arg0[{{.*}}] [1, 128, 1, 128] to %[[QS]][] [128, 128] : memref
+// CHECK: %[[QC:.*]] = memref.load %[[QN]][{{.*}}] {tl.pipeline_state}
+// CHECK: tl.barrier_wait %[[QE]][{{.*}}], %{{.*}} {tl.producer}
+// CHECK: %[[E:.*]] = tl.elect {tl.producer}
+// CHECK-NEXT: scf.if %[[E]] {
+// CHECK: tl.barrier_expect_tx %[[QF]][{{.*}}], %c32768 {arrive}
+// CHECK-NEXT: tl.copy %arg0[{{.*}}] [1, 128, 1, 128] to %[[QS]][] [128, 128] barrier(%[[QF]][{{.*}}]) {tma = 2 : i64}
+// CHECK: } {tl.producer}
+// CHECK: arith.addi %[[QC]], %{{.*}} {tl.pipeline_state}
+// CHECK: memref.store %{{.*}}, %[[QN]][{{.*}}] {tl.pipeline_state}
+// CHECK-NEXT: tl.barrier_wait %[[QF]][{{.*}}], %{{.*}} : !tl.barrier<1>
 // CHECK: tl.pipelined
 // CHECK: %[[S:.*]] = arith.remui
 // CHECK-DAG: %[[V:.*]] = tl.view %[[VS]][%[[S]],
@@ -110,6 +124,7 @@ func.func @gemm(%A: memref<?x?xbf16, #tl.scope<global>>, %B: memref<?x?xbf16, #t
 // CHECK-NEXT: tl.barrier_wait %[[VF]][%[[S]]], %[[P]] : !tl.barrier<2>
 // CHECK-NEXT: tl.gemm %[[PR]], %[[V]], %{{.*}} :
 // CHECK-NEXT: tl.barrier_arrive %[[VE]][%[[S]]] {per_warp}
+// CHECK: tl.barrier_arrive %[[QE]][{{.*}}] {per_warp} : !tl.barrier<1>
 #sw = #tl.layout<[128, 128], offset = [(0, 1), (0, 2), (0, 4), (0, 8), (0, 16), (0, 32), (1, 8), (2, 16), (4, 32), (8, 0), (16, 0), (32, 0), (64, 0), (0, 64)]>
 #acc = #tl.layout<[128, 128], reg = [(0, 1), (8, 0), (0, 8), (0, 16), (0, 32), (0, 64)], lane = [(0, 2), (0, 4), (1, 0), (2, 0), (4, 0)], warp = [(16, 0), (32, 0), (64, 0)]>
 #smem = #tl.scope<shared, #sw>
