@@ -73,14 +73,24 @@ Value toIndex(OpBuilder &b, Location loc, Value v) {
   return arith::IndexCastOp::create(b, loc, b.getIndexType(), v);
 }
 
-Value asmOp(OpBuilder &b, Location loc, Type result, ValueRange operands, StringRef text,
-            StringRef constraints) {
+static Value inlineAsm(OpBuilder &b, Location loc, Type result, ValueRange operands,
+                       StringRef text, StringRef constraints, bool sideEffects) {
   MLIRContext *ctx = b.getContext();
   auto op = LLVM::InlineAsmOp::create(
-      b, loc, result ? TypeRange{result} : TypeRange{}, operands, text, constraints,
-      /*has_side_effects=*/true, /*is_align_stack=*/false, LLVM::tailcallkind::TailCallKind::None,
+      b, loc, result ? TypeRange{result} : TypeRange{}, operands, text, constraints, sideEffects,
+      /*is_align_stack=*/false, LLVM::tailcallkind::TailCallKind::None,
       LLVM::AsmDialectAttr::get(ctx, LLVM::AsmDialect::AD_ATT), ArrayAttr());
   return result ? op.getResult(0) : Value();
+}
+
+Value asmOp(OpBuilder &b, Location loc, Type result, ValueRange operands, StringRef text,
+            StringRef constraints) {
+  return inlineAsm(b, loc, result, operands, text, constraints, /*sideEffects=*/true);
+}
+
+Value asmPure(OpBuilder &b, Location loc, Type result, ValueRange operands, StringRef text,
+              StringRef constraints) {
+  return inlineAsm(b, loc, result, operands, text, constraints, /*sideEffects=*/false);
 }
 
 Type registerType(Type elem) {

@@ -63,6 +63,10 @@ Value toIndex(OpBuilder &b, Location loc, Value v);
 /// Inline PTX with side effects (result null for none).
 Value asmOp(OpBuilder &b, Location loc, Type result, ValueRange operands, StringRef text,
             StringRef constraints);
+/// Inline PTX computing a value from its operands alone (math, conversions):
+/// LLVM may fold, hoist and CSE it.
+Value asmPure(OpBuilder &b, Location loc, Type result, ValueRange operands, StringRef text,
+              StringRef constraints);
 inline void asmVoid(OpBuilder &b, Location loc, ValueRange operands, StringRef text,
                     StringRef constraints) {
   asmOp(b, loc, Type(), operands, text, constraints);

@@ -21,7 +21,7 @@ Value convertScalar(OpBuilder &b, Location loc, Value v, Type from, Type to) {
           "{{ .reg .b32 t; .reg .b16 lo, hi; cvt.rn.f16x2.{0}x2 t, $1; mov.b32 {{lo, hi}, t; "
           "cvt.f32.f16 $0, lo; }",
           isa<Float8E4M3FNType>(from) ? "e4m3" : "e5m2");
-      asF32 = asmOp(b, loc, f32, {code16}, text, "=f,h");
+      asF32 = asmPure(b, loc, f32, {code16}, text, "=f,h");
     } else if (isa<Float8E8M0FNUType>(from)) {
       Value isNan = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, code32, c32(255));
       Value isZero = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, code32, c32(0));
@@ -54,7 +54,7 @@ Value convertScalar(OpBuilder &b, Location loc, Value v, Type from, Type to) {
       std::string text = llvm::formatv(
           "{{ .reg .b16 t; cvt.rn.satfinite.{0}x2.f32 t, $1, $1; cvt.u32.u16 $0, t; }",
           isa<Float8E4M3FNType>(to) ? "e4m3" : "e5m2");
-      Value r = asmOp(b, loc, b.getI32Type(), {x}, text, "=r,f");
+      Value r = asmPure(b, loc, b.getI32Type(), {x}, text, "=r,f");
       return arith::TruncIOp::create(b, loc, b.getI8Type(), r);
     }
     if (isa<Float8E8M0FNUType>(to)) {
@@ -182,7 +182,7 @@ struct ApproxMath : public OpConversionPattern<MathOp> {
     if (pre)
       x = arith::MulFOp::create(rewriter, loc, x,
                                 arith::ConstantOp::create(rewriter, loc, rewriter.getF32FloatAttr(pre)));
-    Value r = asmOp(rewriter, loc, t, {x}, text, "=f,f");
+    Value r = asmPure(rewriter, loc, t, {x}, text, "=f,f");
     if (post)
       r = arith::MulFOp::create(rewriter, loc, r,
                                 arith::ConstantOp::create(rewriter, loc, rewriter.getF32FloatAttr(post)));
