@@ -127,4 +127,16 @@ def TlPipelineMma : Pass<"tl-pipeline-mma", "func::FuncOp"> {
   }];
 }
 
+def TlRotateMma : Pass<"tl-rotate-mma", "func::FuncOp"> {
+  let summary = "Overlap a consumer loop's trailing MMA with the next iteration (FA3-style)";
+  let description = [{
+    In a warp-specialised consumer loop that ends with an accumulating MMA
+    whose operands the next iteration touches late (attention's O += P V),
+    issues that MMA of iteration k-1 right after iteration k's first MMA, so
+    it runs while the threads compute the softmax; the first iteration is
+    peeled and the last MMA issued after the loop. See
+    dialects/tl/Transforms/RotateMma.cpp.
+  }];
+}
+
 #endif // TL_TRANSFORMS_PASSES_TD

@@ -334,6 +334,8 @@ void buildTlToNVVMPipeline(OpPassManager &pm, const GpuTargetOptions &options) {
   tl::TlWarpSpecializeOptions ws;
   ws.producerRegs = options.chip == "sm_100a" ? 80 : 40;
   pm.addNestedPass<func::FuncOp>(tl::createTlWarpSpecialize(ws));
+  if (options.chip != "sm_100a")
+    pm.addNestedPass<func::FuncOp>(tl::createTlRotateMma());
   pm.addNestedPass<func::FuncOp>(tl::createTlPersistent());
   pm.addNestedPass<func::FuncOp>(tl::createTlDistributeParallel());
   pm.addNestedPass<func::FuncOp>(createCanonicalizerPass());
