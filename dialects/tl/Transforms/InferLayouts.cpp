@@ -543,8 +543,23 @@ void LaunchInference::writeTypes() {
     std::optional<LinearLayout> l;
     if (!members.empty())
       l = layoutOf(members.front());
-    if (!l)
-      l = LinearLayout::blocked(par.getExtents(), threads, 1);
+    if (!l) {
+      // No register buffer drives it: runs of 16 bytes of the narrowest
+      // element it stores, so a thread's points share address arithmetic.
+      int64_t minBytes = 16;
+      par.getBody().walk([&](memref::StoreOp st) {
+        minBytes = std::min(
+            minBytes, elemBytes(cast<MemRefType>(st.getMemRef().getType()).getElementType()));
+      });
+      int64_t vec = 16 / minBytes;
+      int64_t numel = 1;
+      for (int64_t e : LinearLayout::padShape(par.getExtents()))
+        numel *= e;
+      while (vec > 1 && (LinearLayout::padPow2(par.getExtents().back()) % vec != 0 ||
+                         numel < vec * threads))
+        vec /= 2;
+      l = LinearLayout::blocked(par.getExtents(), threads, vec);
+    }
     par.setLayoutAttr(LayoutAttr::get(par.getContext(), *l));
   }
 }

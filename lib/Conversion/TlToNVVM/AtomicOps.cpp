@@ -19,7 +19,7 @@ struct AtomicAddLowering : public OpConversionPattern<tl::AtomicAddOp> {
     auto scope = tl::getMemScope(type);
     if (scope == tl::MemScope::Global) {
       GlobalView g = unpackGlobal(rewriter, loc, adaptor.getDst(), type.getRank());
-      Value lin = linearize(rewriter, loc, idx, g.dims);
+      Value lin = globalIndex(rewriter, loc, idx, g.dims);
       ptr = LLVM::GEPOp::create(rewriter, loc, LLVM::LLVMPointerType::get(op.getContext(), 1),
                                 elem, g.ptr, ValueRange{toI64(rewriter, loc, lin)});
       space = 1;

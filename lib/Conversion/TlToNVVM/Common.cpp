@@ -208,6 +208,17 @@ Value linearize(OpBuilder &b, Location loc, ArrayRef<Value> coords, ArrayRef<Val
   return lin ? lin : cIndex(b, loc, 0);
 }
 
+Value globalIndex(OpBuilder &b, Location loc, ArrayRef<Value> coords, ArrayRef<Value> dims) {
+  Value lin;
+  for (size_t i = 0; i < coords.size(); ++i) {
+    Value c = toI64(b, loc, coords[i]);
+    lin = lin ? Value(arith::AddIOp::create(
+                    b, loc, arith::MulIOp::create(b, loc, lin, toI64(b, loc, dims[i])), c))
+              : c;
+  }
+  return lin ? lin : cI64(b, loc, 0);
+}
+
 Value inBounds(OpBuilder &b, Location loc, ArrayRef<Value> coords, ArrayRef<Value> dims) {
   Value ok;
   for (auto [c, d] : llvm::zip(coords, dims)) {
@@ -217,15 +228,23 @@ Value inBounds(OpBuilder &b, Location loc, ArrayRef<Value> coords, ArrayRef<Valu
   return ok ? ok : arith::ConstantOp::create(b, loc, b.getBoolAttr(true)).getResult();
 }
 
+/// A constant of the integer type of `like` (index or i64).
+static Value cLike(OpBuilder &b, Location loc, Value like, int64_t v) {
+  if (like.getType().isIndex())
+    return cIndex(b, loc, v);
+  return arith::ConstantOp::create(b, loc, b.getIntegerAttr(like.getType(), v));
+}
+
 Value loadElement(OpBuilder &b, Location loc, Value base, Type elem, Value linear) {
   auto ptrT = cast<LLVM::LLVMPointerType>(base.getType());
   if (isFP4(elem)) {
-    Value byteIdx = arith::DivUIOp::create(b, loc, linear, cIndex(b, loc, 2));
+    Value byteIdx = arith::DivUIOp::create(b, loc, linear, cLike(b, loc, linear, 2));
     Value p = LLVM::GEPOp::create(b, loc, ptrT, b.getI8Type(), base,
                                   ValueRange{toI64(b, loc, byteIdx)});
     Value byte = LLVM::LoadOp::create(b, loc, b.getI8Type(), p);
-    Value odd = arith::IndexCastOp::create(b, loc, b.getI8Type(),
-                                           arith::RemUIOp::create(b, loc, linear, cIndex(b, loc, 2)));
+    Value odd = arith::TruncIOp::create(
+        b, loc, b.getI8Type(),
+        toI64(b, loc, arith::RemUIOp::create(b, loc, linear, cLike(b, loc, linear, 2))));
     Value shift = arith::MulIOp::create(b, loc, odd,
                                         arith::ConstantOp::create(b, loc, b.getI8IntegerAttr(4)));
     return arith::AndIOp::create(b, loc, arith::ShRUIOp::create(b, loc, byte, shift),
@@ -244,14 +263,12 @@ void storeElement(OpBuilder &b, Location loc, Value base, Type elem, Value linea
   if (isFP4(elem)) {
     // Two threads may own the two nibbles of one byte: clear and set the
     // nibble with 32-bit atomics on the word holding it.
-    Value byteIdx = arith::DivUIOp::create(b, loc, linear, cIndex(b, loc, 2));
-    Value wordIdx = arith::DivUIOp::create(b, loc, byteIdx, cIndex(b, loc, 4));
+    auto cl = [&](int64_t v) { return cLike(b, loc, linear, v); };
+    Value byteIdx = arith::DivUIOp::create(b, loc, linear, cl(2));
+    Value wordIdx = arith::DivUIOp::create(b, loc, byteIdx, cl(4));
     Value bitPos = arith::AddIOp::create(
-        b, loc,
-        arith::MulIOp::create(b, loc, arith::RemUIOp::create(b, loc, byteIdx, cIndex(b, loc, 4)),
-                              cIndex(b, loc, 8)),
-        arith::MulIOp::create(b, loc, arith::RemUIOp::create(b, loc, linear, cIndex(b, loc, 2)),
-                              cIndex(b, loc, 4)));
+        b, loc, arith::MulIOp::create(b, loc, arith::RemUIOp::create(b, loc, byteIdx, cl(4)), cl(8)),
+        arith::MulIOp::create(b, loc, arith::RemUIOp::create(b, loc, linear, cl(2)), cl(4)));
     Value shift = toI32(b, loc, bitPos);
     Value p = LLVM::GEPOp::create(b, loc, ptrT, b.getI32Type(), base,
                                   ValueRange{toI64(b, loc, wordIdx)});
@@ -304,12 +321,12 @@ void storeShared(OpBuilder &b, Location loc, Value base, MemRefType type, ArrayR
 
 Value loadGlobal(OpBuilder &b, Location loc, const GlobalView &g, Type elem,
                  ArrayRef<Value> coords) {
-  return loadElement(b, loc, g.ptr, elem, linearize(b, loc, coords, g.dims));
+  return loadElement(b, loc, g.ptr, elem, globalIndex(b, loc, coords, g.dims));
 }
 
 void storeGlobal(OpBuilder &b, Location loc, const GlobalView &g, Type elem,
                  ArrayRef<Value> coords, Value value) {
-  storeElement(b, loc, g.ptr, elem, linearize(b, loc, coords, g.dims), value);
+  storeElement(b, loc, g.ptr, elem, globalIndex(b, loc, coords, g.dims), value);
 }
 
 Value slotPtr(OpBuilder &b, Location loc, Value base, Type regType, Value slot) {

@@ -117,6 +117,9 @@ struct GlobalView {
 GlobalView unpackGlobal(OpBuilder &b, Location loc, Value desc, int64_t rank);
 /// Row-major element index (index values) of `coords` in `dims`.
 Value linearize(OpBuilder &b, Location loc, ArrayRef<Value> coords, ArrayRef<Value> dims);
+/// The same in 64-bit arithmetic (i64): element offsets in global tensors,
+/// which may pass 2^31 while index arithmetic is 32-bit.
+Value globalIndex(OpBuilder &b, Location loc, ArrayRef<Value> coords, ArrayRef<Value> dims);
 /// i1: every coordinate is below its size.
 Value inBounds(OpBuilder &b, Location loc, ArrayRef<Value> coords, ArrayRef<Value> dims);
 

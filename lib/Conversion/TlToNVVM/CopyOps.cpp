@@ -132,9 +132,9 @@ Value memPtr(OpBuilder &b, Location loc, const MemSide &m, ArrayRef<Value> c) {
   Type reg = registerType(m.type.getElementType());
   if (!m.global)
     return sharedElementPtr(b, loc, m.converted, m.type, c);
-  Value lin = linearize(b, loc, c, m.g.dims);
+  Value lin = globalIndex(b, loc, c, m.g.dims);
   return LLVM::GEPOp::create(b, loc, LLVM::LLVMPointerType::get(b.getContext(), 1), reg, m.g.ptr,
-                             ValueRange{toI64(b, loc, lin)});
+                             ValueRange{lin});
 }
 
 /// i1: a vector of `n` elements at `c` can be accessed at once (global:
@@ -142,10 +142,10 @@ Value memPtr(OpBuilder &b, Location loc, const MemSide &m, ArrayRef<Value> c) {
 Value vectorOk(OpBuilder &b, Location loc, const MemSide &m, ArrayRef<Value> c, int64_t n) {
   if (!m.global)
     return arith::ConstantOp::create(b, loc, b.getBoolAttr(true));
-  Value lin = linearize(b, loc, c, m.g.dims);
+  Value lin = globalIndex(b, loc, c, m.g.dims);
   Value aligned = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
-                                        arith::RemUIOp::create(b, loc, lin, cIndex(b, loc, n)),
-                                        cIndex(b, loc, 0));
+                                        arith::RemUIOp::create(b, loc, lin, cI64(b, loc, n)),
+                                        cI64(b, loc, 0));
   SmallVector<Value> lastc(c.begin(), c.end());
   lastc.back() = arith::AddIOp::create(b, loc, lastc.back(), cIndex(b, loc, n - 1));
   return arith::AndIOp::create(b, loc, aligned, inBounds(b, loc, lastc, m.g.dims));
@@ -485,8 +485,8 @@ LogicalResult lowerCpAsync(tl::CopyOp op, tl::CopyOp::Adaptor adaptor,
     SmallVector<Value> dc = expandCoords(rewriter, loc, dst.offsets, dst.sizes, q);
     // Out of bounds: a source size of 0 (zero fill) at the tensor's base.
     Value ok = inBounds(rewriter, loc, sc, src.g.dims);
-    Value lin = arith::SelectOp::create(rewriter, loc, ok, linearize(rewriter, loc, sc, src.g.dims),
-                                        cIndex(rewriter, loc, 0));
+    Value lin = arith::SelectOp::create(rewriter, loc, ok, globalIndex(rewriter, loc, sc, src.g.dims),
+                                        cI64(rewriter, loc, 0));
     Value sp = LLVM::GEPOp::create(rewriter, loc, LLVM::LLVMPointerType::get(op.getContext(), 1),
                                    registerType(se), src.g.ptr, ValueRange{toI64(rewriter, loc, lin)});
     Value srcAddr = LLVM::PtrToIntOp::create(rewriter, loc, rewriter.getI64Type(), sp);

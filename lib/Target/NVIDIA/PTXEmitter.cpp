@@ -52,8 +52,11 @@ LogicalResult finishLLVMConversion(ModuleOp module) {
     if (failed(pm.run(module)))
       return failure();
   }
+  // Index arithmetic (thread ids, coordinates, loop counters) in 32 bits, as
+  // GPU code wants it; global element offsets are computed in 64 bits by the
+  // lowering (globalIndex) where they may pass 2^31.
   LowerToLLVMOptions options(ctx);
-  options.overrideIndexBitwidth(64);
+  options.overrideIndexBitwidth(32);
   LLVMTypeConverter converter(ctx, options);
   RewritePatternSet patterns(ctx);
   arith::populateArithToLLVMConversionPatterns(converter, patterns);
