@@ -285,9 +285,30 @@ LogicalResult lowerRegisterToRegister(tl::CopyOp op, tl::CopyOp::Adaptor adaptor
   if (!same && !srcReplicated)
     return op.emitError("a copy between register buffers of different layouts (internal: "
                         "tl-infer-layouts should have given them one layout)");
+  int64_t slots = ld.getInSize(tl::LinearLayout::Register);
+  // f32 -> 16-bit float slot pairs convert with one packed cvt (.bf16x2/.f16x2):
+  // attention's P = cast(S) halves its conversions this way.
+  if (same && se.isF32() && (de.isBF16() || de.isF16()) && slots % 2 == 0) {
+    auto d2 = VectorType::get({2}, de);
+    std::string text = de.isBF16() ? "cvt.rn.bf16x2.f32 $0, $2, $1;" : "cvt.rn.f16x2.f32 $0, $2, $1;";
+    for (int64_t s = 0; s < slots; s += 2) {
+      SmallVector<Value> v;
+      for (int64_t i = 0; i < 2; ++i)
+        v.push_back(LLVM::LoadOp::create(rewriter, loc, se,
+                                         slotPtr(rewriter, loc, adaptor.getSrc(), se, cIndex(rewriter, loc, s + i))));
+      Value bits = asmPure(rewriter, loc, rewriter.getI32Type(), v, text, "=r,f,f");
+      Value packed = LLVM::BitcastOp::create(rewriter, loc, d2, bits);
+      for (int64_t i = 0; i < 2; ++i)
+        LLVM::StoreOp::create(rewriter, loc,
+                              LLVM::ExtractElementOp::create(rewriter, loc, packed, cI32(rewriter, loc, i)),
+                              slotPtr(rewriter, loc, adaptor.getDst(), registerType(de), cIndex(rewriter, loc, s + i)));
+    }
+    rewriter.eraseOp(op);
+    return success();
+  }
   tl::HwIndex hw = hwIndex(rewriter, loc);
   SmallVector<int64_t> padded = tl::LinearLayout::padShape(srcT.getShape());
-  for (int64_t s = 0; s < ld.getInSize(tl::LinearLayout::Register); ++s) {
+  for (int64_t s = 0; s < slots; ++s) {
     Value srcSlot;
     if (same) {
       srcSlot = cIndex(rewriter, loc, s);

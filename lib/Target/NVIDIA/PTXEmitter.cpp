@@ -21,6 +21,7 @@
 #include "mlir/Target/LLVMIR/Dialect/NVVM/NVVMToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Export.h"
 #include "mlir/Transforms/DialectConversion.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 #include "mlir/Transforms/Passes.h"
 
 #include "llvm/IR/LLVMContext.h"
@@ -48,8 +49,17 @@ LogicalResult finishLLVMConversion(ModuleOp module) {
   {
     PassManager pm(ctx);
     pm.addPass(createSCFToControlFlowPass());
-    pm.addPass(arith::createArithExpandOpsPass());
     if (failed(pm.run(module)))
+      return failure();
+  }
+  {
+    // Only the integer divisions and scaled conversions need expanding:
+    // arith.maxnumf/minnumf stay whole so they become max.f32/min.f32, not a
+    // compare and a select (attention's running max is on the critical path).
+    RewritePatternSet expand(ctx);
+    arith::populateCeilFloorDivExpandOpsPatterns(expand);
+    arith::populateExpandScalingExtTruncPatterns(expand);
+    if (failed(applyPatternsGreedily(module, std::move(expand))))
       return failure();
   }
   // Index arithmetic (thread ids, coordinates, loop counters) in 32 bits, as

@@ -4,11 +4,12 @@
 // RUN: tl-opt %s --tl-lower-to-nvvm --canonicalize | FileCheck %s
 
 // CHECK-LABEL: llvm.func @atomics
-// CHECK-DAG: %[[ROW:.*]] = arith.index_cast %arg8 : i64 to index
 // CHECK-DAG: %[[V2:.*]] = vector.from_elements %arg10, %arg11 : vector<2xf32>
 // CHECK-DAG: %[[V4:.*]] = vector.from_elements %arg10, %arg11, %arg10, %arg11 : vector<4xf32>
 // CHECK-DAG: %[[H2:.*]] = vector.broadcast %{{.*}} : f16 to vector<2xf16>
 // f32 and i32 scalars, at S[r, c] (row-major on the tensor's sizes) and I[c].
+// CHECK: %[[RS:.*]] = arith.muli %arg8, %arg2 : i64
+// CHECK-NEXT: %[[RC:.*]] = arith.addi %[[RS]], %arg9 : i64
 // CHECK: %[[P0:.*]] = llvm.getelementptr %arg0[%{{.*}}] : (!llvm.ptr<1>, i64) -> !llvm.ptr<1>, f32
 // CHECK-NEXT: llvm.atomicrmw fadd %[[P0]], %arg10 monotonic : !llvm.ptr<1>, f32
 // CHECK-NEXT: %[[P1:.*]] = llvm.getelementptr %arg3[%arg9] : (!llvm.ptr<1>, i64) -> !llvm.ptr<1>, i32

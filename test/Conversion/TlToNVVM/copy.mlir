@@ -18,10 +18,12 @@
 // CHECK: %[[LANE7:.*]] = arith.andi %{{.*}}, %c7 : index
 // CHECK-NEXT: %[[COL:.*]] = arith.shli %[[LANE7]], %c3 : index
 // CHECK: %[[ROW:.*]] = arith.addi %[[M0]], %{{.*}} : index
-// CHECK-NEXT: %[[RM:.*]] = arith.muli %[[ROW]], %[[N]] : index
-// CHECK-NEXT: %[[LIN:.*]] = arith.addi %[[RM]], %[[COL]] : index
-// CHECK-NEXT: %[[MIS:.*]] = arith.remui %[[LIN]], %c8 : index
-// CHECK-NEXT: %[[AL:.*]] = arith.cmpi eq, %[[MIS]], %c0 : index
+// CHECK-NEXT: %[[ROW64:.*]] = arith.index_cast %[[ROW]] : index to i64
+// CHECK-NEXT: %[[COL64:.*]] = arith.index_cast %[[COL]] : index to i64
+// CHECK-NEXT: %[[RM:.*]] = arith.muli %[[ROW64]], %arg2 : i64
+// CHECK-NEXT: %[[LIN:.*]] = arith.addi %[[RM]], %[[COL64]] : i64
+// CHECK-NEXT: %[[MIS:.*]] = arith.remui %[[LIN]], %c8_i64 : i64
+// CHECK-NEXT: %[[AL:.*]] = arith.cmpi eq, %[[MIS]], %c0_i64 : i64
 // CHECK-NEXT: %[[LAST:.*]] = arith.addi %[[COL]], %c7 : index
 // CHECK-NEXT: %[[RIN:.*]] = arith.cmpi ult, %[[ROW]], %[[M]] : index
 // CHECK-NEXT: %[[CIN:.*]] = arith.cmpi ult, %[[LAST]], %[[N]] : index
@@ -65,7 +67,7 @@ func.func @store_vectors(%Y: memref<?x?xbf16, #tl.scope<global>>, %gx: index) at
 // 8 vector loads per thread; elements past the tensor read as zero.
 // CHECK-LABEL: llvm.func @load_vectors
 // CHECK: %[[ACC:.*]] = llvm.alloca %{{.*}} x f32
-// CHECK: %[[AL:.*]] = arith.cmpi eq, %{{.*}}, %c0 : index
+// CHECK: %[[AL:.*]] = arith.cmpi eq, %{{.*}}, %c0_i64 : i64
 // CHECK: %[[OK:.*]] = arith.andi %[[AL]], %{{.*}} : i1
 // CHECK-NEXT: scf.if %[[OK]] {
 // CHECK: %[[V:.*]] = llvm.load %{{.*}} {alignment = 16 : i64} : !llvm.ptr<1> -> vector<4xf32>
@@ -175,7 +177,7 @@ func.func @tma_load_4d(%K: memref<?x?x?x128xbf16, #tl.scope<global>>, %b: index,
 // CHECK-NEXT: %[[RIN:.*]] = arith.cmpi ult, %[[R]], %[[ROWS]] : index
 // CHECK-NEXT: %[[KIN:.*]] = arith.cmpi ult, %{{.*}}, %[[COLS]] : index
 // CHECK-NEXT: %[[IN:.*]] = arith.andi %[[RIN]], %[[KIN]] : i1
-// CHECK: %[[LIN:.*]] = arith.select %[[IN]], %{{.*}}, %c0 : index
+// CHECK: %[[LIN:.*]] = arith.select %[[IN]], %{{.*}}, %c0_i64 : i64
 // CHECK: %[[SRC:.*]] = llvm.ptrtoint %{{.*}} : !llvm.ptr<1> to i64
 // CHECK: %[[DSTP:.*]] = llvm.getelementptr %[[BASE]][%{{.*}}] : (!llvm.ptr<3>, i64) -> !llvm.ptr<3>, f32
 // CHECK-NEXT: %[[DST:.*]] = llvm.ptrtoint %[[DSTP]] : !llvm.ptr<3> to i32
@@ -272,6 +274,33 @@ func.func @fill_shared(%n: index) attributes {tl.kernel} {
     %t = tl.alloc_shared {tl.offset = 0 : i64} : memref<16x32xf32, #tl.scope<shared>>
     %z = arith.constant 0.0 : f32
     tl.fill %t, %z : memref<16x32xf32, #tl.scope<shared>>
+  }
+  return
+}
+
+// -----
+
+// f32 registers to bf16 registers of the same layout (attention's P = S):
+// slot pairs convert with one packed cvt.rn.bf16x2.f32 (the second slot in the
+// high half), 4 instructions for the 8 slots.
+// CHECK-LABEL: llvm.func @pack_registers
+// CHECK: %[[S0:.*]] = llvm.load %{{.*}} : !llvm.ptr -> f32
+// CHECK: %[[S1:.*]] = llvm.load %{{.*}} : !llvm.ptr -> f32
+// CHECK-NEXT: %[[B:.*]] = llvm.inline_asm asm_dialect = att "cvt.rn.bf16x2.f32 $0, $2, $1;", "=r,f,f" %[[S0]], %[[S1]] : (f32, f32) -> i32
+// CHECK-NEXT: %[[V:.*]] = llvm.bitcast %[[B]] : i32 to vector<2xbf16>
+// CHECK-NEXT: %[[LO:.*]] = llvm.extractelement %[[V]][%c0_i32 : i32] : vector<2xbf16>
+// CHECK-NEXT: llvm.store %[[LO]], %{{.*}} : bf16, !llvm.ptr
+// CHECK: %[[HI:.*]] = llvm.extractelement %[[V]][%c1_i32 : i32] : vector<2xbf16>
+// COUNT-LABEL: llvm.func @pack_registers
+// COUNT-COUNT-4: cvt.rn.bf16x2.f32
+// COUNT-NOT: arith.truncf
+// COUNT: llvm.return
+#acc = #tl.layout<[64, 16], reg = [(0, 1), (8, 0), (0, 8)], lane = [(0, 2), (0, 4), (1, 0), (2, 0), (4, 0)], warp = [(16, 0), (32, 0)]>
+func.func @pack_registers(%gx: index) attributes {tl.kernel, tl.arg_dims = [unit]} {
+  tl.launch grid(%gx) threads(128) blocks(%bx) {
+    %s = tl.alloc_fragment : memref<64x16xf32, #tl.scope<fragment, #acc>>
+    %p = tl.alloc_fragment : memref<64x16xbf16, #tl.scope<fragment, #acc>>
+    tl.copy %s[] [64, 16] to %p[] [64, 16] : memref<64x16xf32, #tl.scope<fragment, #acc>> to memref<64x16xbf16, #tl.scope<fragment, #acc>>
   }
   return
 }

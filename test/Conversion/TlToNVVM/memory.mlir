@@ -18,17 +18,18 @@
 // CHECK-DAG: %[[FLAG:.*]] = arith.trunci %arg7 : i8 to i1
 // CHECK-DAG: %[[BX:.*]] = arith.index_cast %{{.*}} : i32 to index
 // CHECK-DAG: %[[NY:.*]] = arith.index_cast %arg4 : i64 to index
-// CHECK: %[[ROW:.*]] = arith.muli %[[BX]], %c64 : index
-// CHECK-NEXT: %[[LIN:.*]] = arith.addi %[[ROW]], %c1 : index
-// CHECK-NEXT: %[[LIN64:.*]] = arith.index_cast %[[LIN]] : index to i64
+// Global element offsets are computed in 64 bits (they may pass 2^31).
+// CHECK: %[[BX64:.*]] = arith.index_cast %[[BX]] : index to i64
+// CHECK-NEXT: %[[ROW:.*]] = arith.muli %[[BX64]], %c64_i64 : i64
+// CHECK-NEXT: %[[LIN64:.*]] = arith.addi %[[ROW]], %c1_i64 : i64
 // CHECK-NEXT: %[[P:.*]] = llvm.getelementptr %arg0[%[[LIN64]]] : (!llvm.ptr<1>, i64) -> !llvm.ptr<1>, f32
 // CHECK-NEXT: %[[V:.*]] = llvm.load %[[P]] : !llvm.ptr<1> -> f32
 // CHECK-NEXT: %[[W:.*]] = arith.mulf %[[V]], %arg5 : f32
 // CHECK-NEXT: %[[O:.*]] = arith.select %[[FLAG]], %[[W]], %[[V]] : f32
 // CHECK-NEXT: %[[J:.*]] = arith.subi %[[NY]], %[[N]] : index
-// CHECK: %[[ROW2:.*]] = arith.muli %[[BX]], %{{.*}} : index
-// CHECK-NEXT: %[[LIN2:.*]] = arith.addi %[[ROW2]], %[[J]] : index
-// CHECK-NEXT: %[[LIN2_64:.*]] = arith.index_cast %[[LIN2]] : index to i64
+// CHECK: %[[J64:.*]] = arith.index_cast %[[J]] : index to i64
+// CHECK-NEXT: %[[ROW2:.*]] = arith.muli %{{.*}}, %arg4 : i64
+// CHECK-NEXT: %[[LIN2_64:.*]] = arith.addi %[[ROW2]], %[[J64]] : i64
 // CHECK-NEXT: %[[Q:.*]] = llvm.getelementptr %arg2[%[[LIN2_64]]] : (!llvm.ptr<1>, i64) -> !llvm.ptr<1>, f32
 // CHECK-NEXT: llvm.store %[[O]], %[[Q]] : f32, !llvm.ptr<1>
 func.func @frame(%X: memref<?x64xf32, #tl.scope<global>>, %Y: memref<?x?xf32, #tl.scope<global>>, %s: f32, %n: index, %flag: i1) attributes {tl.kernel, tl.arg_dims = [["M", 64], ["M", "N"], unit, unit, unit]} {
