@@ -664,6 +664,57 @@ TEST(GpuKernels, GemmE5M2) {
 }
 
 //===----------------------------------------------------------------------===//
+// MN-major shared operands (test/gpu/kernels/gemm_mn_major.tl): A read as
+// At[K, M] with transpose_A, B as Bt[K, N]; the wgmma descriptors' transpose
+// bits, in a 128x128 tile over two warpgroups and a 64x256 tile over one.
+//===----------------------------------------------------------------------===//
+
+void checkGemmMNMajor(const std::string &name) {
+  const GemmShape shapes[] = {{256, 256, 256}, {200, 136, 144}, {129, 264, 400}, {1000, 520, 1024}};
+  int count = 0;
+  for (const GemmShape &s : shapes) {
+    if (stopEarly(count))
+      break;
+    SCOPED_TRACE(name + " M=" + std::to_string(s.M) + " N=" + std::to_string(s.N) +
+                 " K=" + std::to_string(s.K));
+    HostTensor At(tlrt::DType::BFloat16, {s.K, s.M}), Bt(tlrt::DType::BFloat16, {s.K, s.N}),
+        C(tlrt::DType::Float32, {s.M, s.N});
+    std::vector<float> af(s.K * s.M), bf(s.K * s.N);
+    for (int64_t i = 0; i < s.K * s.M; ++i) {
+      At.as<uint16_t>()[i] = tlrt::f32ToBF16(uniform(-1, 1));
+      af[i] = tlrt::bf16ToF32(At.as<uint16_t>()[i]);
+    }
+    for (int64_t i = 0; i < s.K * s.N; ++i) {
+      Bt.as<uint16_t>()[i] = tlrt::f32ToBF16(uniform(-1, 1));
+      bf[i] = tlrt::bf16ToF32(Bt.as<uint16_t>()[i]);
+    }
+    LaunchResult r = runBoth(name, {At, Bt, C}, {false, false, true});
+    std::vector<double> ref(s.M * s.N);
+    for (int64_t m = 0; m < s.M; ++m)
+      for (int64_t n = 0; n < s.N; ++n) {
+        double acc = 0;
+        for (int64_t k = 0; k < s.K; ++k)
+          acc += double(af[k * s.M + m]) * bf[k * s.N + n];
+        ref[m * s.N + n] = acc;
+      }
+    const float *g = r.gpu[2].as<float>(), *c = r.cpu[2].as<float>();
+    expectNear(
+        shapeName(name, s.M, s.N, s.K), s.M * s.N, [&](int64_t i) { return g[i]; },
+        [&](int64_t i) { return c[i]; }, ref, 1e-4);
+  }
+}
+
+TEST(GpuKernels, GemmMNMajor) {
+  REQUIRE_GPU_KERNEL("gemm_mn_major");
+  checkGemmMNMajor("gemm_mn_major");
+}
+
+TEST(GpuKernels, GemmMNMajor64x256) {
+  REQUIRE_GPU_KERNEL("gemm_mn_major__64x256");
+  checkGemmMNMajor("gemm_mn_major__64x256");
+}
+
+//===----------------------------------------------------------------------===//
 // The non-warp-specialised GEMM path (test/gpu/kernels/gemm_shared_dequant.tl)
 //===----------------------------------------------------------------------===//
 
