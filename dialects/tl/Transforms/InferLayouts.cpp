@@ -531,6 +531,32 @@ LogicalResult LaunchInference::assignSharedLayouts() {
              << rows << " rows of " << rowBytes << " bytes";
     alloc.getResult().setType(withBufferLayout(type, *l));
   }
+  if (!tcgen05())
+    return success();
+  // tcgen05 block scales: the tile tcgen05.cp copies to tensor memory.
+  DenseSet<Value> scales;
+  launch.walk([&](GemmOp g) {
+    for (Value v : {g.getScaleA(), g.getScaleB()})
+      if (v && getMemScope(v.getType()) == MemScope::Shared)
+        scales.insert(v);
+  });
+  for (Value v : scales) {
+    auto alloc = v.getDefiningOp<AllocSharedOp>();
+    if (!alloc || getBufferLayout(v.getType()))
+      continue;
+    MemRefType type = alloc.getType();
+    if (!isa<Float8E8M0FNUType>(type.getElementType()) || type.getRank() != 2)
+      return alloc.emitError("block scales of a tcgen05 T.gemm must be a 2-D ue8m0 shared "
+                             "buffer (rows, K / 32)");
+    std::optional<LinearLayout> l =
+        LinearLayout::tcgen05ScaleStaging(type.getShape()[0], type.getShape()[1]);
+    if (!l)
+      return alloc.emitError("tcgen05 block scales need a power-of-two number of rows (at least "
+                             "128) and of K / 32 columns (at least 4, one 32-bit word per row); "
+                             "got ")
+             << type.getShape()[0] << "x" << type.getShape()[1];
+    alloc.getResult().setType(withBufferLayout(type, *l));
+  }
   return success();
 }
 
