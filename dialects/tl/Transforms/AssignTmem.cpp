@@ -347,14 +347,23 @@ LogicalResult LaunchTmem::assignColumns() {
     top += n;
   }
   if (top > kTmemColumns) {
+    auto describe = [](MemRefType t) {
+      std::string d;
+      llvm::raw_string_ostream os(d);
+      llvm::interleave(t.getShape(), os, "x");
+      os << "x" << t.getElementType();
+      return d;
+    };
+    std::string list;
+    for (auto [a, n] : llvm::zip(bufs, cols))
+      list += (list.empty() ? "" : ", ") + describe(a.getType()) + ": " + std::to_string(n);
     InFlightDiagnostic diag = bufs.front().emitError()
-                              << "tensor memory: this kernel needs " << top
-                              << " 32-bit columns; sm_100a has " << kTmemColumns
+                              << "tensor memory: this kernel needs " << top << " 32-bit columns ("
+                              << list << "); sm_100a has " << kTmemColumns
                               << " per block; use a narrower tile (BN)";
-    for (auto [a, n] : llvm::zip(bufs, cols)) {
-      MemRefType t = a.getType();
-      diag.attachNote(a.getLoc()) << "this buffer: " << n << " columns for " << t;
-    }
+    for (auto [a, n] : llvm::zip(bufs, cols))
+      diag.attachNote(a.getLoc()) << "this buffer: " << n << " columns (" << describe(a.getType())
+                                  << ")";
     return failure();
   }
   int64_t alloc = std::max<int64_t>(32, static_cast<int64_t>(llvm::PowerOf2Ceil(top)));

@@ -31,6 +31,7 @@
 #include "mlir/IR/Builders.h"
 #include "llvm/ADT/EquivalenceClasses.h"
 #include "llvm/ADT/MapVector.h"
+#include "llvm/ADT/SetVector.h"
 
 namespace mlir::tl {
 #define GEN_PASS_DEF_TLINFERLAYOUTS
@@ -533,8 +534,9 @@ LogicalResult LaunchInference::assignSharedLayouts() {
   }
   if (!tcgen05())
     return success();
-  // tcgen05 block scales: the tile tcgen05.cp copies to tensor memory.
-  DenseSet<Value> scales;
+  // tcgen05 block scales: the tile tcgen05.cp copies to tensor memory (in
+  // program order, so the first bad one is reported).
+  llvm::SetVector<Value> scales;
   launch.walk([&](GemmOp g) {
     for (Value v : {g.getScaleA(), g.getScaleB()})
       if (v && getMemScope(v.getType()) == MemScope::Shared)

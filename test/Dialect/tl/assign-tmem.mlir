@@ -141,7 +141,7 @@ func.func @too_wide(%n: index) {
   tl.launch grid(%n) threads(128) blocks(%b) {
     %a = tl.alloc_shared : memref<128x64xbf16, #tl.scope<shared>>
     %bs = tl.alloc_shared : memref<256x64xbf16, #tl.scope<shared>>
-    // expected-error @+2 {{tensor memory: this kernel needs 768 32-bit columns; sm_100a has 512 per block; use a narrower tile (BN)}}
+    // expected-error @+2 {{tensor memory: this kernel needs 768 32-bit columns (128x256xf32: 256, 128x256xf32: 256, 128x256xf32: 256); sm_100a has 512 per block; use a narrower tile (BN)}}
     // expected-note @+1 {{this buffer: 256 columns}}
     %x = tl.alloc_fragment : memref<128x256xf32, #tl.scope<fragment>>
     // expected-note @+1 {{this buffer: 256 columns}}
