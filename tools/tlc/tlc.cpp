@@ -14,7 +14,7 @@
 #include "tl/IR/TlDialect.h"
 #include "tlc/Target/CPUTarget.h"
 #include "tlc/Target/Manifest.h"
-#include "tlc/Conversion/TlToHopper.h"
+#include "tlc/Conversion/TlToNVVM.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
