@@ -3,7 +3,6 @@
 #include "tl/IR/TlDialect.h"
 #include "tl/Transforms/Passes.h"
 #include "tlc/Conversion/TlToCPU.h"
-#include "tlc/Conversion/TlToHopper.h"
 #include "tlc/Conversion/TlToNVVM.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -36,7 +35,6 @@ int main(int argc, char **argv) {
   mlir::registerAllPasses();
   mlir::tl::registerTlPasses();
   tlc::registerTlToCPUPasses();
-  tlc::registerTlToHopperPasses();
   tlc::registerTlToNVVMPasses();
   return mlir::asMainReturnCode(
       mlir::MlirOptMain(argc, argv, "tl optimizer driver\n", registry));

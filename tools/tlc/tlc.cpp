@@ -14,7 +14,7 @@
 #include "tl/IR/TlDialect.h"
 #include "tlc/Target/CPUTarget.h"
 #include "tlc/Target/Manifest.h"
-#include "tlc/Conversion/TlToHopper.h"
+#include "tlc/Conversion/TlToNVVM.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -188,11 +188,7 @@ int emitGPU(const Options &opts, const tlc::Module &ast, mlir::ModuleOp ir) {
   gpu.chip = opts.target;
   std::vector<tlc::GpuKernelInfo> infos;
   gpu.smemLimit = opts.smemBudget >= 0 ? opts.smemBudget : gpu.smemLimit;
-  // sm_100a still goes through the single-walk lowering while its tcgen05
-  // patterns are ported to the pass pipeline.
-  if (mlir::failed(opts.target == "sm_100a"
-                       ? tlc::lowerTlKernelsToNVVMLegacy(ir, gpu, infos)
-                       : tlc::lowerTlKernelsToNVVM(ir, gpu, infos, opts.printIRAfterAll)))
+  if (mlir::failed(tlc::lowerTlKernelsToNVVM(ir, gpu, infos, opts.printIRAfterAll)))
     return 1;
   for (size_t i = 0; i < kernels.size() && i < infos.size(); ++i) {
     const tlc::GpuKernelInfo &info = infos[i];
@@ -314,8 +310,10 @@ int run(const Options &opts) {
                       mlir::math::MathDialect, mlir::memref::MemRefDialect,
                       mlir::scf::SCFDialect, mlir::vector::VectorDialect>();
   // Diagnostics from MLIR (verifier failures, lowering errors) carry the
-  // user's FileLineColLoc; print them in the front end's format.
-  mlir::ScopedDiagnosticHandler handler(&context, [&](mlir::Diagnostic &d) {
+  // user's FileLineColLoc; print them in the front end's format (without
+  // the IR of the op, which is not what the user wrote).
+  context.printOpOnDiagnostic(false);
+  auto report = [&](mlir::Diagnostic &d) {
     tlc::SourceLoc loc;
     if (auto flc = mlir::dyn_cast<mlir::FileLineColLoc>(d.getLocation())) {
       loc.line = flc.getLine();
@@ -327,6 +325,12 @@ int run(const Options &opts) {
                                   ? tlc::Severity::Warning
                                   : tlc::Severity::Note;
     diags.report(sev, loc, d.str());
+  };
+  mlir::ScopedDiagnosticHandler handler(&context, [&](mlir::Diagnostic &d) {
+    report(d);
+    // The notes attached to it (the buffers of a budget error, ...).
+    for (mlir::Diagnostic &note : d.getNotes())
+      report(note);
     return mlir::success();
   });
   mlir::OwningOpRef<mlir::ModuleOp> ir = tlc::mlirGen(context, *module, sema, diags);

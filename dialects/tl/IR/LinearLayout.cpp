@@ -343,4 +343,24 @@ std::optional<LinearLayout> LinearLayout::swizzledShared(int64_t rows, int64_t c
   return l;
 }
 
+std::optional<LinearLayout> LinearLayout::tcgen05ScaleStaging(int64_t rows, int64_t chunks) {
+  if (rows < 128 || chunks < 4 || !llvm::isPowerOf2_64(rows) || !llvm::isPowerOf2_64(chunks))
+    return std::nullopt;
+  LinearLayout l({rows, chunks});
+  // Offset bits, lowest first: the chunk within a word (bytes 0-3), the
+  // 32-row quarter of a 128-row block (words of a 16-byte row), the row in
+  // the quarter (16-byte rows), the 128-row block (512 bytes), the word.
+  l.addBasis(Offset, {0, 1});
+  l.addBasis(Offset, {0, 2});
+  l.addBasis(Offset, {32, 0});
+  l.addBasis(Offset, {64, 0});
+  for (int64_t r = 1; r < 32; r *= 2)
+    l.addBasis(Offset, {r, 0});
+  for (int64_t r = 128; r < rows; r *= 2)
+    l.addBasis(Offset, {r, 0});
+  for (int64_t c = 4; c < chunks; c *= 2)
+    l.addBasis(Offset, {0, c});
+  return l;
+}
+
 } // namespace mlir::tl

@@ -122,6 +122,12 @@ public:
   static std::optional<LinearLayout> swizzledShared(int64_t rows, int64_t cols, int64_t elemBits,
                                                     int64_t swizzleBytes);
 
+  /// The shared-memory tile of tcgen05 block scales ([rows, chunks] ue8m0,
+  /// powers of two, rows >= 128, chunks >= 4) as tcgen05.cp 32x128b.warpx4
+  /// reads it: offset(r, c) = (c/4)*(rows/128)*512 + (r/128)*512 +
+  /// (r%32)*16 + ((r%128)/32)*4 + c%4 (docs/blackwell-encodings.md, 6).
+  static std::optional<LinearLayout> tcgen05ScaleStaging(int64_t rows, int64_t chunks);
+
   /// The next power of two >= n (n >= 1).
   static int64_t padPow2(int64_t n);
   static llvm::SmallVector<int64_t> padShape(llvm::ArrayRef<int64_t> shape);

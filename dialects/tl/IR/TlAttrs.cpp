@@ -186,10 +186,55 @@ int64_t getSwizzleBytes(MemRefType type) {
   SmallVector<int64_t> coords(l->getRank(), 0);
   coords[l->getRank() - 2] = 8;
   std::optional<int64_t> off = l->offsetOf(coords);
-  return off ? *off * eb / 8 : 0;
+  int64_t span = off ? *off * eb / 8 : 0;
+  // Other offset layouts (tcgen05's block-scale tiles) are no swizzle.
+  return span == 32 || span == 64 || span == 128 ? span : 0;
+}
+
+int64_t getCpAsyncVectorBytes(MemRefType src, ArrayRef<int64_t> srcSizes, MemRefType dst,
+                              ArrayRef<int64_t> dstSizes) {
+  Type e = src.getElementType();
+  if (e != dst.getElementType() || isa<Float4E2M1FNType>(e) || e.isInteger(1))
+    return 0;
+  int64_t eb = getElementBits(e) / 8;
+  if (eb == 4 || eb == 8 || eb == 16)
+    return eb;
+  if (eb != 1 || srcSizes.empty() || dstSizes.empty() ||
+      srcSizes.back() != dstSizes.back() || srcSizes.back() == 1)
+    return 0;
+  std::optional<LinearLayout> l = getBufferLayout(dst);
+  for (int64_t v : {16, 8, 4}) {
+    if (dstSizes.back() % v != 0)
+      continue;
+    if (!l)
+      return dst.getShape().back() % v == 0 ? v : 0;
+    // The v elements of a piece at consecutive offsets, and no other
+    // coordinate bit below v: pieces are contiguous and v-aligned.
+    bool ok = true;
+    unsigned rank = l->getRank();
+    for (unsigned d = 0; d < rank && ok; ++d)
+      for (int64_t c = 1; c < l->getOutShape()[d] && ok; c *= 2) {
+        SmallVector<int64_t> coords(rank, 0);
+        coords[d] = c;
+        std::optional<int64_t> off = l->offsetOf(coords);
+        bool inPiece = d + 1 == rank && c < v;
+        ok = off && (inPiece ? *off == c : *off % v == 0);
+      }
+    if (ok)
+      return v;
+  }
+  return 0;
 }
 
 int64_t getTmemColumns(MemRefType type) {
+  if (isa<Float8E8M0FNUType>(type.getElementType())) {
+    // Block scales: a column per 32 rows of each 128, four words deep
+    // (tcgen05.cp 32x128b.warpx4), per four chunks, per ring slot.
+    int64_t r = type.getRank();
+    int64_t slots = r == 3 ? type.getDimSize(0) : 1;
+    int64_t rows = type.getDimSize(r - 2), chunks = type.getDimSize(r - 1);
+    return slots * ((rows + 127) / 128) * 4 * ((chunks + 3) / 4);
+  }
   int64_t bits = type.getDimSize(1) * getElementBits(type.getElementType());
   return (bits + 31) / 32;
 }

@@ -31,11 +31,13 @@ inline constexpr llvm::StringLiteral kKernelAttrName = "tl.kernel";
 inline constexpr llvm::StringLiteral kArgDimsAttrName = "tl.arg_dims";
 inline constexpr llvm::StringLiteral kParamsAttrName = "tl.params";
 inline constexpr llvm::StringLiteral kUnrollAttrName = "tl.unroll";
-/// Set on tl.launch by tl-verify-shared-memory.
+/// Set on tl.launch by tl-verify-shared-memory (tl.tmem_columns also by
+/// tl-assign-tmem: the columns the kernel allocates, a power of two).
 inline constexpr llvm::StringLiteral kSmemBytesAttrName = "tl.smem_bytes";
 inline constexpr llvm::StringLiteral kTmemColumnsAttrName = "tl.tmem_columns";
 /// Byte offset of a shared buffer or barrier array in the block's shared
-/// memory (tl-allocate-shared).
+/// memory (tl-allocate-shared); on a tl.alloc_tmem its first column in the
+/// block's tensor memory (tl-assign-tmem).
 inline constexpr llvm::StringLiteral kOffsetAttrName = "tl.offset";
 /// Byte offset of the shared scratch an op uses while it runs (a reduction
 /// across warps, a layout conversion), set by tl-allocate-shared.
@@ -49,6 +51,10 @@ inline constexpr llvm::StringLiteral kProducerAttrName = "tl.producer";
 /// Marks the reads and updates of a pipelined loop's running iteration
 /// count (tl-pipeline): every role that runs the loop keeps its own.
 inline constexpr llvm::StringLiteral kPipelineStateAttrName = "tl.pipeline_state";
+/// On a tl.copy that the async proxy will read the destination of (a
+/// cp.async stage read by tcgen05.cp or an MMA): the copying thread waits
+/// for its copies and fences the proxies before it arrives (tl-pipeline).
+inline constexpr llvm::StringLiteral kAsyncProxyAttrName = "tl.async_proxy";
 /// On a tl.launch whose roles walk the grid themselves (tl-persistent).
 inline constexpr llvm::StringLiteral kPersistentAttrName = "tl.persistent";
 
@@ -75,7 +81,10 @@ unsigned getElementBits(Type elementType);
 /// Bytes a statically shaped buffer occupies (FP4 packed two per byte).
 int64_t getBufferBytes(MemRefType type);
 
-/// 32-bit TMEM columns a 2-D tmem buffer occupies (ceil(dim1 * bits / 32)).
+/// 32-bit TMEM columns a tmem buffer occupies: ceil(dim1 * bits / 32) for a
+/// 2-D tile (16-bit elements two per column); for f8E8M0FNU block scales
+/// ([rows, chunks] or [slots, rows, chunks]) 4 columns per 128 rows per 4
+/// chunks per slot, the placement tcgen05.cp 32x128b.warpx4 gives them.
 int64_t getTmemColumns(MemRefType type);
 
 /// The swizzle span in bytes (16-byte units XORed over rows of that many
@@ -83,6 +92,14 @@ int64_t getTmemColumns(MemRefType type);
 /// LinearLayout::swizzledShared, or 0 when the buffer has no such layout.
 /// FP4 tiles count a byte per element (tcgen05 reads them unpacked).
 int64_t getSwizzleBytes(MemRefType type);
+
+/// Bytes one cp.async moves for a copy of the region `srcSizes` of `src` to
+/// the region `dstSizes` of the shared buffer `dst` (same element type): the
+/// element itself for 4, 8 and 16-byte elements; for 1-byte elements the
+/// widest of 16, 8, 4 bytes that whole rows split into and that `dst`'s
+/// layout keeps contiguous and aligned. 0 when cp.async cannot copy it.
+int64_t getCpAsyncVectorBytes(MemRefType src, ArrayRef<int64_t> srcSizes, MemRefType dst,
+                              ArrayRef<int64_t> dstSizes);
 
 /// Bytes of shared scratch `op` needs while it runs (0 for none): partial
 /// results of a reduction across warps, the tile of a layout conversion.

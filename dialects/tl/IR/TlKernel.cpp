@@ -124,8 +124,9 @@ LogicalResult TlDialect::verifyOperationAttribute(Operation *op,
     return success();
   }
   if (name == kOffsetAttrName) {
-    if (!isa<AllocSharedOp, AllocBarrierOp>(op))
-      return op->emitError("tl.offset applies only to tl.alloc_shared and tl.alloc_barrier");
+    if (!isa<AllocSharedOp, AllocBarrierOp, AllocTmemOp>(op))
+      return op->emitError(
+          "tl.offset applies only to tl.alloc_shared, tl.alloc_barrier and tl.alloc_tmem");
     auto v = dyn_cast<IntegerAttr>(attr.getValue());
     if (!v || v.getInt() < 0)
       return op->emitError("tl.offset must be a non-negative integer");
@@ -137,7 +138,8 @@ LogicalResult TlDialect::verifyOperationAttribute(Operation *op,
       return op->emitError("tl.scratch must be a non-negative integer");
     return success();
   }
-  if (name == kPipelineStateAttrName || name == kPersistentAttrName) {
+  if (name == kPipelineStateAttrName || name == kPersistentAttrName ||
+      name == kAsyncProxyAttrName) {
     if (!isa<UnitAttr>(attr.getValue()))
       return op->emitError(name) << " must be a unit attribute";
     return success();

@@ -378,12 +378,25 @@ LogicalResult AllocTmemOp::verify() {
   if (failed(verifyAlloc(*this, MemScope::Tmem)))
     return failure();
   MemRefType type = getResult().getType();
-  if (type.getRank() != 2)
+  if (isa<Float8E8M0FNUType>(type.getElementType())) {
+    // Block scales in the placement tcgen05.cp gives them: [rows, chunks]
+    // or a ring of those, [slots, rows, chunks].
+    if (type.getRank() != 2 && type.getRank() != 3)
+      return emitOpError("tmem block scales are [rows, K / 32] or [slots, rows, K / 32], got rank ")
+             << type.getRank();
+    int64_t rows = type.getDimSize(type.getRank() - 2);
+    int64_t chunks = type.getDimSize(type.getRank() - 1);
+    if (rows % 128 != 0 || chunks % 4 != 0)
+      return emitOpError("tmem block scales need rows in multiples of 128 and K / 32 in "
+                         "multiples of 4 (one 32-bit word of scales per row), got ")
+             << rows << "x" << chunks;
+  } else if (type.getRank() != 2) {
     return emitOpError("tmem buffers must be 2-D (lanes x columns), got rank ")
            << type.getRank();
-  if (type.getDimSize(0) > 128)
+  } else if (type.getDimSize(0) > 128) {
     return emitOpError("tmem buffers have at most 128 lanes, got ")
            << type.getDimSize(0);
+  }
   int64_t columns = getTmemColumns(type);
   if (columns > 512)
     return emitOpError("tmem buffer needs ")
@@ -406,6 +419,29 @@ LogicalResult AllocBarrierOp::verify() {
 LogicalResult BarrierArriveOp::verify() {
   if (failed(verifyBarrierIndex(*this, getBarrier(), getIndex())))
     return failure();
+  return verifyInLaunch(*this);
+}
+
+LogicalResult MmaCommitOp::verify() {
+  if (failed(verifyBarrierIndex(*this, getBarrier(), getIndex())))
+    return failure();
+  return verifyInLaunch(*this);
+}
+
+LogicalResult MmaWaitOp::verify() {
+  if (getPending() < 0)
+    return emitOpError("pending must be non-negative, got ") << getPending();
+  if (!getBarrier())
+    return success();
+  if (!getBarrierIndex() || !getParity())
+    return emitOpError("a barrier needs an index and a parity");
+  if (getPending() != 0)
+    return emitOpError("waits on a barrier for every MMA committed to it: pending must be 0");
+  if (failed(verifyBarrierIndex(*this, getBarrier(), getBarrierIndex())))
+    return failure();
+  std::optional<int64_t> parity = getConstantIntValue(getParity());
+  if (parity && *parity != 0 && *parity != 1)
+    return emitOpError("parity must be 0 or 1, got ") << *parity;
   return verifyInLaunch(*this);
 }
 
@@ -509,7 +545,9 @@ LogicalResult CopyOp::verify() {
 //===----------------------------------------------------------------------===//
 
 LogicalResult ViewOp::verify() {
-  if (failed(verifyScope(*this, getSrc(), "source", kOnChipScopes)))
+  constexpr MemScope kViewScopes[] = {MemScope::Shared, MemScope::Fragment, MemScope::Local,
+                                      MemScope::Tmem};
+  if (failed(verifyScope(*this, getSrc(), "source", kViewScopes)))
     return failure();
   auto srcT = cast<MemRefType>(getSrc().getType());
   auto resT = cast<MemRefType>(getResult().getType());
@@ -643,7 +681,8 @@ LogicalResult GemmOp::verify() {
   auto cType = cast<MemRefType>(getC().getType());
   if (aType.getRank() != 2 || bType.getRank() != 2 || cType.getRank() != 2)
     return emitOpError("A, B and C must be 2-D");
-  if (failed(verifyScope(*this, getA(), "A", {MemScope::Shared, MemScope::Fragment})) ||
+  if (failed(verifyScope(*this, getA(), "A",
+                         {MemScope::Shared, MemScope::Fragment, MemScope::Tmem})) ||
       failed(verifyScope(*this, getB(), "B", {MemScope::Shared})) ||
       failed(verifyScope(*this, getC(), "C", {MemScope::Fragment, MemScope::Tmem})))
     return failure();

@@ -390,20 +390,55 @@ def Tl_GemmOp : Tl_Op<"gemm", [AttrSizedOperandSegments]> {
   let hasVerifier = 1;
 }
 
-def Tl_MmaWaitOp : Tl_Op<"mma_wait"> {
+def Tl_MmaWaitOp : Tl_Op<"mma_wait", [AttrSizedOperandSegments]> {
   let summary = "wait until at most `pending` asynchronous MMA groups of this thread are in flight";
   let description = [{
     ```mlir
     tl.mma_wait pending(1) %acc : memref<128x128xf32, #frag>
+    tl.mma_wait pending(0) barrier(%mma[%c0], %parity : !tl.barrier<1>)
     ```
     Pairs with `tl.gemm {async}` (each one commits a group). The listed
     accumulators are not read or written by anything between their MMAs
     and this wait.
+
+    With a barrier (tcgen05, sm_100a, where MMAs are issued by one thread
+    and tracked by mbarriers): the first thread of the threads running it
+    commits every MMA and tensor-memory copy it has issued to
+    `barrier[index]` (one arrival when they complete), and every thread
+    waits for that barrier's phase of parity `parity`; `pending` is 0.
   }];
-  let arguments = (ins I64Attr:$pending, Variadic<Tl_StaticBuffer>:$accumulators);
+  let arguments = (ins I64Attr:$pending, Variadic<Tl_StaticBuffer>:$accumulators,
+                       Optional<Tl_BarrierType>:$barrier, Optional<Index>:$barrierIndex,
+                       Optional<Index>:$parity);
   let assemblyFormat = [{
-    `pending` `(` $pending `)` $accumulators attr-dict `:` type($accumulators)
+    `pending` `(` $pending `)` $accumulators
+    (`barrier` `(` $barrier^ `[` $barrierIndex `]` `,` $parity `:` qualified(type($barrier)) `)`)?
+    attr-dict (`:` type($accumulators)^)?
   }];
+  let builders = [
+    // The register form (wgmma): wait for groups, no barrier.
+    OpBuilder<(ins "::mlir::IntegerAttr":$pending, "::mlir::ValueRange":$accumulators), [{
+      build($_builder, $_state, pending, accumulators, ::mlir::Value(), ::mlir::Value(),
+            ::mlir::Value());
+    }]>
+  ];
+  let hasVerifier = 1;
+}
+
+def Tl_MmaCommitOp : Tl_Op<"mma_commit"> {
+  let summary = "one arrival on an mbarrier when the MMAs issued so far complete (tcgen05.commit)";
+  let description = [{
+    ```mlir
+    tl.mma_commit %empty[%stage] : !tl.barrier<3>
+    ```
+    The first thread of the threads running it (the one that issues their
+    tcgen05 MMAs and tensor-memory copies) makes `barrier[index]` receive
+    one arrival once every such operation it has issued so far is complete:
+    how a pipeline stage read by MMAs goes back to its producer.
+  }];
+  let arguments = (ins Tl_BarrierType:$barrier, Index:$index);
+  let assemblyFormat = "$barrier `[` $index `]` attr-dict `:` qualified(type($barrier))";
+  let hasVerifier = 1;
 }
 
 def Tl_ReduceOp : Tl_Op<"reduce"> {

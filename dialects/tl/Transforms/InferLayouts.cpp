@@ -31,6 +31,7 @@
 #include "mlir/IR/Builders.h"
 #include "llvm/ADT/EquivalenceClasses.h"
 #include "llvm/ADT/MapVector.h"
+#include "llvm/ADT/SetVector.h"
 
 namespace mlir::tl {
 #define GEN_PASS_DEF_TLINFERLAYOUTS
@@ -529,6 +530,33 @@ LogicalResult LaunchInference::assignSharedLayouts() {
                              "rows (at least 8) and rows of a multiple of 32 bytes, a power of "
                              "two; got ")
              << rows << " rows of " << rowBytes << " bytes";
+    alloc.getResult().setType(withBufferLayout(type, *l));
+  }
+  if (!tcgen05())
+    return success();
+  // tcgen05 block scales: the tile tcgen05.cp copies to tensor memory (in
+  // program order, so the first bad one is reported).
+  llvm::SetVector<Value> scales;
+  launch.walk([&](GemmOp g) {
+    for (Value v : {g.getScaleA(), g.getScaleB()})
+      if (v && getMemScope(v.getType()) == MemScope::Shared)
+        scales.insert(v);
+  });
+  for (Value v : scales) {
+    auto alloc = v.getDefiningOp<AllocSharedOp>();
+    if (!alloc || getBufferLayout(v.getType()))
+      continue;
+    MemRefType type = alloc.getType();
+    if (!isa<Float8E8M0FNUType>(type.getElementType()) || type.getRank() != 2)
+      return alloc.emitError("block scales of a tcgen05 T.gemm must be a 2-D ue8m0 shared "
+                             "buffer (rows, K / 32)");
+    std::optional<LinearLayout> l =
+        LinearLayout::tcgen05ScaleStaging(type.getShape()[0], type.getShape()[1]);
+    if (!l)
+      return alloc.emitError("tcgen05 block scales need a power-of-two number of rows (at least "
+                             "128) and of K / 32 columns (at least 4, one 32-bit word per row); "
+                             "got ")
+             << type.getShape()[0] << "x" << type.getShape()[1];
     alloc.getResult().setType(withBufferLayout(type, *l));
   }
   return success();

@@ -119,11 +119,39 @@ def TlPersistent : Pass<"tl-persistent", "func::FuncOp"> {
 def TlPipelineMma : Pass<"tl-pipeline-mma", "func::FuncOp"> {
   let summary = "Keep MMAs in flight across iterations of pipelined loops";
   let description = [{
-    An accumulating T.gemm whose accumulator nothing else in its pipelined
-    loop touches becomes asynchronous with one group left in flight
-    (tl.mma_wait pending(1)); the stage it read is released an iteration
-    later, the last one after the loop. See
+    sm_90a: an accumulating T.gemm whose accumulator nothing else in its
+    pipelined loop touches becomes asynchronous with one group left in
+    flight (tl.mma_wait pending(1)); the stage it read is released an
+    iteration later, the last one after the loop.
+    sm_100a: every T.gemm (and tensor-memory copy from shared memory) is a
+    tcgen05 operation one thread issues and the hardware completes later;
+    a wait for them (tl.mma_wait on a barrier, phases from a per-thread
+    count) is inserted only where threads touch what they use: before
+    tensor memory is read or written by registers, before a shared operand
+    is overwritten or released, and at the end of the launch. See
     dialects/tl/Transforms/PipelineMma.cpp.
+  }];
+  let options = [
+    Option<"chip", "chip", "std::string", /*default=*/"\"sm_90a\"",
+           "Target chip (sm_90a: wgmma groups; sm_100a: tcgen05 commits)">
+  ];
+}
+
+def TlAssignTmem : Pass<"tl-assign-tmem", "func::FuncOp"> {
+  let summary = "sm_100a: put MMA accumulators, register A operands and block scales in tensor memory";
+  let description = [{
+    Every T.gemm accumulator that is a fragment becomes a tl.alloc_tmem of
+    the same layout (tcgen05.ld 32x32b: how registers see it); its fills
+    stay fills of tensor memory and a lone copy of it to memory reads tensor
+    memory; other element-wise uses go through a register fragment, copied
+    from tensor memory before them and back after them where they write it
+    and it is read again. A register A operand is copied to tensor memory
+    before its gemm, and shared block scales are copied there (tcgen05.cp),
+    a pipeline stage into the same slot of a tensor-memory ring. Each
+    tensor-memory buffer gets its first column (`tl.offset`) and the launch
+    the columns to allocate (`tl.tmem_columns`); over 512 is an error that
+    lists the buffers. Runs after tl-pipeline. See
+    dialects/tl/Transforms/AssignTmem.cpp.
   }];
 }
 

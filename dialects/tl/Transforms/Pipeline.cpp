@@ -17,13 +17,20 @@
 //     tl.barrier_wait full[s], p               before the stream's first reader
 //     ... readers use tl.view ring[s] ...
 //     tl.barrier_arrive empty[s] {per_warp}    after the stream's last reader
+//     tl.mma_commit empty[s]                   sm_100a: after the last T.gemm
+//                                              reader instead (tcgen05 MMAs
+//                                              read the stage asynchronously);
+//                                              a stage only MMAs read is
+//                                              waited for by their issuing
+//                                              thread (tl.elect) alone
 //
 // A copy goes through TMA when its source is a kernel tensor and the box
 // fits a tensor map (at most 256 per dimension, 16-byte rows, the swizzle of
 // the destination's layout; one map per swizzle chunk of columns); the maps
 // are recorded on the kernel (`tl.tma_maps`) for the manifest. Otherwise a
-// copy of 4, 8 or 16-byte elements uses cp.async; any other copy stays
-// synchronous where it was. A loop whose destinations are written by
+// copy of 4, 8 or 16-byte elements uses cp.async (on sm_100a also rows of
+// 8-bit elements, 4 to 16 bytes at a time: the block scales); any other
+// copy stays synchronous where it was. A loop whose destinations are written by
 // anything else, or read after the loop, is left alone (a plain loop).
 #include "tl/IR/TlOps.h"
 #include "tl/Transforms/Passes.h"
@@ -77,8 +84,19 @@ struct AsyncCopy {
 
 struct Stream {
   SmallVector<AsyncCopy> copies;
-  Operation *firstReader = nullptr, *lastReader = nullptr;
+  Operation *firstReader = nullptr;
+  // The last reader that is a tcgen05 MMA (sm_100a: it reads the stage
+  // asynchronously, so the stage goes back by tcgen05.commit) and the last
+  // other reader (the consumers' warps arrive once done).
+  Operation *lastMmaReader = nullptr, *lastOtherReader = nullptr;
 };
+
+/// The later of two ops of one block (either may be null).
+Operation *later(Operation *a, Operation *b) {
+  if (!a || !b)
+    return a ? a : b;
+  return a->isBeforeInBlock(b) ? b : a;
+}
 
 /// The op of `block` that contains `op`.
 Operation *topIn(Block &block, Operation *op) {
@@ -139,13 +157,17 @@ DictionaryAttr tmaMap(CopyOp copy, AllocSharedOp dst, bool tcgen05) {
   return b.getDictionaryAttr(fields);
 }
 
-bool cpAsyncOk(CopyOp copy, AllocSharedOp dst) {
-  Type se = cast<MemRefType>(copy.getSrc().getType()).getElementType();
-  Type de = dst.getType().getElementType();
-  if (se != de || isa<Float8E4M3FNType, Float8E5M2Type, Float4E2M1FNType, Float8E8M0FNUType>(se))
-    return false;
+/// Whether cp.async can fill `dst` from the copy's source: elements of 4, 8
+/// or 16 bytes one by one; on sm_100a also rows of 8-bit elements (FP8, the
+/// ue8m0 block scales, whose 4-byte rows are too narrow for TMA) in 4, 8 or
+/// 16-byte pieces.
+bool cpAsyncOk(CopyOp copy, AllocSharedOp dst, bool tcgen05) {
+  auto srcT = cast<MemRefType>(copy.getSrc().getType());
+  Type se = srcT.getElementType();
   unsigned bits = getElementBits(se);
-  return bits == 32 || bits == 64 || bits == 128;
+  if (bits < 32 && !tcgen05)
+    return false;
+  return getCpAsyncVectorBytes(srcT, copy.getSrcSizes(), dst.getType(), copy.getDstSizes()) > 0;
 }
 
 /// A ring of `stages` copies of `alloc`'s buffer, its layout extended by the
@@ -204,7 +226,7 @@ LogicalResult PipelineLoop::run() {
       ac.bytes = getBufferBytes(dst.getType());
       if (isa<Float4E2M1FNType>(dst.getType().getElementType()))
         ac.bytes = dst.getType().getNumElements(); // unpacked, a byte each
-    } else if (!cpAsyncOk(copy, dst)) {
+    } else if (!cpAsyncOk(copy, dst, tcgen05)) {
       continue;
     }
     copies.push_back(ac);
@@ -227,7 +249,7 @@ LogicalResult PipelineLoop::run() {
   // Streams by first reader.
   llvm::MapVector<Operation *, Stream> streams;
   for (AsyncCopy &c : copies) {
-    Operation *first = nullptr, *last = nullptr;
+    Operation *first = nullptr, *lastMma = nullptr, *lastOther = nullptr;
     for (Operation &op : body) {
       if (copyOps.contains(&op))
         continue;
@@ -239,15 +261,18 @@ LogicalResult PipelineLoop::run() {
         continue;
       if (!first)
         first = &op;
-      last = &op;
+      // On sm_100a every T.gemm is a tcgen05 MMA.
+      if (tcgen05 && isa<GemmOp>(op))
+        lastMma = &op;
+      else
+        lastOther = &op;
     }
     if (!first)
       return success(); // a copy nothing reads: leave the loop alone
     Stream &s = streams[first];
     s.firstReader = first;
-    s.lastReader = s.lastReader && s.lastReader->isBeforeInBlock(last) ? last
-                   : s.lastReader                                      ? s.lastReader
-                                                                       : last;
+    s.lastMmaReader = later(s.lastMmaReader, lastMma);
+    s.lastOtherReader = later(s.lastOtherReader, lastOther);
     s.copies.push_back(c);
   }
 
@@ -268,10 +293,14 @@ LogicalResult PipelineLoop::run() {
     bool anyCpAsync = llvm::any_of(s.copies, [](const AsyncCopy &c) { return !c.tma; });
     bool anyTma = llvm::any_of(s.copies, [](const AsyncCopy &c) { return c.tma; });
     int64_t fullCount = (anyTma ? 1 : 0) + (anyCpAsync ? kWarpSize : 0);
+    // Released by one tcgen05.commit after the MMAs, and by each consumer
+    // warp after the other readers.
+    int64_t emptyCount =
+        (s.lastMmaReader ? 1 : 0) + (s.lastOtherReader ? consumerWarps : 0);
     auto barT = BarrierType::get(ctx, stages);
     Value full = AllocBarrierOp::create(b, loc, barT, b.getI64IntegerAttr(fullCount)).getResult();
     Value empty =
-        AllocBarrierOp::create(b, loc, barT, b.getI64IntegerAttr(consumerWarps)).getResult();
+        AllocBarrierOp::create(b, loc, barT, b.getI64IntegerAttr(emptyCount)).getResult();
     bars.push_back({full, empty});
   }
 
@@ -362,13 +391,32 @@ LogicalResult PipelineLoop::run() {
         ac.op->moveBefore(ifOp.thenBlock()->getTerminator());
         ac.op.getBarrierMutable().assign(br.full);
         ac.op.getBarrierIndexMutable().assign(stage);
+        // tcgen05 reads the stage through the async proxy (descriptors,
+        // tcgen05.cp): the copying lanes fence before they arrive.
+        if (s.lastMmaReader)
+          ac.op->setAttr(kAsyncProxyAttrName, b.getUnitAttr());
       }
     }
-    // Consumer: wait before the first reader, release after the last.
+    // Consumer: wait before the first reader, release after the last. A
+    // stage only MMAs read is waited for by the thread that issues them: the
+    // others neither read it nor hold up its release, so they could fall
+    // behind its barrier phases.
     b.setInsertionPoint(s.firstReader);
-    BarrierWaitOp::create(b, loc, br.full, stage, phase);
-    b.setInsertionPointAfter(s.lastReader);
-    BarrierArriveOp::create(b, loc, br.empty, stage, /*per_warp=*/true);
+    if (s.lastOtherReader) {
+      BarrierWaitOp::create(b, loc, br.full, stage, phase);
+    } else {
+      auto ifOp = scf::IfOp::create(b, loc, ElectOp::create(b, loc, false), /*withElse=*/false);
+      OpBuilder ib = OpBuilder::atBlockTerminator(ifOp.thenBlock());
+      BarrierWaitOp::create(ib, loc, br.full, stage, phase);
+    }
+    if (s.lastMmaReader) {
+      b.setInsertionPointAfter(s.lastMmaReader);
+      MmaCommitOp::create(b, loc, br.empty, stage);
+    }
+    if (s.lastOtherReader) {
+      b.setInsertionPointAfter(s.lastOtherReader);
+      BarrierArriveOp::create(b, loc, br.empty, stage, /*per_warp=*/true);
+    }
   }
   // Readers use the stage's views; copies write them.
   for (AsyncCopy &ac : copies)

@@ -146,6 +146,16 @@ void storeGlobal(OpBuilder &b, Location loc, const GlobalView &g, Type elem,
 Value slotPtr(OpBuilder &b, Location loc, Value base, Type regType, Value slot);
 Value slotPtr(OpBuilder &b, Location loc, Value base, Type regType, int64_t slot);
 
+/// The body of a register <-> memory tl.copy for register slots [slotBegin,
+/// slotEnd) of its register side, whose slot array is `regs` and type (with
+/// its layout) `regT`: vector runs along the memory's contiguous dimension,
+/// bounds of global tensors, one replica of replicated elements. The caller
+/// synchronises around it and erases the op (CopyOps; TmemOps streams
+/// tensor memory through it a piece at a time).
+LogicalResult emitRegisterMemoryCopy(tl::CopyOp op, tl::CopyOp::Adaptor adaptor, OpBuilder &b,
+                                     Value regs, MemRefType regT, bool toMemory,
+                                     int64_t slotBegin, int64_t slotEnd);
+
 //===----------------------------------------------------------------------===//
 // Values
 //===----------------------------------------------------------------------===//
@@ -181,5 +191,39 @@ void populateBarrierPatterns(TlTypeConverter &tc, RewritePatternSet &patterns,
                              const NVIDIATarget &target);
 void populateWgmmaPatterns(TlTypeConverter &tc, RewritePatternSet &patterns,
                            const NVIDIATarget &target);
+void populateTcgen05Patterns(TlTypeConverter &tc, RewritePatternSet &patterns,
+                             const NVIDIATarget &target);
+void populateTmemPatterns(TlTypeConverter &tc, RewritePatternSet &patterns,
+                          const NVIDIATarget &target);
+
+//===----------------------------------------------------------------------===//
+// Tensor memory (sm_100a)
+//===----------------------------------------------------------------------===//
+
+/// On the kernel's llvm.func: the shared byte offset of the word
+/// tcgen05.alloc writes the tensor-memory base to (the frame's).
+inline constexpr llvm::StringLiteral kTmemSlotAttrName = "tlc_tmem_slot";
+
+/// How a thread reaches its part of a tensor-memory tile laid out as
+/// tcgen05.ld 32x32b delivers it (LinearLayout::tmem32x32b): its warp's
+/// lanes (rows) 32 * (warp % 4) + 0..31, the thread's own row at its lane;
+/// register slot s is element column `column + s`.
+struct TmemRow {
+  Value lane;          // i32: the warp's first TMEM lane (the address's lane)
+  Value column;        // i32: element column of slot 0
+  int64_t slots = 0;   // register slots per thread (within the tile's columns)
+};
+/// The part of `type` (a tmem or register buffer with a 32x32b layout) the
+/// calling thread owns, or failure with an error at `op`.
+FailureOr<TmemRow> tmemRow(OpBuilder &b, Location loc, Operation *op, MemRefType type);
+/// The TMEM address (lane << 16 | column) of 32-bit column `column` (i32)
+/// of lane `lane` (i32) from `base` (i32).
+Value tmemAddress(OpBuilder &b, Location loc, Value base, Value lane, Value column);
+/// tcgen05.commit of the calling thread's earlier tcgen05 operations to the
+/// mbarrier at shared address `addr32`.
+void tcgen05Commit(OpBuilder &b, Location loc, Value addr32);
+/// i1: the calling thread is the first of its role (the one issuing tcgen05
+/// MMAs and copies for it).
+Value isIssuingThread(OpBuilder &b, Location loc, Operation *op);
 
 } // namespace tlc::nvvm

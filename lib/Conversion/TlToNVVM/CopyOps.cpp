@@ -56,6 +56,8 @@ SmallVector<Value> boxPoint(ArrayRef<Value> coords, ArrayRef<int64_t> sizes, siz
   return q;
 }
 
+bool isTmem(Type t) { return tl::getMemScope(t) == tl::MemScope::Tmem; }
+
 bool isRegister(Type t) {
   auto s = tl::getMemScope(t);
   return s == tl::MemScope::Fragment || s == tl::MemScope::Local || s == tl::MemScope::Tmem;
@@ -155,13 +157,12 @@ Value vectorOk(OpBuilder &b, Location loc, const MemSide &m, ArrayRef<Value> c, 
 // Register <-> memory
 //===----------------------------------------------------------------------===//
 
-LogicalResult lowerRegisterCopy(tl::CopyOp op, tl::CopyOp::Adaptor adaptor,
-                                ConversionPatternRewriter &rewriter) {
+} // namespace
+
+LogicalResult emitRegisterMemoryCopy(tl::CopyOp op, tl::CopyOp::Adaptor adaptor, OpBuilder &rewriter,
+                                     Value regConv, MemRefType regT, bool toMemory,
+                                     int64_t slotBegin, int64_t slotEnd) {
   Location loc = op.getLoc();
-  bool toMemory = isRegister(op.getSrc().getType());
-  Value reg = toMemory ? op.getSrc() : op.getDst();
-  Value regConv = toMemory ? adaptor.getSrc() : adaptor.getDst();
-  auto regT = cast<MemRefType>(reg.getType());
   if (!(toMemory ? op.getSrcOffsets() : op.getDstOffsets()).empty())
     for (Value v : toMemory ? op.getSrcOffsets() : op.getDstOffsets())
       if (getConstantIntValue(v) != std::optional<int64_t>(0))
@@ -179,10 +180,6 @@ LogicalResult lowerRegisterCopy(tl::CopyOp op, tl::CopyOp::Adaptor adaptor,
   tl::HwIndex hw = hwIndex(rewriter, loc);
   // Stores to memory: one replica of replicated elements.
   Value leader = toMemory ? tl::emitReplicaLeader(rewriter, loc, l, hw) : Value();
-  if (!toMemory && !m.global)
-    ; // reading shared memory needs no barrier here: the writer synchronised
-  if (toMemory && !m.global)
-    syncThreadsOf(rewriter, loc, op);
   // Vector runs along the memory's contiguous dimension.
   int64_t run = contiguousRun(l);
   int64_t maxRun = 16 / storageBytes(memElem);
@@ -192,8 +189,10 @@ LogicalResult lowerRegisterCopy(tl::CopyOp op, tl::CopyOp::Adaptor adaptor,
   run = std::min({run, maxRun, tl::LinearLayout::padPow2(regT.getShape().back())});
   if (regT.getShape().back() % run)
     run = 1;
-  int64_t slots = l.getInSize(tl::LinearLayout::Register);
-  for (int64_t s = 0; s < slots; s += run) {
+  // Runs stay inside the slot range.
+  while (run > 1 && (slotBegin % run || slotEnd % run))
+    run /= 2;
+  for (int64_t s = slotBegin; s < slotEnd; s += run) {
     tl::LinearLayout::Coords regPart = l.apply(tl::LinearLayout::Register, s);
     int cls = tl::classifySlot(l, regT.getShape(), regPart);
     if (cls == 1)
@@ -260,8 +259,27 @@ LogicalResult lowerRegisterCopy(tl::CopyOp op, tl::CopyOp::Adaptor adaptor,
     rewriter.setInsertionPoint(ifOp.elseBlock()->getTerminator());
     scalar(run);
   }
-  if (toMemory && !m.global)
-    syncThreadsOf(rewriter, loc, op);
+  return success();
+}
+
+namespace {
+
+LogicalResult lowerRegisterCopy(tl::CopyOp op, tl::CopyOp::Adaptor adaptor,
+                                ConversionPatternRewriter &rewriter) {
+  bool toMemory = isRegister(op.getSrc().getType());
+  Value reg = toMemory ? op.getSrc() : op.getDst();
+  auto regT = cast<MemRefType>(reg.getType());
+  bool sharedDst = toMemory && tl::getMemScope(op.getDst().getType()) == tl::MemScope::Shared;
+  // Reading shared memory needs no barrier here: the writer synchronised.
+  if (sharedDst)
+    syncThreadsOf(rewriter, op.getLoc(), op);
+  int64_t slots = tl::getBufferLayout(regT)->getInSize(tl::LinearLayout::Register);
+  if (failed(emitRegisterMemoryCopy(op, adaptor, rewriter, toMemory ? adaptor.getSrc()
+                                                                    : adaptor.getDst(),
+                                    regT, toMemory, 0, slots)))
+    return failure();
+  if (sharedDst)
+    syncThreadsOf(rewriter, op.getLoc(), op);
   rewriter.eraseOp(op);
   return success();
 }
@@ -470,8 +488,12 @@ LogicalResult lowerTmaLoad(tl::CopyOp op, tl::CopyOp::Adaptor adaptor,
   return success();
 }
 
-/// cp.async of the elements by the lanes of the issuing warp; each lane's
-/// barrier arrival fires when its copies land (the barrier counts them).
+/// cp.async of the elements by the lanes of the issuing warp, in pieces of
+/// tl::getCpAsyncVectorBytes (an element of 4, 8 or 16 bytes, or up to 16
+/// bytes of a row of 8-bit elements); each lane's barrier arrival fires when
+/// its copies land (the barrier counts them). Where the async proxy reads
+/// the stage (`tl.async_proxy`: tcgen05), each lane instead waits for its
+/// copies, fences the proxies and arrives itself.
 LogicalResult lowerCpAsync(tl::CopyOp op, tl::CopyOp::Adaptor adaptor,
                            ConversionPatternRewriter &rewriter) {
   Location loc = op.getLoc();
@@ -480,31 +502,34 @@ LogicalResult lowerCpAsync(tl::CopyOp op, tl::CopyOp::Adaptor adaptor,
   MemSide dst = memSide(rewriter, loc, op.getDst(), adaptor.getDst(), adaptor.getDstOffsets(),
                         op.getDstSizes());
   Type se = src.type.getElementType();
-  int64_t bytes = storageBytes(se);
-  if (se != dst.type.getElementType() || isNarrowFloat(se) ||
-      (bytes != 4 && bytes != 8 && bytes != 16))
+  int64_t eb = storageBytes(se);
+  int64_t bytes = tl::getCpAsyncVectorBytes(src.type, op.getSrcSizes(), dst.type, op.getDstSizes());
+  if (!bytes)
     return op.emitError("an asynchronous copy without a tensor map needs 4, 8 or 16-byte "
-                        "elements of one dtype on both sides");
+                        "elements (or rows of 8-bit elements) of one dtype on both sides");
+  int64_t vec = bytes / eb;
   SmallVector<int64_t> box = squeeze(op.getDstSizes());
   int64_t n = 1;
   for (int64_t x : box)
     n *= x;
   Value lane = arith::RemUIOp::create(rewriter, loc, threadIdx(rewriter, loc),
                                       cIndex(rewriter, loc, kWarpSize));
-  auto loop = scf::ForOp::create(rewriter, loc, lane, cIndex(rewriter, loc, n),
+  auto loop = scf::ForOp::create(rewriter, loc, lane, cIndex(rewriter, loc, n / vec),
                                  cIndex(rewriter, loc, kWarpSize));
   {
     OpBuilder::InsertionGuard g(rewriter);
     rewriter.setInsertionPoint(loop.getBody()->getTerminator());
     SmallVector<Value> q(box.size());
-    Value rem = loop.getInductionVar();
+    Value rem = arith::MulIOp::create(rewriter, loc, loop.getInductionVar(),
+                                      cIndex(rewriter, loc, vec));
     for (int64_t d = box.size() - 1; d >= 0; --d) {
       q[d] = arith::RemUIOp::create(rewriter, loc, rem, cIndex(rewriter, loc, box[d]));
       rem = arith::DivUIOp::create(rewriter, loc, rem, cIndex(rewriter, loc, box[d]));
     }
     SmallVector<Value> sc = expandCoords(rewriter, loc, src.offsets, src.sizes, q);
     SmallVector<Value> dc = expandCoords(rewriter, loc, dst.offsets, dst.sizes, q);
-    // Out of bounds: a source size of 0 (zero fill) at the tensor's base.
+    // Out of bounds: a source size of 0 (zero fill) at the tensor's base; a
+    // piece cut by the last dimension copies its part and zero-fills the rest.
     Value ok = inBounds(rewriter, loc, sc, src.g.dims);
     Value lin = arith::SelectOp::create(rewriter, loc, ok, globalIndex(rewriter, loc, sc, src.g.dims),
                                         cI64(rewriter, loc, 0));
@@ -513,8 +538,13 @@ LogicalResult lowerCpAsync(tl::CopyOp op, tl::CopyOp::Adaptor adaptor,
     Value srcAddr = LLVM::PtrToIntOp::create(rewriter, loc, rewriter.getI64Type(), sp);
     Value dstAddr = sharedAddr32(rewriter, loc, sharedElementPtr(rewriter, loc, dst.converted,
                                                                  dst.type, dc));
-    Value size = arith::SelectOp::create(rewriter, loc, ok, cI32(rewriter, loc, bytes),
-                                         cI32(rewriter, loc, 0));
+    Value size = cI32(rewriter, loc, bytes);
+    if (vec > 1) {
+      Value left = arith::SubIOp::create(rewriter, loc, src.g.dims.back(), sc.back());
+      Value elems = arith::MinUIOp::create(rewriter, loc, left, cIndex(rewriter, loc, vec));
+      size = toI32(rewriter, loc, arith::MulIOp::create(rewriter, loc, elems, cIndex(rewriter, loc, eb)));
+    }
+    size = arith::SelectOp::create(rewriter, loc, ok, size, cI32(rewriter, loc, 0));
     asmVoid(rewriter, loc, {dstAddr, srcAddr, size},
             llvm::formatv("cp.async.ca.shared.global [$0], [$1], {0}, $2;", bytes).str(),
             "r,l,r,~{memory}");
@@ -522,8 +552,15 @@ LogicalResult lowerCpAsync(tl::CopyOp op, tl::CopyOp::Adaptor adaptor,
   Value bar = LLVM::GEPOp::create(rewriter, loc, LLVM::LLVMPointerType::get(op.getContext(), 3),
                                   rewriter.getI64Type(), adaptor.getBarrier(),
                                   ValueRange{toI64(rewriter, loc, adaptor.getBarrierIndex())});
-  asmVoid(rewriter, loc, {sharedAddr32(rewriter, loc, bar)},
-          "cp.async.mbarrier.arrive.noinc.shared::cta.b64 [$0];", "r,~{memory}");
+  Value barAddr = sharedAddr32(rewriter, loc, bar);
+  if (op->hasAttr(tl::kAsyncProxyAttrName)) {
+    asmVoid(rewriter, loc, {}, "cp.async.wait_all;", "~{memory}");
+    asmVoid(rewriter, loc, {}, "fence.proxy.async.shared::cta;", "~{memory}");
+    mbarrierArrive(rewriter, loc, barAddr);
+  } else {
+    asmVoid(rewriter, loc, {barAddr}, "cp.async.mbarrier.arrive.noinc.shared::cta.b64 [$0];",
+            "r,~{memory}");
+  }
   rewriter.eraseOp(op);
   return success();
 }
@@ -575,6 +612,8 @@ struct CopyLowering : public OpConversionPattern<tl::CopyOp> {
   LogicalResult matchAndRewrite(tl::CopyOp op, OpAdaptor adaptor,
                                 ConversionPatternRewriter &rewriter) const override {
     bool srcReg = isRegister(op.getSrc().getType()), dstReg = isRegister(op.getDst().getType());
+    if (isTmem(op.getSrc().getType()) || isTmem(op.getDst().getType()))
+      return rewriter.notifyMatchFailure(op, "tensor memory: TmemOps");
     if (op.getBarrier())
       return op.getTma() ? lowerTmaLoad(op, adaptor, rewriter) : lowerCpAsync(op, adaptor, rewriter);
     if (op.getTma())
@@ -595,6 +634,8 @@ struct FillLowering : public OpConversionPattern<tl::FillOp> {
     auto type = cast<MemRefType>(op.getDst().getType());
     Value v = adaptor.getValue();
     Type reg = registerType(type.getElementType());
+    if (isTmem(type))
+      return rewriter.notifyMatchFailure(op, "tensor memory: TmemOps");
     if (type.getElementType().isInteger(1))
       v = arith::ExtUIOp::create(rewriter, loc, reg, v);
     if (isRegister(type)) {

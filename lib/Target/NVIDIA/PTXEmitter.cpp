@@ -24,6 +24,7 @@
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 #include "mlir/Transforms/Passes.h"
 
+#include "llvm/IR/Instructions.h"
 #include "llvm/IR/LLVMContext.h"
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/IR/Module.h"
@@ -101,6 +102,14 @@ std::unique_ptr<llvm::Module> toLLVMModule(ModuleOp module, llvm::LLVMContext &l
     return nullptr;
   }
   llvmModule->setTargetTriple(llvm::Triple("nvptx64-nvidia-cuda"));
+  // Inline PTX such as bar.sync and the .sync.aligned tcgen05/wgmma forms
+  // must run in whole warps at one place: convergent keeps LLVM from
+  // duplicating it into divergent branches (as clang marks CUDA calls).
+  for (llvm::Function &f : *llvmModule)
+    for (llvm::BasicBlock &bb : f)
+      for (llvm::Instruction &i : bb)
+        if (auto *call = llvm::dyn_cast<llvm::CallInst>(&i); call && call->isInlineAsm())
+          call->addFnAttr(llvm::Attribute::Convergent);
   return llvmModule;
 }
 

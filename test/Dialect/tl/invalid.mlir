@@ -505,7 +505,7 @@ func.func @f(%n: index) {
     %a = tl.alloc_local : memref<64x64xbf16, #tl.scope<local>>
     %b = tl.alloc_shared : memref<64x64xbf16, #tl.scope<shared>>
     %c = tl.alloc_fragment : memref<64x64xf32, #tl.scope<fragment>>
-    // expected-error @+1 {{A must be in shared or fragment memory, got local}}
+    // expected-error @+1 {{A must be in shared or fragment or tmem memory, got local}}
     tl.gemm %a, %b, %c  : memref<64x64xbf16, #tl.scope<local>>, memref<64x64xbf16, #tl.scope<shared>>, memref<64x64xf32, #tl.scope<fragment>>
   }
   return

@@ -127,6 +127,29 @@ TEST(LinearLayout, SwizzledSharedMatchesTmaSwizzle) {
   EXPECT_FALSE(LinearLayout::swizzledShared(48, 64, 16, 128)); // non-power-of-two rows
 }
 
+TEST(LinearLayout, Tcgen05ScaleStagingMatchesTheCopyLayout) {
+  // docs/blackwell-encodings.md 6: tcgen05.cp 32x128b.warpx4 reads 32 rows
+  // of 16 bytes per 128-row block: row r's word (4 chunks) at
+  // (r/128)*512 + (r%32)*16 + ((r%128)/32)*4, the next word of every row
+  // after all blocks.
+  for (int64_t rows : {128, 256})
+    for (int64_t chunks : {4, 8}) {
+      auto l = LinearLayout::tcgen05ScaleStaging(rows, chunks);
+      ASSERT_TRUE(l) << rows << "x" << chunks;
+      int64_t blocks = rows / 128;
+      for (int64_t r = 0; r < rows; ++r)
+        for (int64_t c = 0; c < chunks; ++c) {
+          int64_t want = (c / 4) * blocks * 512 + (r / 128) * 512 + (r % 32) * 16 +
+                         ((r % 128) / 32) * 4 + c % 4;
+          auto off = l->offsetOf({r, c});
+          ASSERT_TRUE(off);
+          ASSERT_EQ(*off, want) << r << " " << c;
+        }
+    }
+  EXPECT_FALSE(LinearLayout::tcgen05ScaleStaging(64, 4));  // under one copy's 128 rows
+  EXPECT_FALSE(LinearLayout::tcgen05ScaleStaging(128, 2)); // under one 4-chunk word
+}
+
 TEST(LinearLayout, Printing) {
   auto l = LinearLayout::wgmmaAccumulator(64, 16, 1, 1);
   EXPECT_EQ(l->str(), "[64, 16], reg = [(0, 1), (8, 0), (0, 8)], lane = [(0, 2), (0, 4), "
