@@ -663,6 +663,18 @@ TEST(GpuKernels, GemmE5M2) {
   checkGemmTyped("gemm_typed__e5m2", tlrt::DType::Float8E5M2);
 }
 
+// 64x512 accumulators split along N over 2 and 4 consumer warpgroups
+// (test/gpu/kernels/gemm_wide.tl, f16 operands).
+TEST(GpuKernels, GemmWide64x512Over2Warpgroups) {
+  REQUIRE_GPU_KERNEL("gemm_wide__2wg");
+  checkGemmTyped("gemm_wide__2wg", tlrt::DType::Float16);
+}
+
+TEST(GpuKernels, GemmWide64x512Over4Warpgroups) {
+  REQUIRE_GPU_KERNEL("gemm_wide__4wg");
+  checkGemmTyped("gemm_wide__4wg", tlrt::DType::Float16);
+}
+
 //===----------------------------------------------------------------------===//
 // MN-major shared operands (test/gpu/kernels/gemm_mn_major.tl): A read as
 // At[K, M] with transpose_A, B as Bt[K, N]; the wgmma descriptors' transpose

@@ -172,13 +172,23 @@ LogicalResult Specializer::run() {
   // allocations (which stay outside the roles).
   OpBuilder b(ctx);
   b.setInsertionPoint(body.getTerminator());
-  int64_t consumerRegs = 0;
-  if (threads / kWarpgroup <= 2)
-    consumerRegs = std::min<int64_t>(
-        232, ((65536 - kWarpgroup * producerRegs) / threads) / 8 * 8);
+  // Register budgets: at launch every thread of the (threads + 128)-thread
+  // block has the same share of the 64K registers (a multiple of 8, at most
+  // 255); setmaxnreg.dec in the producer returns (launch - producerRegs) per
+  // producer thread to the block's pool, and the consumers' setmaxnreg.inc
+  // may take no more than that back: 168 -> 232 for two consumer
+  // warpgroups, 96 -> 104 for four. With one consumer warpgroup the launch
+  // share is already above 232, so the consumers keep it.
+  int64_t launchRegs = std::min<int64_t>(255, 65536 / (threads + kWarpgroup)) / 8 * 8;
+  int64_t pooled = (launchRegs - producerRegs) * kWarpgroup;
+  int64_t consumerRegs =
+      std::min<int64_t>(232, (launchRegs + pooled / threads) / 8 * 8);
+  if (consumerRegs <= launchRegs)
+    consumerRegs = 0;
+  int64_t producerBudget = producerRegs < launchRegs ? producerRegs : 0;
   auto ws = WarpSpecializeOp::create(
       b, loc, b.getDenseI64ArrayAttr({threads, kWarpgroup}),
-      b.getDenseI64ArrayAttr({consumerRegs, consumerRegs ? producerRegs : 0}), 2);
+      b.getDenseI64ArrayAttr({consumerRegs, producerBudget}), 2);
   Block *cblock = new Block();
   ws.getBodies()[0].push_back(cblock);
   ws.getBodies()[1].takeBody(*holder);

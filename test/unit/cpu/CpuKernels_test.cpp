@@ -256,6 +256,59 @@ TEST(CpuExamples, GemmBF16) {
     checkGemmBF16("gemm_bf16", s);
 }
 
+// C[M, N] (f32) = op(A) op(B) for 16-bit operands: `mnMajor` stores them as
+// At[K, M] and Bt[K, N] (gemm_mn_major.tl), otherwise as A[M, K] and B[N, K]
+// (gemm_wide.tl, f16). f32 accumulation in either order stays within 1e-5 of
+// the sum of |a b|.
+void checkGemmF32Out(const std::string &module, const std::string &fn, bool mnMajor, Shape3 s) {
+  std::mt19937 rng(static_cast<uint32_t>(s.m * 7919 + s.n * 31 + s.k));
+  std::uniform_real_distribution<float> u(-1, 1);
+  DType dt = mnMajor ? DType::BFloat16 : DType::Float16;
+  auto encode = [&](float x) { return mnMajor ? tlrt::f32ToBF16(x) : tlrt::f32ToF16(x); };
+  auto decode = [&](uint16_t b) { return mnMajor ? tlrt::bf16ToF32(b) : tlrt::f16ToF32(b); };
+  std::vector<uint16_t> A(s.m * s.k), B(s.n * s.k);
+  for (auto &x : A)
+    x = encode(u(rng));
+  for (auto &x : B)
+    x = encode(u(rng));
+  Guarded<float> C(s.m * s.n, -12345.0f);
+  std::vector<int64_t> aShape = mnMajor ? std::vector<int64_t>{s.k, s.m} : std::vector<int64_t>{s.m, s.k};
+  std::vector<int64_t> bShape = mnMajor ? std::vector<int64_t>{s.k, s.n} : std::vector<int64_t>{s.n, s.k};
+  kernel(module, fn).launch({Tensor(A.data(), dt, aShape), Tensor(B.data(), dt, bShape),
+                             Tensor(C.ptr(), DType::Float32, {s.m, s.n})});
+  int bad = 0;
+  for (int64_t m = 0; m < s.m; ++m)
+    for (int64_t n = 0; n < s.n; ++n) {
+      double acc = 0, mag = 0;
+      for (int64_t k = 0; k < s.k; ++k) {
+        double a = decode(mnMajor ? A[k * s.m + m] : A[m * s.k + k]);
+        double b = decode(mnMajor ? B[k * s.n + n] : B[n * s.k + k]);
+        acc += a * b;
+        mag += std::fabs(a * b);
+      }
+      float got = C[m * s.n + n];
+      if (!(std::fabs(got - acc) <= 1e-5 * mag + 1e-30) && ++bad < 5)
+        ADD_FAILURE() << module << " " << s.m << "x" << s.n << "x" << s.k << " C[" << m << ","
+                      << n << "] = " << got << ", expected " << acc;
+    }
+  EXPECT_EQ(bad, 0);
+  EXPECT_TRUE(C.guardIntact());
+}
+
+TEST(CpuKernels, GemmMNMajor) {
+  for (Shape3 s : {Shape3{128, 128, 64}, Shape3{1, 1, 1}, Shape3{130, 77, 65}, Shape3{257, 300, 200}}) {
+    checkGemmF32Out("gemm_mn_major", "gemm_mn_major", true, s);
+    checkGemmF32Out("gemm_mn_major_64x256", "gemm_mn_major", true, s);
+  }
+}
+
+TEST(CpuKernels, GemmWide64x512) {
+  for (Shape3 s : {Shape3{64, 512, 64}, Shape3{3, 5, 7}, Shape3{130, 600, 65}}) {
+    checkGemmF32Out("gemm_wide", "gemm_wide", false, s);
+    checkGemmF32Out("gemm_wide_4wg", "gemm_wide", false, s);
+  }
+}
+
 TEST(CpuExamples, GemmBF16SmallTiles) {
   for (Shape3 s : {Shape3{32, 16, 16}, Shape3{33, 17, 15}, Shape3{100, 70, 91}, Shape3{5, 200, 3}})
     checkGemmBF16("gemm_bf16_small", s);
