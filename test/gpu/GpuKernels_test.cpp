@@ -608,23 +608,31 @@ TEST(GpuKernels, ColumnSumWithAtomics) {
 // wgmma with f16 and e5m2 operands (test/gpu/kernels/gemm_typed.tl)
 //===----------------------------------------------------------------------===//
 
-void checkGemmTyped(const std::string &name, tlrt::DType dt) {
-  const GemmShape shapes[] = {{256, 256, 256}, {200, 136, 144}, {129, 257, 400}, {1000, 520, 1024}};
+// C[M, N] (f32) = A B^T for 16- and 8-bit operands, against f64 and the CPU
+// target. `mnMajor` stores the operands as At[K, M] and Bt[K, N] (then M and
+// N are TMA row pitches: multiples of 16 bytes), otherwise A[M, K], B[N, K].
+void checkGemmF32Out(const std::string &name, tlrt::DType dt, bool mnMajor = false) {
+  const GemmShape kMajorShapes[] = {{256, 256, 256}, {200, 136, 144}, {129, 257, 400}, {1000, 520, 1024}};
+  const GemmShape mnMajorShapes[] = {{256, 256, 256}, {200, 136, 144}, {136, 264, 400}, {1000, 520, 1000}};
   int count = 0;
-  for (const GemmShape &s : shapes) {
+  for (const GemmShape &s : mnMajor ? mnMajorShapes : kMajorShapes) {
     if (stopEarly(count))
       break;
     SCOPED_TRACE(name + " M=" + std::to_string(s.M) + " N=" + std::to_string(s.N) +
                  " K=" + std::to_string(s.K));
-    HostTensor A(dt, {s.M, s.K}), B(dt, {s.N, s.K}), C(tlrt::DType::Float32, {s.M, s.N});
-    bool f16 = dt == tlrt::DType::Float16;
+    HostTensor A(dt, mnMajor ? std::vector<int64_t>{s.K, s.M} : std::vector<int64_t>{s.M, s.K});
+    HostTensor B(dt, mnMajor ? std::vector<int64_t>{s.K, s.N} : std::vector<int64_t>{s.N, s.K});
+    HostTensor C(tlrt::DType::Float32, {s.M, s.N});
     // Random operands in `dt`, and their exact values as floats.
     auto fill = [&](HostTensor &t, int64_t n, std::vector<float> &values) {
       values.resize(n);
       for (int64_t i = 0; i < n; ++i) {
-        if (f16) {
+        if (dt == tlrt::DType::Float16) {
           t.as<uint16_t>()[i] = tlrt::f32ToF16(uniform(-1, 1));
           values[i] = tlrt::f16ToF32(t.as<uint16_t>()[i]);
+        } else if (dt == tlrt::DType::BFloat16) {
+          t.as<uint16_t>()[i] = tlrt::f32ToBF16(uniform(-1, 1));
+          values[i] = tlrt::bf16ToF32(t.as<uint16_t>()[i]);
         } else {
           t.bytes[i] = tlrt::f32ToE5M2(uniform(-4, 4));
           values[i] = tlrt::e5m2ToF32(t.bytes[i]);
@@ -640,13 +648,14 @@ void checkGemmTyped(const std::string &name, tlrt::DType dt) {
       for (int64_t n = 0; n < s.N; ++n) {
         double acc = 0;
         for (int64_t k = 0; k < s.K; ++k)
-          acc += double(af[m * s.K + k]) * bf[n * s.K + k];
+          acc += mnMajor ? double(af[k * s.M + m]) * bf[k * s.N + n]
+                         : double(af[m * s.K + k]) * bf[n * s.K + k];
         ref[m * s.N + n] = acc;
       }
     const float *g = r.gpu[2].as<float>(), *c = r.cpu[2].as<float>();
     // f32 output: only the tensor cores' accumulation differs from f64 (FP8
     // products are summed with a narrower accumulator on Hopper).
-    double bound = f16 ? 1e-4 : 1e-2;
+    double bound = dt == tlrt::DType::Float8E5M2 ? 1e-2 : 1e-4;
     expectNear(
         shapeName(name, s.M, s.N, s.K), s.M * s.N, [&](int64_t i) { return g[i]; },
         [&](int64_t i) { return c[i]; }, ref, bound);
@@ -655,24 +664,24 @@ void checkGemmTyped(const std::string &name, tlrt::DType dt) {
 
 TEST(GpuKernels, GemmF16) {
   REQUIRE_GPU_KERNEL("gemm_typed__f16");
-  checkGemmTyped("gemm_typed__f16", tlrt::DType::Float16);
+  checkGemmF32Out("gemm_typed__f16", tlrt::DType::Float16);
 }
 
 TEST(GpuKernels, GemmE5M2) {
   REQUIRE_GPU_KERNEL("gemm_typed__e5m2");
-  checkGemmTyped("gemm_typed__e5m2", tlrt::DType::Float8E5M2);
+  checkGemmF32Out("gemm_typed__e5m2", tlrt::DType::Float8E5M2);
 }
 
 // 64x512 accumulators split along N over 2 and 4 consumer warpgroups
 // (test/gpu/kernels/gemm_wide.tl, f16 operands).
 TEST(GpuKernels, GemmWide64x512Over2Warpgroups) {
   REQUIRE_GPU_KERNEL("gemm_wide__2wg");
-  checkGemmTyped("gemm_wide__2wg", tlrt::DType::Float16);
+  checkGemmF32Out("gemm_wide__2wg", tlrt::DType::Float16);
 }
 
 TEST(GpuKernels, GemmWide64x512Over4Warpgroups) {
   REQUIRE_GPU_KERNEL("gemm_wide__4wg");
-  checkGemmTyped("gemm_wide__4wg", tlrt::DType::Float16);
+  checkGemmF32Out("gemm_wide__4wg", tlrt::DType::Float16);
 }
 
 //===----------------------------------------------------------------------===//
@@ -681,51 +690,14 @@ TEST(GpuKernels, GemmWide64x512Over4Warpgroups) {
 // bits, in a 128x128 tile over two warpgroups and a 64x256 tile over one.
 //===----------------------------------------------------------------------===//
 
-void checkGemmMNMajor(const std::string &name) {
-  // M and N are the row pitches of At and Bt here, so multiples of 8 (TMA's
-  // 16-byte pitches); K, the rows, is ragged.
-  const GemmShape shapes[] = {{256, 256, 256}, {200, 136, 144}, {136, 264, 400}, {1000, 520, 1000}};
-  int count = 0;
-  for (const GemmShape &s : shapes) {
-    if (stopEarly(count))
-      break;
-    SCOPED_TRACE(name + " M=" + std::to_string(s.M) + " N=" + std::to_string(s.N) +
-                 " K=" + std::to_string(s.K));
-    HostTensor At(tlrt::DType::BFloat16, {s.K, s.M}), Bt(tlrt::DType::BFloat16, {s.K, s.N}),
-        C(tlrt::DType::Float32, {s.M, s.N});
-    std::vector<float> af(s.K * s.M), bf(s.K * s.N);
-    for (int64_t i = 0; i < s.K * s.M; ++i) {
-      At.as<uint16_t>()[i] = tlrt::f32ToBF16(uniform(-1, 1));
-      af[i] = tlrt::bf16ToF32(At.as<uint16_t>()[i]);
-    }
-    for (int64_t i = 0; i < s.K * s.N; ++i) {
-      Bt.as<uint16_t>()[i] = tlrt::f32ToBF16(uniform(-1, 1));
-      bf[i] = tlrt::bf16ToF32(Bt.as<uint16_t>()[i]);
-    }
-    LaunchResult r = runBoth(name, {At, Bt, C}, {false, false, true});
-    std::vector<double> ref(s.M * s.N);
-    for (int64_t m = 0; m < s.M; ++m)
-      for (int64_t n = 0; n < s.N; ++n) {
-        double acc = 0;
-        for (int64_t k = 0; k < s.K; ++k)
-          acc += double(af[k * s.M + m]) * bf[k * s.N + n];
-        ref[m * s.N + n] = acc;
-      }
-    const float *g = r.gpu[2].as<float>(), *c = r.cpu[2].as<float>();
-    expectNear(
-        shapeName(name, s.M, s.N, s.K), s.M * s.N, [&](int64_t i) { return g[i]; },
-        [&](int64_t i) { return c[i]; }, ref, 1e-4);
-  }
-}
-
 TEST(GpuKernels, GemmMNMajor) {
   REQUIRE_GPU_KERNEL("gemm_mn_major");
-  checkGemmMNMajor("gemm_mn_major");
+  checkGemmF32Out("gemm_mn_major", tlrt::DType::BFloat16, true);
 }
 
 TEST(GpuKernels, GemmMNMajor64x256) {
   REQUIRE_GPU_KERNEL("gemm_mn_major__64x256");
-  checkGemmMNMajor("gemm_mn_major__64x256");
+  checkGemmF32Out("gemm_mn_major__64x256", tlrt::DType::BFloat16, true);
 }
 
 //===----------------------------------------------------------------------===//
