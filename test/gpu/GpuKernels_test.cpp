@@ -672,6 +672,12 @@ TEST(GpuKernels, GemmE5M2) {
   checkGemmF32Out("gemm_typed__e5m2", tlrt::DType::Float8E5M2);
 }
 
+// FP8 K tiles of 64 bytes (64-byte swizzle instead of 128).
+TEST(GpuKernels, GemmE5M2RowsOf64Bytes) {
+  REQUIRE_GPU_KERNEL("gemm_typed__e5m2_bk64");
+  checkGemmF32Out("gemm_typed__e5m2_bk64", tlrt::DType::Float8E5M2);
+}
+
 // 64x512 accumulators split along N over 2 and 4 consumer warpgroups
 // (test/gpu/kernels/gemm_wide.tl, f16 operands).
 TEST(GpuKernels, GemmWide64x512Over2Warpgroups) {
