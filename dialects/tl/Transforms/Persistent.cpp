@@ -1,8 +1,10 @@
 // tl-persistent: warp-specialised launches walk their grid themselves.
 //
 // The runtime launches at most one block per SM (`persistent` in the
-// manifest, docs/abi.md); each role of each block runs a loop over logical
-// tiles b, b + nblocks, ... and computes its block indices from the tile:
+// manifest, docs/abi.md); each role of each block runs a loop over rounds of
+// nblocks logical tiles, taking tile b of even rounds and tile nblocks-1-b of
+// odd ones (a serpentine walk, which evens out tiles of unequal work), and
+// computes its block indices from the tile:
 // 2-D grids in groups of 8 rows of tiles (so the blocks resident at one
 // time share operand tiles in L2), other grids in order, x fastest. With a
 // cluster of cx blocks along x the loop walks groups of cx adjacent x tiles
@@ -96,17 +98,33 @@ struct Persistent : public tl::impl::TlPersistentBase<Persistent> {
         e = arith::CeilDivUIOp::create(b, loc, g, arith::ConstantIndexOp::create(b, loc, cx));
       total = arith::MulIOp::create(b, loc, total, e);
     }
-    auto loop = scf::ForOp::create(b, loc, first, total, nblk);
+    // Round r gives block `first` the tile r * nblk + first when r is even
+    // and r * nblk + (nblk - 1 - first) when it is odd (serpentine), so a
+    // block that had a heavy tile in one round gets a light one in the next
+    // where the work per tile varies along the walk (causal attention:
+    // query tiles further down see more keys).
+    auto c = [&](int64_t v) { return arith::ConstantIndexOp::create(b, loc, v).getResult(); };
+    Value rounds = arith::CeilDivUIOp::create(b, loc, total, nblk);
+    Value mirror = arith::SubIOp::create(b, loc, arith::SubIOp::create(b, loc, nblk, c(1)), first);
+    auto loop = scf::ForOp::create(b, loc, c(0), rounds, c(1));
+    b.setInsertionPointToStart(loop.getBody());
+    Value r = loop.getInductionVar();
+    Value odd = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne,
+                                      arith::AndIOp::create(b, loc, r, c(1)), c(0));
+    Value pos = arith::SelectOp::create(b, loc, odd, mirror, first);
+    Value tile = arith::AddIOp::create(b, loc, arith::MulIOp::create(b, loc, r, nblk), pos);
+    Value inGrid = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, tile, total);
+    auto guard = scf::IfOp::create(b, loc, inGrid, /*withElseRegion=*/false);
     // Everything the role did now runs per tile.
     SmallVector<Operation *> move;
     for (Operation &op : body.without_terminator())
       if (&op != loop.getOperation() && loop->isBeforeInBlock(&op))
         move.push_back(&op);
-    Block *lbody = loop.getBody();
+    Block *lbody = guard.thenBlock();
     for (Operation *op : move)
       op->moveBefore(lbody->getTerminator());
     b.setInsertionPointToStart(lbody);
-    SmallVector<Value> ids = mapTile(b, loc, loop.getInductionVar(), grid, cx);
+    SmallVector<Value> ids = mapTile(b, loc, tile, grid, cx);
     for (auto [arg, id] : llvm::zip(launch.getBlockIds(), ids))
       arg.replaceUsesWithIf(id, [&](OpOperand &use) { return loop->isAncestor(use.getOwner()); });
     SmallVector<BlockIdOp> bidOps;

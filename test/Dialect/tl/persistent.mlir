@@ -1,6 +1,8 @@
-// tl-persistent: each role of a warp-specialised launch walks the grid in a
-// tile loop from this block's index by the number of blocks, with the block
-// indices computed per tile; the launch is marked for the manifest.
+// tl-persistent: each role of a warp-specialised launch walks the grid in
+// rounds of nblocks tiles, taking tile r * nblocks + b in even rounds and
+// r * nblocks + (nblocks - 1 - b) in odd ones (serpentine), skipping tiles
+// past the grid, with the block indices computed per tile; the launch is
+// marked for the manifest.
 // RUN: tl-opt %s --split-input-file --tl-persistent | FileCheck %s
 
 // A 2-D grid in groups of 8 rows of tiles: tile t is in group
@@ -16,7 +18,22 @@
 // CHECK-NEXT: %[[ONE:.*]] = arith.constant 1 : index
 // CHECK-NEXT: %[[T0:.*]] = arith.muli %[[ONE]], %[[GX]] : index
 // CHECK-NEXT: %[[TOTAL:.*]] = arith.muli %[[T0]], %[[GY]] : index
-// CHECK-NEXT: scf.for %[[T:.*]] = %[[FIRST]] to %[[TOTAL]] step %[[NB]] {
+// CHECK-NEXT: %[[ROUNDS:.*]] = arith.ceildivui %[[TOTAL]], %[[NB]] : index
+// CHECK-NEXT: %[[ONEM:.*]] = arith.constant 1 : index
+// CHECK-NEXT: %[[NBM1:.*]] = arith.subi %[[NB]], %[[ONEM]] : index
+// CHECK-NEXT: %[[MIRROR:.*]] = arith.subi %[[NBM1]], %[[FIRST]] : index
+// CHECK-NEXT: %[[STEP:.*]] = arith.constant 1 : index
+// CHECK-NEXT: %[[ZERO:.*]] = arith.constant 0 : index
+// CHECK-NEXT: scf.for %[[R:.*]] = %[[ZERO]] to %[[ROUNDS]] step %[[STEP]] {
+// CHECK-NEXT: arith.constant 0 : index
+// CHECK-NEXT: arith.constant 1 : index
+// CHECK-NEXT: %[[PAR:.*]] = arith.andi %[[R]], %{{.*}} : index
+// CHECK-NEXT: %[[ODD:.*]] = arith.cmpi ne, %[[PAR]], %{{.*}} : index
+// CHECK-NEXT: %[[POS:.*]] = arith.select %[[ODD]], %[[MIRROR]], %[[FIRST]] : index
+// CHECK-NEXT: %[[BASE:.*]] = arith.muli %[[R]], %[[NB]] : index
+// CHECK-NEXT: %[[T:.*]] = arith.addi %[[BASE]], %[[POS]] : index
+// CHECK-NEXT: %[[INB:.*]] = arith.cmpi ult, %[[T]], %[[TOTAL]] : index
+// CHECK-NEXT: scf.if %[[INB]] {
 // CHECK-NEXT: %[[C8:.*]] = arith.constant 8 : index
 // CHECK-NEXT: %[[GS:.*]] = arith.muli %[[GX]], %[[C8]] : index
 // CHECK-NEXT: %[[G:.*]] = arith.divui %[[T]], %[[GS]] : index
@@ -41,11 +58,14 @@
 // CHECK-NEXT: %[[NO:.*]] = arith.muli %[[X]], %{{.*}}
 // CHECK-NEXT: tl.copy %{{.*}}[] [128, 128] to %arg2[%[[MO]], %[[NO]]]
 // CHECK-NEXT: }
+// CHECK-NEXT: }
 // CHECK-NEXT: tl.yield
 // CHECK-NEXT: }, {
 // CHECK-NEXT: %[[PNB:.*]] = tl.special_reg "nctaid.x"
 // CHECK-NEXT: %[[PFIRST:.*]] = tl.special_reg "ctaid.x"
-// CHECK: scf.for %[[PT:.*]] = %[[PFIRST]] to %{{.*}} step %[[PNB]] {
+// CHECK: scf.for %[[PR:.*]] = %{{.*}} to %{{.*}} step %{{.*}} {
+// CHECK: arith.select %{{.*}}, %{{.*}}, %[[PFIRST]] : index
+// CHECK-NEXT: arith.muli %[[PR]], %[[PNB]] : index
 // CHECK: %[[PROWS:.*]] = arith.minui
 // CHECK-NEXT: %[[PX:.*]] = arith.divui %{{.*}}, %[[PROWS]]
 // CHECK-NEXT: arith.remui
@@ -174,7 +194,22 @@ func.func @gemm(%arg0: memref<?x?xbf16, #tl.scope<global>>, %arg1: memref<?x?xbf
 // CHECK-NEXT: %[[CGX:.*]] = arith.ceildivui %[[GX]], %[[C2]] : index
 // CHECK-NEXT: %[[T0:.*]] = arith.muli %[[ONE]], %[[CGX]] : index
 // CHECK-NEXT: %[[TOTAL:.*]] = arith.muli %[[T0]], %[[GY]] : index
-// CHECK-NEXT: scf.for %[[T:.*]] = %[[FIRST]] to %[[TOTAL]] step %[[NB]] {
+// CHECK-NEXT: %[[ROUNDS:.*]] = arith.ceildivui %[[TOTAL]], %[[NB]] : index
+// CHECK-NEXT: %[[ONEM:.*]] = arith.constant 1 : index
+// CHECK-NEXT: %[[NBM1:.*]] = arith.subi %[[NB]], %[[ONEM]] : index
+// CHECK-NEXT: %[[MIRROR:.*]] = arith.subi %[[NBM1]], %[[FIRST]] : index
+// CHECK-NEXT: %[[STEP:.*]] = arith.constant 1 : index
+// CHECK-NEXT: %[[ZERO:.*]] = arith.constant 0 : index
+// CHECK-NEXT: scf.for %[[R:.*]] = %[[ZERO]] to %[[ROUNDS]] step %[[STEP]] {
+// CHECK-NEXT: arith.constant 0 : index
+// CHECK-NEXT: arith.constant 1 : index
+// CHECK-NEXT: %[[PAR:.*]] = arith.andi %[[R]], %{{.*}} : index
+// CHECK-NEXT: %[[ODD:.*]] = arith.cmpi ne, %[[PAR]], %{{.*}} : index
+// CHECK-NEXT: %[[POS:.*]] = arith.select %[[ODD]], %[[MIRROR]], %[[FIRST]] : index
+// CHECK-NEXT: %[[BASE:.*]] = arith.muli %[[R]], %[[NB]] : index
+// CHECK-NEXT: %[[T:.*]] = arith.addi %[[BASE]], %[[POS]] : index
+// CHECK-NEXT: %[[INB:.*]] = arith.cmpi ult, %[[T]], %[[TOTAL]] : index
+// CHECK-NEXT: scf.if %[[INB]] {
 // CHECK-NEXT: %[[C2B:.*]] = arith.constant 2 : index
 // CHECK-NEXT: %[[CGX2:.*]] = arith.ceildivui %[[GX]], %[[C2B]] : index
 // CHECK-NEXT: %[[C8:.*]] = arith.constant 8 : index
@@ -310,7 +345,22 @@ func.func @gemm_cluster(%arg0: memref<?x?xbf16, #tl.scope<global>>, %arg1: memre
 // CHECK-NEXT: %[[T0:.*]] = arith.muli %[[ONE]], %[[GX]] : index
 // CHECK-NEXT: %[[T1:.*]] = arith.muli %[[T0]], %[[GY]] : index
 // CHECK-NEXT: %[[TOTAL:.*]] = arith.muli %[[T1]], %[[GZ]] : index
-// CHECK-NEXT: scf.for %[[T:.*]] = %[[FIRST]] to %[[TOTAL]] step %[[NB]] {
+// CHECK-NEXT: %[[ROUNDS:.*]] = arith.ceildivui %[[TOTAL]], %[[NB]] : index
+// CHECK-NEXT: %[[ONEM:.*]] = arith.constant 1 : index
+// CHECK-NEXT: %[[NBM1:.*]] = arith.subi %[[NB]], %[[ONEM]] : index
+// CHECK-NEXT: %[[MIRROR:.*]] = arith.subi %[[NBM1]], %[[FIRST]] : index
+// CHECK-NEXT: %[[STEP:.*]] = arith.constant 1 : index
+// CHECK-NEXT: %[[ZERO:.*]] = arith.constant 0 : index
+// CHECK-NEXT: scf.for %[[R:.*]] = %[[ZERO]] to %[[ROUNDS]] step %[[STEP]] {
+// CHECK-NEXT: arith.constant 0 : index
+// CHECK-NEXT: arith.constant 1 : index
+// CHECK-NEXT: %[[PAR:.*]] = arith.andi %[[R]], %{{.*}} : index
+// CHECK-NEXT: %[[ODD:.*]] = arith.cmpi ne, %[[PAR]], %{{.*}} : index
+// CHECK-NEXT: %[[POS:.*]] = arith.select %[[ODD]], %[[MIRROR]], %[[FIRST]] : index
+// CHECK-NEXT: %[[BASE:.*]] = arith.muli %[[R]], %[[NB]] : index
+// CHECK-NEXT: %[[T:.*]] = arith.addi %[[BASE]], %[[POS]] : index
+// CHECK-NEXT: %[[INB:.*]] = arith.cmpi ult, %[[T]], %[[TOTAL]] : index
+// CHECK-NEXT: scf.if %[[INB]] {
 // CHECK-NEXT: %[[X:.*]] = arith.remui %[[T]], %[[GX]] : index
 // CHECK-NEXT: %[[R:.*]] = arith.divui %[[T]], %[[GX]] : index
 // CHECK-NEXT: %[[Y:.*]] = arith.remui %[[R]], %[[GY]] : index
@@ -318,7 +368,10 @@ func.func @gemm_cluster(%arg0: memref<?x?xbf16, #tl.scope<global>>, %arg1: memre
 // CHECK: memref.load %arg3[%[[Z]]]
 // CHECK: tl.copy %arg0[%[[Z]], %{{.*}}, %[[Y]], %{{.*}}]
 // CHECK: }, {
-// CHECK: scf.for %[[PT:.*]] =
+// CHECK: scf.for
+// CHECK: %[[PT:.*]] = arith.addi
+// CHECK-NEXT: arith.cmpi ult, %[[PT]]
+// CHECK-NEXT: scf.if
 // CHECK-NEXT: arith.remui %[[PT]], %[[GX]]
 // CHECK-NEXT: %[[PR:.*]] = arith.divui %[[PT]], %[[GX]] : index
 // CHECK-NEXT: arith.remui %[[PR]], %[[GY]]
