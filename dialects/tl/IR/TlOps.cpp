@@ -338,6 +338,14 @@ LogicalResult SpecialRegOp::verify() {
 }
 LogicalResult BlockIdOp::verify() { return verifyIdDim(*this, getDim()); }
 LogicalResult SyncThreadsOp::verify() { return verifyInLaunch(*this); }
+LogicalResult NamedBarrierOp::verify() {
+  int64_t t = getThreads();
+  if (t <= 0 || t % 32 != 0)
+    return emitOpError("thread count must be a positive multiple of 32, got ") << t;
+  if (std::optional<int64_t> id = getConstantIntValue(getId()); id && (*id < 1 || *id > 15))
+    return emitOpError("barrier id must be in 1..15 (0 is the whole block), got ") << *id;
+  return verifyInLaunch(*this);
+}
 
 //===----------------------------------------------------------------------===//
 // Allocation

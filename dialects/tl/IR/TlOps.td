@@ -202,6 +202,23 @@ def Tl_SyncThreadsOp : Tl_Op<"sync_threads"> {
   let hasVerifier = 1;
 }
 
+def Tl_NamedBarrierOp : Tl_Op<"named_barrier"> {
+  let summary = "wait at, or arrive at, a named hardware barrier of a thread count (bar.sync / bar.arrive)";
+  let description = [{
+    ```mlir
+    tl.named_barrier %id threads(256)           // wait until 256 threads arrived
+    tl.named_barrier %id threads(256) {arrive}  // count this thread, do not wait
+    ```
+    Barrier `id` (1 to 15; 0 is the whole block) completes when `threads`
+    threads (a multiple of 32) have reached it, waiting or arriving; the
+    waiters then go on. tl-pingpong uses a pair of them to take turns between
+    two consumer warpgroups.
+  }];
+  let arguments = (ins Index:$id, I64Attr:$threads, UnitAttr:$arrive);
+  let assemblyFormat = "$id `threads` `(` $threads `)` attr-dict";
+  let hasVerifier = 1;
+}
+
 //===----------------------------------------------------------------------===//
 // Allocation
 //===----------------------------------------------------------------------===//

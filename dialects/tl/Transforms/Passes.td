@@ -167,4 +167,15 @@ def TlRotateMma : Pass<"tl-rotate-mma", "func::FuncOp"> {
   }];
 }
 
+def TlPingpong : Pass<"tl-pingpong", "func::FuncOp"> {
+  let summary = "Two consumer warpgroups take turns issuing MMAs (FA3 ping-pong, sm_90a)";
+  let description = [{
+    In a warp-specialised launch whose consumer role is two warpgroups
+    running a pipelined loop of MMAs and element-wise work, brackets each
+    group of MMA issues with a pair of named barriers (tl.named_barrier) so
+    the warpgroups alternate: one computes its softmax while the other's
+    MMAs run. Runs after tl-persistent. See dialects/tl/Transforms/Pingpong.cpp.
+  }];
+}
+
 #endif // TL_TRANSFORMS_PASSES_TD

@@ -24,6 +24,20 @@ struct SyncThreadsLowering : public OpConversionPattern<tl::SyncThreadsOp> {
   }
 };
 
+struct NamedBarrierLowering : public OpConversionPattern<tl::NamedBarrierOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult matchAndRewrite(tl::NamedBarrierOp op, OpAdaptor adaptor,
+                                ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    std::string text = llvm::formatv("{0} $0, {1};", op.getArrive() ? "bar.arrive" : "bar.sync",
+                                     op.getThreads())
+                           .str();
+    asmVoid(rewriter, loc, {toI32(rewriter, loc, adaptor.getId())}, text, "r,~{memory}");
+    rewriter.eraseOp(op);
+    return success();
+  }
+};
+
 struct ArriveLowering : public OpConversionPattern<tl::BarrierArriveOp> {
   using OpConversionPattern::OpConversionPattern;
   LogicalResult matchAndRewrite(tl::BarrierArriveOp op, OpAdaptor adaptor,
@@ -139,7 +153,7 @@ struct WarpSpecializeLowering : public OpConversionPattern<tl::WarpSpecializeOp>
 
 void populateBarrierPatterns(TlTypeConverter &tc, RewritePatternSet &patterns,
                              const NVIDIATarget &) {
-  patterns.add<SyncThreadsLowering, ArriveLowering, ExpectTxLowering, WaitLowering,
+  patterns.add<SyncThreadsLowering, NamedBarrierLowering, ArriveLowering, ExpectTxLowering, WaitLowering,
                WarpSpecializeLowering>(tc, patterns.getContext());
 }
 

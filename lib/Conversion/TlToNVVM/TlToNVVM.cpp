@@ -412,6 +412,8 @@ void buildTlToNVVMPipeline(OpPassManager &pm, const GpuTargetOptions &options) {
   if (options.chip != "sm_100a")
     pm.addNestedPass<func::FuncOp>(tl::createTlRotateMma());
   pm.addNestedPass<func::FuncOp>(tl::createTlPersistent());
+  if (options.chip != "sm_100a")
+    pm.addNestedPass<func::FuncOp>(tl::createTlPingpong());
   pm.addNestedPass<func::FuncOp>(tl::createTlDistributeParallel());
   pm.addNestedPass<func::FuncOp>(createCanonicalizerPass());
   pm.addNestedPass<func::FuncOp>(createCSEPass());

@@ -1348,3 +1348,25 @@ func.func @f(%n: index) {
   }
   return
 }
+
+// -----
+
+func.func @f(%n: index) {
+  %c8 = arith.constant 8 : index
+  tl.launch grid(%n) threads(256) blocks(%bid) {
+    // expected-error @+1 {{thread count must be a positive multiple of 32, got 100}}
+    tl.named_barrier %c8 threads(100)
+  }
+  return
+}
+
+// -----
+
+func.func @f(%n: index) {
+  %c0 = arith.constant 0 : index
+  tl.launch grid(%n) threads(256) blocks(%bid) {
+    // expected-error @+1 {{barrier id must be in 1..15 (0 is the whole block), got 0}}
+    tl.named_barrier %c0 threads(256) {arrive}
+  }
+  return
+}
