@@ -66,6 +66,7 @@ struct Options {
   bool dumpSema = false;
   bool printLocations = false;
   bool printIRAfterAll = false;
+  std::vector<std::string> disabledPasses;
 };
 
 int driverError(const std::string &message) {
@@ -188,6 +189,7 @@ int emitGPU(const Options &opts, const tlc::Module &ast, mlir::ModuleOp ir) {
   gpu.chip = opts.target;
   std::vector<tlc::GpuKernelInfo> infos;
   gpu.smemLimit = opts.smemBudget >= 0 ? opts.smemBudget : gpu.smemLimit;
+  gpu.disabledPasses = opts.disabledPasses;
   if (mlir::failed(tlc::lowerTlKernelsToNVVM(ir, gpu, infos, opts.printIRAfterAll)))
     return 1;
   for (size_t i = 0; i < kernels.size() && i < infos.size(); ++i) {
@@ -398,6 +400,11 @@ int main(int argc, char **argv) {
       ->check(CLI::NonNegativeNumber);
   app.add_flag("--print-ir-after-all", opts.printIRAfterAll,
                "GPU targets: print the IR after every pass of the GPU pipeline to stderr");
+  app.add_option("--disable-pass", opts.disabledPasses,
+                 "GPU targets: leave out a scheduling pass (tl-rotate-mma, tl-pingpong, "
+                 "tl-persistent), for ablations; repeatable")
+      ->check(CLI::IsMember(std::vector<std::string>(std::begin(tlc::kOptionalGpuPasses),
+                                                     std::end(tlc::kOptionalGpuPasses))));
   app.add_flag("--dump-sema", opts.dumpSema,
                "With --emit=ast: run semantic analysis and print its annotations");
   app.add_flag("--print-locations", opts.printLocations,

@@ -43,7 +43,14 @@ struct GpuKernelInfo {
 struct GpuTargetOptions {
   std::string chip = "sm_90a";   // sm_90a | sm_100a
   int64_t smemLimit = 232448;    // bytes per block (227 KiB on sm_90/sm_100)
+  /// Optional schedule passes left out (ablations, debugging): any of
+  /// kOptionalGpuPasses.
+  std::vector<std::string> disabledPasses;
 };
+
+/// The GPU passes that only schedule (the kernel is correct without them):
+/// tl-rotate-mma, tl-pingpong, tl-persistent.
+extern const char *const kOptionalGpuPasses[3];
 
 /// The GPU pipeline of tl passes and the lowering, for a pass manager on a
 /// module of tl kernels.

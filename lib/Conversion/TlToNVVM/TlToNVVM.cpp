@@ -394,7 +394,12 @@ std::unique_ptr<Pass> createTlLowerToNVVMPass(StringRef chip) {
 
 void registerTlToNVVMPasses() { PassRegistration<TlLowerToNVVMPass>(); }
 
+const char *const kOptionalGpuPasses[3] = {"tl-rotate-mma", "tl-pingpong", "tl-persistent"};
+
 void buildTlToNVVMPipeline(OpPassManager &pm, const GpuTargetOptions &options) {
+  auto enabled = [&](llvm::StringRef name) {
+    return !llvm::is_contained(options.disabledPasses, name.str());
+  };
   tl::TlInferLayoutsOptions infer;
   infer.chip = options.chip;
   pm.addNestedPass<func::FuncOp>(tl::createTlInferLayouts(infer));
@@ -409,10 +414,11 @@ void buildTlToNVVMPipeline(OpPassManager &pm, const GpuTargetOptions &options) {
   tl::TlWarpSpecializeOptions ws;
   ws.producerRegs = options.chip == "sm_100a" ? 80 : 40;
   pm.addNestedPass<func::FuncOp>(tl::createTlWarpSpecialize(ws));
-  if (options.chip != "sm_100a")
+  if (options.chip != "sm_100a" && enabled("tl-rotate-mma"))
     pm.addNestedPass<func::FuncOp>(tl::createTlRotateMma());
-  pm.addNestedPass<func::FuncOp>(tl::createTlPersistent());
-  if (options.chip != "sm_100a")
+  if (enabled("tl-persistent"))
+    pm.addNestedPass<func::FuncOp>(tl::createTlPersistent());
+  if (options.chip != "sm_100a" && enabled("tl-pingpong"))
     pm.addNestedPass<func::FuncOp>(tl::createTlPingpong());
   pm.addNestedPass<func::FuncOp>(tl::createTlDistributeParallel());
   pm.addNestedPass<func::FuncOp>(createCanonicalizerPass());
