@@ -513,8 +513,30 @@ private:
     }
     if (auto *call = dyn_cast<CallExpr>(&e))
       return callValue(*call);
+    if (isa<SubscriptExpr>(&e))
+      return view(e);
     fail(e.loc, "internal error: expected a buffer");
     return {};
+  }
+
+  /// A view of an on-chip buffer (`ring[s]`, `tile[:, 0:64]`): tl.view of
+  /// the box, the region's dropped dimensions left out of its shape.
+  Value view(const Expr &e) {
+    auto it = sema_.regions.find(&e);
+    if (it == sema_.regions.end() || !e.sema.buffer) {
+      fail(e.loc, "internal error: unanalysed view");
+      return {};
+    }
+    const RegionInfo &info = it->second;
+    Value src = bufferOf(*info.base);
+    if (!src)
+      return {};
+    Location l = loc(e.loc);
+    llvm::SmallVector<Value> offsets;
+    llvm::SmallVector<int64_t> sizes(info.sizes.begin(), info.sizes.end());
+    for (const Expr *o : info.offsets)
+      offsets.push_back(o ? genIndex(*o) : index(l, 0));
+    return tl::ViewOp::create(b_, l, bufferType(*e.sema.buffer), src, offsets, sizes);
   }
 
   struct Region {
@@ -949,6 +971,12 @@ private:
     }
     if (n == "T.gemm")
       return gemm(call, info, Value());
+    if (n == "T.reshape" || n == "T.view") {
+      Value src = bufferOf(*info.args[0]);
+      if (!src || !call.sema.buffer)
+        return {};
+      return tl::ReshapeOp::create(b_, l, bufferType(*call.sema.buffer), src);
+    }
     if (n == "T.atomic_add")
       return atomicAdd(call, info);
     if (n == "T.thread_id")

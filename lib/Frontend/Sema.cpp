@@ -694,7 +694,9 @@ void Sema::assignStmt(AssignStmt &s) {
 }
 
 void Sema::storeCheck(Expr &target, const SemaValue &value, SourceLoc valueLoc) {
+  storeTarget_ = true;
   SemaValue t = expr(target);
+  storeTarget_ = false;
   if (t.kind == SemaValue::Unknown)
     return;
   if (t.kind != SemaValue::Element) {
@@ -713,7 +715,9 @@ void Sema::storeCheck(Expr &target, const SemaValue &value, SourceLoc valueLoc) 
 }
 
 void Sema::augAssignStmt(AugAssignStmt &s) {
+  storeTarget_ = true;
   SemaValue t = expr(*s.target);
+  storeTarget_ = false;
   SemaValue v = expr(*s.value);
   if (t.kind == SemaValue::Unknown || v.kind == SemaValue::Unknown)
     return;

@@ -60,6 +60,9 @@ const std::vector<BuiltinSpec> &builtinTable() {
     add("T.alloc_local", {"shape", "dtype"}, 2, &S::checkAlloc);
     add("T.alloc_tmem", {"shape", "dtype"}, 2, &S::checkAlloc);
     add("T.alloc_barrier", {"arrive_count", "count"}, 1, &S::checkAllocBarrier);
+    // Views of a whole on-chip buffer.
+    add("T.reshape", {"src", "shape"}, 2, &S::checkReshape);
+    add("T.view", {"src", "shape", "dtype"}, 1, &S::checkReshape);
     // Tile operations.
     add("T.copy", {"src", "dst", "barrier"}, 2, &S::checkCopy);
     add("T.clear", {"buf"}, 1, &S::checkClear);
@@ -568,15 +571,6 @@ bool hasDynamic(const std::vector<int64_t> &s) {
 }
 } // namespace
 
-std::optional<RegionInfo> Sema::wholeBuffer(Expr &e, const std::string &what) {
-  if (regionForm(e) != RegionForm::Whole) {
-    expr(e);
-    error(e.loc, what + " must be a whole buffer (regions are supported by T.copy only)");
-    return std::nullopt;
-  }
-  return region(e, what, nullptr);
-}
-
 SemaValue Sema::checkCopy(CallExpr &call, BoundArgs &args) {
   Expr &src = *args.get(0);
   Expr &dst = *args.get(1);
@@ -640,7 +634,7 @@ SemaValue Sema::checkCopy(CallExpr &call, BoundArgs &args) {
 }
 
 SemaValue Sema::checkClear(CallExpr &call, BoundArgs &args) {
-  std::optional<RegionInfo> r = wholeBuffer(*args.get(0), "the operand of " + calleeOf(call));
+  std::optional<RegionInfo> r = bufferOperand(*args.get(0), "the operand of " + calleeOf(call));
   if (!r)
     return {};
   if (hasDynamic(r->shape())) {
@@ -803,8 +797,8 @@ bool Sema::checkGemmScales(CallExpr &call, BoundArgs &args, const GemmOperands &
                       "scale_block 32");
       return false;
     }
-    std::optional<RegionInfo> rsa = wholeBuffer(*scaleA, "scale_A of T.gemm");
-    std::optional<RegionInfo> rsb = wholeBuffer(*scaleB, "scale_B of T.gemm");
+    std::optional<RegionInfo> rsa = bufferOperand(*scaleA, "scale_A of T.gemm");
+    std::optional<RegionInfo> rsb = bufferOperand(*scaleB, "scale_B of T.gemm");
     if (!rsa || !rsb)
       return false;
     for (auto [r, e, rows, which] :
@@ -857,11 +851,11 @@ SemaValue Sema::checkGemm(CallExpr &call, BoundArgs &args) {
       ok = false;
     }
   }
-  std::optional<RegionInfo> ra = wholeBuffer(a, "A of T.gemm");
-  std::optional<RegionInfo> rb = wholeBuffer(b, "B of T.gemm");
+  std::optional<RegionInfo> ra = bufferOperand(a, "A of T.gemm");
+  std::optional<RegionInfo> rb = bufferOperand(b, "B of T.gemm");
   std::optional<RegionInfo> rc;
   if (c)
-    rc = wholeBuffer(*c, "C of T.gemm");
+    rc = bufferOperand(*c, "C of T.gemm");
   if (!ra || !rb || (c && !rc) || !ok)
     return {};
   auto rank2 = [&](const RegionInfo &r, Expr &e, const char *which) {
@@ -900,8 +894,8 @@ SemaValue Sema::checkReduce(CallExpr &call, BoundArgs &args) {
   std::string name = calleeOf(call);
   Expr &src = *args.get(0);
   Expr &dst = *args.get(1);
-  std::optional<RegionInfo> rs = wholeBuffer(src, "the source of " + name);
-  std::optional<RegionInfo> rd = wholeBuffer(dst, "the destination of " + name);
+  std::optional<RegionInfo> rs = bufferOperand(src, "the source of " + name);
+  std::optional<RegionInfo> rd = bufferOperand(dst, "the destination of " + name);
   if (!rs || !rd)
     return {};
   std::vector<int64_t> ss = rs->shape();
@@ -1031,7 +1025,7 @@ SemaValue Sema::checkAtomicAdd(CallExpr &call, BoundArgs &args) {
                          std::string(dtypeName(dt)));
       return {};
     }
-    std::optional<RegionInfo> rv = wholeBuffer(value, "the value of T.atomic_add");
+    std::optional<RegionInfo> rv = bufferOperand(value, "the value of T.atomic_add");
     if (!rv)
       return {};
     if (rv->buffer->scope != MemScope::Local || rv->buffer->dtype != dt) {
@@ -1069,9 +1063,9 @@ SemaValue Sema::checkTopk(CallExpr &, BoundArgs &args) {
   Expr &vals = *args.get(1);
   Expr &idx = *args.get(2);
   std::optional<int64_t> k = constInt(*args.get(3), "k of T.topk");
-  std::optional<RegionInfo> rs = wholeBuffer(src, "the source of T.topk");
-  std::optional<RegionInfo> rv = wholeBuffer(vals, "the values of T.topk");
-  std::optional<RegionInfo> ri = wholeBuffer(idx, "the indices of T.topk");
+  std::optional<RegionInfo> rs = bufferOperand(src, "the source of T.topk");
+  std::optional<RegionInfo> rv = bufferOperand(vals, "the values of T.topk");
+  std::optional<RegionInfo> ri = bufferOperand(idx, "the indices of T.topk");
   if (!k || !rs || !rv || !ri)
     return {};
   if (Expr *d = args.get(4)) {

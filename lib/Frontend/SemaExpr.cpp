@@ -265,11 +265,20 @@ SemaValue Sema::subscriptExpr(SubscriptExpr &e) {
     error(e.base->loc, "'" + baseName + "' is " + describe(base) + " and cannot be indexed");
     return v;
   }
+  // `buf[i]` of a rank-2 buffer is a view, except where an element is
+  // meant (a store target, an element-wise loop body): there it is a rank
+  // mismatch.
+  bool sliced = isPartialView(e) && !inParallel() && !storeTarget_;
   for (ExprPtr &idx : e.indices)
-    if (isa<SliceExpr>(idx.get())) {
-      std::optional<RegionInfo> r = region(e, "region of '" + baseName + "'", nullptr);
-      return r ? e.sema : v;
-    }
+    sliced |= isa<SliceExpr>(idx.get());
+  if (sliced) {
+    std::optional<RegionInfo> r = region(e, "region of '" + baseName + "'", nullptr);
+    if (!r)
+      return v;
+    // A sub-buffer of an on-chip buffer is a view; a region of a tensor is
+    // only a T.copy operand.
+    return base.buffer->scope == MemScope::Global ? e.sema : viewValue(e, *r);
+  }
   const BufferType &buf = *base.buffer;
   if (e.indices.size() != buf.shape.size()) {
     error(e.loc, "'" + baseName + "' has rank " + std::to_string(buf.shape.size()) +
@@ -673,7 +682,21 @@ RegionForm Sema::regionForm(Expr &e) {
   for (ExprPtr &i : sub->indices)
     if (isa<SliceExpr>(i.get()))
       return RegionForm::Sliced;
+  // `ring[s]` of an on-chip buffer: the trailing dimensions are whole.
+  if (isPartialView(e))
+    return RegionForm::Sliced;
   return RegionForm::StartIndex;
+}
+
+bool Sema::isPartialView(Expr &e) {
+  auto *sub = dyn_cast<SubscriptExpr>(&e);
+  auto *name = sub ? dyn_cast<NameExpr>(sub->base.get()) : nullptr;
+  Symbol *sym = name ? lookup(name->name) : nullptr;
+  if (!sym || sym->kind != SymbolKind::Buffer || !sym->value.buffer)
+    return false;
+  const BufferType &buf = *sym->value.buffer;
+  return buf.scope != MemScope::Global && !sub->indices.empty() &&
+         sub->indices.size() < buf.shape.size();
 }
 
 std::optional<RegionInfo> Sema::region(Expr &e, const std::string &what,
@@ -702,7 +725,10 @@ std::optional<RegionInfo> Sema::region(Expr &e, const std::string &what,
       info.kept.push_back(true);
     }
   } else {
-    if (sub->indices.size() != rank) {
+    // On-chip buffers may leave trailing dimensions out (`ring[s]`,
+    // `tile[0:64]`): they are taken whole.
+    bool partial = buf.scope != MemScope::Global && sub->indices.size() < rank;
+    if (sub->indices.size() != rank && !partial) {
       error(e.loc, what + ": '" + name + "' has rank " + std::to_string(rank) + " but " +
                        std::to_string(sub->indices.size()) + " index" +
                        (sub->indices.size() == 1 ? " is" : "es are") + " given");
@@ -726,6 +752,12 @@ std::optional<RegionInfo> Sema::region(Expr &e, const std::string &what,
     }
     bool ok = true;
     for (size_t d = 0; d < rank; ++d) {
+      if (d >= sub->indices.size()) {
+        info.offsets.push_back(nullptr);
+        info.sizes.push_back(buf.shape[d].size);
+        info.kept.push_back(true);
+        continue;
+      }
       Expr &idx = *sub->indices[d];
       std::string dimWhat = "index " + std::to_string(d) + " of '" + name + "'";
       auto *slice = dyn_cast<SliceExpr>(&idx);
@@ -818,6 +850,12 @@ bool Sema::checkRegionBounds(const RegionInfo &r, Expr &e) {
     }
     if (off && isConstInt(off->sema)) {
       int64_t o = std::get<int64_t>(*off->sema.constant);
+      if (o < 0) {
+        error(loc, "region start " + std::to_string(o) + " is negative in dimension " +
+                       std::to_string(d) + " of " + scopeName(r.buffer->scope) + " buffer '" +
+                       name + "' (a negative index does not count from the end in .tl)");
+        return false;
+      }
       if (o + r.sizes[d] > dimSize) {
         error(loc, "region [" + std::to_string(o) + ":" + std::to_string(o + r.sizes[d]) +
                        "] is out of bounds of dimension " + std::to_string(d) + " of " +

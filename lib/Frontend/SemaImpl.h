@@ -71,6 +71,7 @@ public:
   SemaValue checkSyncThreads(CallExpr &call, BoundArgs &args);
   SemaValue checkAlloc(CallExpr &call, BoundArgs &args);
   SemaValue checkAllocBarrier(CallExpr &call, BoundArgs &args);
+  SemaValue checkReshape(CallExpr &call, BoundArgs &args);
   SemaValue checkCopy(CallExpr &call, BoundArgs &args);
   SemaValue checkClear(CallExpr &call, BoundArgs &args);
   SemaValue checkFill(CallExpr &call, BoundArgs &args);
@@ -119,8 +120,16 @@ public:
   /// takes; null means "a start-index form is an error here".
   std::optional<RegionInfo> region(Expr &e, const std::string &what,
                                    const std::vector<int64_t> *other);
-  /// A tile operand that must be a whole buffer (gemm, reductions, fill, topk).
-  std::optional<RegionInfo> wholeBuffer(Expr &e, const std::string &what);
+  /// A tile operand that is a buffer (gemm, reductions, fill, topk): a whole
+  /// buffer, or a view of an on-chip one (`buf[s]`, `buf[:, 0:64]`), which
+  /// code generation turns into a tl.view (SemaViews.cpp).
+  std::optional<RegionInfo> bufferOperand(Expr &e, const std::string &what);
+  /// Whether `e` subscripts an on-chip buffer with fewer indices than its
+  /// rank (`ring[s]`: the trailing dimensions are whole).
+  bool isPartialView(Expr &e);
+  /// The value of a view of an on-chip buffer (a buffer of the region's
+  /// shape); reports views that cannot be taken here.
+  SemaValue viewValue(Expr &e, const RegionInfo &r);
   bool checkRegionBounds(const RegionInfo &r, Expr &e);
 
   // Constant helpers.
@@ -174,6 +183,7 @@ private:
   const WithStmt *launch_ = nullptr;
   int parallelDepth_ = 0;
   int deadDepth_ = 0;
+  bool storeTarget_ = false; // analysing the target of a store
   bool sharedBudgetReported_ = false;
 };
 

@@ -101,6 +101,29 @@ int64_t getSwizzleBytes(MemRefType type);
 int64_t getCpAsyncVectorBytes(MemRefType src, ArrayRef<int64_t> srcSizes, MemRefType dst,
                               ArrayRef<int64_t> dstSizes);
 
+/// The source dimensions a tl.view of the box `sizes` keeps when its result
+/// has shape `result`: `sizes` with some unit dimensions dropped, in order
+/// (where a unit dimension may be kept or dropped, the leftmost is kept).
+/// nullopt when `result` is not such a shape.
+std::optional<SmallVector<unsigned>> getViewKeptDims(ArrayRef<int64_t> sizes,
+                                                     ArrayRef<int64_t> result);
+
+/// The layout of the view of the box `sizes` at `offsets` (constants, or
+/// nullopt for run-time offsets), keeping the source dimensions `kept`, of a
+/// shared buffer laid out by the offset layout `layout`, when the box is a
+/// restriction of it: the box's elements sit at the lowest offsets of the
+/// layout moved by the offset of its origin, and that offset adds to them
+/// without carries (whole stages of a ring, whole chunks of a swizzled
+/// tile). nullopt when the box is not (a K-slice inside a swizzle atom).
+std::optional<LinearLayout> restrictViewLayout(const LinearLayout &layout,
+                                               ArrayRef<std::optional<int64_t>> offsets,
+                                               ArrayRef<int64_t> sizes, ArrayRef<unsigned> kept);
+
+/// `layout` with its tile read as `shape` in row-major order (tl.reshape):
+/// every basis keeps its flattened coordinate. nullopt unless the layout's
+/// tile and `shape` are powers of two of the same size.
+std::optional<LinearLayout> reshapeLayout(const LinearLayout &layout, ArrayRef<int64_t> shape);
+
 /// Bytes of shared scratch `op` needs while it runs (0 for none): partial
 /// results of a reduction across warps, the tile of a layout conversion.
 int64_t getSharedScratchBytes(Operation *op);

@@ -549,61 +549,6 @@ LogicalResult CopyOp::verify() {
 }
 
 //===----------------------------------------------------------------------===//
-// ViewOp
-//===----------------------------------------------------------------------===//
-
-LogicalResult ViewOp::verify() {
-  constexpr MemScope kViewScopes[] = {MemScope::Shared, MemScope::Fragment, MemScope::Local,
-                                      MemScope::Tmem};
-  if (failed(verifyScope(*this, getSrc(), "source", kViewScopes)))
-    return failure();
-  auto srcT = cast<MemRefType>(getSrc().getType());
-  auto resT = cast<MemRefType>(getResult().getType());
-  ArrayRef<int64_t> sizes = getSizes();
-  if (getOffsets().size() != static_cast<size_t>(srcT.getRank()) ||
-      sizes.size() != static_cast<size_t>(srcT.getRank()))
-    return emitOpError("needs one offset and one size per source dimension (")
-           << srcT.getRank() << ")";
-  for (auto [i, off] : llvm::enumerate(getOffsets())) {
-    if (sizes[i] < 1 || sizes[i] > srcT.getShape()[i])
-      return emitOpError("size ") << sizes[i] << " of dimension " << i
-                                  << " does not fit the source's " << srcT.getShape()[i];
-    if (auto c = getConstantIntValue(off))
-      if (*c < 0 || *c + sizes[i] > srcT.getShape()[i])
-        return emitOpError("the box of dimension ") << i << " is out of bounds";
-  }
-  SmallVector<int64_t> shape = squeeze(sizes);
-  if (ArrayRef<int64_t>(shape) != resT.getShape() ||
-      srcT.getElementType() != resT.getElementType() ||
-      getMemScope(srcT) != getMemScope(resT))
-    return emitOpError("result must be a buffer of the box's shape (unit dimensions dropped), "
-                       "element type and scope");
-  std::optional<LinearLayout> srcL = getBufferLayout(srcT), resL = getBufferLayout(resT);
-  if (static_cast<bool>(srcL) != static_cast<bool>(resL))
-    return emitOpError("a view of a laid-out buffer has the restriction of its layout");
-  if (srcL) {
-    // The view's offsets are the low offset bits of the source's layout, on
-    // the kept dimensions; the dropped dimensions do not move with them.
-    SmallVector<unsigned> kept;
-    for (auto [i, sz] : llvm::enumerate(sizes))
-      if (sz != 1)
-        kept.push_back(i);
-    auto srcBases = srcL->getBases(LinearLayout::Offset);
-    auto resBases = resL->getBases(LinearLayout::Offset);
-    bool ok = resBases.size() <= srcBases.size() && kept.size() == resL->getRank();
-    for (size_t b = 0; ok && b < resBases.size(); ++b)
-      for (unsigned d = 0; ok && d < srcL->getRank(); ++d) {
-        auto it = llvm::find(kept, d);
-        int64_t want = it == kept.end() ? 0 : resBases[b][it - kept.begin()];
-        ok = srcBases[b][d] == want;
-      }
-    if (!ok)
-      return emitOpError("the view's layout must be its source's layout restricted to the box");
-  }
-  return verifyInLaunch(*this);
-}
-
-//===----------------------------------------------------------------------===//
 // SlotLoadOp, SlotStoreOp
 //===----------------------------------------------------------------------===//
 

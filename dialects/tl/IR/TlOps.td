@@ -502,9 +502,18 @@ def Tl_ViewOp : Tl_Op<"view", [Pure]> {
     ```
     The box of `sizes` elements at `offsets` (one index per source
     dimension) of a shared or register buffer, as a buffer of the box's
-    shape with unit dimensions dropped. For a laid-out buffer the offsets
-    must stay on whole units of its layout (whole stages of a ring, whole
-    swizzle atoms), so the view's layout is the source's restricted to the box.
+    shape with unit dimensions dropped (all of them, or some: `T.gemm`'s
+    `acc[0:1, :]` keeps its row). Element `c` of the view is element
+    `offsets + c` of the source (dropped dimensions at their offset).
+
+    Layouts: when the box is a restriction of the source's layout (its
+    elements are the source's lowest offsets, moved by whole units of the
+    layout: a stage of a ring, a chunk of a swizzled tile's columns, whole
+    8-row groups of a one-chunk tile) the view has that restricted layout.
+    A view of a laid-out shared buffer whose box is not (a K-slice inside a
+    swizzle atom, rows of a tile of several chunks) has no layout of its
+    own: it is addressed through its source (`getViewKeptDims`,
+    `restrictViewLayout` in TlDialect.h).
   }];
   let arguments = (ins Tl_StaticBuffer:$src, Variadic<Index>:$offsets,
                        DenseI64ArrayAttr:$sizes);
@@ -512,6 +521,28 @@ def Tl_ViewOp : Tl_Op<"view", [Pure]> {
   let assemblyFormat = [{
     $src `[` $offsets `]` $sizes attr-dict `:` type($src) `to` type($result)
   }];
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    /// The source dimensions the result keeps, in order.
+    ::llvm::SmallVector<unsigned> getKeptDims();
+  }];
+}
+
+def Tl_ReshapeOp : Tl_Op<"reshape", [Pure]> {
+  let summary = "the same on-chip elements or bytes as a buffer of another shape (T.reshape, T.view)";
+  let description = [{
+    ```mlir
+    %r = tl.reshape %s : memref<64x128xbf16, #smem> to memref<128x64xbf16, #smem>
+    %b = tl.reshape %s : memref<64x128xbf16, #smem> to memref<64x64xf32, #smem>
+    ```
+    A whole on-chip buffer seen with another shape: element `i` in
+    row-major order is element `i` of the source. With another element type
+    (`T.view(buf, shape, dtype)`, shared and local buffers only) the result
+    aliases the source's bytes. The total size in bits is unchanged.
+  }];
+  let arguments = (ins Tl_StaticBuffer:$src);
+  let results = (outs Tl_StaticBuffer:$result);
+  let assemblyFormat = "$src attr-dict `:` type($src) `to` type($result)";
   let hasVerifier = 1;
 }
 

@@ -57,6 +57,9 @@ struct BufferType {
   /// Number of mbarriers for barrier arrays (scope Shared, dtype I64) — 0 for
   /// ordinary buffers.
   int64_t barrierCount = 0;
+  /// A view of another buffer (`ring[s]`, `tile[:, 0:64]`, T.reshape):
+  /// allocates nothing.
+  bool view = false;
   std::string str() const; // "shared<128x64xbfloat16>"
 };
 

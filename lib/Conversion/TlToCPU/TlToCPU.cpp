@@ -8,7 +8,8 @@
 //  2. tl.launch becomes one scf.for over the linear block range, block ids
 //     delinearised x fastest; every allocation in the launch is hoisted in
 //     front of that loop (one memref.alloc per call, freed after it);
-//  3. tl.parallel / tl.pipelined become scf.for nests;
+//  3. tl.parallel / tl.pipelined become scf.for nests; tl.view and
+//     tl.reshape become memref views of their source (Views.cpp);
 //  4. tile ops become loop nests (copy with bounds checks, fill, gemm with f32
 //     accumulation, reduce, topk, atomic_add via memref.atomic_rmw);
 //     synchronisation and barriers vanish (a block runs to completion alone);
@@ -19,6 +20,7 @@
 #include "tlc/Conversion/TlToCPU.h"
 
 #include "LowPrecision.h"
+#include "Views.h"
 
 #include "tl/IR/TlOps.h"
 
@@ -1004,7 +1006,8 @@ LogicalResult KernelLowering::run() {
     else
       lowerPipelined(cast<PipelinedOp>(op));
   }
-  if (failed(lowerTileOps()) || failed(lowerPackedUses()))
+  if (failed(tlc::cpu::lowerViews(func, rewriter)) || failed(lowerTileOps()) ||
+      failed(lowerPackedUses()))
     return failure();
   lowerCasts();
   if (failed(finishSignature()))

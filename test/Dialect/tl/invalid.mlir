@@ -1370,3 +1370,99 @@ func.func @f(%n: index) {
   }
   return
 }
+
+// -----
+
+#tile = #tl.layout<[64, 128], offset = [(0, 1), (0, 2), (0, 4), (0, 8), (0, 16), (0, 32), (1, 8), (2, 16), (4, 32), (8, 0), (16, 0), (32, 0), (0, 64)]>
+#half = #tl.layout<[64, 64], offset = [(0, 1), (0, 2), (0, 4), (0, 8), (0, 16), (0, 32), (1, 8), (2, 16), (4, 32), (8, 0), (16, 0), (32, 0)]>
+func.func @f() {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c32 = arith.constant 32 : index
+  tl.launch grid(%c1) threads(128) blocks(%b) {
+    %t = tl.alloc_shared : memref<64x128xbf16, #tl.scope<shared, #tile>>
+    // A K-slice inside the swizzle atom is not a restriction of the layout.
+    // expected-error @+1 {{a box that is not a restriction of its source's layout has no layout}}
+    %k = tl.view %t[%c0, %c32] [64, 64]
+        : memref<64x128xbf16, #tl.scope<shared, #tile>> to memref<64x64xbf16, #tl.scope<shared, #half>>
+  }
+  return
+}
+
+// -----
+
+#tile = #tl.layout<[64, 128], offset = [(0, 1), (0, 2), (0, 4), (0, 8), (0, 16), (0, 32), (1, 8), (2, 16), (4, 32), (8, 0), (16, 0), (32, 0), (0, 64)]>
+func.func @f() {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  tl.launch grid(%c1) threads(128) blocks(%b) {
+    %t = tl.alloc_shared : memref<64x128xbf16, #tl.scope<shared, #tile>>
+    // expected-error @+1 {{the view's layout must be its source's layout restricted to the box}}
+    %k = tl.view %t[%c0, %c0] [64, 64]
+        : memref<64x128xbf16, #tl.scope<shared, #tile>> to memref<64x64xbf16, #tl.scope<shared>>
+  }
+  return
+}
+
+// -----
+
+func.func @f() {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  tl.launch grid(%c1) threads(128) blocks(%b) {
+    %t = tl.alloc_shared : memref<64x128xbf16, #tl.scope<shared>>
+    // expected-error @+1 {{result must be a buffer of the box's shape (unit dimensions dropped)}}
+    %k = tl.view %t[%c0, %c0] [2, 64] : memref<64x128xbf16, #tl.scope<shared>> to memref<64xbf16, #tl.scope<shared>>
+  }
+  return
+}
+
+// -----
+
+func.func @f() {
+  %c1 = arith.constant 1 : index
+  tl.launch grid(%c1) threads(128) blocks(%b) {
+    %t = tl.alloc_shared : memref<64x128xbf16, #tl.scope<shared>>
+    // expected-error @+1 {{result must have the source's size in bits (131072), got 65536}}
+    %r = tl.reshape %t : memref<64x128xbf16, #tl.scope<shared>> to memref<64x64xbf16, #tl.scope<shared>>
+  }
+  return
+}
+
+// -----
+
+func.func @f() {
+  %c1 = arith.constant 1 : index
+  tl.launch grid(%c1) threads(128) blocks(%b) {
+    %t = tl.alloc_fragment : memref<64x64xbf16, #tl.scope<fragment>>
+    // expected-error @+1 {{a fragment's elements cannot be read as another element type}}
+    %r = tl.reshape %t : memref<64x64xbf16, #tl.scope<fragment>> to memref<64x32xf32, #tl.scope<fragment>>
+  }
+  return
+}
+
+// -----
+
+func.func @f() {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  tl.launch grid(%c1) threads(128) blocks(%b) {
+    %t = tl.alloc_shared : memref<64x128xbf16, #tl.scope<shared>>
+    %v = tl.view %t[%c0, %c0] [64, 64] : memref<64x128xbf16, #tl.scope<shared>> to memref<64x64xbf16, #tl.scope<shared>>
+    // expected-error @+1 {{source must be a whole buffer, not a tl.view of one}}
+    %r = tl.reshape %v : memref<64x64xbf16, #tl.scope<shared>> to memref<4096xbf16, #tl.scope<shared>>
+  }
+  return
+}
+
+// -----
+
+func.func @f() {
+  %c1 = arith.constant 1 : index
+  tl.launch grid(%c1) threads(128) blocks(%b) {
+    %t = tl.alloc_shared : memref<64x64xi1, #tl.scope<shared>>
+    // expected-error @+1 {{bools and FP4 elements cannot be reinterpreted as another type}}
+    %r = tl.reshape %t : memref<64x64xi1, #tl.scope<shared>> to memref<64x16xi32, #tl.scope<shared>>
+  }
+  return
+}

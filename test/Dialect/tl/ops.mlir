@@ -255,3 +255,39 @@ func.func @scalar_kernel(%X: memref<64x?xf32, #tl.scope<global>>, %eps: f32, %n:
   }
   return
 }
+
+// Views: a ring's stage and a chunk of a swizzled tile carry the restricted
+// layout; a K-slice inside a swizzle atom has none (it is addressed through
+// its source); a kept unit dimension; reshapes.
+#tile = #tl.layout<[64, 128], offset = [(0, 1), (0, 2), (0, 4), (0, 8), (0, 16), (0, 32), (1, 8), (2, 16), (4, 32), (8, 0), (16, 0), (32, 0), (0, 64)]>
+#half = #tl.layout<[64, 64], offset = [(0, 1), (0, 2), (0, 4), (0, 8), (0, 16), (0, 32), (1, 8), (2, 16), (4, 32), (8, 0), (16, 0), (32, 0)]>
+#ring = #tl.layout<[2, 64, 64], offset = [(0, 0, 1), (0, 0, 2), (0, 0, 4), (0, 0, 8), (0, 0, 16), (0, 0, 32), (0, 1, 8), (0, 2, 16), (0, 4, 32), (0, 8, 0), (0, 16, 0), (0, 32, 0), (1, 0, 0)]>
+// CHECK-LABEL: func.func @views
+func.func @views() {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c32 = arith.constant 32 : index
+  %c64 = arith.constant 64 : index
+  tl.launch grid(%c1) threads(128) blocks(%b) {
+    %t = tl.alloc_shared : memref<64x128xbf16, #tl.scope<shared, #tile>>
+    %r = tl.alloc_shared : memref<2x64x64xbf16, #tl.scope<shared, #ring>>
+    %f = tl.alloc_fragment : memref<64x64xf32, #tl.scope<fragment>>
+    // CHECK: tl.view %{{.*}}[%{{.*}}, %{{.*}}] [64, 64] : memref<64x128xbf16, #{{smem[0-9]*}}> to memref<64x64xbf16, #{{smem[0-9]*}}>
+    %h = tl.view %t[%c0, %c64] [64, 64]
+        : memref<64x128xbf16, #tl.scope<shared, #tile>> to memref<64x64xbf16, #tl.scope<shared, #half>>
+    // CHECK: tl.view %{{.*}}[%{{.*}}, %{{.*}}] [64, 32] : memref<64x128xbf16, #{{smem[0-9]*}}> to memref<64x32xbf16, #tl.scope<shared>>
+    %k = tl.view %t[%c0, %c32] [64, 32]
+        : memref<64x128xbf16, #tl.scope<shared, #tile>> to memref<64x32xbf16, #tl.scope<shared>>
+    // CHECK: tl.view %{{.*}}[%{{.*}}, %{{.*}}, %{{.*}}] [1, 64, 64] : memref<2x64x64xbf16, #{{smem[0-9]*}}> to memref<64x64xbf16, #{{smem[0-9]*}}>
+    %s = tl.view %r[%b, %c0, %c0] [1, 64, 64]
+        : memref<2x64x64xbf16, #tl.scope<shared, #ring>> to memref<64x64xbf16, #tl.scope<shared, #half>>
+    // CHECK: tl.view %{{.*}}[%{{.*}}, %{{.*}}] [1, 64] : memref<64x64xf32, #tl.scope<fragment>> to memref<1x64xf32, #tl.scope<fragment>>
+    %row = tl.view %f[%c1, %c0] [1, 64] : memref<64x64xf32, #tl.scope<fragment>> to memref<1x64xf32, #tl.scope<fragment>>
+    // CHECK: tl.reshape %{{.*}} : memref<64x64xf32, #tl.scope<fragment>> to memref<4096xf32, #tl.scope<fragment>>
+    %flat = tl.reshape %f : memref<64x64xf32, #tl.scope<fragment>> to memref<4096xf32, #tl.scope<fragment>>
+    %u = tl.alloc_shared : memref<64x64xbf16, #tl.scope<shared>>
+    // CHECK: tl.reshape %{{.*}} : memref<64x64xbf16, #tl.scope<shared>> to memref<64x32xf32, #tl.scope<shared>>
+    %w = tl.reshape %u : memref<64x64xbf16, #tl.scope<shared>> to memref<64x32xf32, #tl.scope<shared>>
+  }
+  return
+}
