@@ -28,6 +28,8 @@
 #include "tl/IR/TlOps.h"
 #include "tl/Transforms/Passes.h"
 
+#include "ViewLayouts.h"
+
 #include "mlir/IR/Builders.h"
 #include "llvm/ADT/EquivalenceClasses.h"
 #include "llvm/ADT/MapVector.h"
@@ -183,7 +185,8 @@ LogicalResult LaunchInference::collect() {
     }
   });
   auto note = [&](Operation *op, Value buf, ValueRange idx, bool write) {
-    if (!isRegisterScope(buf))
+    // A reshaped local reads its source's slots (ViewLayouts.cpp).
+    if (!isRegisterScope(buf) || buf.getDefiningOp<ReshapeOp>())
       return;
     auto par = op->getParentOfType<ParallelOp>();
     Access a = classify(idx, cast<MemRefType>(buf.getType()), par);
@@ -503,34 +506,31 @@ LogicalResult LaunchInference::insertConversions() {
 LogicalResult LaunchInference::assignSharedLayouts() {
   // MMA operand tiles: the chunked, swizzled layout TMA writes and the MMA
   // descriptors read (128-byte swizzle where rows allow).
-  DenseSet<Value> operands;
-  launch.walk([&](GemmOp g) {
-    for (Value v : {g.getA(), g.getB()})
-      if (getMemScope(v.getType()) == MemScope::Shared)
-        operands.insert(v);
+  // Operands that are views (a K-slice, a ring's stage) lay out the buffer
+  // they are views of.
+  llvm::SetVector<Value> operands;
+  WalkResult w = launch.walk([&](GemmOp g) -> WalkResult {
+    for (Value v : {g.getA(), g.getB()}) {
+      if (getMemScope(v.getType()) != MemScope::Shared)
+        continue;
+      Value root = getViewRoot(v);
+      if (root.getDefiningOp<ReshapeOp>())
+        return g.emitError("a T.reshape or T.view of a shared buffer cannot be a T.gemm operand "
+                           "on the GPU; allocate the tile in the shape the MMA reads");
+      operands.insert(root);
+    }
+    return WalkResult::advance();
   });
+  if (w.wasInterrupted())
+    return failure();
   for (Value v : operands) {
     auto alloc = v.getDefiningOp<AllocSharedOp>();
     if (!alloc || getBufferLayout(v.getType()))
       continue;
-    auto type = alloc.getType();
-    Type elem = type.getElementType();
-    // tcgen05 reads FP4 tiles unpacked, a byte per element (TMA 16U4_ALIGN16B).
-    int64_t bits = isa<Float4E2M1FNType>(elem) ? 8 : getElementBits(elem);
-    if (type.getRank() != 2)
-      return alloc.emitError("an MMA operand in shared memory must be 2-D");
-    int64_t rows = type.getShape()[0], cols = type.getShape()[1];
-    int64_t rowBytes = cols * bits / 8;
-    std::optional<LinearLayout> l;
-    for (int64_t swz : {128, 64, 32})
-      if (rowBytes % swz == 0 && (l = LinearLayout::swizzledShared(rows, cols, bits, swz)))
-        break;
-    if (!l)
-      return alloc.emitError("T.gemm operand in shared memory must have a power-of-two number of "
-                             "rows (at least 8) and rows of a multiple of 32 bytes, a power of "
-                             "two; got ")
-             << rows << " rows of " << rowBytes << " bytes";
-    alloc.getResult().setType(withBufferLayout(type, *l));
+    FailureOr<LinearLayout> l = mmaSharedLayout(alloc.getType(), alloc);
+    if (failed(l))
+      return failure();
+    alloc.getResult().setType(withBufferLayout(alloc.getType(), *l));
   }
   if (!tcgen05())
     return success();
@@ -593,7 +593,7 @@ void LaunchInference::writeTypes() {
 }
 
 LogicalResult LaunchInference::run() {
-  if (failed(collect()) || failed(anchor()))
+  if (failed(checkRegisterViews(launch)) || failed(collect()) || failed(anchor()))
     return failure();
   // One default at a time, so that what it implies (projections, reductions)
   // propagates before the next buffer falls back to a default.
@@ -603,9 +603,9 @@ LogicalResult LaunchInference::run() {
   } while (defaults());
   // Temporaries made by conversions are laid out on creation.
   writeTypes();
-  if (failed(insertConversions()))
+  if (failed(insertConversions()) || failed(assignSharedLayouts()))
     return failure();
-  return assignSharedLayouts();
+  return retypeViews(launch);
 }
 
 struct InferLayouts : public tl::impl::TlInferLayoutsBase<InferLayouts> {

@@ -174,6 +174,33 @@ void mbarrierArrive(OpBuilder &b, Location loc, Value addr32);
 void mbarrierArriveExpectTx(OpBuilder &b, Location loc, Value addr32, Value bytes);
 
 //===----------------------------------------------------------------------===//
+// MMA operand tiles in shared memory (MmaOperands.cpp)
+//===----------------------------------------------------------------------===//
+
+/// A shared T.gemm operand addressed through the nearest buffer that has a
+/// layout: the operand itself, or the buffer it is a view of (a K-slice
+/// inside a swizzle atom has no layout of its own). Element (r, c) of the
+/// operand is element `origin` + (r, c) on dimensions `dims` of that buffer.
+struct SharedTileRef {
+  Value base;      // the laid-out buffer (!llvm.ptr<3>)
+  MemRefType type; // its type
+  tl::LinearLayout layout;
+  SmallVector<Value> origin; // an index per dimension of `type`
+  unsigned dims[2] = {0, 1};
+  /// Element offset (index) of element (r, c) of the operand.
+  Value elementOffset(OpBuilder &b, Location loc, Value r, Value c) const;
+  /// The offset of (r, c) from (0, 0) of the laid-out buffer's tile
+  /// (strides of the layout: no origin).
+  std::optional<int64_t> strideOffset(int64_t r, int64_t c) const;
+};
+
+/// Resolves the operand `orig` (converted `conv`) of `op`; `mnMajor` when the
+/// MMA reads it MN-major (K along its rows). Reports operands with no
+/// swizzled layout and views that start where no descriptor can.
+FailureOr<SharedTileRef> resolveSharedTile(ConversionPatternRewriter &rewriter, Operation *op,
+                                           Value orig, Value conv, StringRef what, bool mnMajor);
+
+//===----------------------------------------------------------------------===//
 // Pattern sets, one per op family
 //===----------------------------------------------------------------------===//
 

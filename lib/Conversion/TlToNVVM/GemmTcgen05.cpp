@@ -56,19 +56,17 @@ std::optional<tcgen05::Swizzle> swizzleOf(int64_t bytes) {
 /// tiles ([K, M or N], 16-bit or FP8) step along their rows, 8-row groups
 /// SBO apart, the swizzle atoms along M or N LBO apart.
 struct SharedOperand {
-  Value base; // !llvm.ptr<3>
-  tl::LinearLayout layout;
+  SharedTileRef ref;
   int64_t eb = 1;
   bool mnMajor = false;
   uint64_t fixed = 0; // the descriptor without its start address
 
   /// The descriptor of the tile from K index `k`.
   Value descriptor(OpBuilder &b, Location loc, int64_t k) const {
-    Value e = mnMajor
-                  ? tl::emitLayoutOffset(b, loc, layout, {cIndex(b, loc, k), cIndex(b, loc, 0)})
-                  : tl::emitLayoutOffset(b, loc, layout, {cIndex(b, loc, 0), cIndex(b, loc, k)});
+    Value e = mnMajor ? ref.elementOffset(b, loc, cIndex(b, loc, k), cIndex(b, loc, 0))
+                      : ref.elementOffset(b, loc, cIndex(b, loc, 0), cIndex(b, loc, k));
     Value addr = arith::AddIOp::create(
-        b, loc, LLVM::PtrToIntOp::create(b, loc, b.getI64Type(), base),
+        b, loc, LLVM::PtrToIntOp::create(b, loc, b.getI64Type(), ref.base),
         toI64(b, loc, arith::MulIOp::create(b, loc, e, cIndex(b, loc, eb))));
     Value start = arith::AndIOp::create(b, loc, arith::ShRUIOp::create(b, loc, addr, cI64(b, loc, 4)),
                                         cI64(b, loc, 0x3FFF));
@@ -76,13 +74,15 @@ struct SharedOperand {
   }
 };
 
-FailureOr<SharedOperand> sharedOperand(tl::GemmOp op, Value orig, Value conv, StringRef what,
-                                       bool mnMajor) {
-  auto t = cast<MemRefType>(orig.getType());
-  std::optional<tl::LinearLayout> l = tl::getBufferLayout(t);
+FailureOr<SharedOperand> sharedOperand(ConversionPatternRewriter &rewriter, tl::GemmOp op,
+                                       Value orig, Value conv, StringRef what, bool mnMajor) {
+  FailureOr<SharedTileRef> ref = resolveSharedTile(rewriter, op, orig, conv, what, mnMajor);
+  if (failed(ref))
+    return failure();
+  MemRefType t = ref->type;
   int64_t span = tl::getSwizzleBytes(t);
   std::optional<tcgen05::Swizzle> sw = swizzleOf(span);
-  if (!l || !sw)
+  if (!sw)
     return op.emitError() << "the " << what
                           << " operand in shared memory needs a swizzled MMA layout (run "
                              "tl-infer-layouts)";
@@ -91,8 +91,8 @@ FailureOr<SharedOperand> sharedOperand(tl::GemmOp op, Value orig, Value conv, St
   if (mnMajor) {
     // Atoms along M or N: the next swizzle chunk of columns (or none).
     int64_t atom = span;
-    if (t.getShape()[1] * eb > span)
-      atom = *l->offsetOf({0, span / eb}) * eb;
+    if (t.getShape()[t.getRank() - 1] * eb > span)
+      atom = *ref->strideOffset(0, span / eb) * eb;
     strides = tcgen05::mnMajorSwizzledStrides(*sw, static_cast<uint32_t>(atom));
   }
   if (!strides)
@@ -102,7 +102,7 @@ FailureOr<SharedOperand> sharedOperand(tl::GemmOp op, Value orig, Value conv, St
   if (!fixed)
     return op.emitError("tcgen05 descriptor: " + fixed.error);
   // FP4 sits unpacked, a byte per element (TMA's 16U4_ALIGN16B).
-  return SharedOperand{conv, *l, eb, mnMajor, fixed.value};
+  return SharedOperand{*ref, eb, mnMajor, fixed.value};
 }
 
 struct Tcgen05GemmLowering : public OpConversionPattern<tl::GemmOp> {
@@ -163,12 +163,12 @@ struct Tcgen05GemmLowering : public OpConversionPattern<tl::GemmOp> {
                    tl::getMemScope(op.getScaleB().getType()) != tl::MemScope::Tmem))
       return op.emitError("tcgen05 reads block scales from tensor memory (run tl-assign-tmem)");
 
-    FailureOr<SharedOperand> bOp = sharedOperand(op, op.getB(), adaptor.getB(), "B", bMN);
+    FailureOr<SharedOperand> bOp = sharedOperand(rewriter, op, op.getB(), adaptor.getB(), "B", bMN);
     if (failed(bOp))
       return failure();
     std::optional<SharedOperand> aOp;
     if (!aTmem) {
-      FailureOr<SharedOperand> s = sharedOperand(op, op.getA(), adaptor.getA(), "A", aMN);
+      FailureOr<SharedOperand> s = sharedOperand(rewriter, op, op.getA(), adaptor.getA(), "A", aMN);
       if (failed(s))
         return failure();
       aOp = *s;

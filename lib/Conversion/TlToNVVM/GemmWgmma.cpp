@@ -26,22 +26,20 @@ std::string mmaTypeName(Type t) {
   return "";
 }
 
-/// A shared MMA operand: its base, element bytes, layout and swizzle span.
+/// A shared MMA operand: where its elements are, element bytes and swizzle
+/// span.
 struct SharedOperand {
-  Value base; // !llvm.ptr<3>
-  tl::LinearLayout layout;
+  SharedTileRef ref;
   int64_t eb = 2;
   int64_t swizzle = 128; // bytes per row within a chunk
 };
 
-FailureOr<SharedOperand> sharedOperand(tl::GemmOp op, Value orig, Value conv, StringRef what) {
-  auto t = cast<MemRefType>(orig.getType());
-  std::optional<tl::LinearLayout> l = tl::getBufferLayout(t);
-  if (!l)
-    return op.emitError() << "the " << what
-                          << " operand in shared memory has no swizzled layout (run "
-                             "tl-infer-layouts)";
-  SharedOperand s{conv, *l, storageBytes(t.getElementType()), tl::getSwizzleBytes(t)};
+FailureOr<SharedOperand> sharedOperand(ConversionPatternRewriter &rewriter, tl::GemmOp op,
+                                       Value orig, Value conv, StringRef what, bool mnMajor) {
+  FailureOr<SharedTileRef> ref = resolveSharedTile(rewriter, op, orig, conv, what, mnMajor);
+  if (failed(ref))
+    return failure();
+  SharedOperand s{*ref, storageBytes(ref->type.getElementType()), tl::getSwizzleBytes(ref->type)};
   if (!s.swizzle)
     return op.emitError() << "the " << what << " operand's shared layout is not a swizzled MMA tile";
   return s;
@@ -52,7 +50,7 @@ FailureOr<SharedOperand> sharedOperand(tl::GemmOp op, Value orig, Value conv, St
 Value descriptor(OpBuilder &b, Location loc, const SharedOperand &s, Value offset, int64_t lbo,
                  int64_t sbo) {
   Value addr = arith::AddIOp::create(b, loc,
-                                     LLVM::PtrToIntOp::create(b, loc, b.getI64Type(), s.base),
+                                     LLVM::PtrToIntOp::create(b, loc, b.getI64Type(), s.ref.base),
                                      toI64(b, loc, offset));
   Value start = arith::AndIOp::create(b, loc, arith::ShRUIOp::create(b, loc, addr, cI64(b, loc, 4)),
                                       cI64(b, loc, 0x3FFF));
@@ -63,11 +61,11 @@ Value descriptor(OpBuilder &b, Location loc, const SharedOperand &s, Value offse
 
 /// Byte offset (index) of element (r, c) of a shared operand.
 Value byteOffset(OpBuilder &b, Location loc, const SharedOperand &s, Value r, int64_t c) {
-  Value e = tl::emitLayoutOffset(b, loc, s.layout, {r, cIndex(b, loc, c)});
+  Value e = s.ref.elementOffset(b, loc, r, cIndex(b, loc, c));
   return arith::MulIOp::create(b, loc, e, cIndex(b, loc, s.eb));
 }
 Value byteOffset(OpBuilder &b, Location loc, const SharedOperand &s, int64_t r, Value c) {
-  Value e = tl::emitLayoutOffset(b, loc, s.layout, {cIndex(b, loc, r), c});
+  Value e = s.ref.elementOffset(b, loc, cIndex(b, loc, r), c);
   return arith::MulIOp::create(b, loc, e, cIndex(b, loc, s.eb));
 }
 
@@ -171,7 +169,8 @@ struct WgmmaLowering : public OpConversionPattern<tl::GemmOp> {
     SmallVector<Value> wgOrigin = tl::emitLinearMap(rewriter, loc, wgBases, 2, warp);
     Value rowBase = wgOrigin[0], colBase = wgOrigin[1];
 
-    FailureOr<SharedOperand> bOp = sharedOperand(op, op.getB(), adaptor.getB(), "B");
+    FailureOr<SharedOperand> bOp =
+        sharedOperand(rewriter, op, op.getB(), adaptor.getB(), "B", transB);
     if (failed(bOp))
       return failure();
     std::optional<SharedOperand> aOp;
@@ -179,7 +178,7 @@ struct WgmmaLowering : public OpConversionPattern<tl::GemmOp> {
     if (aReg) {
       al = tl::getBufferLayout(aT);
     } else {
-      auto s = sharedOperand(op, op.getA(), adaptor.getA(), "A");
+      auto s = sharedOperand(rewriter, op, op.getA(), adaptor.getA(), "A", transA);
       if (failed(s))
         return failure();
       aOp = *s;
@@ -231,7 +230,7 @@ struct WgmmaLowering : public OpConversionPattern<tl::GemmOp> {
         if (aOp) {
           Value off = transA ? byteOffset(rewriter, loc, *aOp, k, tileRow)
                              : byteOffset(rewriter, loc, *aOp, tileRow, k);
-          int64_t lbo = transA ? *aOp->layout.offsetOf({0, aOp->swizzle / aOp->eb}) * aOp->eb : 16;
+          int64_t lbo = transA ? *aOp->ref.strideOffset(0, aOp->swizzle / aOp->eb) * aOp->eb : 16;
           operands.push_back(descriptor(rewriter, loc, *aOp, off, lbo, 8 * aOp->swizzle));
           aText = "$" + std::to_string(regs);
           aCons = "l";
@@ -248,7 +247,7 @@ struct WgmmaLowering : public OpConversionPattern<tl::GemmOp> {
         }
         Value bOff = transB ? byteOffset(rewriter, loc, *bOp, k, colBase)
                             : byteOffset(rewriter, loc, *bOp, colBase, k);
-        int64_t bLbo = transB ? *bOp->layout.offsetOf({0, bOp->swizzle / bOp->eb}) * bOp->eb : 16;
+        int64_t bLbo = transB ? *bOp->ref.strideOffset(0, bOp->swizzle / bOp->eb) * bOp->eb : 16;
         operands.push_back(descriptor(rewriter, loc, *bOp, bOff, bLbo, 8 * bOp->swizzle));
         int64_t bIdx = operands.size() - 1 + regs;
         operands.push_back(cI32(rewriter, loc, (op.getClearAccum() && k == 0) ? 0 : 1));

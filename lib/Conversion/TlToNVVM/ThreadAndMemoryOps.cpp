@@ -127,6 +127,8 @@ struct SpecialRegLowering : public OpConversionPattern<tl::SpecialRegOp> {
   }
 };
 
+std::string getSwizzleSpanText(MemRefType t) { return std::to_string(tl::getSwizzleBytes(t)); }
+
 struct ViewLowering : public OpConversionPattern<tl::ViewOp> {
   using OpConversionPattern::OpConversionPattern;
   LogicalResult matchAndRewrite(tl::ViewOp op, OpAdaptor adaptor,
@@ -134,6 +136,16 @@ struct ViewLowering : public OpConversionPattern<tl::ViewOp> {
     auto srcT = cast<MemRefType>(op.getSrc().getType());
     if (tl::getMemScope(srcT) != tl::MemScope::Shared)
       return op.emitError("views of register buffers are not supported by the GPU lowering yet");
+    // A box that is not a restriction of its source's layout (a K-slice
+    // inside a swizzle atom) has no layout of its own: T.gemm addresses it
+    // through its source (MmaOperands.cpp); nothing else can.
+    if (tl::getBufferLayout(srcT) && !tl::getBufferLayout(op.getResult().getType()))
+      for (Operation *user : op->getUsers())
+        if (!isa<tl::GemmOp, tl::ViewOp>(user))
+          return user->emitError("this view of a swizzled shared tile (laid out for T.gemm) "
+                                 "starts inside a swizzle atom; only T.gemm can read it on "
+                                 "the GPU. Copy whole chunks of ")
+                 << getSwizzleSpanText(srcT) << " bytes per row, or use the whole tile";
     Location loc = op.getLoc();
     SmallVector<Value> origin(adaptor.getOffsets().begin(), adaptor.getOffsets().end());
     // The origin's element offset: by the layout (the view lies on whole

@@ -70,10 +70,18 @@ void checkGemm(const std::string &module, const std::string &fn, Shape3 s) {
 
 const Shape3 kShapes[] = {{128, 128, 256}, {1, 1, 1}, {130, 77, 65}, {257, 129, 300}};
 
+TEST(CpuViews, GemmKHalves) {
+  for (Shape3 s : kShapes) {
+    checkGemm("gemm_khalves", "gemm_khalves", s);
+    checkGemm("gemm_khalves_bk64", "gemm_khalves", s);
+  }
+}
+
 TEST(CpuViews, GemmKSlices) {
   for (Shape3 s : kShapes) {
     checkGemm("gemm_kslices", "gemm_kslices", s);
     checkGemm("gemm_kslices_bk64", "gemm_kslices", s);
+    checkGemm("gemm_kslices_bk64_q", "gemm_kslices", s);
   }
 }
 
