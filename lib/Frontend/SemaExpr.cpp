@@ -707,6 +707,11 @@ std::optional<RegionInfo> Sema::region(Expr &e, const std::string &what,
   SemaValue base = expr(baseExpr);
   if (base.kind == SemaValue::Unknown)
     return std::nullopt;
+  if (base.kind == SemaValue::Buffer && base.buffer && !isa<NameExpr>(&baseExpr)) {
+    error(e.loc, what + " must name a buffer or a region of one; bind '" + exprToString(baseExpr) +
+                     "' to a name first (X = " + exprToString(baseExpr) + ")");
+    return std::nullopt;
+  }
   if (base.kind != SemaValue::Buffer || !base.buffer || !isa<NameExpr>(&baseExpr)) {
     error(e.loc, what + " must be a buffer or a region of one, found " + describe(base));
     return std::nullopt;

@@ -142,10 +142,12 @@ struct ViewLowering : public OpConversionPattern<tl::ViewOp> {
     if (tl::getBufferLayout(srcT) && !tl::getBufferLayout(op.getResult().getType()))
       for (Operation *user : op->getUsers())
         if (!isa<tl::GemmOp, tl::ViewOp>(user))
-          return user->emitError("this view of a swizzled shared tile (laid out for T.gemm) "
-                                 "starts inside a swizzle atom; only T.gemm can read it on "
-                                 "the GPU. Copy whole chunks of ")
-                 << getSwizzleSpanText(srcT) << " bytes per row, or use the whole tile";
+          return op.emitError("this view of a swizzled shared tile (laid out for T.gemm) "
+                              "starts inside a swizzle atom; on the GPU only T.gemm can read "
+                              "such a view. Take whole chunks of ")
+                 << getSwizzleSpanText(srcT)
+                 << " bytes per row, or give the other operation a region (T.copy(src, "
+                    "tile[:, a:b]))";
     Location loc = op.getLoc();
     SmallVector<Value> origin(adaptor.getOffsets().begin(), adaptor.getOffsets().end());
     // The origin's element offset: by the layout (the view lies on whole

@@ -121,4 +121,38 @@ TEST(CpuViews, ReshapeAndDtypeView) {
   checkReshape("views_small", 8, 16);
 }
 
+// C = A @ B^T of one tile, read back through T.reshape of the accumulator:
+// Y is C in row-major order, Z twice that (element reads in T.Parallel).
+void checkAccReshape(const std::string &module, int64_t bm, int64_t bn, int64_t bk) {
+  std::mt19937 rng(11);
+  std::uniform_real_distribution<float> u(-1, 1);
+  std::vector<uint16_t> A(bm * bk), B(bn * bk);
+  for (auto &x : A)
+    x = tlrt::f32ToBF16(u(rng));
+  for (auto &x : B)
+    x = tlrt::f32ToBF16(u(rng));
+  int64_t rows = bm * bn / 64;
+  std::vector<float> Y(rows * 64, -1.0f), Z(rows * 64, -1.0f);
+  kernel(module, "acc_reshape")
+      .launch({Tensor(A.data(), DType::BFloat16, {bm, bk}),
+               Tensor(B.data(), DType::BFloat16, {bn, bk}), Tensor(Y.data(), DType::Float32, {rows, 64}),
+               Tensor(Z.data(), DType::Float32, {rows, 64})});
+  for (int64_t m = 0; m < bm; ++m)
+    for (int64_t n = 0; n < bn; ++n) {
+      double acc = 0, mag = 0;
+      for (int64_t k = 0; k < bk; ++k) {
+        double p = double(tlrt::bf16ToF32(A[m * bk + k])) * tlrt::bf16ToF32(B[n * bk + k]);
+        acc += p;
+        mag += std::fabs(p);
+      }
+      ASSERT_NEAR(Y[m * bn + n], acc, 1e-5 * mag + 1e-30) << module << " Y at " << m << "," << n;
+      ASSERT_EQ(Z[m * bn + n], 2 * Y[m * bn + n]) << module << " Z at " << m << "," << n;
+    }
+}
+
+TEST(CpuViews, AccumulatorThroughReshape) {
+  checkAccReshape("views", 64, 32, 32);
+  checkAccReshape("views_small", 16, 8, 16);
+}
+
 } // namespace
