@@ -46,4 +46,21 @@ TEST(GpuViews, GemmRing3Stages) {
   checkGemmF32Out("gemm_ring__s3", tlrt::DType::BFloat16);
 }
 
+// T.reshape of a shared tile and T.view of its bytes as bfloat16
+// (test/unit/cpu/kernels/views.tl, reshape_copy): both outputs hold X's
+// bytes exactly.
+TEST(GpuViews, ReshapeAndDtypeViewOfSharedTile) {
+  REQUIRE_GPU_KERNEL("reshape_copy");
+  HostTensor X(tlrt::DType::Float32, {64, 32});
+  HostTensor Y(tlrt::DType::Float32, {32, 64});
+  HostTensor Z(tlrt::DType::BFloat16, {64, 64});
+  for (int64_t i = 0; i < 64 * 32; ++i)
+    X.as<float>()[i] = uniform(-100, 100);
+  LaunchResult r = runBoth("reshape_copy", {X, Y, Z}, {false, true, true});
+  for (const auto *res : {&r.gpu, &r.cpu}) {
+    EXPECT_EQ(std::memcmp((*res)[1].bytes.data(), X.bytes.data(), X.bytes.size()), 0);
+    EXPECT_EQ(std::memcmp((*res)[2].bytes.data(), X.bytes.data(), X.bytes.size()), 0);
+  }
+}
+
 } // namespace

@@ -72,9 +72,9 @@ int64_t positionIn(Operation *op) {
 
 /// Extends `item`'s lifetime by a use inside `user`.
 void addUse(Item &item, Operation *user, LaunchOp launch, bool &first) {
-  // Views are uses of their source.
-  if (auto view = dyn_cast<ViewOp>(user)) {
-    for (Operation *u : view.getResult().getUsers())
+  // Views and reshapes are uses of their source.
+  if (isa<ViewOp, ReshapeOp>(user)) {
+    for (Operation *u : user->getResult(0).getUsers())
       addUse(item, u, launch, first);
     return;
   }
@@ -101,8 +101,8 @@ void addUse(Item &item, Operation *user, LaunchOp launch, bool &first) {
 /// writes a byte per value, not the packed two per byte.
 bool filledUnpacked(Value buf, ArrayAttr maps) {
   for (Operation *user : buf.getUsers()) {
-    if (auto view = dyn_cast<ViewOp>(user)) {
-      if (filledUnpacked(view.getResult(), maps))
+    if (isa<ViewOp, ReshapeOp>(user)) {
+      if (filledUnpacked(user->getResult(0), maps))
         return true;
       continue;
     }

@@ -129,6 +129,32 @@ struct SpecialRegLowering : public OpConversionPattern<tl::SpecialRegOp> {
 
 std::string getSwizzleSpanText(MemRefType t) { return std::to_string(tl::getSwizzleBytes(t)); }
 
+/// Whether the box `sizes` of a row-major buffer of `shape` is one run of
+/// memory: unit dimensions, then one partial dimension, then whole ones.
+bool isContiguousBox(ArrayRef<int64_t> shape, ArrayRef<int64_t> sizes) {
+  size_t d = sizes.size();
+  while (d > 0 && sizes[d - 1] == shape[d - 1])
+    --d;
+  for (size_t i = 0; i + 1 < d; ++i)
+    if (sizes[i] != 1)
+      return false;
+  return true;
+}
+
+/// tl.reshape: the same shared pointer or per-thread array, read in the new
+/// shape (tl-infer-layouts gave it the matching layout).
+struct ReshapeLowering : public OpConversionPattern<tl::ReshapeOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult matchAndRewrite(tl::ReshapeOp op, OpAdaptor adaptor,
+                                ConversionPatternRewriter &rewriter) const override {
+    auto scope = tl::getMemScope(op.getSrc().getType());
+    if (scope != tl::MemScope::Shared && scope != tl::MemScope::Local)
+      return op.emitError("T.reshape of a fragment is not supported by the GPU lowering yet");
+    rewriter.replaceOp(op, adaptor.getSrc());
+    return success();
+  }
+};
+
 struct ViewLowering : public OpConversionPattern<tl::ViewOp> {
   using OpConversionPattern::OpConversionPattern;
   LogicalResult matchAndRewrite(tl::ViewOp op, OpAdaptor adaptor,
@@ -148,6 +174,15 @@ struct ViewLowering : public OpConversionPattern<tl::ViewOp> {
                  << getSwizzleSpanText(srcT)
                  << " bytes per row, or give the other operation a region (T.copy(src, "
                     "tile[:, a:b]))";
+    // A view of a buffer without a layout is addressed row-major in its own
+    // shape from its first element: the box must be contiguous (whole
+    // trailing dimensions after the first partial one, unit ones before).
+    if (!tl::getBufferLayout(srcT) && !isContiguousBox(srcT.getShape(), op.getSizes()))
+      for (Operation *user : op->getUsers())
+        if (!isa<tl::ViewOp>(user))
+          return op.emitError("on the GPU a view of a shared buffer that has no swizzled layout "
+                              "must be contiguous (a stage `buf[s]`, whole rows `buf[a:b, :]`); "
+                              "give T.copy a region instead (T.copy(src, buf[:, a:b]))");
     Location loc = op.getLoc();
     SmallVector<Value> origin(adaptor.getOffsets().begin(), adaptor.getOffsets().end());
     // The origin's element offset: by the layout (the view lies on whole
@@ -260,7 +295,8 @@ void populateThreadAndMemoryPatterns(TlTypeConverter &tc, RewritePatternSet &pat
   patterns.add<ThreadIdLowering, ElectLowering, SpecialRegLowering, BlockIdLowering, DimLowering,
                SharedAllocLowering<tl::AllocSharedOp>, SharedAllocLowering<tl::AllocBarrierOp>,
                RegisterAllocLowering<tl::AllocFragmentOp>, RegisterAllocLowering<tl::AllocLocalOp>,
-               ViewLowering, LoadLowering, StoreLowering, SlotLoadLowering, SlotStoreLowering,
+               ViewLowering, ReshapeLowering, LoadLowering, StoreLowering, SlotLoadLowering,
+               SlotStoreLowering,
                PipelinedAsLoop>(
       tc, patterns.getContext());
 }
