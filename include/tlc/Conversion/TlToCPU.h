@@ -15,8 +15,16 @@ namespace tlc {
 /// types are stored as i8 codes and converted with exact integer emulation.
 std::unique_ptr<mlir::Pass> createTlLowerToCPUPass();
 
+/// The pass `--tl-cpu-thread-loops` (on builtin.module): in launches that use
+/// `tl.thread_id`, the block's threads become loops split at barriers
+/// (docs/cpu-target.md, "Thread-level code"). Runs before --tl-lower-to-cpu.
+std::unique_ptr<mlir::Pass> createTlCPUThreadLoopsPass();
+
 /// Registers `--tl-lower-to-cpu` with the global pass registry (tl-opt).
 void registerTlToCPUPasses();
+
+/// Registers `--tl-cpu-thread-loops` (called by registerTlToCPUPasses).
+void registerTlCPUThreadLoopsPass();
 
 } // namespace tlc
 

@@ -16,7 +16,8 @@
 //  5. tl.cast and narrow-type arith casts become exact integer emulation
 //     (LowPrecision.cpp);
 //  6. all types are legalised: tl memory spaces dropped, f8/f4 stored as i8.
-// What the CPU cannot express (tl.thread_id) is an error at the op.
+// Thread-level code (tl.thread_id) must have been turned into loops over the
+// block's threads by --tl-cpu-thread-loops (ThreadLoops.cpp) before.
 #include "tlc/Conversion/TlToCPU.h"
 
 #include "LowPrecision.h"
@@ -217,8 +218,8 @@ LogicalResult KernelLowering::checkSupported() {
   bool ok = true;
   func.walk([&](Operation *op) {
     if (isa<ThreadIdOp>(op)) {
-      op->emitError("tl.thread_id is not supported by the CPU target: a block runs as one "
-                    "serial thread there; write the kernel with T.Parallel instead");
+      op->emitError("T.thread_id reached the CPU lowering: run --tl-cpu-thread-loops first "
+                    "(it turns the block's threads into loops)");
       ok = false;
     } else if (auto cast = dyn_cast<CastOp>(op)) {
       (void)cast;
@@ -1055,6 +1056,9 @@ namespace tlc {
 
 std::unique_ptr<Pass> createTlLowerToCPUPass() { return std::make_unique<TlLowerToCPUPass>(); }
 
-void registerTlToCPUPasses() { PassRegistration<TlLowerToCPUPass>(); }
+void registerTlToCPUPasses() {
+  PassRegistration<TlLowerToCPUPass>();
+  registerTlCPUThreadLoopsPass();
+}
 
 } // namespace tlc

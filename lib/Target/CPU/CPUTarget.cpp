@@ -46,6 +46,7 @@ namespace tlc {
 
 LogicalResult lowerToLLVMDialectForCPU(ModuleOp module) {
   PassManager pm(module.getContext());
+  pm.addPass(createTlCPUThreadLoopsPass());
   pm.addPass(createTlLowerToCPUPass());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(arith::createArithExpandOpsPass());
