@@ -144,6 +144,14 @@ LogicalResult TlDialect::verifyOperationAttribute(Operation *op,
       return op->emitError(name) << " must be a unit attribute";
     return success();
   }
+  // Set by --tl-cpu-thread-loops (lib/Conversion/TlToCPU/ThreadLoops.cpp) on
+  // the scf.for loops over a block's threads; only that pass and the CPU
+  // lowering read it, so it is not in TlDialect.h.
+  if (name == "tl.thread_loop") {
+    if (!isa<UnitAttr>(attr.getValue()) || op->getName().getStringRef() != "scf.for")
+      return op->emitError("tl.thread_loop must be a unit attribute on scf.for");
+    return success();
+  }
   if (name == kProducerAttrName) {
     if (!isa<UnitAttr>(attr.getValue()))
       return op->emitError("tl.producer must be a unit attribute");

@@ -1014,6 +1014,8 @@ LogicalResult KernelLowering::run() {
   if (failed(finishSignature()))
     return failure();
   legaliseTypes();
+  // Thread loops (--tl-cpu-thread-loops) are plain loops from here on.
+  func.walk([](scf::ForOp f) { f->removeAttr("tl.thread_loop"); });
   bool ok = true;
   func.walk([&](Operation *op) {
     if (op->getDialect() && isa<TlDialect>(op->getDialect())) {

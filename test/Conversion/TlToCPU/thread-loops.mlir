@@ -110,7 +110,7 @@ func.func @locals(%x: memref<?xf32, #tl.scope<global>>) attributes {tl.kernel, t
     %v = memref.load %x[%t] : memref<?xf32, #tl.scope<global>>
     memref.store %v, %l[%c0] : memref<1xf32, #tl.scope<local>>
     %z = arith.constant 0.0 : f32
-    tl.fill %s, %z : memref<32xf32, #tl.scope<shared>>, f32
+    tl.fill %s, %z : memref<32xf32, #tl.scope<shared>>
     tl.parallel (%i) in [32] {
       %a = memref.load %l[%c0] : memref<1xf32, #tl.scope<local>>
       memref.store %a, %s[%i] : memref<32xf32, #tl.scope<shared>>
