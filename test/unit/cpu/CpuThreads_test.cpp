@@ -164,4 +164,24 @@ TEST(CpuThreads, RadixCountAndSelect) {
   }
 }
 
+void checkPipelinedRows(const std::string &module, int nt, int64_t k) {
+  std::vector<float> x = randomFloats(k * nt, static_cast<uint32_t>(k + nt));
+  std::vector<float> y(nt, -777.0f);
+  kernel(module, "pipelined_rows")
+      .launch({Tensor(x.data(), DType::Float32, {k, nt}), Tensor(y.data(), DType::Float32, {nt})});
+  for (int t = 0; t < nt; ++t) {
+    float acc = 0.0f;
+    for (int64_t i = 0; i < k; ++i)
+      acc += x[i * nt + nt - 1 - t] * static_cast<float>(t / 32 + 1);
+    ASSERT_EQ(y[t], acc) << module << " thread " << t;
+  }
+}
+
+TEST(CpuThreads, PerThreadCodeInPipelinedLoop) {
+  for (int64_t k : {1, 7, 64}) {
+    checkPipelinedRows("threads", 128, k);
+    checkPipelinedRows("threads_nt32", 32, k);
+  }
+}
+
 } // namespace
