@@ -76,14 +76,22 @@ struct Lin {
   std::optional<int64_t> asConstant() const {
     return terms.empty() ? std::optional<int64_t>(c) : std::nullopt;
   }
-  /// Provably >= 0 for every value of the symbols.
+  /// Provably >= 0 for every value of the symbols: sizes are at least 0,
+  /// or at least `minOf[size]` where an enclosing loop runs only then.
   bool nonNegative() const {
-    if (c < 0)
-      return false;
-    for (const auto &[s, k] : terms)
+    int64_t least = c;
+    for (const auto &[s, k] : terms) {
       if (k < 0 || !llvm::StringRef(s).starts_with("dim:"))
         return false;
-    return true;
+      auto it = minOf().find(s);
+      least += it == minOf().end() ? 0 : k * it->second;
+    }
+    return least >= 0;
+  }
+  /// Facts about the sizes at the access being analysed (set per access).
+  static std::map<std::string, int64_t> &minOf() {
+    static thread_local std::map<std::string, int64_t> facts;
+    return facts;
   }
 };
 
@@ -317,16 +325,68 @@ struct BoundsAnalysis {
     return r;
   }
 
+  /// v <= bound (v >= bound with `below` false) for every launch. Clamps
+  /// at the top of an index (T.min, T.max, T.clamp, selects) are split
+  /// into their operands; below them, candidate bounds decide.
+  bool provably(Value v, const Lin &bound, bool below) {
+    Operation *op = v.getDefiningOp();
+    if (op && isa<arith::MinSIOp, arith::MaxSIOp>(op)) {
+      bool either = isa<arith::MinSIOp>(op) == below; // min <= b if either operand is
+      bool a = provably(op->getOperand(0), bound, below);
+      bool b = provably(op->getOperand(1), bound, below);
+      return either ? (a || b) : (a && b);
+    }
+    if (auto sel = dyn_cast_or_null<arith::SelectOp>(op))
+      if (!floorModPattern(sel))
+        return provably(sel.getTrueValue(), bound, below) &&
+               provably(sel.getFalseValue(), bound, below);
+    Range r = get(v);
+    if (below)
+      return llvm::any_of(r.hi, [&](const Lin &h) { return provablyLE(h, bound); });
+    return llvm::any_of(r.lo, [&](const Lin &l) { return provablyLE(bound, l); });
+  }
+
   /// Whether `idx` (plus `extra` more elements) is in [0, size of dim d).
   bool inRange(Value buf, int64_t d, Value idx, int64_t extra) {
     std::optional<Lin> size = dimSize(buf, d);
     if (!size)
       return false;
-    Range r = get(idx);
-    bool loOk = llvm::any_of(r.lo, [](const Lin &l) { return l.nonNegative(); });
-    Lin last = *size - Lin::constant(1 + extra);
-    bool hiOk = llvm::any_of(r.hi, [&](const Lin &h) { return provablyLE(h, last); });
-    return loOk && hiOk;
+    return provably(idx, Lin::constant(0), /*below=*/false) &&
+           provably(idx, *size - Lin::constant(1 + extra), /*below=*/true);
+  }
+
+  /// What the loops and the launch around `op` say about sizes: a loop from
+  /// a constant lb to `S + c` runs only when S >= lb - c + 1, a block index
+  /// exists only when its grid size is >= 1.
+  void collectFacts(Operation *op) {
+    auto &facts = Lin::minOf();
+    facts.clear();
+    auto atLeast = [&](Value v, int64_t least) {
+      Range r = get(v);
+      if (r.lo.size() != 1 || r.hi.size() != 1 || r.lo[0].terms != r.hi[0].terms ||
+          r.lo[0].c != r.hi[0].c || r.lo[0].terms.size() != 1)
+        return;
+      const auto &[sym, k] = *r.lo[0].terms.begin();
+      if (k != 1 || !llvm::StringRef(sym).starts_with("dim:"))
+        return;
+      facts[sym] = std::max(facts[sym], least - r.lo[0].c);
+    };
+    for (Operation *p = op->getParentOp(); p; p = p->getParentOp()) {
+      Value lb, ub;
+      if (auto loop = dyn_cast<scf::ForOp>(p)) {
+        lb = loop.getLowerBound();
+        ub = loop.getUpperBound();
+      } else if (auto loop = dyn_cast<PipelinedOp>(p)) {
+        lb = loop.getLowerBound();
+        ub = loop.getUpperBound();
+      } else if (auto launch = dyn_cast<LaunchOp>(p)) {
+        for (Value g : launch.getGrid())
+          atLeast(g, 1);
+      }
+      if (lb)
+        if (std::optional<int64_t> c = getConstantIntValue(lb))
+          atLeast(ub, *c + 1);
+    }
   }
 };
 
@@ -360,6 +420,11 @@ struct GuardGlobalAccesses : public tl::impl::TlGuardGlobalAccessesBase<GuardGlo
       if (getMemScope(buf.getType()) != MemScope::Global)
         return;
       auto prior = op->getAttrOfType<StringAttr>(kBoundsAttrName);
+      // Facts differ between accesses, and comparisons made under them are
+      // memoised inside bounds: start afresh (kernels are small).
+      analysis.memo.clear();
+      analysis.collectFacts(op);
+      analysis.memo.clear();
       bool proven = true;
       for (auto [d, i] : llvm::enumerate(idx)) {
         int64_t extra = d + 1 == idx.size() ? lanes - 1 : 0;
@@ -371,6 +436,7 @@ struct GuardGlobalAccesses : public tl::impl::TlGuardGlobalAccessesBase<GuardGlo
                                                                            : kBoundsGuard;
       op->setAttr(kBoundsAttrName, b.getStringAttr(decision));
     });
+    Lin::minOf().clear();
   }
 };
 

@@ -6,6 +6,7 @@
 // RUN: tl-opt %s --split-input-file --tl-materialize-guards | FileCheck %s
 
 // CHECK-LABEL: func.func @guards
+// CHECK: tl.launch
 // CHECK: %[[M:.*]] = memref.dim %arg0, %c0
 // CHECK: %[[IN0:.*]] = arith.cmpi ult, %[[ROW:.*]], %[[M]] : index
 // CHECK: %[[IN1:.*]] = arith.cmpi ult, %[[COL:.*]], %c64{{.*}} : index
@@ -46,6 +47,7 @@ func.func @guards(%X: memref<?x64xbf16, #tl.scope<global>>, %Q: memref<?xf8E4M3F
 // -----
 
 // CHECK-LABEL: func.func @checks
+// CHECK: tl.launch
 // CHECK: %[[N:.*]] = memref.dim %arg0, %c0
 // CHECK: %[[OK:.*]] = arith.cmpi ult, %[[I:.*]], %[[N]] : index
 // CHECK: scf.if %[[OK]] -> (f32) {
