@@ -111,6 +111,11 @@ std::string AttributeExpr::dottedName() const {
   return prefix + "." + attr;
 }
 
+bool WithStmt::isNoBoundsCheck() const {
+  const auto *call = dyn_cast<CallExpr>(context.get());
+  return call && call->calleeName() == "T.no_bounds_check";
+}
+
 std::string CallExpr::calleeName() const {
   if (const auto *n = dyn_cast<NameExpr>(callee.get()))
     return n->name;

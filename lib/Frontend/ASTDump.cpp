@@ -167,7 +167,8 @@ private:
     }
     case StmtKind::With: {
       const auto *w = static_cast<const WithStmt *>(s);
-      line(depth, "With as " + joinVars(w->vars) + locString(s->loc));
+      line(depth, (w->vars.empty() ? std::string("With") : "With as " + joinVars(w->vars)) +
+                      locString(s->loc));
       expr(w->context.get(), depth + 1);
       block("Body", w->body, depth + 1);
       return;

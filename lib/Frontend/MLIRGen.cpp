@@ -300,7 +300,9 @@ private:
     for (size_t i = 0; i < def.params.size(); ++i) {
       const Param &p = def.params[i];
       Value arg = entry->getArgument(i);
-      arg.setLoc(loc(p.loc));
+      // The parameter's name travels with the argument (manifests, the
+      // bounds-check reports).
+      arg.setLoc(mlir::NameLoc::get(b_.getStringAttr(p.name), loc(p.loc)));
       if (p.symbol->value.kind == SemaValue::Index)
         arg = arith::IndexCastOp::create(b_, loc(p.loc), b_.getIndexType(), arg);
       values_[p.symbol] = arg;
@@ -353,7 +355,17 @@ private:
     case StmtKind::AugAssign: return augAssign(static_cast<const AugAssignStmt &>(s));
     case StmtKind::For: return forStmt(static_cast<const ForStmt &>(s));
     case StmtKind::If: return ifStmt(static_cast<const IfStmt &>(s));
-    case StmtKind::With: fail(s.loc, "internal error: nested T.Kernel"); return;
+    case StmtKind::With: {
+      auto &w = static_cast<const WithStmt &>(s);
+      if (!w.isNoBoundsCheck()) {
+        fail(s.loc, "internal error: nested T.Kernel");
+        return;
+      }
+      ++uncheckedDepth_;
+      block(w.body);
+      --uncheckedDepth_;
+      return;
+    }
     case StmtKind::Pass: return;
     }
   }
@@ -396,7 +408,16 @@ private:
     Value v = valueFn(elem);
     if (!v)
       return;
-    memref::StoreOp::create(b_, loc(sub.loc), v, buf, idx);
+    markUnchecked(memref::StoreOp::create(b_, loc(sub.loc), v, buf, idx));
+  }
+
+  /// Inside `with T.no_bounds_check():` element accesses of global tensors
+  /// say so (tl.bounds = "unchecked"); tl-guard-global-accesses keeps it.
+  template <typename OpT> OpT markUnchecked(OpT op) {
+    Value buf = op->getOperand(mlir::isa<memref::StoreOp>(op.getOperation()) ? 1 : 0);
+    if (uncheckedDepth_ > 0 && tl::getMemScope(buf.getType()) == tl::MemScope::Global)
+      op->setAttr(tl::kBoundsAttrName, b_.getStringAttr(tl::kBoundsUnchecked));
+    return op;
   }
 
   void augAssign(const AugAssignStmt &s) {
@@ -410,7 +431,7 @@ private:
     Type t = opType(ty->second);
     store(*sub, [&](Type elem) -> Value {
       Value buf = bufferOf(*sub->base);
-      Value old = memref::LoadOp::create(b_, l, buf, indices(*sub));
+      Value old = markUnchecked(memref::LoadOp::create(b_, l, buf, indices(*sub)));
       Value rhs = genAs(*s.value, t);
       if (!rhs)
         return {};
@@ -761,8 +782,8 @@ private:
     }
     if (!value)
       return {};
-    auto op = tl::AtomicAddOp::create(b_, l, returnPrev ? value.getType() : Type(), buf, idx,
-                                      value, returnPrev);
+    auto op = markUnchecked(tl::AtomicAddOp::create(b_, l, returnPrev ? value.getType() : Type(), buf, idx,
+                                      value, returnPrev));
     return returnPrev ? op.getPrev() : Value();
   }
 
@@ -793,7 +814,7 @@ private:
       Value buf = bufferOf(*s.base);
       if (!buf)
         return {};
-      return memref::LoadOp::create(b_, l, buf, indices(s));
+      return markUnchecked(memref::LoadOp::create(b_, l, buf, indices(s)));
     }
     case ExprKind::Unary: return unary(static_cast<const UnaryExpr &>(e));
     case ExprKind::Binary: return binary(static_cast<const BinaryExpr &>(e));
@@ -1092,6 +1113,7 @@ private:
   mlir::StringAttr file_;
   std::unordered_map<const Symbol *, Value> values_;
   bool failed_ = false;
+  int uncheckedDepth_ = 0; // nesting of `with T.no_bounds_check():`
 };
 
 } // namespace

@@ -729,14 +729,24 @@ StmtPtr Parser::parseFor() {
 StmtPtr Parser::parseWith() {
   const Token &withTok = advance();
   ExprPtr ctx = parseExpr();
+  bool noBoundsCheck = false;
   if (const auto *call = dyn_cast<CallExpr>(ctx.get())) {
-    if (call->calleeName() != "T.Kernel")
-      error(ctx->loc, "only 'with T.Kernel(...)' is supported, not '" +
-                                 exprToString(*call->callee) + "'");
+    noBoundsCheck = call->calleeName() == "T.no_bounds_check";
+    if (call->calleeName() != "T.Kernel" && !noBoundsCheck)
+      error(ctx->loc, "only 'with T.Kernel(...)' and 'with T.no_bounds_check()' are supported, "
+                      "not '" + exprToString(*call->callee) + "'");
   } else {
-    error(ctx->loc, "expected T.Kernel(...) after 'with'");
+    error(ctx->loc, "expected T.Kernel(...) or T.no_bounds_check() after 'with'");
   }
   auto s = std::make_unique<WithStmt>(withTok.loc, std::move(ctx));
+  if (noBoundsCheck) {
+    // No names: `with T.no_bounds_check():`.
+    if (isKw("as"))
+      fail(tok(), "'with T.no_bounds_check()' binds no names; remove 'as ...'");
+    expectBlockColon("with T.no_bounds_check()");
+    parseBlock(s->body, "'with' statement", withTok);
+    return s;
+  }
   if (!isKw("as"))
     failExpected(tok(), "'as' and the block index names after T.Kernel(...)");
   advance();

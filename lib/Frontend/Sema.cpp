@@ -301,6 +301,10 @@ void Sema::analyzeKernel(KernelDef &k) {
   ok = params(k) && ok;
   if (ok) {
     for (StmtPtr &s : k.body) {
+      if (auto *w = dyn_cast<WithStmt>(s.get()); w && w->isNoBoundsCheck()) {
+        error(w->loc, "`with T.no_bounds_check():` goes inside the `with T.Kernel(...)` block");
+        continue;
+      }
       if (auto *w = dyn_cast<WithStmt>(s.get())) {
         if (launch_) {
           error(w->loc, "kernel '" + k.name + "' has more than one `with T.Kernel(...)` block");
@@ -557,6 +561,8 @@ void Sema::stmt(Stmt &s) {
   case StmtKind::If:
     return ifStmt(static_cast<IfStmt &>(s));
   case StmtKind::With:
+    if (static_cast<WithStmt &>(s).isNoBoundsCheck())
+      return noBoundsCheckStmt(static_cast<WithStmt &>(s));
     error(s.loc, "`with T.Kernel(...)` may appear only once, as the kernel body");
     if (launch_)
       note(launch_->loc, "the kernel's T.Kernel is here");
@@ -564,6 +570,15 @@ void Sema::stmt(Stmt &s) {
   case StmtKind::Pass:
     return;
   }
+}
+
+// `with T.no_bounds_check():` -- the body's element accesses of global
+// tensors are not guarded. Like Python's `with`, it opens no scope.
+void Sema::noBoundsCheckStmt(WithStmt &s) {
+  auto *call = static_cast<CallExpr *>(s.context.get());
+  if (!call->args.empty() || !call->kwargs.empty())
+    error(call->loc, "T.no_bounds_check() takes no arguments");
+  block(s.body);
 }
 
 void Sema::withStmt(WithStmt &s) {

@@ -166,6 +166,7 @@ private:
   void block(Block &b);
   void stmt(Stmt &s);
   void withStmt(WithStmt &s);
+  void noBoundsCheckStmt(WithStmt &s);
   void forStmt(ForStmt &s);
   void ifStmt(IfStmt &s);
   void assignStmt(AssignStmt &s);

@@ -66,6 +66,7 @@ struct Options {
   bool dumpSema = false;
   bool printLocations = false;
   bool printIRAfterAll = false;
+  bool checkBounds = false;
   std::vector<std::string> disabledPasses;
 };
 
@@ -152,7 +153,7 @@ int emitCPU(const Options &opts, const tlc::Module &ast, mlir::ModuleOp ir) {
   std::vector<llvm::json::Object> kernels;
   if (binary && mlir::failed(buildManifests(ast, ir, kernels)))
     return 1;
-  if (mlir::failed(tlc::lowerToLLVMDialectForCPU(ir)))
+  if (mlir::failed(tlc::lowerToLLVMDialectForCPU(ir, opts.checkBounds)))
     return 1;
   std::string error;
   if (opts.emit == "llvm") {
@@ -190,6 +191,7 @@ int emitGPU(const Options &opts, const tlc::Module &ast, mlir::ModuleOp ir) {
   std::vector<tlc::GpuKernelInfo> infos;
   gpu.smemLimit = opts.smemBudget >= 0 ? opts.smemBudget : gpu.smemLimit;
   gpu.disabledPasses = opts.disabledPasses;
+  gpu.checkBounds = opts.checkBounds;
   if (mlir::failed(tlc::lowerTlKernelsToNVVM(ir, gpu, infos, opts.printIRAfterAll)))
     return 1;
   for (size_t i = 0; i < kernels.size() && i < infos.size(); ++i) {
@@ -317,7 +319,7 @@ int run(const Options &opts) {
   context.printOpOnDiagnostic(false);
   auto report = [&](mlir::Diagnostic &d) {
     tlc::SourceLoc loc;
-    if (auto flc = mlir::dyn_cast<mlir::FileLineColLoc>(d.getLocation())) {
+    if (auto flc = d.getLocation()->findInstanceOf<mlir::FileLineColLoc>()) {
       loc.line = flc.getLine();
       loc.col = flc.getColumn();
     }
@@ -405,6 +407,10 @@ int main(int argc, char **argv) {
                  "tl-persistent), for ablations; repeatable")
       ->check(CLI::IsMember(std::vector<std::string>(std::begin(tlc::kOptionalGpuPasses),
                                                      std::end(tlc::kOptionalGpuPasses))));
+  app.add_flag("--check-bounds", opts.checkBounds,
+               "Trap on an out-of-range element access of a global tensor (kernel, file:line:col "
+               "and indices reported; GPU: printf + trap, CPU: stderr + abort) instead of reading "
+               "zero / dropping the store; also checks accesses under T.no_bounds_check()");
   app.add_flag("--dump-sema", opts.dumpSema,
                "With --emit=ast: run semantic analysis and print its annotations");
   app.add_flag("--print-locations", opts.printLocations,

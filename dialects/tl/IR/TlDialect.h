@@ -55,6 +55,17 @@ inline constexpr llvm::StringLiteral kPipelineStateAttrName = "tl.pipeline_state
 /// cp.async stage read by tcgen05.cp or an MMA): the copying thread waits
 /// for its copies and fences the proxies before it arrives (tl-pipeline).
 inline constexpr llvm::StringLiteral kAsyncProxyAttrName = "tl.async_proxy";
+/// On an element access (memref.load/store, tl.atomic_add) of a global
+/// tensor: what tl-guard-global-accesses decided (kBounds* below).
+inline constexpr llvm::StringLiteral kBoundsAttrName = "tl.bounds";
+/// In range for every launch (shown by the compiler): no guard.
+inline constexpr llvm::StringLiteral kBoundsProven = "proven";
+/// Out-of-range loads give zero, stores are dropped (the default).
+inline constexpr llvm::StringLiteral kBoundsGuard = "guard";
+/// `tlc --check-bounds`: out of range stops the kernel with a report.
+inline constexpr llvm::StringLiteral kBoundsCheck = "check";
+/// The author opted out (`with T.no_bounds_check():`): no guard.
+inline constexpr llvm::StringLiteral kBoundsUnchecked = "unchecked";
 /// On a tl.launch whose roles walk the grid themselves (tl-persistent).
 inline constexpr llvm::StringLiteral kPersistentAttrName = "tl.persistent";
 

@@ -4,6 +4,8 @@
 #include "tl/IR/TlDialect.h"
 #include "tl/IR/TlOps.h"
 
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+
 using namespace mlir;
 using namespace mlir::tl;
 
@@ -155,6 +157,15 @@ LogicalResult TlDialect::verifyOperationAttribute(Operation *op,
   if (name == kProducerAttrName) {
     if (!isa<UnitAttr>(attr.getValue()))
       return op->emitError("tl.producer must be a unit attribute");
+    return success();
+  }
+  if (name == kBoundsAttrName) {
+    if (!isa<memref::LoadOp, memref::StoreOp, AtomicAddOp>(op))
+      return op->emitError("tl.bounds applies only to memref.load, memref.store and tl.atomic_add");
+    auto v = dyn_cast<StringAttr>(attr.getValue());
+    if (!v || !llvm::is_contained({kBoundsProven, kBoundsGuard, kBoundsCheck, kBoundsUnchecked},
+                                  v.getValue()))
+      return op->emitError("tl.bounds must be \"proven\", \"guard\", \"check\" or \"unchecked\"");
     return success();
   }
   if (name == kTmaMapsAttrName) {

@@ -338,6 +338,17 @@ LogicalResult SpecialRegOp::verify() {
 }
 LogicalResult BlockIdOp::verify() { return verifyIdDim(*this, getDim()); }
 LogicalResult SyncThreadsOp::verify() { return verifyInLaunch(*this); }
+
+LogicalResult TrapOp::verify() {
+  size_t holes = 0;
+  for (size_t at = getMessage().find("{}"); at != StringRef::npos;
+       at = getMessage().find("{}", at + 2))
+    ++holes;
+  if (holes != getValues().size())
+    return emitOpError("message has ") << holes << " '{}' placeholders for "
+                                       << getValues().size() << " values";
+  return verifyInLaunch(*this);
+}
 LogicalResult NamedBarrierOp::verify() {
   int64_t t = getThreads();
   if (t <= 0 || t % 32 != 0)

@@ -672,4 +672,22 @@ def Tl_PrintOp : Tl_Op<"print"> {
   let assemblyFormat = "$message ($value^ `:` type($value))? attr-dict";
 }
 
+def Tl_TrapOp : Tl_Op<"trap"> {
+  let summary = "report a failed run-time check with index values and stop the kernel";
+  let description = [{
+    Prints `message` with each `{}` replaced by the next of `values` in
+    decimal (the GPU through device printf, the CPU on stderr) and stops:
+    `trap` on the GPU (the launch fails), `abort()` on the CPU. Written by
+    tl-materialize-guards for `tlc --check-bounds`:
+
+    ```mlir
+    tl.trap "kernel 'k' at k.tl:3:9: load of X at {} is out of bounds of size {}" %i, %n
+    ```
+    Verifier: as many `{}` as values; inside a launch.
+  }];
+  let arguments = (ins StrAttr:$message, Variadic<Index>:$values);
+  let assemblyFormat = "$message ($values^)? attr-dict";
+  let hasVerifier = 1;
+}
+
 #endif // TL_IR_TLOPS_TD

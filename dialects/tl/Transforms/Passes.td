@@ -178,4 +178,40 @@ def TlPingpong : Pass<"tl-pingpong", "func::FuncOp"> {
   }];
 }
 
+def TlGuardGlobalAccesses : Pass<"tl-guard-global-accesses", "func::FuncOp"> {
+  let summary = "Decide which element accesses of global tensors need a bounds guard";
+  let description = [{
+    Every element load, store and atomic add on a global tensor (a kernel
+    argument) gets `tl.bounds`: "proven" where every index is in range for
+    every launch (bounds of the index as linear expressions over the
+    kernel's size names -- loop ranges, T.Parallel extents, block indices
+    below their grid sizes, T.min clamps -- compared with the tensor's
+    dimension), "unchecked" where the author opted out
+    (`with T.no_bounds_check():`, set by the front end), and otherwise
+    "guard" (out of range: loads give zero, stores are dropped) or, with
+    `check-bounds`, "check" (out of range stops the kernel with the kernel
+    name, source location and indices; opted-out accesses are checked too).
+    tl-materialize-guards writes the guards. Runs first, for every target.
+    See dialects/tl/Transforms/GuardGlobalAccesses.cpp.
+  }];
+  let options = [
+    Option<"checkBounds", "check-bounds", "bool", /*default=*/"false",
+           "Trap with a report on an out-of-range access instead of guarding it">
+  ];
+}
+
+def TlMaterializeGuards : Pass<"tl-materialize-guards", "func::FuncOp"> {
+  let summary = "Write the bounds guards that tl-guard-global-accesses decided";
+  let description = [{
+    Wraps each access marked `tl.bounds = "guard"` in an scf.if on its
+    indices being below the tensor's sizes (a load yields zero bits of its
+    type otherwise), and each one marked "check" likewise with a tl.trap
+    (message: kernel, file:line:col, indices and shape) in the other branch.
+    Runs late (on the GPU after tl-distribute-parallel) so that the passes
+    before it see plain element accesses. See
+    dialects/tl/Transforms/MaterializeGuards.cpp.
+  }];
+  let dependentDialects = ["scf::SCFDialect", "arith::ArithDialect"];
+}
+
 #endif // TL_TRANSFORMS_PASSES_TD

@@ -46,6 +46,10 @@ struct GpuTargetOptions {
   /// Optional schedule passes left out (ablations, debugging): any of
   /// kOptionalGpuPasses.
   std::vector<std::string> disabledPasses;
+  /// `tlc --check-bounds`: an out-of-range element access of a global
+  /// tensor prints a report (device printf) and traps instead of being
+  /// guarded.
+  bool checkBounds = false;
 };
 
 /// The GPU passes that only schedule (the kernel is correct without them):

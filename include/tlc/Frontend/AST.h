@@ -243,12 +243,16 @@ struct IfStmt : Stmt {
   static bool classof(const Stmt *s) { return s->kind == StmtKind::If; }
 };
 
-/// `with T.Kernel(...) as (bx, by): body`.
+/// `with T.Kernel(...) as (bx, by): body`, or `with T.no_bounds_check(): body`
+/// (no names bound; element accesses of global tensors in `body` are not
+/// guarded).
 struct WithStmt : Stmt {
-  ExprPtr context; // the CallExpr T.Kernel(...)
+  ExprPtr context; // the CallExpr T.Kernel(...) or T.no_bounds_check()
   std::vector<LoopVar> vars;
   Block body;
   WithStmt(SourceLoc loc, ExprPtr c) : Stmt(StmtKind::With, loc), context(std::move(c)) {}
+  /// Whether this is `with T.no_bounds_check():`.
+  bool isNoBoundsCheck() const;
   static bool classof(const Stmt *s) { return s->kind == StmtKind::With; }
 };
 

@@ -10,9 +10,11 @@
 
 namespace tlc {
 
-/// Lowers every tl kernel of `module` (in place) down to the LLVM dialect.
+/// Lowers every tl kernel of `module` (in place) down to the LLVM dialect,
+/// element accesses of global tensors guarded (or, with `checkBounds`,
+/// checked: an out-of-range access prints a report and aborts).
 /// Errors are emitted through the context's diagnostic handler.
-mlir::LogicalResult lowerToLLVMDialectForCPU(mlir::ModuleOp module);
+mlir::LogicalResult lowerToLLVMDialectForCPU(mlir::ModuleOp module, bool checkBounds = false);
 
 /// Translates an LLVM-dialect module to textual LLVM IR (not yet optimised).
 mlir::FailureOr<std::string> emitCPULLVMIR(mlir::ModuleOp module, std::string &error);

@@ -21,6 +21,7 @@
 #include "tlc/Conversion/TlToCPU.h"
 
 #include "LowPrecision.h"
+#include "Trap.h"
 #include "Views.h"
 
 #include "tl/IR/TlOps.h"
@@ -826,6 +827,8 @@ LogicalResult KernelLowering::lowerTileOps() {
       rewriter.eraseOp(op); // a block runs alone and its copies are synchronous
     else if (isa<AllocBarrierOp>(op))
       barriers.push_back(op);
+    else if (auto o = dyn_cast<TrapOp>(op))
+      tlc::cpu::lowerTrap(o, module, rewriter); // a --check-bounds report
     else if (isa<CastOp>(op))
       continue; // step 5
     else {

@@ -222,6 +222,8 @@ void populateTcgen05Patterns(TlTypeConverter &tc, RewritePatternSet &patterns,
                              const NVIDIATarget &target);
 void populateTmemPatterns(TlTypeConverter &tc, RewritePatternSet &patterns,
                           const NVIDIATarget &target);
+void populateTrapPatterns(TlTypeConverter &tc, RewritePatternSet &patterns,
+                          const NVIDIATarget &target);
 
 //===----------------------------------------------------------------------===//
 // Tensor memory (sm_100a)

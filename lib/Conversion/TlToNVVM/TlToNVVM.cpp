@@ -343,6 +343,7 @@ struct TlLowerToNVVMPass : public PassWrapper<TlLowerToNVVMPass, OperationPass<M
     populateWgmmaPatterns(tc, patterns, target);
     populateTcgen05Patterns(tc, patterns, target);
     populateTmemPatterns(tc, patterns, target);
+    populateTrapPatterns(tc, patterns, target);
     ConversionTarget legal(*ctx);
     legal.addLegalDialect<LLVM::LLVMDialect, NVVM::NVVMDialect, arith::ArithDialect,
                           math::MathDialect, scf::SCFDialect>();
@@ -400,6 +401,9 @@ void buildTlToNVVMPipeline(OpPassManager &pm, const GpuTargetOptions &options) {
   auto enabled = [&](llvm::StringRef name) {
     return !llvm::is_contained(options.disabledPasses, name.str());
   };
+  tl::TlGuardGlobalAccessesOptions guard;
+  guard.checkBounds = options.checkBounds;
+  pm.addNestedPass<func::FuncOp>(tl::createTlGuardGlobalAccesses(guard));
   tl::TlInferLayoutsOptions infer;
   infer.chip = options.chip;
   pm.addNestedPass<func::FuncOp>(tl::createTlInferLayouts(infer));
@@ -421,6 +425,8 @@ void buildTlToNVVMPipeline(OpPassManager &pm, const GpuTargetOptions &options) {
   if (options.chip != "sm_100a" && enabled("tl-pingpong"))
     pm.addNestedPass<func::FuncOp>(tl::createTlPingpong());
   pm.addNestedPass<func::FuncOp>(tl::createTlDistributeParallel());
+  // Guards only now: the passes above see plain element accesses.
+  pm.addNestedPass<func::FuncOp>(tl::createTlMaterializeGuards());
   pm.addNestedPass<func::FuncOp>(createCanonicalizerPass());
   pm.addNestedPass<func::FuncOp>(createCSEPass());
   tl::TlAllocateSharedOptions alloc;

@@ -5,6 +5,8 @@
 
 #include "tlc/Conversion/TlToCPU.h"
 
+#include "tl/Transforms/Passes.h"
+
 #include "mlir/Conversion/AffineToStandard/AffineToStandard.h"
 #include "mlir/Conversion/ArithToLLVM/ArithToLLVM.h"
 #include "mlir/Conversion/ControlFlowToLLVM/ControlFlowToLLVM.h"
@@ -17,6 +19,7 @@
 #include "mlir/Conversion/UBToLLVM/UBToLLVM.h"
 #include "mlir/Conversion/VectorToLLVM/ConvertVectorToLLVMPass.h"
 #include "mlir/Dialect/Arith/Transforms/Passes.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
@@ -44,8 +47,12 @@ using namespace mlir;
 
 namespace tlc {
 
-LogicalResult lowerToLLVMDialectForCPU(ModuleOp module) {
+LogicalResult lowerToLLVMDialectForCPU(ModuleOp module, bool checkBounds) {
   PassManager pm(module.getContext());
+  tl::TlGuardGlobalAccessesOptions guard;
+  guard.checkBounds = checkBounds;
+  pm.addNestedPass<func::FuncOp>(tl::createTlGuardGlobalAccesses(guard));
+  pm.addNestedPass<func::FuncOp>(tl::createTlMaterializeGuards());
   pm.addPass(createTlCPUThreadLoopsPass());
   pm.addPass(createTlLowerToCPUPass());
   pm.addPass(createCanonicalizerPass());

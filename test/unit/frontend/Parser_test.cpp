@@ -355,7 +355,7 @@ TEST(Parser, SyntaxErrors) {
             "1:1: 'for' statements are only allowed inside a kernel");
   EXPECT_EQ(firstError(kernel("        with T.Kernel(1) as b:\n            pass\n").substr(0) +
                        "    with T.Foo(1) as b:\n        pass\n"),
-            "6:10: only 'with T.Kernel(...)' is supported, not 'T.Foo'");
+            "6:10: only 'with T.Kernel(...)' and 'with T.no_bounds_check()' are supported, not 'T.Foo'");
   EXPECT_EQ(firstError(kernel("        for i in 4:\n            pass\n")),
             "4:18: expected a loop such as range(n), T.serial(n), T.Pipelined(n, num_stages=s) "
             "or T.Parallel(m, n) after 'in'");
