@@ -78,6 +78,7 @@ Symbol *Sema::define(const std::string &name, SymbolKind kind, SourceLoc loc, Se
 bool Sema::run() {
   pushScope(); // module scope
   declareConstants();
+  declareMacros();
 
   std::vector<KernelDef *> selected;
   std::set<std::string> kernelNames;
@@ -563,7 +564,27 @@ void Sema::stmt(Stmt &s) {
     return;
   case StmtKind::Pass:
     return;
+  case StmtKind::Break:
+  case StmtKind::Continue:
+    return jumpStmt(static_cast<JumpStmt &>(s));
   }
+}
+
+void Sema::jumpStmt(JumpStmt &s) {
+  const char *word = s.isBreak() ? "break" : "continue";
+  if (loops_.empty()) {
+    error(s.loc, std::string("'") + word + "' outside a loop");
+    return;
+  }
+  const std::string &loop = loops_.back();
+  if (loop == "T.Parallel")
+    error(s.loc, std::string("'") + word +
+                     "' cannot leave a T.Parallel loop: its points run on different threads in "
+                     "no fixed order; use a condition (if ...) on the body instead");
+  else if (loop == "T.Pipelined")
+    error(s.loc, std::string("'") + word +
+                     "' cannot leave a T.Pipelined loop: the compiler overlaps its iterations; "
+                     "use range(...) or T.serial(...) for a loop that exits early");
 }
 
 void Sema::withStmt(WithStmt &s) {
@@ -613,7 +634,9 @@ void Sema::forStmt(ForStmt &s) {
   for (LoopVar &var : s.vars)
     var.symbol = define(var.name, SymbolKind::LoopVar, var.loc, makeIndex());
   parallelDepth_ += parallel;
+  loops_.push_back(name);
   block(s.body);
+  loops_.pop_back();
   parallelDepth_ -= parallel;
   popScope();
 }
@@ -653,6 +676,18 @@ void Sema::assignStmt(AssignStmt &s) {
     error(s.target->loc, "can only assign to a name or to an element buf[i, ...]");
     return;
   }
+  if (isShapeExpr(*s.value)) {
+    std::optional<std::vector<int64_t>> shape = constShape(*s.value, "shape '" + n->name + "'");
+    if (!shape)
+      return;
+    SemaValue v;
+    v.kind = SemaValue::Shape;
+    v.regionShape = *shape;
+    s.defined = define(n->name, SymbolKind::Value, n->loc, v);
+    n->symbol = s.defined;
+    n->sema = v;
+    return;
+  }
   SemaValue v = expr(*s.value);
   SymbolKind kind = SymbolKind::Value;
   switch (v.kind) {
@@ -689,6 +724,8 @@ void Sema::assignStmt(AssignStmt &s) {
     return;
   }
   s.defined = define(n->name, kind, n->loc, v);
+  if (s.defined && v.kind == SemaValue::Index)
+    s.defined->definition = s.value.get();
   n->symbol = s.defined;
   n->sema = v;
 }
@@ -741,6 +778,10 @@ void Sema::exprStmt(ExprStmt &s) {
   if (!call) {
     expr(*s.expr);
     error(s.expr->loc, "this expression has no effect");
+    return;
+  }
+  if (Symbol *macro = calledMacro(*call)) {
+    macroCall(*call, *macro);
     return;
   }
   SemaValue v = expr(*call);

@@ -315,18 +315,36 @@ int run(const Options &opts) {
   // user's FileLineColLoc; print them in the front end's format (without
   // the IR of the op, which is not what the user wrote).
   context.printOpOnDiagnostic(false);
-  auto report = [&](mlir::Diagnostic &d) {
+  auto sourceLoc = [](mlir::Location l) {
     tlc::SourceLoc loc;
-    if (auto flc = mlir::dyn_cast<mlir::FileLineColLoc>(d.getLocation())) {
+    if (auto flc = mlir::dyn_cast<mlir::FileLineColLoc>(l)) {
       loc.line = flc.getLine();
       loc.col = flc.getColumn();
     }
+    return loc;
+  };
+  auto report = [&](mlir::Diagnostic &d) {
     tlc::Severity sev = d.getSeverity() == mlir::DiagnosticSeverity::Error
                             ? tlc::Severity::Error
                             : d.getSeverity() == mlir::DiagnosticSeverity::Warning
                                   ? tlc::Severity::Warning
                                   : tlc::Severity::Note;
-    diags.report(sev, loc, d.str());
+    // Code from a @T.macro carries CallSiteLocs: the macro body's line,
+    // then a note at each call site, innermost first.
+    mlir::Location l = d.getLocation();
+    llvm::SmallVector<mlir::Location> callers;
+    if (auto cs = mlir::dyn_cast<mlir::CallSiteLoc>(l)) {
+      l = cs.getCallee();
+      mlir::Location rest = cs.getCaller();
+      while (auto outer = mlir::dyn_cast<mlir::CallSiteLoc>(rest)) {
+        callers.push_back(outer.getCallee());
+        rest = outer.getCaller();
+      }
+      callers.push_back(rest);
+    }
+    diags.report(sev, sourceLoc(l), d.str());
+    for (mlir::Location c : callers)
+      diags.report(tlc::Severity::Note, sourceLoc(c), "in the macro called here");
   };
   mlir::ScopedDiagnosticHandler handler(&context, [&](mlir::Diagnostic &d) {
     report(d);

@@ -821,7 +821,8 @@ LogicalResult KernelLowering::lowerTileOps() {
       lowerTopK(o);
     else if (auto o = dyn_cast<AtomicAddOp>(op))
       lowerAtomicAdd(o);
-    else if (isa<SyncThreadsOp, BarrierArriveOp, BarrierExpectTxOp, BarrierWaitOp>(op))
+    else if (isa<SyncThreadsOp, NamedBarrierOp, BarrierArriveOp, BarrierExpectTxOp,
+                 BarrierWaitOp>(op))
       rewriter.eraseOp(op); // a block runs alone and its copies are synchronous
     else if (isa<AllocBarrierOp>(op))
       barriers.push_back(op);

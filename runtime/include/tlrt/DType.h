@@ -21,6 +21,9 @@ enum class DType {
   Float8E5M2,
   Float4E2M1, // two elements per byte, the even element in the low nibble
   UE8M0,
+  UInt16,
+  UInt32,
+  UInt64,
 };
 
 // The manifest / language name: "bfloat16", "float8_e4m3", ...
