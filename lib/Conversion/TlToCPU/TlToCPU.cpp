@@ -934,6 +934,7 @@ LogicalResult KernelLowering::finishSignature() {
   func->removeAttr(kKernelAttrName);
   func->removeAttr(kArgDimsAttrName);
   func->removeAttr(kParamsAttrName);
+  func->removeAttr("tl.arg_dtypes");
   func.setPublic();
   return success();
 }
