@@ -3,6 +3,8 @@
 // tile operations and expressions are in MLIRGen{Stmt,Tile,Expr}.cpp.
 #include "MLIRGenImpl.h"
 
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
+
 namespace tlc::mlirgen {
 
 mlir::OwningOpRef<mlir::ModuleOp> MLIRGenImpl::run() {
@@ -365,7 +367,7 @@ llvm::SmallVector<Value> MLIRGenImpl::swizzledIds(const CallExpr &call,
 namespace tlc {
 mlir::OwningOpRef<mlir::ModuleOp> mlirGen(mlir::MLIRContext &context, const Module &module,
                                           const SemaResult &sema, DiagnosticEngine &diags) {
-  context.loadDialect<mlir::cf::ControlFlowDialect>();
+  context.loadDialect<mlir::cf::ControlFlowDialect, mlir::NVVM::NVVMDialect>();
   context.loadDialect<mlir::tl::TlDialect, mlir::func::FuncDialect, mlir::arith::ArithDialect,
                       mlir::math::MathDialect, mlir::memref::MemRefDialect, mlir::scf::SCFDialect,
                       mlir::vector::VectorDialect>();

@@ -214,6 +214,8 @@ Value MLIRGenImpl::callValue(const CallExpr &call) {
   }
   if (n == "T.atomic_add")
     return atomicAdd(call, info);
+  if (isWarpBuiltin(n))
+    return warpBuiltin(call, info);
   if (n == "T.thread_id")
     return tl::ThreadIdOp::create(b_, l, constInt(info.args[0], 0));
   if (n == "T.block_id")

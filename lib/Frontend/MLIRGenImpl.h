@@ -99,6 +99,8 @@ private:
   void kernel(const KernelInfo &k);
 
   void launch(const WithStmt &w, const KernelInfo &k);
+  static bool isWarpBuiltin(const std::string &n);
+  Value warpBuiltin(const CallExpr &call, const CallInfo &info);
   const CallExpr *useSwizzle(const WithStmt &w);
   llvm::SmallVector<Value> swizzledIds(const CallExpr &call, llvm::ArrayRef<Value> ids,
                                        llvm::ArrayRef<Value> grid);

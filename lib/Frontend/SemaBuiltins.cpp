@@ -48,6 +48,15 @@ const std::vector<BuiltinSpec> &builtinTable() {
     add("T.lane_id", {}, 0, &S::checkWarpLane);
     add("T.sync_threads", {"barrier_id", "thread_count"}, 0, &S::checkSyncThreads);
     add("T.use_swizzle", {"panel_size"}, 1, &S::checkUseSwizzle);
+    // Warp-level exchange (all 32 lanes of the warp take part).
+    add("T.shfl_xor", {"value", "lane_mask"}, 2, &S::checkShuffle);
+    add("T.shfl_down", {"value", "delta"}, 2, &S::checkShuffle);
+    add("T.shfl_up", {"value", "delta"}, 2, &S::checkShuffle);
+    add("T.shfl_sync", {"value", "src_lane"}, 2, &S::checkShuffle);
+    add("T.any_sync", {"pred"}, 1, &S::checkVote);
+    add("T.all_sync", {"pred"}, 1, &S::checkVote);
+    add("T.ballot_sync", {"pred"}, 1, &S::checkVote);
+    add("T.match_any_sync", {"value"}, 1, &S::checkMatchAny);
     // Loops.
     variadic("range", 1, 3, {}, 0, BuiltinUse::Loop, &S::checkLoopCall);
     variadic("T.serial", 1, 3, {}, 0, BuiltinUse::Loop, &S::checkLoopCall);
@@ -1522,6 +1531,86 @@ SemaValue Sema::checkUseSwizzle(CallExpr &call, BoundArgs &args) {
     return {};
   }
   return makeNone();
+}
+
+//===----------------------------------------------------------------------===//
+// Warp-level builtins
+//===----------------------------------------------------------------------===//
+
+bool Sema::checkWarpContext(CallExpr &call) {
+  std::string name = calleeOf(call);
+  if (inParallel()) {
+    error(call.loc, name + " exchanges values between the threads of a warp; call it outside "
+                           "T.Parallel, on per-thread values");
+    return false;
+  }
+  if (options_.target == "cpu" && !inDeadCode()) {
+    error(call.loc, name + " is warp-level code, which the CPU target does not run yet (it runs "
+                           "a block's T.Parallel points, not its threads); compile for sm_90a "
+                           "or sm_100a, or put it under `if T.arch ...` with a CPU-friendly path");
+    return false;
+  }
+  return true;
+}
+
+SemaValue Sema::checkShuffle(CallExpr &call, BoundArgs &args) {
+  Expr &x = *args.get(0);
+  SemaValue v = expr(x);
+  std::string name = calleeOf(call);
+  bool lane = checkIndex(*args.get(1), std::string("the lane argument of ") + name);
+  if (v.kind == SemaValue::Unknown || !lane)
+    return {};
+  if (v.kind == SemaValue::Index || isConstInt(v)) {
+    if (!checkWarpContext(call))
+      return {};
+    return makeIndex();
+  }
+  bool ok = (v.kind == SemaValue::Scalar || v.kind == SemaValue::Element) &&
+            (v.dtype == DType::F32 || v.dtype == DType::I32 || v.dtype == DType::U32);
+  if (!ok) {
+    error(x.loc, name + " moves 32-bit values (float32, int32, uint32 or an index), found " +
+                     describe(v) + "; use T.cast or T.reinterpret first");
+    return {};
+  }
+  if (!checkWarpContext(call))
+    return {};
+  return makeScalar(v.dtype);
+}
+
+SemaValue Sema::checkVote(CallExpr &call, BoundArgs &args) {
+  Expr &p = *args.get(0);
+  SemaValue v = expr(p);
+  std::string name = calleeOf(call);
+  if (v.kind == SemaValue::Unknown)
+    return {};
+  bool isBool = isConstBool(v) || ((v.kind == SemaValue::Scalar || v.kind == SemaValue::Element) &&
+                                   v.dtype == DType::Bool);
+  if (!isBool) {
+    error(p.loc, "the predicate of " + name + " must be bool, found " + describe(v));
+    return {};
+  }
+  if (!checkWarpContext(call))
+    return {};
+  return makeScalar(name == "T.ballot_sync" ? DType::U32 : DType::Bool);
+}
+
+SemaValue Sema::checkMatchAny(CallExpr &call, BoundArgs &args) {
+  Expr &x = *args.get(0);
+  SemaValue v = expr(x);
+  if (v.kind == SemaValue::Unknown)
+    return {};
+  bool ok = v.kind == SemaValue::Index || isConstInt(v) ||
+            ((v.kind == SemaValue::Scalar || v.kind == SemaValue::Element) &&
+             (v.dtype == DType::F32 || v.dtype == DType::I32 || v.dtype == DType::U32 ||
+              v.dtype == DType::I64 || v.dtype == DType::U64));
+  if (!ok) {
+    error(x.loc, "T.match_any_sync compares 32- or 64-bit values (int32/uint32/float32, "
+                 "int64/uint64 or an index), found " + describe(v));
+    return {};
+  }
+  if (!checkWarpContext(call))
+    return {};
+  return makeScalar(DType::U32);
 }
 
 } // namespace tlc::sema

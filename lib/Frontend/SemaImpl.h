@@ -70,6 +70,10 @@ public:
   SemaValue checkWarpLane(CallExpr &call, BoundArgs &args);
   SemaValue checkSyncThreads(CallExpr &call, BoundArgs &args);
   SemaValue checkUseSwizzle(CallExpr &call, BoundArgs &args);
+  bool checkWarpContext(CallExpr &call);
+  SemaValue checkShuffle(CallExpr &call, BoundArgs &args);
+  SemaValue checkVote(CallExpr &call, BoundArgs &args);
+  SemaValue checkMatchAny(CallExpr &call, BoundArgs &args);
   SemaValue checkAlloc(CallExpr &call, BoundArgs &args);
   SemaValue checkAllocBarrier(CallExpr &call, BoundArgs &args);
   SemaValue checkReshape(CallExpr &call, BoundArgs &args);

@@ -154,7 +154,7 @@ TEST(CpuLang, UnsignedAndReinterpret) {
     EXPECT_EQ(Bits[i], bits) << i;
     EXPECT_EQ(Neg[i], -X[i]) << i;
     EXPECT_EQ(FU[i], static_cast<uint32_t>(std::fabs(X[i]) * 1.0e9f)) << i;
-    EXPECT_EQ(WD[i], ((uint64_t(a) << 32) | uint64_t(b)) / uint64_t(uint32_t(H[i]) + 1u)) << i;
+    EXPECT_EQ(WD[i], ((uint64_t(a) << 32) | uint64_t(b)) / (uint64_t(H[i]) + 1u)) << i;
     EXPECT_EQ(M[i], std::max(a, b) - std::min(a, b)) << i;
   }
 }
@@ -186,12 +186,13 @@ TEST(CpuLang, RuntimeAssert) {
   kernel("compile_time", "checked")
       .launch({Tensor(In.data(), DType::Float32, {5}), Tensor(Out.data(), DType::Float32, {5}), 4});
   EXPECT_EQ(Out, (std::vector<float>{1, 2, 3, 4, 0}));
-  // n > N: the message (on stdout) and abort().
+  // n > N: the message with the source location on stderr, then abort().
   GTEST_FLAG_SET(death_test_style, "threadsafe");
   EXPECT_EXIT(kernel("compile_time", "checked")
                   .launch({Tensor(In.data(), DType::Float32, {5}),
                            Tensor(Out.data(), DType::Float32, {5}), 6}),
-              testing::KilledBySignal(SIGABRT), "");
+              testing::KilledBySignal(SIGABRT),
+              "compile_time.tl:39:9: T.assert failed: n is larger than the tensor");
 }
 
 } // namespace
