@@ -1546,8 +1546,8 @@ bool Sema::checkWarpContext(CallExpr &call) {
   }
   if (options_.target == "cpu" && !inDeadCode()) {
     error(call.loc, name + " is warp-level code, which the CPU target does not run yet (it runs "
-                           "a block's T.Parallel points, not its threads); compile for sm_90a "
-                           "or sm_100a, or put it under `if T.arch ...` with a CPU-friendly path");
+                           "a block's T.Parallel points, not its threads); compile this kernel "
+                           "for sm_90a or sm_100a");
     return false;
   }
   return true;
