@@ -39,6 +39,6 @@ int dtypeBits(DType t);
 int64_t dtypeStorageBytes(DType t, int64_t numElements);
 
 bool isFloatDType(DType t);   // float32/16, bfloat16
-bool isIntegerDType(DType t); // int8 uint8 int32 int64
+bool isIntegerDType(DType t); // int8, uint8/16/32/64, int32, int64
 
 } // namespace tlrt
