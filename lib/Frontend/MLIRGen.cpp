@@ -257,7 +257,7 @@ void MLIRGenImpl::kernel(const KernelInfo &k) {
       argDims.push_back(b_.getUnitAttr());
     }
   }
-  auto func = mlir::func::FuncOp::create(b_, l, def.name, b_.getFunctionType(argTypes, {}));
+  auto func = mlir::func::FuncOp::create(b_, l, k.name(), b_.getFunctionType(argTypes, {}));
   func->setAttr(tl::kKernelAttrName, b_.getUnitAttr());
   func->setAttr(tl::kArgDimsAttrName, b_.getArrayAttr(argDims));
   // The signless integer types do not tell uint32 from int32: name the

@@ -304,17 +304,33 @@ void Sema::analyzeKernel(KernelDef &k) {
     for (StmtPtr &s : k.body) {
       if (auto *w = dyn_cast<WithStmt>(s.get())) {
         if (launch_) {
-          error(w->loc, "kernel '" + k.name + "' has more than one `with T.Kernel(...)` block");
-          note(launch_->loc, "the first T.Kernel is here");
-          continue;
+          // Another block: a kernel of its own, launched after the previous
+          // one (the manifest's sequence), with the same parameters.
+          kernel_->launch = launch_;
+          KernelInfo next;
+          next.def = &k;
+          next.part = kernel_->part + 1;
+          next.compileParams = kernel_->compileParams;
+          next.dynamicDims = kernel_->dynamicDims;
+          result_.kernels.push_back(std::move(next));
+          kernel_ = &result_.kernels.back();
+          launch_ = nullptr;
+          sharedBudgetReported_ = false;
+          for (const KernelDef &other : module_.kernels)
+            if (other.name == kernel_->name()) {
+              error(w->loc, "T.Kernel block " + std::to_string(kernel_->part + 1) + " of '" +
+                                k.name + "' becomes kernel '" + kernel_->name() +
+                                "', which is already the name of a kernel");
+              note(other.loc, "the kernel is here");
+            }
         }
         withStmt(*w);
         continue;
       }
       if (isa<PassStmt>(s.get()))
         continue;
-      error(s->loc, "a kernel body is exactly one `with T.Kernel(...)` block; this statement is "
-                    "outside it");
+      error(s->loc, "a kernel body is made of `with T.Kernel(...)` blocks; this statement is "
+                    "outside them");
     }
     if (!launch_)
       error(k.loc, "kernel '" + k.name + "' has no `with T.Kernel(...)` block");
@@ -558,7 +574,7 @@ void Sema::stmt(Stmt &s) {
   case StmtKind::If:
     return ifStmt(static_cast<IfStmt &>(s));
   case StmtKind::With:
-    error(s.loc, "`with T.Kernel(...)` may appear only once, as the kernel body");
+    error(s.loc, "`with T.Kernel(...)` blocks are the statements of a kernel body; they do not nest");
     if (launch_)
       note(launch_->loc, "the kernel's T.Kernel is here");
     return;

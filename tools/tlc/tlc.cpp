@@ -130,8 +130,17 @@ mlir::LogicalResult buildManifests(const tlc::Module &ast, mlir::ModuleOp ir,
     if (!mlir::tl::isTlKernel(func))
       continue;
     tlc::KernelManifestOptions mo;
+    // Block i > 0 of a kernel with several T.Kernel blocks is "<name>_<i>"
+    // (Sema checks that no kernel has that name).
+    auto isPartOf = [&](llvm::StringRef fn, llvm::StringRef def) {
+      if (fn == def)
+        return true;
+      if (!fn.starts_with(def) || fn.size() < def.size() + 2 || fn[def.size()] != '_')
+        return false;
+      return llvm::all_of(fn.drop_front(def.size() + 1), llvm::isDigit);
+    };
     for (const tlc::KernelDef &k : ast.kernels)
-      if (k.name == func.getName())
+      if (mo.paramNames.empty() && isPartOf(func.getName(), k.name))
         for (const tlc::Param &p : k.params)
           mo.paramNames.push_back(p.name);
     mlir::FailureOr<llvm::json::Object> k = tlc::buildKernelManifest(func, mo);

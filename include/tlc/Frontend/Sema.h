@@ -114,6 +114,14 @@ struct OperandType {
 struct KernelInfo {
   const KernelDef *def = nullptr;
   const WithStmt *launch = nullptr;
+  /// Which `with T.Kernel` block of `def` this is (0 for the first): a kernel
+  /// with several blocks becomes one launched kernel per block, launched in
+  /// order as the file's sequence; the first keeps the def's name, block i
+  /// is named "<name>_<i>".
+  int part = 0;
+  std::string name() const {
+    return part == 0 ? def->name : def->name + "_" + std::to_string(part);
+  }
   std::map<std::string, ConstValue> compileParams; // final values
   std::vector<Symbol *> dynamicDims;               // in order of first appearance
   int64_t threads = 0;

@@ -256,3 +256,26 @@ TEST(CpuLang, UseSwizzleIsABijection) {
 }
 
 } // namespace
+
+namespace {
+
+TEST(CpuLang, TwoKernelBlocksInOneKernel) {
+  tlrt::Module m =
+      tlrt::Module::load(std::string(TLC_CPU_KERNEL_DIR) + "/two_blocks.manifest.json");
+  ASSERT_EQ(m.manifest().sequence, (std::vector<std::string>{"two_blocks", "two_blocks_1"}));
+  for (int64_t rows : {1, 9}) {
+    std::vector<float> X = randomMatrix(rows, 64, static_cast<uint32_t>(rows + 3));
+    std::vector<float> H(rows * 64, -1), Y(rows, -1);
+    m.launchSequence({{"X", Tensor(X.data(), DType::Float32, {rows, 64})},
+                      {"H", Tensor(H.data(), DType::Float32, {rows, 64})},
+                      {"Y", Tensor(Y.data(), DType::Float32, {rows})}});
+    for (int64_t r = 0; r < rows; ++r) {
+      float s = 0;
+      for (int64_t j = 0; j < 64; ++j)
+        s += X[r * 64 + j] + 1.0f;
+      EXPECT_EQ(Y[r], s) << "rows=" << rows << " r=" << r;
+    }
+  }
+}
+
+} // namespace
