@@ -438,8 +438,12 @@ void Parser::parseKernel(Module &m, const Token *decorator) {
 void Parser::parseMacro(Module &m, const Token &decorator) {
   MacroDef d;
   d.decoratorLoc = decorator.loc;
-  if (isOp("("))
-    fail(tok(), "@T.macro takes no arguments");
+  if (isOp("(")) {
+    // Reported, then skipped, so the `def` below still parses as the macro.
+    report(tok(), "@T.macro takes no arguments");
+    while (!at(TokenKind::Newline) && !at(TokenKind::Eof))
+      advance();
+  }
   expectNewline();
   if (!isKw("def"))
     failExpected(tok(), "'def' after @T.macro");
