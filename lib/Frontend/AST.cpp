@@ -287,4 +287,120 @@ std::string exprToString(const Expr &e) {
   return out;
 }
 
+ExprPtr cloneExpr(const Expr &e) {
+  auto opt = [](const ExprPtr &p) { return p ? cloneExpr(*p) : ExprPtr(); };
+  switch (e.kind) {
+  case ExprKind::IntLit:
+    return std::make_unique<IntLitExpr>(e.loc, static_cast<const IntLitExpr &>(e).value);
+  case ExprKind::FloatLit:
+    return std::make_unique<FloatLitExpr>(e.loc, static_cast<const FloatLitExpr &>(e).value);
+  case ExprKind::BoolLit:
+    return std::make_unique<BoolLitExpr>(e.loc, static_cast<const BoolLitExpr &>(e).value);
+  case ExprKind::StringLit:
+    return std::make_unique<StringLitExpr>(e.loc, static_cast<const StringLitExpr &>(e).value);
+  case ExprKind::Name:
+    return std::make_unique<NameExpr>(e.loc, static_cast<const NameExpr &>(e).name);
+  case ExprKind::Attribute: {
+    auto &a = static_cast<const AttributeExpr &>(e);
+    return std::make_unique<AttributeExpr>(e.loc, cloneExpr(*a.base), a.attr);
+  }
+  case ExprKind::Call: {
+    auto &c = static_cast<const CallExpr &>(e);
+    auto r = std::make_unique<CallExpr>(e.loc, cloneExpr(*c.callee));
+    for (const ExprPtr &a : c.args)
+      r->args.push_back(cloneExpr(*a));
+    for (const KeywordArg &k : c.kwargs)
+      r->kwargs.push_back({k.name, k.loc, opt(k.value)});
+    return r;
+  }
+  case ExprKind::Subscript: {
+    auto &s = static_cast<const SubscriptExpr &>(e);
+    auto r = std::make_unique<SubscriptExpr>(e.loc, cloneExpr(*s.base));
+    for (const ExprPtr &i : s.indices)
+      r->indices.push_back(cloneExpr(*i));
+    return r;
+  }
+  case ExprKind::Slice: {
+    auto &s = static_cast<const SliceExpr &>(e);
+    return std::make_unique<SliceExpr>(e.loc, opt(s.lower), opt(s.upper));
+  }
+  case ExprKind::Tuple: {
+    auto &t = static_cast<const TupleExpr &>(e);
+    auto r = std::make_unique<TupleExpr>(e.loc);
+    for (const ExprPtr &x : t.elements)
+      r->elements.push_back(cloneExpr(*x));
+    return r;
+  }
+  case ExprKind::Unary: {
+    auto &u = static_cast<const UnaryExpr &>(e);
+    return std::make_unique<UnaryExpr>(e.loc, u.op, cloneExpr(*u.operand));
+  }
+  case ExprKind::Binary: {
+    auto &b = static_cast<const BinaryExpr &>(e);
+    return std::make_unique<BinaryExpr>(e.loc, b.op, cloneExpr(*b.lhs), cloneExpr(*b.rhs),
+                                        b.opLoc);
+  }
+  case ExprKind::IfExp: {
+    auto &i = static_cast<const IfExpExpr &>(e);
+    return std::make_unique<IfExpExpr>(e.loc, cloneExpr(*i.thenValue), cloneExpr(*i.cond),
+                                       cloneExpr(*i.elseValue));
+  }
+  }
+  return nullptr;
+}
+
+Block cloneBlock(const Block &b) {
+  Block r;
+  for (const StmtPtr &s : b)
+    r.push_back(cloneStmt(*s));
+  return r;
+}
+
+StmtPtr cloneStmt(const Stmt &s) {
+  switch (s.kind) {
+  case StmtKind::Expr:
+    return std::make_unique<ExprStmt>(s.loc, cloneExpr(*static_cast<const ExprStmt &>(s).expr));
+  case StmtKind::Assign: {
+    auto &a = static_cast<const AssignStmt &>(s);
+    return std::make_unique<AssignStmt>(s.loc, cloneExpr(*a.target), cloneExpr(*a.value));
+  }
+  case StmtKind::AugAssign: {
+    auto &a = static_cast<const AugAssignStmt &>(s);
+    return std::make_unique<AugAssignStmt>(s.loc, a.op, cloneExpr(*a.target),
+                                           cloneExpr(*a.value));
+  }
+  case StmtKind::For: {
+    auto &f = static_cast<const ForStmt &>(s);
+    auto r = std::make_unique<ForStmt>(s.loc);
+    for (const LoopVar &v : f.vars)
+      r->vars.push_back({v.name, v.loc, nullptr});
+    r->iter = cloneExpr(*f.iter);
+    r->body = cloneBlock(f.body);
+    return r;
+  }
+  case StmtKind::If: {
+    auto &i = static_cast<const IfStmt &>(s);
+    auto r = std::make_unique<IfStmt>(s.loc, cloneExpr(*i.cond));
+    r->thenBody = cloneBlock(i.thenBody);
+    r->elseBody = cloneBlock(i.elseBody);
+    r->isElif = i.isElif;
+    return r;
+  }
+  case StmtKind::With: {
+    auto &w = static_cast<const WithStmt &>(s);
+    auto r = std::make_unique<WithStmt>(s.loc, cloneExpr(*w.context));
+    for (const LoopVar &v : w.vars)
+      r->vars.push_back({v.name, v.loc, nullptr});
+    r->body = cloneBlock(w.body);
+    return r;
+  }
+  case StmtKind::Pass:
+    return std::make_unique<PassStmt>(s.loc);
+  case StmtKind::Break:
+  case StmtKind::Continue:
+    return std::make_unique<JumpStmt>(s.loc, s.kind == StmtKind::Break);
+  }
+  return nullptr;
+}
+
 } // namespace tlc

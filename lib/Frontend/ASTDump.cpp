@@ -46,6 +46,8 @@ std::string semaString(const SemaValue &v) {
     return "builtin";
   case SemaValue::None:
     return "none";
+  case SemaValue::Shape:
+    return "shape";
   }
   return "";
 }
@@ -69,6 +71,10 @@ public:
         constant(m.constants[nextConst++], 1);
       else if (!isConst && nextKernel < m.kernels.size())
         kernel(m.kernels[nextKernel++], 1);
+    }
+    for (const MacroDef &d : m.macros) {
+      line(1, "Macro " + d.name + "(" + joinVars(d.params) + ")" + locString(d.loc));
+      block("Body", d.body, 2);
     }
   }
 
@@ -175,6 +181,12 @@ private:
     }
     case StmtKind::Pass:
       line(depth, "Pass" + locString(s->loc));
+      return;
+    case StmtKind::Break:
+      line(depth, "Break" + locString(s->loc));
+      return;
+    case StmtKind::Continue:
+      line(depth, "Continue" + locString(s->loc));
       return;
     }
   }

@@ -162,6 +162,7 @@ private:
   void parseTopLevel(Module &m);
   void parseConstant(Module &m);
   void parseKernel(Module &m, const Token *decorator);
+  void parseMacro(Module &m, const Token &decorator);
   void parseCompileParam(KernelDef &k);
   void parseParam(KernelDef &k);
   TypeExpr parseType(TypeContext ctx, const std::string &owner);
@@ -384,8 +385,10 @@ void Parser::parseKernel(Module &m, const Token *decorator) {
       advance();
       name += "." + advance().text;
     }
+    if (name == "T.macro")
+      return parseMacro(m, *decorator);
     if (name != "T.kernel")
-      report(nameTok, "unknown decorator '@" + name + "'; only @T.kernel is supported");
+      report(nameTok, "unknown decorator '@" + name + "'; use @T.kernel or @T.macro");
     if (isOp("("))
       fail(tok(), "@T.kernel takes no arguments");
     expectNewline();
@@ -430,6 +433,51 @@ void Parser::parseKernel(Module &m, const Token *decorator) {
   parseBlock(k.body, "kernel", defTok);
   m.kernels.push_back(std::move(k));
   m.order.push_back(false);
+}
+
+void Parser::parseMacro(Module &m, const Token &decorator) {
+  MacroDef d;
+  d.decoratorLoc = decorator.loc;
+  if (isOp("(")) {
+    // Reported, then skipped, so the `def` below still parses as the macro.
+    report(tok(), "@T.macro takes no arguments");
+    while (!at(TokenKind::Newline) && !at(TokenKind::Eof))
+      advance();
+  }
+  expectNewline();
+  if (!isKw("def"))
+    failExpected(tok(), "'def' after @T.macro");
+  const Token &defTok = advance();
+  d.loc = defTok.loc;
+  if (!at(TokenKind::Identifier))
+    failExpected(tok(), "a macro name after 'def'");
+  d.name = advance().text;
+  if (isOp("["))
+    fail(tok(), "a macro has no compile-time parameter list; pass constants as arguments");
+  if (!isOp("("))
+    failExpected(tok(), "'(' and the parameter list of macro '" + d.name + "'");
+  {
+    const Token &opener = advance();
+    BracketGuard bracket(*this, opener);
+    while (!isOp(")")) {
+      if (!at(TokenKind::Identifier))
+        failExpected(tok(), "a parameter name");
+      d.params.push_back({tok().text, tok().loc, nullptr});
+      advance();
+      if (isOp(":"))
+        fail(tok(), "macro parameters are untyped: each takes the kind of its argument");
+      if (isOp("="))
+        fail(tok(), "macro parameters cannot have defaults");
+      if (!acceptOp(","))
+        break;
+    }
+    expectCloser(opener, ")", "',' or ')' in the parameter list");
+  }
+  if (isOp("->"))
+    fail(tok(), "macros return nothing; remove the return annotation");
+  expectBlockColon("the macro signature");
+  parseBlock(d.body, "macro", defTok);
+  m.macros.push_back(std::move(d));
 }
 
 void Parser::parseCompileParam(KernelDef &k) {
@@ -581,7 +629,7 @@ void Parser::parseStatementInto(Block &out) {
 
 const std::unordered_set<std::string> &unsupportedStatements() {
   static const std::unordered_set<std::string> kWords = {
-      "return", "while", "break", "continue", "import", "from",  "class",
+      "return", "while", "import", "from",  "class",
       "lambda", "del",   "global", "nonlocal", "try",   "except", "finally",
       "raise",  "assert", "yield", "async",   "await"};
   return kWords;
@@ -613,6 +661,13 @@ StmtPtr Parser::parseStatement() {
   }
   if (isOpTok(t, "@"))
     fail(t, "decorators are only allowed before a kernel at the top level");
+  if (t.kind == TokenKind::Identifier && (t.text == "break" || t.text == "continue") &&
+      (peekTok().kind == TokenKind::Newline || peekTok().kind == TokenKind::Eof ||
+       peekTok().kind == TokenKind::Dedent)) {
+    advance();
+    expectNewline();
+    return std::make_unique<JumpStmt>(t.loc, t.text == "break");
+  }
   if (t.kind == TokenKind::Identifier && unsupportedStatements().count(t.text)) {
     const Token &next = peekTok();
     if (next.kind != TokenKind::Operator || next.text == "(" || next.text == "-")

@@ -78,6 +78,7 @@ Symbol *Sema::define(const std::string &name, SymbolKind kind, SourceLoc loc, Se
 bool Sema::run() {
   pushScope(); // module scope
   declareConstants();
+  declareMacros();
 
   std::vector<KernelDef *> selected;
   std::set<std::string> kernelNames;
@@ -307,17 +308,33 @@ void Sema::analyzeKernel(KernelDef &k) {
       }
       if (auto *w = dyn_cast<WithStmt>(s.get())) {
         if (launch_) {
-          error(w->loc, "kernel '" + k.name + "' has more than one `with T.Kernel(...)` block");
-          note(launch_->loc, "the first T.Kernel is here");
-          continue;
+          // Another block: a kernel of its own, launched after the previous
+          // one (the manifest's sequence), with the same parameters.
+          kernel_->launch = launch_;
+          KernelInfo next;
+          next.def = &k;
+          next.part = kernel_->part + 1;
+          next.compileParams = kernel_->compileParams;
+          next.dynamicDims = kernel_->dynamicDims;
+          result_.kernels.push_back(std::move(next));
+          kernel_ = &result_.kernels.back();
+          launch_ = nullptr;
+          sharedBudgetReported_ = false;
+          for (const KernelDef &other : module_.kernels)
+            if (other.name == kernel_->name()) {
+              error(w->loc, "T.Kernel block " + std::to_string(kernel_->part + 1) + " of '" +
+                                k.name + "' becomes kernel '" + kernel_->name() +
+                                "', which is already the name of a kernel");
+              note(other.loc, "the kernel is here");
+            }
         }
         withStmt(*w);
         continue;
       }
       if (isa<PassStmt>(s.get()))
         continue;
-      error(s->loc, "a kernel body is exactly one `with T.Kernel(...)` block; this statement is "
-                    "outside it");
+      error(s->loc, "a kernel body is made of `with T.Kernel(...)` blocks; this statement is "
+                    "outside them");
     }
     if (!launch_)
       error(k.loc, "kernel '" + k.name + "' has no `with T.Kernel(...)` block");
@@ -563,12 +580,15 @@ void Sema::stmt(Stmt &s) {
   case StmtKind::With:
     if (static_cast<WithStmt &>(s).isNoBoundsCheck())
       return noBoundsCheckStmt(static_cast<WithStmt &>(s));
-    error(s.loc, "`with T.Kernel(...)` may appear only once, as the kernel body");
+    error(s.loc, "`with T.Kernel(...)` blocks are the statements of a kernel body; they do not nest");
     if (launch_)
       note(launch_->loc, "the kernel's T.Kernel is here");
     return;
   case StmtKind::Pass:
     return;
+  case StmtKind::Break:
+  case StmtKind::Continue:
+    return jumpStmt(static_cast<JumpStmt &>(s));
   }
 }
 
@@ -579,6 +599,23 @@ void Sema::noBoundsCheckStmt(WithStmt &s) {
   if (!call->args.empty() || !call->kwargs.empty())
     error(call->loc, "T.no_bounds_check() takes no arguments");
   block(s.body);
+}
+
+void Sema::jumpStmt(JumpStmt &s) {
+  const char *word = s.isBreak() ? "break" : "continue";
+  if (loops_.empty()) {
+    error(s.loc, std::string("'") + word + "' outside a loop");
+    return;
+  }
+  const std::string &loop = loops_.back();
+  if (loop == "T.Parallel")
+    error(s.loc, std::string("'") + word +
+                     "' cannot leave a T.Parallel loop: its points run on different threads in "
+                     "no fixed order; use a condition (if ...) on the body instead");
+  else if (loop == "T.Pipelined")
+    error(s.loc, std::string("'") + word +
+                     "' cannot leave a T.Pipelined loop: the compiler overlaps its iterations; "
+                     "use range(...) or T.serial(...) for a loop that exits early");
 }
 
 void Sema::withStmt(WithStmt &s) {
@@ -628,7 +665,9 @@ void Sema::forStmt(ForStmt &s) {
   for (LoopVar &var : s.vars)
     var.symbol = define(var.name, SymbolKind::LoopVar, var.loc, makeIndex());
   parallelDepth_ += parallel;
+  loops_.push_back(name);
   block(s.body);
+  loops_.pop_back();
   parallelDepth_ -= parallel;
   popScope();
 }
@@ -668,6 +707,18 @@ void Sema::assignStmt(AssignStmt &s) {
     error(s.target->loc, "can only assign to a name or to an element buf[i, ...]");
     return;
   }
+  if (isShapeExpr(*s.value)) {
+    std::optional<std::vector<int64_t>> shape = constShape(*s.value, "shape '" + n->name + "'");
+    if (!shape)
+      return;
+    SemaValue v;
+    v.kind = SemaValue::Shape;
+    v.regionShape = *shape;
+    s.defined = define(n->name, SymbolKind::Value, n->loc, v);
+    n->symbol = s.defined;
+    n->sema = v;
+    return;
+  }
   SemaValue v = expr(*s.value);
   SymbolKind kind = SymbolKind::Value;
   switch (v.kind) {
@@ -704,6 +755,8 @@ void Sema::assignStmt(AssignStmt &s) {
     return;
   }
   s.defined = define(n->name, kind, n->loc, v);
+  if (s.defined && v.kind == SemaValue::Index)
+    s.defined->definition = s.value.get();
   n->symbol = s.defined;
   n->sema = v;
 }
@@ -756,6 +809,10 @@ void Sema::exprStmt(ExprStmt &s) {
   if (!call) {
     expr(*s.expr);
     error(s.expr->loc, "this expression has no effect");
+    return;
+  }
+  if (Symbol *macro = calledMacro(*call)) {
+    macroCall(*call, *macro);
     return;
   }
   SemaValue v = expr(*call);

@@ -46,7 +46,17 @@ const std::vector<BuiltinSpec> &builtinTable() {
     add("T.num_threads", {}, 0, &S::checkNumThreads);
     add("T.warp_id", {}, 0, &S::checkWarpLane);
     add("T.lane_id", {}, 0, &S::checkWarpLane);
-    add("T.sync_threads", {}, 0, &S::checkSyncThreads);
+    add("T.sync_threads", {"barrier_id", "thread_count"}, 0, &S::checkSyncThreads);
+    add("T.use_swizzle", {"panel_size"}, 1, &S::checkUseSwizzle);
+    // Warp-level exchange (all 32 lanes of the warp take part).
+    add("T.shfl_xor", {"value", "lane_mask"}, 2, &S::checkShuffle);
+    add("T.shfl_down", {"value", "delta"}, 2, &S::checkShuffle);
+    add("T.shfl_up", {"value", "delta"}, 2, &S::checkShuffle);
+    add("T.shfl_sync", {"value", "src_lane"}, 2, &S::checkShuffle);
+    add("T.any_sync", {"pred"}, 1, &S::checkVote);
+    add("T.all_sync", {"pred"}, 1, &S::checkVote);
+    add("T.ballot_sync", {"pred"}, 1, &S::checkVote);
+    add("T.match_any_sync", {"value"}, 1, &S::checkMatchAny);
     // Loops.
     variadic("range", 1, 3, {}, 0, BuiltinUse::Loop, &S::checkLoopCall);
     variadic("T.serial", 1, 3, {}, 0, BuiltinUse::Loop, &S::checkLoopCall);
@@ -93,10 +103,12 @@ const std::vector<BuiltinSpec> &builtinTable() {
     add("T.nan", {"dtype"}, 1, &S::checkInfNan);
     // Conversion.
     add("T.cast", {"x", "dtype"}, 2, &S::checkCast);
+    add("T.reinterpret", {"x", "dtype"}, 2, &S::checkReinterpret);
     add("T.quantize", {"x", "scale", "dtype"}, 3, &S::checkQuantize);
     add("T.dequantize", {"q", "scale"}, 2, &S::checkDequantize);
     // Debugging.
     add("T.print", {"value", "msg"}, 1, &S::checkPrint);
+    add("T.assert", {"cond", "msg"}, 1, &S::checkAssert);
     return t;
   }();
   return table;
@@ -186,6 +198,11 @@ SemaValue Sema::callExpr(CallExpr &call, BuiltinUse use) {
       std::string close = closestBuiltin(name);
       if (!close.empty())
         note(call.callee->loc, "did you mean '" + close + "'?");
+    } else if (Symbol *sym = lookup(name); sym && sym->kind == SymbolKind::Macro) {
+      error(call.callee->loc, "macro '" + name + "' expands to statements and gives no value; "
+                              "call it on a line of its own");
+      for (ExprPtr &a : call.args)
+        expr(*a);
     } else if (lookup(name)) {
       error(call.callee->loc, "'" + name + "' is not callable");
     } else {
@@ -445,7 +462,40 @@ SemaValue Sema::checkNumThreads(CallExpr &, BoundArgs &) {
 }
 
 SemaValue Sema::checkWarpLane(CallExpr &, BoundArgs &) { return makeIndex(); }
-SemaValue Sema::checkSyncThreads(CallExpr &, BoundArgs &) { return makeNone(); }
+SemaValue Sema::checkSyncThreads(CallExpr &call, BoundArgs &args) {
+  Expr *id = args.get(0), *count = args.get(1);
+  if (!id && !count)
+    return makeNone(); // the whole block
+  if (!id || !count) {
+    error(call.loc, "T.sync_threads takes no arguments (the whole block) or both barrier_id "
+                    "and thread_count (a named barrier)");
+    return {};
+  }
+  if (inParallel()) {
+    error(call.loc, "T.sync_threads cannot appear inside T.Parallel");
+    return {};
+  }
+  if (!checkIndex(*id, "barrier_id of T.sync_threads"))
+    return {};
+  if (isConstInt(id->sema)) {
+    int64_t v = std::get<int64_t>(*id->sema.constant);
+    if (v < 1 || v > 15) {
+      error(id->loc, "barrier_id of T.sync_threads must be 1 to 15 (barrier 0 is the whole "
+                     "block: T.sync_threads()), found " + std::to_string(v));
+      return {};
+    }
+  }
+  std::optional<int64_t> n = constInt(*count, "thread_count of T.sync_threads");
+  if (!n)
+    return {};
+  if (*n <= 0 || *n % 32 != 0 || (kernel() && kernel()->threads > 0 && *n > kernel()->threads)) {
+    error(count->loc, "thread_count of T.sync_threads must be a positive multiple of 32 and at "
+                      "most the block's " + std::to_string(kernel() ? kernel()->threads : 0) +
+                      " threads, found " + std::to_string(*n));
+    return {};
+  }
+  return makeNone();
+}
 
 //===----------------------------------------------------------------------===//
 // Allocation
@@ -1335,11 +1385,51 @@ SemaValue Sema::checkCast(CallExpr &, BoundArgs &args) {
         error(x.loc, "T.cast: " + describe(v) + " does not fit " + dtypeName(*dt));
         return {};
       }
-      return makeConst(isConstInt(v) ? std::get<int64_t>(*v.constant) : static_cast<int64_t>(d));
+      int64_t i = isConstInt(v) ? std::get<int64_t>(*v.constant) : static_cast<int64_t>(d);
+      // Unsigned targets wrap like C (T.cast(-1, T.uint32) is 4294967295).
+      if (isUnsigned(*dt) && dtypeBits(*dt) < 64)
+        i = static_cast<int64_t>(static_cast<uint64_t>(i) & ((uint64_t(1) << dtypeBits(*dt)) - 1));
+      return makeConst(i);
     }
     SemaValue c = makeConst(d);
     c.dtype = *dt;
     return c;
+  }
+  return makeScalar(*dt);
+}
+
+SemaValue Sema::checkReinterpret(CallExpr &call, BoundArgs &args) {
+  Expr &x = *args.get(0);
+  SemaValue v = expr(x);
+  std::optional<DType> dt = constDType(*args.get(1), "the target dtype of T.reinterpret");
+  if (v.kind == SemaValue::Unknown || !dt)
+    return {};
+  // Constants have no width of their own: a float constant is read as a
+  // float32, an int constant as an int32.
+  DType from;
+  if (isConstFloat(v))
+    from = DType::F32;
+  else if (isConstInt(v) || v.kind == SemaValue::Index)
+    from = DType::I32;
+  else if (v.kind == SemaValue::Scalar || v.kind == SemaValue::Element)
+    from = v.dtype;
+  else {
+    error(x.loc, "T.reinterpret expects a number, found " + describe(v));
+    return {};
+  }
+  auto bad = [](DType t) { return t == DType::Bool || isNarrowFloat(t); };
+  if (bad(from) || bad(*dt)) {
+    error(bad(from) ? x.loc : args.get(1)->loc,
+          std::string("T.reinterpret works on integer and float16/bfloat16/float32 values; ") +
+              dtypeName(bad(from) ? from : *dt) +
+              " is not one (use T.cast, or T.view on a buffer)");
+    return {};
+  }
+  if (dtypeBits(from) != dtypeBits(*dt)) {
+    error(call.loc, std::string("T.reinterpret keeps the bits, so the widths must match: ") +
+                        dtypeName(from) + " has " + std::to_string(dtypeBits(from)) + " bits, " +
+                        dtypeName(*dt) + " has " + std::to_string(dtypeBits(*dt)));
+    return {};
   }
   return makeScalar(*dt);
 }

@@ -88,6 +88,7 @@ std::string describe(const SemaValue &v) {
   case SemaValue::Module: return "a namespace";
   case SemaValue::Builtin: return "a builtin";
   case SemaValue::None: return "no value";
+  case SemaValue::Shape: return "a shape " + shapeToString(v.regionShape);
   }
   return "a value";
 }
@@ -159,6 +160,10 @@ SemaValue Sema::nameExpr(NameExpr &e) {
       error(e.loc, "'" + e.name + "' is a type, not a value here; use a dtype such as T.float32");
     else
       error(e.loc, "unknown name '" + e.name + "'");
+    return v;
+  }
+  if (sym->kind == SymbolKind::Macro) {
+    error(e.loc, "macro '" + e.name + "' can only be called, as a statement");
     return v;
   }
   e.symbol = sym;
@@ -408,6 +413,8 @@ static OperandType promoteTypes(const SemaValue &a, const SemaValue &b) {
     t.dtype = da == DType::Bool ? db : da;
   else if (dtypeBits(da) != dtypeBits(db))
     t.dtype = dtypeBits(da) > dtypeBits(db) ? da : db;
+  else if (isUnsigned(da) != isUnsigned(db))
+    t.dtype = isUnsigned(da) ? da : db; // C: int32 with uint32 is uint32
   else
     t.dtype = DType::I32;
   return t;
@@ -527,9 +534,19 @@ SemaValue Sema::binaryExpr(BinaryExpr &e) {
 
 SemaValue Sema::ifExpExpr(IfExpExpr &e) {
   SemaValue c = expr(*e.cond);
+  // With a compile-time condition the other side is dead: names only.
+  std::optional<bool> taken;
+  if (isConstBool(c))
+    taken = std::get<bool>(*c.constant);
+  deadDepth_ += taken == false;
   SemaValue a = expr(*e.thenValue);
+  deadDepth_ -= taken == false;
+  deadDepth_ += taken == true;
   SemaValue b = expr(*e.elseValue);
+  deadDepth_ -= taken == true;
   SemaValue v;
+  if (taken)
+    return *taken ? a : b;
   if (c.kind == SemaValue::Unknown || a.kind == SemaValue::Unknown || b.kind == SemaValue::Unknown)
     return v;
   if (isConstBool(c))
@@ -584,7 +601,39 @@ std::optional<DType> Sema::constDType(Expr &e, const std::string &what) {
   return std::nullopt;
 }
 
+bool Sema::isShapeExpr(const Expr &e) const {
+  if (isa<TupleExpr>(&e))
+    return true;
+  if (auto *i = dyn_cast<IfExpExpr>(&e))
+    return isShapeExpr(*i->thenValue) || isShapeExpr(*i->elseValue);
+  if (auto *n = dyn_cast<NameExpr>(&e)) {
+    Symbol *s = lookup(n->name);
+    return s && s->value.kind == SemaValue::Shape;
+  }
+  return false;
+}
+
 std::optional<std::vector<int64_t>> Sema::constShape(Expr &e, const std::string &what) {
+  // `(M, N) if cond else (N, M)`: a compile-time condition picks the shape.
+  if (auto *i = dyn_cast<IfExpExpr>(&e)) {
+    SemaValue c = expr(*i->cond);
+    if (c.kind == SemaValue::Unknown)
+      return std::nullopt;
+    if (!isConstBool(c)) {
+      error(i->cond->loc, "the condition of a conditional shape must be a compile-time bool, "
+                          "found " + describe(c));
+      return std::nullopt;
+    }
+    bool taken = std::get<bool>(*c.constant);
+    return constShape(taken ? *i->thenValue : *i->elseValue, what);
+  }
+  if (auto *n = dyn_cast<NameExpr>(&e)) {
+    if (Symbol *s = lookup(n->name); s && s->value.kind == SemaValue::Shape) {
+      n->symbol = s;
+      n->sema = s->value;
+      return s->value.regionShape;
+    }
+  }
   std::vector<Expr *> dims;
   if (auto *t = dyn_cast<TupleExpr>(&e)) {
     for (ExprPtr &el : t->elements)
@@ -670,6 +719,9 @@ Linear linearize(const Expr &e) {
       return l;
     }
   }
+  // A name bound to an index expression (`H1 = H0 + 64`) stands for it.
+  if (auto *n = dyn_cast<NameExpr>(&e); n && n->symbol && n->symbol->definition)
+    return linearize(*n->symbol->definition);
   l.terms[exprToString(e)] = 1;
   return l;
 }

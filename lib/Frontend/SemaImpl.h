@@ -69,6 +69,11 @@ public:
   SemaValue checkNumThreads(CallExpr &call, BoundArgs &args);
   SemaValue checkWarpLane(CallExpr &call, BoundArgs &args);
   SemaValue checkSyncThreads(CallExpr &call, BoundArgs &args);
+  SemaValue checkUseSwizzle(CallExpr &call, BoundArgs &args);
+  bool checkWarpContext(CallExpr &call);
+  SemaValue checkShuffle(CallExpr &call, BoundArgs &args);
+  SemaValue checkVote(CallExpr &call, BoundArgs &args);
+  SemaValue checkMatchAny(CallExpr &call, BoundArgs &args);
   SemaValue checkAlloc(CallExpr &call, BoundArgs &args);
   SemaValue checkAllocBarrier(CallExpr &call, BoundArgs &args);
   SemaValue checkReshape(CallExpr &call, BoundArgs &args);
@@ -91,9 +96,11 @@ public:
   SemaValue checkCeilDiv(CallExpr &call, BoundArgs &args);
   SemaValue checkInfNan(CallExpr &call, BoundArgs &args);
   SemaValue checkCast(CallExpr &call, BoundArgs &args);
+  SemaValue checkReinterpret(CallExpr &call, BoundArgs &args);
   SemaValue checkQuantize(CallExpr &call, BoundArgs &args);
   SemaValue checkDequantize(CallExpr &call, BoundArgs &args);
   SemaValue checkPrint(CallExpr &call, BoundArgs &args);
+  SemaValue checkAssert(CallExpr &call, BoundArgs &args);
 
   // Expressions (SemaExpr.cpp).
   SemaValue expr(Expr &e);
@@ -137,12 +144,36 @@ public:
   std::optional<DType> constDType(Expr &e, const std::string &what);
   std::optional<bool> constBool(Expr &e, const std::string &what);
   std::optional<std::vector<int64_t>> constShape(Expr &e, const std::string &what);
+  /// A tuple, a conditional of tuples, or a name bound to a shape.
+  bool isShapeExpr(const Expr &e) const;
   /// Index operand (const int, index, integer scalar); reports otherwise.
   bool checkIndex(Expr &e, const std::string &what);
 
-  // Diagnostics.
-  void error(SourceLoc loc, const std::string &msg) { diags_.error(loc, msg); }
-  void note(SourceLoc loc, const std::string &msg) { diags_.note(loc, msg); }
+  // Macros (SemaMacros.cpp).
+  void declareMacros();
+  /// A statement `name(args)` calling a @T.macro: binds the arguments and
+  /// analyses a copy of the body in the macro's own scope.
+  void macroCall(CallExpr &call, Symbol &macro);
+  /// The macro named by a call's callee, or null.
+  Symbol *calledMacro(const CallExpr &call) const;
+
+  // Diagnostics. Errors inside a macro expansion get a note per call site.
+  void error(SourceLoc loc, const std::string &msg) {
+    // A branch a compile-time condition does not take is checked for
+    // names only: it may be ill-typed for these parameters (`if D == 64:`).
+    if (inDeadCode() && msg.rfind("unknown name", 0) != 0)
+      return;
+    diags_.error(loc, msg);
+    noteExpansions();
+  }
+  void noteExpansions() {
+    for (auto it = expansions_.rbegin(); it != expansions_.rend(); ++it)
+      diags_.note(it->second, "in macro '" + it->first->name + "' called here");
+  }
+  void note(SourceLoc loc, const std::string &msg) {
+    if (!inDeadCode())
+      diags_.note(loc, msg);
+  }
 
   // Scopes (Sema.cpp).
   Symbol *lookup(const std::string &name) const;
@@ -172,6 +203,7 @@ private:
   void assignStmt(AssignStmt &s);
   void augAssignStmt(AugAssignStmt &s);
   void exprStmt(ExprStmt &s);
+  void jumpStmt(JumpStmt &s);
   void storeCheck(Expr &target, const SemaValue &value, SourceLoc valueLoc);
   void countSharedMemory(CallExpr &call, int64_t bytes);
 
@@ -183,6 +215,11 @@ private:
   KernelInfo *kernel_ = nullptr;
   const WithStmt *launch_ = nullptr;
   int parallelDepth_ = 0;
+  /// The builtin of each enclosing for loop ("range", "T.Parallel", ...),
+  /// innermost last: where `break` / `continue` go.
+  std::vector<std::string> loops_;
+  /// The macros being expanded, outermost first, with their call sites.
+  std::vector<std::pair<const MacroDef *, SourceLoc>> expansions_;
   int deadDepth_ = 0;
   bool storeTarget_ = false; // analysing the target of a store
   bool sharedBudgetReported_ = false;

@@ -21,8 +21,11 @@ const DTypeInfo kDTypes[] = {
     {DType::Bool, "bool", "", 8},
     {DType::I8, "int8", "i8", 8},
     {DType::U8, "uint8", "u8", 8},
+    {DType::U16, "uint16", "u16", 16},
     {DType::I32, "int32", "i32", 32},
+    {DType::U32, "uint32", "u32", 32},
     {DType::I64, "int64", "i64", 64},
+    {DType::U64, "uint64", "u64", 64},
     {DType::F16, "float16", "f16", 16},
     {DType::BF16, "bfloat16", "bf16", 16},
     {DType::F32, "float32", "f32", 32},
@@ -110,7 +113,12 @@ bool isFloat(DType t) {
 }
 
 bool isInteger(DType t) {
-  return t == DType::I8 || t == DType::U8 || t == DType::I32 || t == DType::I64;
+  return t == DType::I8 || t == DType::U8 || t == DType::U16 || t == DType::I32 ||
+         t == DType::U32 || t == DType::I64 || t == DType::U64;
+}
+
+bool isUnsigned(DType t) {
+  return t == DType::U8 || t == DType::U16 || t == DType::U32 || t == DType::U64;
 }
 
 bool isNarrowFloat(DType t) {

@@ -28,6 +28,8 @@ std::string manifestDtypeName(Type t) {
     return "bool";
   if (t.isInteger(8))
     return "int8";
+  if (t.isInteger(16))
+    return "uint16"; // the one 16-bit integer dtype
   if (t.isInteger(32))
     return "int32";
   if (t.isInteger(64) || t.isIndex())
@@ -172,6 +174,11 @@ FailureOr<json::Object> buildKernelManifest(func::FuncOp kernel,
       p["kind"] = "scalar";
     }
     std::string dtype = manifestDtypeName(elem);
+    // MLIRGen names the dtypes where a signless integer type is ambiguous.
+    if (auto names = kernel->getAttrOfType<ArrayAttr>("tl.arg_dtypes"))
+      if (i < names.size())
+        if (auto n = dyn_cast<StringAttr>(names[i]))
+          dtype = n.getValue().str();
     if (dtype.empty())
       return kernel.emitError("parameter '")
              << name << "' of kernel '" << kernel.getName() << "' has type " << t
@@ -215,10 +222,18 @@ FailureOr<json::Object> buildKernelManifest(func::FuncOp kernel,
 std::string renderManifest(llvm::StringRef target, llvm::StringRef module,
                            llvm::StringRef source, std::vector<json::Object> kernels) {
   json::Array ks;
-  for (json::Object &k : kernels)
+  // Several kernels of one file form a multi-kernel operator: the runtime's
+  // Module::launchSequence launches them in file order (docs/abi.md).
+  json::Array sequence;
+  for (json::Object &k : kernels) {
+    if (const json::Value *name = k.get("name"))
+      sequence.push_back(*name);
     ks.push_back(std::move(k));
+  }
   json::Object doc{{"format", "tlc-manifest"}, {"version", 1},         {"target", target.str()},
                    {"module", module.str()},   {"source", source.str()}, {"kernels", std::move(ks)}};
+  if (sequence.size() > 1)
+    doc["sequence"] = std::move(sequence);
   std::string out;
   llvm::raw_string_ostream os(out);
   os << llvm::formatv("{0:2}", json::Value(std::move(doc))) << "\n";

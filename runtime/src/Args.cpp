@@ -75,6 +75,13 @@ void checkScalar(const KernelSpec &k, const ParamSpec &p, const Arg &a) {
   switch (p.dtype) {
   case DType::Int8: lo = INT8_MIN; hi = INT8_MAX; break;
   case DType::UInt8: lo = 0; hi = UINT8_MAX; break;
+  case DType::UInt16: lo = 0; hi = UINT16_MAX; break;
+  case DType::UInt32: lo = 0; hi = UINT32_MAX; break;
+  case DType::UInt64:
+    // Any value up to 2^64 - 1 (an unsigned argument above 2^63 included).
+    if (a.intValue() < 0 && !a.unsignedTooLarge())
+      throw Error(fmt::format("{}: value {} does not fit in uint64", where(k, p), a.intValue()));
+    return;
   case DType::Int32: lo = INT32_MIN; hi = INT32_MAX; break;
   default: lo = INT64_MIN; hi = INT64_MAX; break;
   }
@@ -273,6 +280,21 @@ PackedArgs packArgs(const KernelSpec &k, const std::vector<Arg> &args) {
     case DType::UInt8: {
       uint8_t v = static_cast<uint8_t>(a.intValue());
       out.append(p.name, &v, 1, 1);
+      break;
+    }
+    case DType::UInt16: {
+      uint16_t v = static_cast<uint16_t>(a.intValue());
+      out.append(p.name, &v, 2, 2);
+      break;
+    }
+    case DType::UInt32: {
+      uint32_t v = static_cast<uint32_t>(a.intValue());
+      out.append(p.name, &v, 4, 4);
+      break;
+    }
+    case DType::UInt64: {
+      uint64_t v = static_cast<uint64_t>(a.intValue());
+      out.append(p.name, &v, 8, 8);
       break;
     }
     default:

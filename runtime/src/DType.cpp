@@ -12,8 +12,10 @@ struct DTypeInfo {
 constexpr DTypeInfo kInfos[] = {
     {DType::BFloat16, "bfloat16", 16},  {DType::Float16, "float16", 16},
     {DType::Float32, "float32", 32},    {DType::Int8, "int8", 8},
-    {DType::UInt8, "uint8", 8},         {DType::Int32, "int32", 32},
-    {DType::Int64, "int64", 64},        {DType::Bool, "bool", 8},
+    {DType::UInt8, "uint8", 8},         {DType::UInt16, "uint16", 16},
+    {DType::Int32, "int32", 32},        {DType::UInt32, "uint32", 32},
+    {DType::Int64, "int64", 64},        {DType::UInt64, "uint64", 64},
+    {DType::Bool, "bool", 8},
     {DType::Float8E4M3, "float8_e4m3", 8}, {DType::Float8E5M2, "float8_e5m2", 8},
     {DType::Float4E2M1, "float4_e2m1", 4}, {DType::UE8M0, "ue8m0", 8},
 };
@@ -57,7 +59,7 @@ bool isFloatDType(DType t) {
 
 bool isIntegerDType(DType t) {
   return t == DType::Int8 || t == DType::UInt8 || t == DType::Int32 ||
-         t == DType::Int64;
+         t == DType::Int64 || t == DType::UInt16 || t == DType::UInt32 || t == DType::UInt64;
 }
 
 } // namespace tlrt

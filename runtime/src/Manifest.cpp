@@ -198,6 +198,18 @@ public:
         fail(fmt::format("kernels[{}].name", i), fmt::format("duplicate kernel '{}'", k.name));
       m.kernels.push_back(std::move(k));
     }
+    if (root.contains("sequence")) {
+      const json &seq = array(root["sequence"], "sequence");
+      if (seq.empty())
+        fail("sequence", "empty (leave it out for a module without a sequence)");
+      for (size_t i = 0; i < seq.size(); ++i) {
+        std::string f = fmt::format("sequence[{}]", i);
+        std::string name = str(seq[i], f);
+        if (!names.count(name))
+          fail(f, fmt::format("no kernel '{}' in this manifest", name));
+        m.sequence.push_back(name);
+      }
+    }
     return m;
   }
 
@@ -297,6 +309,7 @@ public:
       switch (p.dtype) {
       case DType::Float32: case DType::Float16: case DType::BFloat16: case DType::Int32:
       case DType::Int64: case DType::Bool: case DType::Int8: case DType::UInt8:
+      case DType::UInt16: case DType::UInt32: case DType::UInt64:
         break;
       default:
         fail(f + ".dtype", fmt::format("dtype {} cannot be a scalar parameter", dt));

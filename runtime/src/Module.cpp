@@ -77,6 +77,29 @@ const Kernel &Module::kernel(const std::string &name) const {
   throw Error(fmt::format("{}: no kernel '{}' (kernels: {})", impl_->manifest.path, name, names));
 }
 
+void Module::launchSequence(const std::map<std::string, Arg> &args,
+                            const Stream *stream) const {
+  const Manifest &m = impl_->manifest;
+  if (m.sequence.empty())
+    throw Error(fmt::format("{}: this module has no kernel sequence", m.path));
+  std::vector<std::pair<const Kernel *, std::vector<Arg>>> steps;
+  for (size_t s = 0; s < m.sequence.size(); ++s) {
+    const Kernel &k = kernel(m.sequence[s]);
+    std::vector<Arg> kargs;
+    for (const ParamSpec &p : k.spec().params) {
+      auto it = args.find(p.name);
+      if (it == args.end())
+        throw Error(fmt::format("{}: sequence step {} (kernel '{}') needs argument '{}'", m.path,
+                                s, k.name(), p.name));
+      kargs.push_back(it->second);
+    }
+    k.validate(kargs);
+    steps.emplace_back(&k, std::move(kargs));
+  }
+  for (auto &[k, kargs] : steps)
+    k->launch(kargs, stream);
+}
+
 int Module::cpuThreads() {
   if (const char *env = std::getenv("TLRT_CPU_THREADS")) {
     char *end = nullptr;

@@ -23,6 +23,9 @@ uint32_t tmaDataType(DType t) {
   case DType::Float32: return kF32;
   case DType::Int32: return kI32;
   case DType::Int64: return kI64;
+  case DType::UInt16: return kU16;
+  case DType::UInt32: return kU32;
+  case DType::UInt64: return kU64;
   default: return kU8; // 1-byte types and packed float4 (as bytes)
   }
 }

@@ -131,8 +131,17 @@ mlir::LogicalResult buildManifests(const tlc::Module &ast, mlir::ModuleOp ir,
     if (!mlir::tl::isTlKernel(func))
       continue;
     tlc::KernelManifestOptions mo;
+    // Block i > 0 of a kernel with several T.Kernel blocks is "<name>_<i>"
+    // (Sema checks that no kernel has that name).
+    auto isPartOf = [&](llvm::StringRef fn, llvm::StringRef def) {
+      if (fn == def)
+        return true;
+      if (!fn.starts_with(def) || fn.size() < def.size() + 2 || fn[def.size()] != '_')
+        return false;
+      return llvm::all_of(fn.drop_front(def.size() + 1), llvm::isDigit);
+    };
     for (const tlc::KernelDef &k : ast.kernels)
-      if (k.name == func.getName())
+      if (mo.paramNames.empty() && isPartOf(func.getName(), k.name))
         for (const tlc::Param &p : k.params)
           mo.paramNames.push_back(p.name);
     mlir::FailureOr<llvm::json::Object> k = tlc::buildKernelManifest(func, mo);
@@ -317,18 +326,39 @@ int run(const Options &opts) {
   // user's FileLineColLoc; print them in the front end's format (without
   // the IR of the op, which is not what the user wrote).
   context.printOpOnDiagnostic(false);
-  auto report = [&](mlir::Diagnostic &d) {
+  auto sourceLoc = [](mlir::Location l) {
     tlc::SourceLoc loc;
-    if (auto flc = d.getLocation()->findInstanceOf<mlir::FileLineColLoc>()) {
+    // A kernel argument's location is its name around the source position.
+    if (auto n = mlir::dyn_cast<mlir::NameLoc>(l))
+      l = n.getChildLoc();
+    if (auto flc = mlir::dyn_cast<mlir::FileLineColLoc>(l)) {
       loc.line = flc.getLine();
       loc.col = flc.getColumn();
     }
+    return loc;
+  };
+  auto report = [&](mlir::Diagnostic &d) {
     tlc::Severity sev = d.getSeverity() == mlir::DiagnosticSeverity::Error
                             ? tlc::Severity::Error
                             : d.getSeverity() == mlir::DiagnosticSeverity::Warning
                                   ? tlc::Severity::Warning
                                   : tlc::Severity::Note;
-    diags.report(sev, loc, d.str());
+    // Code from a @T.macro carries CallSiteLocs: the macro body's line,
+    // then a note at each call site, innermost first.
+    mlir::Location l = d.getLocation();
+    llvm::SmallVector<mlir::Location> callers;
+    if (auto cs = mlir::dyn_cast<mlir::CallSiteLoc>(l)) {
+      l = cs.getCallee();
+      mlir::Location rest = cs.getCaller();
+      while (auto outer = mlir::dyn_cast<mlir::CallSiteLoc>(rest)) {
+        callers.push_back(outer.getCallee());
+        rest = outer.getCaller();
+      }
+      callers.push_back(rest);
+    }
+    diags.report(sev, sourceLoc(l), d.str());
+    for (mlir::Location c : callers)
+      diags.report(tlc::Severity::Note, sourceLoc(c), "in the macro called here");
   };
   mlir::ScopedDiagnosticHandler handler(&context, [&](mlir::Diagnostic &d) {
     report(d);

@@ -14,7 +14,7 @@ bool mlir::tl::isTlKernel(func::FuncOp func) {
 }
 
 static bool isScalarArgType(Type type) {
-  return type.isIndex() || type.isInteger(1) || type.isInteger(8) ||
+  return type.isIndex() || type.isInteger(1) || type.isInteger(8) || type.isInteger(16) ||
          type.isInteger(32) || type.isInteger(64) || isa<FloatType>(type);
 }
 
@@ -173,6 +173,15 @@ LogicalResult TlDialect::verifyOperationAttribute(Operation *op,
     if (!isa<func::FuncOp>(op) || !maps ||
         !llvm::all_of(maps, [](Attribute a) { return isa<DictionaryAttr>(a); }))
       return op->emitError("tl.tma_maps must be an array of dictionaries on a kernel");
+    return success();
+  }
+  // tl.arg_dtypes: the language dtype of each argument ("uint32" where the
+  // signless i32 does not say), for the manifest.
+  if (name == "tl.arg_dtypes") {
+    auto names = dyn_cast<ArrayAttr>(attr.getValue());
+    if (!isa<func::FuncOp>(op) || !names ||
+        !llvm::all_of(names, [](Attribute a) { return isa<StringAttr>(a); }))
+      return op->emitError("tl.arg_dtypes must be an array of strings on a kernel");
     return success();
   }
   if (name != kKernelAttrName && name != kArgDimsAttrName &&

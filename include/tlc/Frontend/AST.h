@@ -177,7 +177,7 @@ struct IfExpExpr : Expr {
 // Statements
 //===----------------------------------------------------------------------===//
 
-enum class StmtKind { Expr, Assign, AugAssign, For, If, With, Pass };
+enum class StmtKind { Expr, Assign, AugAssign, For, If, With, Pass, Break, Continue };
 
 struct Stmt {
   StmtKind kind;
@@ -261,6 +261,17 @@ struct PassStmt : Stmt {
   static bool classof(const Stmt *s) { return s->kind == StmtKind::Pass; }
 };
 
+/// `break` or `continue`: leaves the innermost enclosing serial loop, or
+/// its current iteration.
+struct JumpStmt : Stmt {
+  JumpStmt(SourceLoc loc, bool isBreak)
+      : Stmt(isBreak ? StmtKind::Break : StmtKind::Continue, loc) {}
+  bool isBreak() const { return kind == StmtKind::Break; }
+  static bool classof(const Stmt *s) {
+    return s->kind == StmtKind::Break || s->kind == StmtKind::Continue;
+  }
+};
+
 //===----------------------------------------------------------------------===//
 // Top level
 //===----------------------------------------------------------------------===//
@@ -309,9 +320,21 @@ struct ConstantDef {
   Symbol *symbol = nullptr;
 };
 
+/// A device helper `@T.macro def name(a, b): body`, inlined at each call.
+/// Parameters are untyped: each takes the kind of its argument (a buffer, a
+/// barrier, a scalar or index value, or a compile-time constant).
+struct MacroDef {
+  std::string name;
+  SourceLoc loc;          // of `def`
+  SourceLoc decoratorLoc; // of `@`
+  std::vector<LoopVar> params;
+  Block body;
+};
+
 struct Module {
   std::vector<ConstantDef> constants;
   std::vector<KernelDef> kernels;
+  std::vector<MacroDef> macros;
   /// Declaration order of constants and kernels (true = constant), so the
   /// dump reproduces the file order.
   std::vector<bool> order;
@@ -330,6 +353,12 @@ template <typename To, typename From> To *dyn_cast(From *node) {
 template <typename To, typename From> const To *dyn_cast(const From *node) {
   return isa<To>(node) ? static_cast<const To *>(node) : nullptr;
 }
+
+/// Deep copies without Sema's annotations (a macro body is copied for each
+/// call and analysed there).
+ExprPtr cloneExpr(const Expr &e);
+StmtPtr cloneStmt(const Stmt &s);
+Block cloneBlock(const Block &b);
 
 /// The expression as .tl source text with only the parentheses precedence
 /// needs ("K // 128", "T.ceildiv(N, 128)", "(a + b) * c").

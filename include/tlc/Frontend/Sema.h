@@ -49,6 +49,7 @@ enum class SymbolKind {
   Value,        // x = <scalar/index expression>
   Buffer,       // x = T.alloc_*(...) or a tile op result
   Barrier,      // x = T.alloc_barrier(...)
+  Macro,        // @T.macro def name(...)
 };
 
 struct Symbol {
@@ -61,6 +62,20 @@ struct Symbol {
   /// DynamicDim: the tensor parameter and dimension that bind it.
   int boundByParam = -1;
   int boundByDim = -1;
+  /// Macro: its definition.
+  const MacroDef *macro = nullptr;
+  /// Value bound to a run-time integer (`H1 = H0 + 64`): the bound
+  /// expression, so slice extents can see through the name.
+  const Expr *definition = nullptr;
+};
+
+/// One call of a @T.macro: the copy of its body analysed for these
+/// arguments, and the symbols its parameters are bound to.
+struct MacroExpansion {
+  const MacroDef *macro = nullptr;
+  std::vector<Symbol *> params;      // per macro parameter
+  std::vector<const Expr *> args;    // the argument bound to each parameter
+  std::unique_ptr<Block> body;
 };
 
 /// A builtin call with its arguments bound to the builtin's parameters (in
@@ -99,6 +114,14 @@ struct OperandType {
 struct KernelInfo {
   const KernelDef *def = nullptr;
   const WithStmt *launch = nullptr;
+  /// Which `with T.Kernel` block of `def` this is (0 for the first): a kernel
+  /// with several blocks becomes one launched kernel per block, launched in
+  /// order as the file's sequence; the first keeps the def's name, block i
+  /// is named "<name>_<i>".
+  int part = 0;
+  std::string name() const {
+    return part == 0 ? def->name : def->name + "_" + std::to_string(part);
+  }
   std::map<std::string, ConstValue> compileParams; // final values
   std::vector<Symbol *> dynamicDims;               // in order of first appearance
   int64_t threads = 0;
@@ -116,6 +139,8 @@ struct SemaResult {
   std::unordered_map<const Expr *, RegionInfo> regions;
   /// Run-time comparisons, T.max/T.min/T.clamp: the type operands convert to.
   std::unordered_map<const Expr *, OperandType> operandTypes;
+  /// Every @T.macro call statement, with its expansion.
+  std::unordered_map<const CallExpr *, MacroExpansion> macroCalls;
 };
 
 /// Analyses `module`; returns false (with diagnostics) on any error.

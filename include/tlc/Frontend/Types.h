@@ -17,8 +17,11 @@ enum class DType {
   Bool,
   I8,
   U8,
+  U16,
   I32,
+  U32,
   I64,
+  U64,
   F16,
   BF16,
   F32,
@@ -36,6 +39,7 @@ std::optional<DType> parseDType(std::string_view name);
 unsigned dtypeBits(DType t);
 bool isFloat(DType t);      // f16, bf16, f32 and the narrow float formats
 bool isInteger(DType t);    // bool excluded
+bool isUnsigned(DType t);   // uint8, uint16, uint32, uint64
 bool isNarrowFloat(DType t); // float8_*, float4_e2m1, ue8m0: need T.cast before arithmetic
 
 enum class MemScope { Global, Shared, Fragment, Local, TMem };
@@ -81,6 +85,7 @@ struct SemaValue {
     Module,   // the `T` namespace and its sub-namespaces
     Builtin,  // a builtin function or a value like T.GemmWarpPolicy.Square
     None,     // the result of a statement-only builtin
+    Shape,    // a compile-time shape tuple bound to a name (regionShape holds it)
   };
   Kind kind = Unknown;
   DType dtype = DType::I32;

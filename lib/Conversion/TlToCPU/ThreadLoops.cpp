@@ -66,7 +66,16 @@ bool isCollective(Operation *op) {
 /// A warp-level exchange (a shuffle) plugs in here: rewritten beforehand
 /// into `store v -> xchg[tid]`, a split point and `load xchg[src]`
 /// (docs/cpu-target.md).
-bool isSplitPoint(Operation *op) { return isa<SyncThreadsOp, BarrierWaitOp>(op); }
+/// Barriers split the threads' code; a named barrier (`T.sync_threads(id,
+/// count)`) is taken as the whole block's: every thread reaches it (one
+/// under a thread-dependent condition is an error), so a stronger barrier
+/// keeps the same order of memory effects. Arrivals do not wait: nothing to
+/// split.
+bool isSplitPoint(Operation *op) {
+  if (auto nb = dyn_cast<NamedBarrierOp>(op))
+    return !nb.getArrive();
+  return isa<SyncThreadsOp, BarrierWaitOp>(op);
+}
 
 /// The first split point or collective op inside `op` (or `op` itself).
 Operation *firstSync(Operation *op) {
@@ -84,6 +93,8 @@ Operation *firstSync(Operation *op) {
 std::string describe(Operation *op) {
   if (isa<SyncThreadsOp>(op))
     return "T.sync_threads()";
+  if (isa<NamedBarrierOp>(op))
+    return "T.sync_threads(barrier_id, thread_count)";
   if (isa<BarrierWaitOp>(op))
     return "T.barrier_wait";
   if (isa<ParallelOp>(op))
@@ -302,7 +313,7 @@ void ThreadLoops::formRegions(Block &block) {
     Operation *op = &opRef;
     if (isSplitPoint(op)) {
       flush();
-      if (isa<SyncThreadsOp>(op))
+      if (isa<SyncThreadsOp, NamedBarrierOp>(op))
         op->erase(); // the end of the region is the barrier
       continue;
     }

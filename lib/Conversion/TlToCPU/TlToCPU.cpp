@@ -823,7 +823,8 @@ LogicalResult KernelLowering::lowerTileOps() {
       lowerTopK(o);
     else if (auto o = dyn_cast<AtomicAddOp>(op))
       lowerAtomicAdd(o);
-    else if (isa<SyncThreadsOp, BarrierArriveOp, BarrierExpectTxOp, BarrierWaitOp>(op))
+    else if (isa<SyncThreadsOp, NamedBarrierOp, BarrierArriveOp, BarrierExpectTxOp,
+                 BarrierWaitOp>(op))
       rewriter.eraseOp(op); // a block runs alone and its copies are synchronous
     else if (isa<AllocBarrierOp>(op))
       barriers.push_back(op);
@@ -937,6 +938,7 @@ LogicalResult KernelLowering::finishSignature() {
   func->removeAttr(kKernelAttrName);
   func->removeAttr(kArgDimsAttrName);
   func->removeAttr(kParamsAttrName);
+  func->removeAttr("tl.arg_dtypes");
   func.setPublic();
   return success();
 }

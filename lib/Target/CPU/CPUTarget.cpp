@@ -19,7 +19,9 @@
 #include "mlir/Conversion/UBToLLVM/UBToLLVM.h"
 #include "mlir/Conversion/VectorToLLVM/ConvertVectorToLLVMPass.h"
 #include "mlir/Dialect/Arith/Transforms/Passes.h"
+#include "mlir/Dialect/ControlFlow/IR/ControlFlowOps.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
@@ -47,17 +49,75 @@ using namespace mlir;
 
 namespace tlc {
 
+namespace {
+
+LLVM::LLVMFuncOp declareLibc(ModuleOp module, StringRef name, LLVM::LLVMFunctionType type) {
+  if (auto f = module.lookupSymbol<LLVM::LLVMFuncOp>(name))
+    return f;
+  OpBuilder b(module.getContext());
+  b.setInsertionPointToStart(module.getBody());
+  return LLVM::LLVMFuncOp::create(b, module.getLoc(), name, type);
+}
+
+// T.assert at run time (cf.assert from MLIRGen): the message goes to stderr
+// with write(2) (unbuffered, so it is not lost to the abort) and the process
+// aborts. Upstream's cf.assert lowering prints with puts to stdout, whose
+// buffer abort() discards when stdout is a pipe or a file.
+void lowerAssertsForCPU(ModuleOp module) {
+  SmallVector<cf::AssertOp> asserts;
+  module.walk([&](cf::AssertOp op) { asserts.push_back(op); });
+  if (asserts.empty())
+    return;
+  MLIRContext *ctx = module.getContext();
+  auto ptr = LLVM::LLVMPointerType::get(ctx);
+  auto i32 = IntegerType::get(ctx, 32), i64 = IntegerType::get(ctx, 64);
+  auto write = declareLibc(module, "write", LLVM::LLVMFunctionType::get(i64, {i32, ptr, i64}));
+  auto abortFn =
+      declareLibc(module, "abort", LLVM::LLVMFunctionType::get(LLVM::LLVMVoidType::get(ctx), {}));
+  OpBuilder b(ctx);
+  for (auto [i, op] : llvm::enumerate(asserts)) {
+    Location loc = op.getLoc();
+    std::string text = op.getMsg().str() + "\n";
+    b.setInsertionPointToStart(module.getBody());
+    auto type = LLVM::LLVMArrayType::get(IntegerType::get(ctx, 8), text.size());
+    auto global = LLVM::GlobalOp::create(b, loc, type, /*isConstant=*/true, LLVM::Linkage::Internal,
+                                         "__tl_assert_msg_" + std::to_string(i),
+                                         b.getStringAttr(text));
+    Block *before = op->getBlock();
+    Block *cont = before->splitBlock(std::next(op->getIterator()));
+    Block *fail = b.createBlock(cont);
+    b.setInsertionPointToStart(fail);
+    Value msg = LLVM::AddressOfOp::create(b, loc, global);
+    Value fd = LLVM::ConstantOp::create(b, loc, i32, 2);
+    Value len = LLVM::ConstantOp::create(b, loc, i64, static_cast<int64_t>(text.size()));
+    LLVM::CallOp::create(b, loc, write, ValueRange{fd, msg, len});
+    LLVM::CallOp::create(b, loc, abortFn, ValueRange{});
+    LLVM::UnreachableOp::create(b, loc);
+    b.setInsertionPointToEnd(before);
+    cf::CondBranchOp::create(b, loc, op.getArg(), cont, fail);
+    op.erase();
+  }
+}
+
+} // namespace
+
 LogicalResult lowerToLLVMDialectForCPU(ModuleOp module, bool checkBounds) {
+  {
+    PassManager pm(module.getContext());
+    tl::TlGuardGlobalAccessesOptions guard;
+    guard.checkBounds = checkBounds;
+    pm.addNestedPass<func::FuncOp>(tl::createTlGuardGlobalAccesses(guard));
+    pm.addNestedPass<func::FuncOp>(tl::createTlMaterializeGuards());
+    pm.addPass(createTlCPUThreadLoopsPass());
+    pm.addPass(createTlLowerToCPUPass());
+    pm.addPass(createCanonicalizerPass());
+    pm.addPass(arith::createArithExpandOpsPass());
+    pm.addPass(createSCFToControlFlowPass());
+    if (failed(pm.run(module)))
+      return failure();
+  }
+  lowerAssertsForCPU(module);
   PassManager pm(module.getContext());
-  tl::TlGuardGlobalAccessesOptions guard;
-  guard.checkBounds = checkBounds;
-  pm.addNestedPass<func::FuncOp>(tl::createTlGuardGlobalAccesses(guard));
-  pm.addNestedPass<func::FuncOp>(tl::createTlMaterializeGuards());
-  pm.addPass(createTlCPUThreadLoopsPass());
-  pm.addPass(createTlLowerToCPUPass());
-  pm.addPass(createCanonicalizerPass());
-  pm.addPass(arith::createArithExpandOpsPass());
-  pm.addPass(createSCFToControlFlowPass());
   pm.addPass(createConvertMathToLLVMPass());
   pm.addPass(createConvertMathToLibmPass());
   // Views (memref.subview) expand to affine offset arithmetic.

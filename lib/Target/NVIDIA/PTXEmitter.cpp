@@ -12,6 +12,7 @@
 #include "mlir/Conversion/ReconcileUnrealizedCasts/ReconcileUnrealizedCasts.h"
 #include "mlir/Conversion/SCFToControlFlow/SCFToControlFlow.h"
 #include "mlir/Dialect/Arith/Transforms/Passes.h"
+#include "mlir/Dialect/ControlFlow/IR/ControlFlowOps.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/IR/Diagnostics.h"
@@ -43,6 +44,53 @@ using namespace mlir;
 namespace tlc {
 namespace {
 
+// T.assert at run time (cf.assert from MLIRGen): a failing thread prints the
+// message with vprintf (the CUDA device printf) and traps, which ends the
+// kernel with an error the runtime reports (cudaErrorIllegalInstruction /
+// CUDA_ERROR_LAUNCH_FAILED on the next synchronisation).
+void lowerAsserts(ModuleOp module) {
+  SmallVector<cf::AssertOp> asserts;
+  module.walk([&](cf::AssertOp op) { asserts.push_back(op); });
+  if (asserts.empty())
+    return;
+  MLIRContext *ctx = module.getContext();
+  OpBuilder b(ctx);
+  auto ptr = LLVM::LLVMPointerType::get(ctx);
+  auto i32 = IntegerType::get(ctx, 32);
+  auto vprintf = module.lookupSymbol<LLVM::LLVMFuncOp>("vprintf");
+  if (!vprintf) {
+    b.setInsertionPointToStart(module.getBody());
+    vprintf = LLVM::LLVMFuncOp::create(b, module.getLoc(), "vprintf",
+                                       LLVM::LLVMFunctionType::get(i32, {ptr, ptr}));
+  }
+  for (auto [i, op] : llvm::enumerate(asserts)) {
+    Location loc = op.getLoc();
+    // The message as a printf format: '%' doubled, a newline, a NUL.
+    std::string text;
+    for (char c : op.getMsg())
+      text += c == '%' ? std::string("%%") : std::string(1, c);
+    text += '\n';
+    text.push_back('\0');
+    b.setInsertionPointToStart(module.getBody());
+    auto type = LLVM::LLVMArrayType::get(IntegerType::get(ctx, 8), text.size());
+    std::string name = "__tl_assert_msg_" + std::to_string(i);
+    auto global = LLVM::GlobalOp::create(b, loc, type, /*isConstant=*/true,
+                                         LLVM::Linkage::Internal, name, b.getStringAttr(text));
+    Block *before = op->getBlock();
+    Block *cont = before->splitBlock(std::next(op->getIterator()));
+    Block *fail = b.createBlock(cont);
+    b.setInsertionPointToStart(fail);
+    Value fmt = LLVM::AddressOfOp::create(b, loc, global);
+    Value null = LLVM::ZeroOp::create(b, loc, ptr);
+    LLVM::CallOp::create(b, loc, vprintf, ValueRange{fmt, null});
+    LLVM::Trap::create(b, loc);
+    LLVM::UnreachableOp::create(b, loc);
+    b.setInsertionPointToEnd(before);
+    cf::CondBranchOp::create(b, loc, op.getArg(), cont, fail);
+    op.erase();
+  }
+}
+
 // Finishes the conversion to the LLVM dialect: the tl lowering leaves scf,
 // arith (on index), cf and a few math ops inside llvm.func bodies.
 LogicalResult finishLLVMConversion(ModuleOp module) {
@@ -53,6 +101,7 @@ LogicalResult finishLLVMConversion(ModuleOp module) {
     if (failed(pm.run(module)))
       return failure();
   }
+  lowerAsserts(module);
   {
     // Only the integer divisions and scaled conversions need expanding:
     // arith.maxnumf/minnumf stay whole so they become max.f32/min.f32, not a

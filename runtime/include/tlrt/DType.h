@@ -21,6 +21,9 @@ enum class DType {
   Float8E5M2,
   Float4E2M1, // two elements per byte, the even element in the low nibble
   UE8M0,
+  UInt16,
+  UInt32,
+  UInt64,
 };
 
 // The manifest / language name: "bfloat16", "float8_e4m3", ...
@@ -36,6 +39,6 @@ int dtypeBits(DType t);
 int64_t dtypeStorageBytes(DType t, int64_t numElements);
 
 bool isFloatDType(DType t);   // float32/16, bfloat16
-bool isIntegerDType(DType t); // int8 uint8 int32 int64
+bool isIntegerDType(DType t); // int8, uint8/16/32/64, int32, int64
 
 } // namespace tlrt

@@ -95,6 +95,9 @@ struct Manifest {
   std::string modulePath; // directory + module
   std::string source;
   std::vector<KernelSpec> kernels;
+  // "sequence": kernel names, launched in this order by
+  // Module::launchSequence (a multi-kernel operator); empty when absent.
+  std::vector<std::string> sequence;
 
   // Reads and validates a manifest file.
   static Manifest load(const std::string &path);

@@ -19,6 +19,7 @@
 #include "tlrt/Manifest.h"
 
 #include <array>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -66,6 +67,14 @@ public:
   bool hasKernel(const std::string &name) const;
   // Throws Error("<manifest>: no kernel 'x' (kernels: a, b)").
   const Kernel &kernel(const std::string &name) const;
+
+  // Launches the manifest's "sequence" in order on `stream` (a multi-kernel
+  // operator). Arguments are by parameter name and shared between the
+  // kernels (an intermediate tensor passed to two kernels under one name);
+  // every kernel's arguments are validated before the first launch. Throws
+  // when the module has no sequence or a kernel's parameter is missing.
+  void launchSequence(const std::map<std::string, Arg> &args,
+                      const Stream *stream = nullptr) const;
 
   // CPU executor threads used by the next launch: TLRT_CPU_THREADS when set
   // (a positive integer), else min(hardware threads, 8).

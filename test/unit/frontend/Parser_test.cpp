@@ -332,7 +332,7 @@ TEST(Parser, SyntaxErrors) {
             "4:15: expected a new line after ':'; the body of the 'if' statement goes on the "
             "following lines, indented");
   EXPECT_EQ(firstError("@foo\ndef k():\n    pass\n"),
-            "1:2: unknown decorator '@foo'; only @T.kernel is supported");
+            "1:2: unknown decorator '@foo'; use @T.kernel or @T.macro");
   EXPECT_EQ(firstError("def k():\n    pass\n"),
             "1:1: a kernel needs the @T.kernel decorator on the line before 'def'");
   EXPECT_EQ(firstError("@T.kernel\nx = 1\n"), "2:1: expected 'def' after @T.kernel, found 'x'");

@@ -185,3 +185,63 @@ TEST_F(CpuExecutor, LoadErrors) {
 }
 
 } // namespace
+
+namespace {
+
+// Two steps through one entry: D = C + alpha * B after C = A + alpha * B, the
+// intermediate C shared by name between the steps.
+const char *kSequenceManifest = R"json({
+  "format": "tlc-manifest", "version": 1, "target": "cpu", "module": "cpu_kernels.so",
+  "kernels": [
+    {"name": "second", "entry": "vadd",
+     "params": [
+       {"name": "C", "kind": "tensor", "dtype": "float32", "shape": ["N"]},
+       {"name": "B", "kind": "tensor", "dtype": "float32", "shape": ["N"]},
+       {"name": "D", "kind": "tensor", "dtype": "float32", "shape": ["N"]},
+       {"name": "alpha", "kind": "scalar", "dtype": "float32"}],
+     "grid": [{"op": "ceildiv", "args": [{"dim": [0, 0]}, 64]}, 1, 1]},
+    {"name": "first", "entry": "vadd",
+     "params": [
+       {"name": "A", "kind": "tensor", "dtype": "float32", "shape": ["N"]},
+       {"name": "B", "kind": "tensor", "dtype": "float32", "shape": ["N"]},
+       {"name": "C", "kind": "tensor", "dtype": "float32", "shape": ["N"]},
+       {"name": "alpha", "kind": "scalar", "dtype": "float32"}],
+     "grid": [{"op": "ceildiv", "args": [{"dim": [0, 0]}, 64]}, 1, 1]}
+  ],
+  "sequence": ["first", "second"]})json";
+
+} // namespace
+
+TEST_F(CpuExecutor, KernelSequenceRunsInOrderWithSharedArguments) {
+  std::string path = dir.write("seq.manifest.json", kSequenceManifest);
+  Module m = Module::load(path);
+  ASSERT_EQ(m.manifest().sequence, (std::vector<std::string>{"first", "second"}));
+  for (int64_t n : {1, 64, 200}) {
+    std::vector<float> a(n), b(n), c(n, -1.0f), d(n, -1.0f);
+    for (int64_t i = 0; i < n; ++i) {
+      a[i] = static_cast<float>(i);
+      b[i] = static_cast<float>(3 * i + 1);
+    }
+    m.launchSequence({{"A", host(a)}, {"B", host(b)}, {"C", host(c)}, {"D", host(d)}, {"alpha", 0.5f}});
+    for (int64_t i = 0; i < n; ++i) {
+      ASSERT_EQ(c[i], a[i] + 0.5f * b[i]) << "n=" << n << " i=" << i;
+      ASSERT_EQ(d[i], c[i] + 0.5f * b[i]) << "n=" << n << " i=" << i;
+    }
+  }
+  // A missing argument is reported before anything runs.
+  std::vector<float> a(8, 1.0f), b(8, 1.0f), c(8, -1.0f);
+  EXPECT_EQ(errorOf([&] {
+              m.launchSequence({{"A", host(a)}, {"B", host(b)}, {"C", host(c)}, {"alpha", 1.0f}});
+            }),
+            path + ": sequence step 1 (kernel 'second') needs argument 'D'");
+  EXPECT_EQ(c[0], -1.0f);
+  // A module without a sequence, and a sequence naming no kernel.
+  Module plain = Module::load(manifest);
+  EXPECT_EQ(errorOf([&] { plain.launchSequence({}); }),
+            manifest + ": this module has no kernel sequence");
+  std::string bad = kSequenceManifest;
+  bad.replace(bad.find("\"first\", \"second\""), 17, "\"first\", \"third\"");
+  std::string badPath = dir.write("bad.manifest.json", bad);
+  EXPECT_EQ(errorOf([&] { Module::load(badPath); }),
+            badPath + ": sequence[1]: no kernel 'third' in this manifest");
+}

@@ -139,7 +139,8 @@ TEST(Manifest, MalformedFields) {
        "kernels[0].params[0].kind: unknown kind 'buffer' (expected tensor or scalar)"},
       {"/kernels/0/params/0/dtype", "bf16", false,
        "kernels[0].params[0].dtype: unknown dtype 'bf16' (expected one of bfloat16 float16 "
-       "float32 int8 uint8 int32 int64 bool float8_e4m3 float8_e5m2 float4_e2m1 ue8m0)"},
+       "float32 int8 uint8 uint16 int32 uint32 int64 uint64 bool float8_e4m3 float8_e5m2 "
+       "float4_e2m1 ue8m0)"},
       {"/kernels/0/params/0/shape", json::array(), false,
        "kernels[0].params[0].shape: a tensor needs at least one dimension"},
       {"/kernels/0/params/0/shape/1", -3, false,
