@@ -441,6 +441,16 @@ private:
       Value lb = a.size() == 2 ? genIndex(*a[0]) : index(l, 0);
       Value ub = genIndex(*a.back());
       int64_t stages = info.args[0] ? std::get<int64_t>(*info.args[0]->sema.constant) : 1;
+      if (stages == 0) {
+        // num_stages=0: no software pipelining (TileLang's meaning), a plain
+        // serial loop whose copies are synchronous on every target.
+        auto loop = scf::ForOp::create(b_, l, lb, ub, index(l, 1));
+        mlir::OpBuilder::InsertionGuard guard(b_);
+        b_.setInsertionPointToStart(loop.getBody());
+        values_[s.vars[0].symbol] = loop.getInductionVar();
+        block(s.body);
+        return;
+      }
       auto op = tl::PipelinedOp::create(b_, l, lb, ub, index(l, 1), stages);
       mlir::OpBuilder::InsertionGuard guard(b_);
       b_.setInsertionPoint(op.getBodyBlock().getTerminator());
@@ -754,8 +764,19 @@ private:
       auto lt = mlir::cast<mlir::MemRefType>(local.getType());
       int64_t lanes = lt.getNumElements();
       llvm::SmallVector<Value> zeros(lt.getRank(), index(l, 0));
+      // Lane by lane (element loads every target lowers), gathered into a
+      // vector of the lanes.
+      llvm::SmallVector<Value> lanesV;
+      for (int64_t i = 0; i < lanes; ++i) {
+        llvm::SmallVector<Value> at(zeros);
+        for (int64_t d = lt.getRank() - 1, rem = i; d >= 0; --d) {
+          at[d] = index(l, rem % lt.getDimSize(d));
+          rem /= lt.getDimSize(d);
+        }
+        lanesV.push_back(mlir::memref::LoadOp::create(b_, l, local, at));
+      }
       auto vt = mlir::VectorType::get({lanes}, elem);
-      value = mlir::vector::LoadOp::create(b_, l, vt, local, zeros);
+      value = mlir::vector::FromElementsOp::create(b_, l, vt, lanesV);
     } else {
       value = genAs(*info.args[1], elem);
     }

@@ -21,6 +21,7 @@
 
 #include "mlir/Conversion/ReconcileUnrealizedCasts/ReconcileUnrealizedCasts.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/Pass/Pass.h"
@@ -339,6 +340,7 @@ struct TlLowerToNVVMPass : public PassWrapper<TlLowerToNVVMPass, OperationPass<M
     populateCopyPatterns(tc, patterns, target);
     populateReducePatterns(tc, patterns, target);
     populateAtomicPatterns(tc, patterns, target);
+    populateTopKPatterns(tc, patterns, target);
     populateBarrierPatterns(tc, patterns, target);
     populateWgmmaPatterns(tc, patterns, target);
     populateTcgen05Patterns(tc, patterns, target);
@@ -347,7 +349,7 @@ struct TlLowerToNVVMPass : public PassWrapper<TlLowerToNVVMPass, OperationPass<M
     legal.addLegalDialect<LLVM::LLVMDialect, NVVM::NVVMDialect, arith::ArithDialect,
                           math::MathDialect, scf::SCFDialect>();
     legal.addIllegalDialect<tl::TlDialect>();
-    legal.addIllegalOp<memref::LoadOp, memref::StoreOp, memref::DimOp>();
+    legal.addIllegalOp<memref::LoadOp, memref::StoreOp, memref::DimOp, vector::FromElementsOp>();
     legal.addLegalOp<ModuleOp, UnrealizedConversionCastOp>();
     // f32 special functions go to the approximate units (Elementwise).
     legal.addDynamicallyLegalOp<math::Exp2Op, math::ExpOp, math::Log2Op, math::LogOp,
@@ -400,6 +402,7 @@ void buildTlToNVVMPipeline(OpPassManager &pm, const GpuTargetOptions &options) {
   auto enabled = [&](llvm::StringRef name) {
     return !llvm::is_contained(options.disabledPasses, name.str());
   };
+  pm.addNestedPass<func::FuncOp>(tl::createTlStageShared());
   tl::TlInferLayoutsOptions infer;
   infer.chip = options.chip;
   pm.addNestedPass<func::FuncOp>(tl::createTlInferLayouts(infer));

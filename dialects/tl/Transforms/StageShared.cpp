@@ -1,0 +1,223 @@
+// tl-stage-shared: rewrites the tile ops whose GPU lowering works on shared
+// memory into that form, with shared (or register) temporaries and copies
+// the rest of the pipeline already lowers. It runs first in the GPU
+// pipeline, so the temporaries get layouts, liveness-shared bytes and
+// budget checks like any buffer the user allocated.
+//
+//  * tl.reduce of a shared source into a register buffer reduces into a
+//    shared temporary, then copies it to the destination (copying the
+//    destination in first when the reduction accumulates); of a register
+//    source into a shared buffer, through a fragment temporary the
+//    register reduction writes.
+//  * tl.topk with register operands: they go through shared temporaries
+//    (the GPU selects top-k between shared buffers).
+//  * tl.fill of a view of a fragment (`T.fill(acc[0:2, :], v)`): a
+//    tl.parallel over the whole fragment that stores the value at the
+//    points inside the view, so the fragment keeps its layout and each
+//    thread writes its own slots; of a view of a local buffer: a serial
+//    loop nest over the view.
+#include "tl/IR/TlOps.h"
+#include "tl/Transforms/Passes.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+
+namespace mlir::tl {
+#define GEN_PASS_DEF_TLSTAGESHARED
+#include "tl/Transforms/Passes.h.inc"
+} // namespace mlir::tl
+
+using namespace mlir;
+using namespace mlir::tl;
+
+namespace {
+
+std::optional<MemScope> scopeOf(Value v) { return getMemScope(v.getType()); }
+bool isRegister(Value v) {
+  auto s = scopeOf(v);
+  return s == MemScope::Fragment || s == MemScope::Local;
+}
+bool isShared(Value v) { return scopeOf(v) == MemScope::Shared; }
+
+/// A fresh buffer of `like`'s shape and element type in `scope`.
+Value allocLike(OpBuilder &b, Location loc, Value like, MemScope scope) {
+  auto t = cast<MemRefType>(like.getType());
+  Type nt = getScopedMemRefType(t.getShape(), t.getElementType(), scope);
+  if (scope == MemScope::Shared)
+    return AllocSharedOp::create(b, loc, nt).getResult();
+  if (scope == MemScope::Fragment)
+    return AllocFragmentOp::create(b, loc, nt).getResult();
+  return AllocLocalOp::create(b, loc, nt).getResult();
+}
+
+/// A whole-buffer copy between two on-chip buffers of one shape.
+void copyWhole(OpBuilder &b, Location loc, Value src, Value dst) {
+  auto shape = cast<MemRefType>(src.getType()).getShape();
+  CopyOp::create(b, loc, src, ValueRange{}, shape, dst, ValueRange{}, shape, Value(), Value());
+}
+
+void stageReduce(ReduceOp op) {
+  Value src = op.getSrc(), dst = op.getDst();
+  MemScope tmpScope;
+  if (isShared(src) && isRegister(dst))
+    tmpScope = MemScope::Shared;
+  else if (isRegister(src) && isShared(dst))
+    tmpScope = MemScope::Fragment;
+  else
+    return;
+  OpBuilder b(op);
+  Location loc = op.getLoc();
+  Value tmp = allocLike(b, loc, dst, tmpScope);
+  if (!op.getClear())
+    copyWhole(b, loc, dst, tmp);
+  op.getDstMutable().assign(tmp);
+  b.setInsertionPointAfter(op);
+  copyWhole(b, loc, tmp, dst);
+}
+
+void stageTopK(TopKOp op) {
+  if (!isRegister(op.getSrc()) && !isRegister(op.getValues()) && !isRegister(op.getIndices()))
+    return;
+  OpBuilder b(op);
+  Location loc = op.getLoc();
+  if (isRegister(op.getSrc())) {
+    Value tmp = allocLike(b, loc, op.getSrc(), MemScope::Shared);
+    copyWhole(b, loc, op.getSrc(), tmp);
+    op.getSrcMutable().assign(tmp);
+  }
+  SmallVector<std::pair<Value, Value>> outs;
+  for (OpOperand *o : {&op.getValuesMutable(), &op.getIndicesMutable()}) {
+    Value v = o->get();
+    if (!isRegister(v))
+      continue;
+    Value tmp = allocLike(b, loc, v, MemScope::Shared);
+    o->assign(tmp);
+    outs.push_back({tmp, v});
+  }
+  b.setInsertionPointAfter(op);
+  for (auto [tmp, v] : outs)
+    copyWhole(b, loc, tmp, v);
+}
+
+/// The box a chain of views cuts from its root buffer: an offset and a size
+/// per root dimension.
+struct Box {
+  Value root;
+  SmallVector<Value> offsets;
+  SmallVector<int64_t> sizes;
+  SmallVector<ViewOp> chain; // outermost (the fill's operand) first
+};
+
+std::optional<Box> boxOf(OpBuilder &b, Location loc, Value v) {
+  SmallVector<ViewOp> chain;
+  Value root = v;
+  while (auto view = root.getDefiningOp<ViewOp>()) {
+    chain.push_back(view);
+    root = view.getSrc();
+  }
+  if (chain.empty())
+    return std::nullopt;
+  // From the root outwards: the box of the current view in root coordinates,
+  // and which root dimension each of the view's dimensions is.
+  Box box;
+  box.root = root;
+  box.chain = chain;
+  auto rootT = cast<MemRefType>(root.getType());
+  Value zero = arith::ConstantIndexOp::create(b, loc, 0);
+  box.offsets.assign(rootT.getRank(), zero);
+  box.sizes.assign(rootT.getShape().begin(), rootT.getShape().end());
+  SmallVector<unsigned> rootDimOf;
+  for (unsigned d = 0; d < rootT.getRank(); ++d)
+    rootDimOf.push_back(d);
+  for (ViewOp view : llvm::reverse(chain)) {
+    SmallVector<unsigned> kept = view.getKeptDims();
+    ArrayRef<int64_t> sizes = view.getSizes();
+    for (auto [d, off] : llvm::enumerate(view.getOffsets())) {
+      unsigned r = rootDimOf[d];
+      box.offsets[r] = arith::AddIOp::create(b, loc, box.offsets[r], off);
+      box.sizes[r] = sizes[d];
+    }
+    SmallVector<unsigned> next;
+    for (unsigned k : kept)
+      next.push_back(rootDimOf[k]);
+    rootDimOf = next;
+  }
+  return box;
+}
+
+void stageFill(FillOp op) {
+  OpBuilder b(op);
+  Location loc = op.getLoc();
+  Value dst = op.getDst();
+  if (!dst.getDefiningOp<ViewOp>())
+    return;
+  Value root = dst;
+  while (auto view = root.getDefiningOp<ViewOp>())
+    root = view.getSrc();
+  if (!isRegister(root))
+    return;
+  std::optional<Box> box = boxOf(b, loc, dst);
+  auto rootT = cast<MemRefType>(root.getType());
+  Value value = op.getValue();
+  if (scopeOf(root) == MemScope::Local) {
+    // Every thread holds the whole buffer: store the box's elements.
+    SmallVector<Value> lbs, ubs, steps;
+    for (int64_t s : box->sizes) {
+      lbs.push_back(arith::ConstantIndexOp::create(b, loc, 0));
+      ubs.push_back(arith::ConstantIndexOp::create(b, loc, s));
+      steps.push_back(arith::ConstantIndexOp::create(b, loc, 1));
+    }
+    scf::buildLoopNest(b, loc, lbs, ubs, steps, [&](OpBuilder &nb, Location l, ValueRange iv) {
+      SmallVector<Value> at;
+      for (auto [i, x] : llvm::enumerate(iv))
+        at.push_back(arith::AddIOp::create(nb, l, box->offsets[i], x));
+      memref::StoreOp::create(nb, l, value, root, at);
+    });
+  } else {
+    // A fragment: each thread stores its own slots that lie in the box.
+    auto par = ParallelOp::create(b, loc, rootT.getShape());
+    OpBuilder pb(par.getBodyBlock().getTerminator());
+    Value inside;
+    for (auto [d, iv] : llvm::enumerate(par.getInductionVars())) {
+      if (box->sizes[d] == rootT.getDimSize(d))
+        continue; // the whole dimension (the offset is 0: views are in bounds)
+      Value end = arith::AddIOp::create(pb, loc, box->offsets[d],
+                                        arith::ConstantIndexOp::create(pb, loc, box->sizes[d]));
+      Value c = arith::AndIOp::create(
+          pb, loc, arith::CmpIOp::create(pb, loc, arith::CmpIPredicate::sge, iv, box->offsets[d]),
+          arith::CmpIOp::create(pb, loc, arith::CmpIPredicate::slt, iv, end));
+      inside = inside ? arith::AndIOp::create(pb, loc, inside, c).getResult() : c;
+    }
+    if (inside) {
+      auto ifOp = scf::IfOp::create(pb, loc, inside, /*withElseRegion=*/false);
+      pb.setInsertionPoint(ifOp.thenBlock()->getTerminator());
+    }
+    memref::StoreOp::create(pb, loc, value, root, par.getInductionVars());
+  }
+  SmallVector<ViewOp> chain = box->chain;
+  op.erase();
+  for (ViewOp v : chain)
+    if (v->use_empty())
+      v.erase();
+}
+
+struct TlStageShared : public tl::impl::TlStageSharedBase<TlStageShared> {
+  void runOnOperation() override {
+    SmallVector<Operation *> ops;
+    getOperation().walk([&](Operation *op) {
+      if (isa<ReduceOp, TopKOp, FillOp>(op))
+        ops.push_back(op);
+    });
+    for (Operation *op : ops) {
+      if (auto r = dyn_cast<ReduceOp>(op))
+        stageReduce(r);
+      else if (auto t = dyn_cast<TopKOp>(op))
+        stageTopK(t);
+      else
+        stageFill(cast<FillOp>(op));
+    }
+  }
+};
+
+} // namespace
