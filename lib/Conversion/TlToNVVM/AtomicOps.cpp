@@ -1,6 +1,6 @@
-// tl.atomic_add: scalars through LLVM's atomicrmw; 2/4-lane vectors through
-// PTX's vector red/atom (sm_90+: f32 in global and shared memory, f16/bf16
-// in global memory); other vectors lane by lane.
+// tl.atomic_add: scalars through LLVM's atomicrmw; 2/4-lane vectors in
+// global memory through PTX's vector red/atom (sm_90+: f32, and f16/bf16
+// without a result); other vectors (shared memory) lane by lane.
 #include "Common.h"
 
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
@@ -44,7 +44,7 @@ struct AtomicAddLowering : public OpConversionPattern<tl::AtomicAddOp> {
       return success();
     }
     int64_t n = vt.getNumElements();
-    std::string sp = space == 1 ? "global" : "shared";
+    std::string sp = "global";
     // 16-bit floats: PTX's vector red (sm_90+, global memory only) on the
     // lanes' bit patterns.
     if ((elem.isF16() || elem.isBF16()) && space == 1 && !op.getPrev() && (n == 2 || n == 4)) {
@@ -66,7 +66,8 @@ struct AtomicAddLowering : public OpConversionPattern<tl::AtomicAddOp> {
       rewriter.eraseOp(op);
       return success();
     }
-    if (elem.isF32() && (n == 2 || n == 4)) {
+    // PTX has vector red/atom for global memory only: shared lanes go one by one.
+    if (elem.isF32() && space == 1 && (n == 2 || n == 4)) {
       SmallVector<Value> lanes;
       for (int64_t i = 0; i < n; ++i)
         lanes.push_back(LLVM::ExtractElementOp::create(rewriter, loc, adaptor.getValue(),

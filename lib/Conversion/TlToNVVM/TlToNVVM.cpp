@@ -354,7 +354,7 @@ struct TlLowerToNVVMPass : public PassWrapper<TlLowerToNVVMPass, OperationPass<M
     // f32 special functions go to the approximate units (Elementwise).
     legal.addDynamicallyLegalOp<math::Exp2Op, math::ExpOp, math::Log2Op, math::LogOp,
                                 math::RsqrtOp, math::TanhOp, math::SinOp, math::CosOp,
-                                math::SqrtOp>(
+                                math::SqrtOp, math::Log1pOp>(
         [](Operation *op) { return !op->getResult(0).getType().isF32(); });
     // Shared memory: one dynamic window, 1024-byte aligned for the swizzles.
     OpBuilder b(ctx);

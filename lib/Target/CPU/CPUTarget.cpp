@@ -46,6 +46,10 @@ namespace tlc {
 
 LogicalResult lowerToLLVMDialectForCPU(ModuleOp module) {
   PassManager pm(module.getContext());
+  if (std::getenv("TLC_DEBUG_CPU_IR")) {
+    module.getContext()->disableMultithreading();
+    pm.enableIRPrinting();
+  }
   pm.addPass(createTlLowerToCPUPass());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(arith::createArithExpandOpsPass());
@@ -55,6 +59,9 @@ LogicalResult lowerToLLVMDialectForCPU(ModuleOp module) {
   // Views (memref.subview) expand to affine offset arithmetic.
   pm.addPass(memref::createExpandStridedMetadataPass());
   pm.addPass(createLowerAffinePass());
+  // The body of a compare-and-swap loop (bf16/f16 atomics,
+  // memref.generic_atomic_rmw) must be LLVM already when memref lowers it.
+  pm.addPass(createArithToLLVMConversionPass());
   pm.addPass(createFinalizeMemRefToLLVMConversionPass());
   pm.addPass(createConvertVectorToLLVMPass());
   pm.addPass(createArithToLLVMConversionPass());
