@@ -46,10 +46,6 @@ namespace tlc {
 
 LogicalResult lowerToLLVMDialectForCPU(ModuleOp module) {
   PassManager pm(module.getContext());
-  if (std::getenv("TLC_DEBUG_CPU_IR")) {
-    module.getContext()->disableMultithreading();
-    pm.enableIRPrinting();
-  }
   pm.addPass(createTlLowerToCPUPass());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(arith::createArithExpandOpsPass());
