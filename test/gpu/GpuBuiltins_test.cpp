@@ -178,4 +178,17 @@ TEST(GpuBuiltins, BoolBuffersAsConditions) {
   }
 }
 
+TEST(GpuBuiltins, RegisterRegionCopies) {
+  REQUIRE_GPU_KERNEL("region_copy");
+  for (int64_t M : {64, 100, 256}) {
+    HostTensor X = ints(DType::Float32, {M, 64}, -50, 50);
+    LaunchResult r = runBoth("region_copy",
+                             {X, HostTensor(DType::Float32, {M, 64}), HostTensor(DType::Float32, {M, 64}),
+                              filled(DType::Float32, {M, 4}, -9.0f)},
+                             {false, true, true, false});
+    for (size_t i = 1; i <= 3; ++i)
+      expectSameBytes(r, i, "region_copy M=" + std::to_string(M));
+  }
+}
+
 } // namespace

@@ -34,7 +34,10 @@ def TlStageShared : Pass<"tl-stage-shared", "func::FuncOp"> {
     operands copies them through shared temporaries; `tl.fill` of a view
     of a fragment becomes a `tl.parallel` over the fragment that stores
     the value where the point lies in the view, and of a view of a local a
-    serial loop nest over the view. See dialects/tl/Transforms/StageShared.cpp.
+    serial loop nest over the view; a `tl.copy` of a region of a fragment
+    or local moves the region's elements the same way (out-of-bounds global
+    elements read as zero and are not written).
+    See dialects/tl/Transforms/StageShared.cpp.
   }];
   let dependentDialects = ["mlir::scf::SCFDialect", "mlir::arith::ArithDialect",
                            "mlir::memref::MemRefDialect"];

@@ -16,12 +16,20 @@
 //    points inside the view, so the fragment keeps its layout and each
 //    thread writes its own slots; of a view of a local buffer: a serial
 //    loop nest over the view.
+//  * tl.copy of a region of a fragment or local buffer (`T.copy(X[..],
+//    acc[0:32, :])`): the same, a masked tl.parallel over the fragment (a
+//    loop nest for a local) moving the region's elements, with T.copy's
+//    bounds rule on global tensors.
 #include "tl/IR/TlOps.h"
 #include "tl/Transforms/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
+
+#include <functional>
+#include <numeric>
 
 namespace mlir::tl {
 #define GEN_PASS_DEF_TLSTAGESHARED
@@ -202,11 +210,148 @@ void stageFill(FillOp op) {
       v.erase();
 }
 
+/// Whether a copy operand is a proper region of its buffer (not all of it).
+bool isPartialRegion(Value buf, OperandRange offsets, ArrayRef<int64_t> sizes) {
+  auto t = cast<MemRefType>(buf.getType());
+  if (t.getNumElements() != std::accumulate(sizes.begin(), sizes.end(), int64_t{1},
+                                            std::multiplies<int64_t>()))
+    return true;
+  for (Value o : offsets) {
+    auto c = getConstantIntValue(o);
+    if (!c || *c != 0)
+      return true;
+  }
+  return false;
+}
+
+/// A copy between a region of a register buffer and memory (or another
+/// register buffer taken whole): a fragment goes through a tl.parallel over
+/// the whole fragment (so it keeps its layout) that moves the points inside
+/// the region; a local through a serial loop nest over the region. Global
+/// regions keep T.copy's rule: out-of-bounds elements read as zero and are
+/// not written.
+void stageRegisterRegionCopy(CopyOp op) {
+  bool srcReg = isRegister(op.getSrc()), dstReg = isRegister(op.getDst());
+  if (op.getBarrier() || op.getTma())
+    return;
+  bool srcPart = srcReg && isPartialRegion(op.getSrc(), op.getSrcOffsets(), op.getSrcSizes());
+  bool dstPart = dstReg && isPartialRegion(op.getDst(), op.getDstOffsets(), op.getDstSizes());
+  if (!srcPart && !dstPart)
+    return;
+  // The register side that is a region drives the loop; the other side is
+  // addressed relative to it.
+  bool toMemory = srcPart;
+  Value reg = toMemory ? op.getSrc() : op.getDst();
+  Value mem = toMemory ? op.getDst() : op.getSrc();
+  SmallVector<Value> regOff(toMemory ? op.getSrcOffsets() : op.getDstOffsets());
+  SmallVector<Value> memOff(toMemory ? op.getDstOffsets() : op.getSrcOffsets());
+  ArrayRef<int64_t> regSizes = toMemory ? op.getSrcSizes() : op.getDstSizes();
+  ArrayRef<int64_t> memSizes = toMemory ? op.getDstSizes() : op.getSrcSizes();
+  auto regT = cast<MemRefType>(reg.getType());
+  auto memT = cast<MemRefType>(mem.getType());
+  OpBuilder b(op);
+  Location loc = op.getLoc();
+  Value zero = arith::ConstantIndexOp::create(b, loc, 0);
+  if (regOff.empty())
+    regOff.assign(regT.getRank(), zero);
+  if (memOff.empty())
+    memOff.assign(memT.getRank(), zero);
+  SmallVector<unsigned> regDims, memDims; // the non-unit dimensions, paired in order
+  for (auto [d, n] : llvm::enumerate(regSizes))
+    if (n != 1)
+      regDims.push_back(d);
+  for (auto [d, n] : llvm::enumerate(memSizes))
+    if (n != 1)
+      memDims.push_back(d);
+  if (regDims.size() != memDims.size())
+    return; // the verifier's business
+  bool global = scopeOf(mem) == MemScope::Global;
+  SmallVector<Value> memExtent;
+  if (global)
+    for (int64_t d = 0; d < memT.getRank(); ++d)
+      memExtent.push_back(memref::DimOp::create(b, loc, mem, d));
+  Type regElem = regT.getElementType(), memElem = memT.getElementType();
+  // The body for register coordinates `c` inside the region.
+  auto body = [&](OpBuilder &ib, Location l, ArrayRef<Value> c) {
+    SmallVector<Value> mc(memOff);
+    for (auto [rd, md] : llvm::zip(regDims, memDims))
+      mc[md] = arith::AddIOp::create(ib, l, memOff[md],
+                                     arith::SubIOp::create(ib, l, c[rd], regOff[rd]));
+    Value inb;
+    if (global)
+      for (auto [d, x] : llvm::enumerate(mc)) {
+        Value ok = arith::CmpIOp::create(ib, l, arith::CmpIPredicate::slt, x, memExtent[d]);
+        inb = inb ? arith::AndIOp::create(ib, l, inb, ok).getResult() : ok;
+      }
+    auto convertTo = [&](OpBuilder &cb, Value v, Type to) {
+      return v.getType() == to ? v : CastOp::create(cb, l, to, v).getResult();
+    };
+    if (toMemory) {
+      OpBuilder sb = ib;
+      if (inb) {
+        auto ifOp = scf::IfOp::create(ib, l, inb, /*withElseRegion=*/false);
+        sb.setInsertionPoint(ifOp.thenBlock()->getTerminator());
+      }
+      Value v = memref::LoadOp::create(sb, l, reg, c);
+      memref::StoreOp::create(sb, l, convertTo(sb, v, memElem), mem, mc);
+      return;
+    }
+    Value v;
+    if (inb) {
+      auto ifOp = scf::IfOp::create(ib, l, TypeRange{memElem}, inb, /*withElseRegion=*/true);
+      OpBuilder tb = OpBuilder::atBlockBegin(ifOp.thenBlock());
+      scf::YieldOp::create(tb, l, ValueRange{memref::LoadOp::create(tb, l, mem, mc)});
+      OpBuilder eb = OpBuilder::atBlockBegin(ifOp.elseBlock());
+      Value zeroElem = arith::ConstantOp::create(eb, l, cast<TypedAttr>(eb.getZeroAttr(memElem)));
+      scf::YieldOp::create(eb, l, ValueRange{zeroElem});
+      v = ifOp.getResult(0);
+    } else {
+      v = memref::LoadOp::create(ib, l, mem, mc);
+    }
+    memref::StoreOp::create(ib, l, convertTo(ib, v, regElem), reg, c);
+  };
+  if (scopeOf(reg) == MemScope::Local) {
+    SmallVector<Value> lbs, ubs, steps;
+    for (int64_t n : regSizes) {
+      lbs.push_back(zero);
+      ubs.push_back(arith::ConstantIndexOp::create(b, loc, n));
+      steps.push_back(arith::ConstantIndexOp::create(b, loc, 1));
+    }
+    scf::buildLoopNest(b, loc, lbs, ubs, steps, [&](OpBuilder &nb, Location l, ValueRange iv) {
+      SmallVector<Value> c;
+      for (auto [d, x] : llvm::enumerate(iv))
+        c.push_back(arith::AddIOp::create(nb, l, regOff[d], x));
+      body(nb, l, c);
+    });
+  } else {
+    auto par = ParallelOp::create(b, loc, regT.getShape());
+    OpBuilder pb(par.getBodyBlock().getTerminator());
+    SmallVector<Value> c(par.getInductionVars().begin(), par.getInductionVars().end());
+    Value inside;
+    for (auto [d, iv] : llvm::enumerate(c)) {
+      if (regSizes[d] == regT.getDimSize(d))
+        continue;
+      Value end = arith::AddIOp::create(pb, loc, regOff[d],
+                                        arith::ConstantIndexOp::create(pb, loc, regSizes[d]));
+      Value in = arith::AndIOp::create(
+          pb, loc, arith::CmpIOp::create(pb, loc, arith::CmpIPredicate::sge, iv, regOff[d]),
+          arith::CmpIOp::create(pb, loc, arith::CmpIPredicate::slt, iv, end));
+      inside = inside ? arith::AndIOp::create(pb, loc, inside, in).getResult() : in;
+    }
+    if (inside) {
+      auto ifOp = scf::IfOp::create(pb, loc, inside, /*withElseRegion=*/false);
+      pb.setInsertionPoint(ifOp.thenBlock()->getTerminator());
+    }
+    body(pb, loc, c);
+  }
+  op.erase();
+}
+
 struct TlStageShared : public tl::impl::TlStageSharedBase<TlStageShared> {
   void runOnOperation() override {
     SmallVector<Operation *> ops;
     getOperation().walk([&](Operation *op) {
-      if (isa<ReduceOp, TopKOp, FillOp>(op))
+      if (isa<ReduceOp, TopKOp, FillOp, CopyOp>(op))
         ops.push_back(op);
     });
     for (Operation *op : ops) {
@@ -214,6 +359,8 @@ struct TlStageShared : public tl::impl::TlStageSharedBase<TlStageShared> {
         stageReduce(r);
       else if (auto t = dyn_cast<TopKOp>(op))
         stageTopK(t);
+      else if (auto c = dyn_cast<CopyOp>(op))
+        stageRegisterRegionCopy(c);
       else
         stageFill(cast<FillOp>(op));
     }

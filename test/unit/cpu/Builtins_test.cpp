@@ -300,4 +300,28 @@ TEST(CpuBuiltins, BoolBuffersAsConditions) {
   }
 }
 
+TEST(CpuBuiltins, RegisterRegionCopies) {
+  const int64_t N = 64;
+  for (int64_t M : {64, 100}) {
+    std::vector<float> X = randomInts(M * N, -50, 50, static_cast<uint32_t>(M));
+    std::vector<float> C(M * N, -9), D(M * N, -9), E(M * 4, -9);
+    kernel("builtins", "region_copy")
+        .launch({Tensor(X.data(), DType::Float32, {M, N}), Tensor(C.data(), DType::Float32, {M, N}),
+                 Tensor(D.data(), DType::Float32, {M, N}), Tensor(E.data(), DType::Float32, {M, 4})});
+    auto x = [&](int64_t r, int64_t c) { return r < M ? X[r * N + c] : 0.0f; };
+    for (int64_t m = 0; m < M; ++m) {
+      int64_t b = m / 64, r = m % 64;
+      for (int64_t j = 0; j < N; ++j) {
+        EXPECT_EQ(C[m * N + j], r < 32 ? x(m, j) : -1.0f) << "C at " << m << "," << j;
+        float d = r >= 32 && j >= 32 ? x(b * 64 + r - 32, j - 32) : 0.0f;
+        EXPECT_EQ(D[m * N + j], d) << "D at " << m << "," << j;
+      }
+      for (int64_t j = 0; j < 4; ++j) {
+        float e = r == 0 && (j == 1 || j == 2) ? X[m * N + j] : -9.0f;
+        EXPECT_EQ(E[m * 4 + j], e) << "E at " << m << "," << j;
+      }
+    }
+  }
+}
+
 } // namespace
