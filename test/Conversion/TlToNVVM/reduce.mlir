@@ -179,8 +179,7 @@ func.func @convert(%n: index) attributes {tl.kernel} {
 // (64 rows, 128 threads), each summing every other element of the row, then
 // one butterfly step; the first lane of each pair stores.
 // CHECK-LABEL: llvm.func @shared_src
-// CHECK: scf.for
-// CHECK: scf.for {{.*}} iter_args
+// CHECK: scf.for {{.*}} step %c2 iter_args
 // CHECK: llvm.load {{.*}} : !llvm.ptr<3> -> f32
 // CHECK: shfl.sync.bfly.b32 $0, $1, $2, 0x1f, 0xffffffff;
 // CHECK-NOT: shfl.sync
