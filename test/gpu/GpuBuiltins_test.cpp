@@ -191,4 +191,20 @@ TEST(GpuBuiltins, RegisterRegionCopies) {
   }
 }
 
+// The GPU's log1p (approximate lg2) against libm on the CPU: relative 1e-5.
+TEST(GpuBuiltins, Softplus) {
+  REQUIRE_GPU_KERNEL("softplus");
+  HostTensor X(DType::Float32, {64, 64});
+  for (int64_t i = 0; i < 64 * 64; ++i)
+    X.as<float>()[i] = uniform(-40, 40);
+  X.as<float>()[0] = 1e-30f;
+  X.as<float>()[1] = -1e-7f;
+  LaunchResult r = runBoth("softplus", {X, HostTensor(DType::Float32, {64, 64})}, {false, true});
+  for (int64_t i = 0; i < 64 * 64; ++i) {
+    float g = r.gpu[1].as<float>()[i], c = r.cpu[1].as<float>()[i];
+    EXPECT_NEAR(g, c, 1e-5 * std::max(1.0f, std::fabs(c)) + 1e-5f * std::fabs(c))
+        << "x = " << X.as<float>()[i];
+  }
+}
+
 } // namespace

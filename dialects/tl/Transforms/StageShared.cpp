@@ -15,7 +15,8 @@
 //    tl.parallel over the whole fragment that stores the value at the
 //    points inside the view, so the fragment keeps its layout and each
 //    thread writes its own slots; of a view of a local buffer: a serial
-//    loop nest over the view.
+//    loop nest over the view; of a shared view that is not one run of
+//    memory (`T.fill(X_s[:, 0:16], v)`): a tl.parallel over the view.
 //  * tl.copy of a region of a fragment or local buffer (`T.copy(X[..],
 //    acc[0:32, :])`): the same, a masked tl.parallel over the fragment (a
 //    loop nest for a local) moving the region's elements, with T.copy's
@@ -154,6 +155,18 @@ std::optional<Box> boxOf(OpBuilder &b, Location loc, Value v) {
   return box;
 }
 
+/// Whether the box `sizes` of a row-major buffer of `shape` is one run of
+/// memory: unit dimensions, then one partial dimension, then whole ones.
+bool isContiguousBox(ArrayRef<int64_t> shape, ArrayRef<int64_t> sizes) {
+  size_t d = sizes.size();
+  while (d > 0 && sizes[d - 1] == shape[d - 1])
+    --d;
+  for (size_t i = 0; i + 1 < d; ++i)
+    if (sizes[i] != 1)
+      return false;
+  return true;
+}
+
 void stageFill(FillOp op) {
   OpBuilder b(op);
   Location loc = op.getLoc();
@@ -163,12 +176,24 @@ void stageFill(FillOp op) {
   Value root = dst;
   while (auto view = root.getDefiningOp<ViewOp>())
     root = view.getSrc();
-  if (!isRegister(root))
+  auto rootT = cast<MemRefType>(root.getType());
+  bool shared = isShared(root);
+  if (!isRegister(root) && !shared)
     return;
   std::optional<Box> box = boxOf(b, loc, dst);
-  auto rootT = cast<MemRefType>(root.getType());
+  // A shared view that is one run of memory is filled in place (FillLowering).
+  if (shared && isContiguousBox(rootT.getShape(), box->sizes))
+    return;
   Value value = op.getValue();
-  if (scopeOf(root) == MemScope::Local) {
+  if (shared) {
+    // Elsewhere (a column range): a parallel loop over the box.
+    auto par = ParallelOp::create(b, loc, box->sizes);
+    OpBuilder pb(par.getBodyBlock().getTerminator());
+    SmallVector<Value> at;
+    for (auto [d, iv] : llvm::enumerate(par.getInductionVars()))
+      at.push_back(arith::AddIOp::create(pb, loc, box->offsets[d], iv));
+    memref::StoreOp::create(pb, loc, value, root, at);
+  } else if (scopeOf(root) == MemScope::Local) {
     // Every thread holds the whole buffer: store the box's elements.
     SmallVector<Value> lbs, ubs, steps;
     for (int64_t s : box->sizes) {

@@ -157,7 +157,7 @@ TEST(CpuBuiltins, FillRegions) {
         if (r == 3)
           c = 0;
         EXPECT_EQ(C[m * N + j], c) << "C at " << m << "," << j;
-        float d = (r == 1 || r == 2) ? 5 : (r == 0 && j < 16) ? 7 : 0;
+        float d = j >= 60 ? 8 : (r == 1 || r == 2) ? 5 : (r == 0 && j < 16) ? 7 : 0;
         EXPECT_EQ(D[m * N + j], d) << "D at " << m << "," << j;
       }
       for (int64_t j = 0; j < 16; ++j) {
@@ -321,6 +321,20 @@ TEST(CpuBuiltins, RegisterRegionCopies) {
         EXPECT_EQ(E[m * 4 + j], e) << "E at " << m << "," << j;
       }
     }
+  }
+}
+
+TEST(CpuBuiltins, Softplus) {
+  const int64_t M = 8, N = 64;
+  std::vector<float> X(M * N), Y(M * N);
+  for (int64_t i = 0; i < M * N; ++i)
+    X[i] = -40.0f + 80.0f * static_cast<float>(i) / static_cast<float>(M * N); // -40 .. 40
+  X[0] = 1e-30f;
+  kernel("builtins", "softplus")
+      .launch({Tensor(X.data(), DType::Float32, {M, N}), Tensor(Y.data(), DType::Float32, {M, N})});
+  for (int64_t i = 0; i < M * N; ++i) {
+    double ref = std::log1p(std::exp(static_cast<double>(X[i])));
+    EXPECT_NEAR(Y[i], ref, 1e-6 * std::max(1.0, ref) + 1e-3 * ref) << "x = " << X[i];
   }
 }
 
