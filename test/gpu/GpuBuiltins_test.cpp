@@ -81,6 +81,19 @@ TEST(GpuBuiltins, TopKFragment) { checkTopK("topk_frag", DType::Float32, 128, 8)
 TEST(GpuBuiltins, TopKWideRows) { checkTopK("topk_shared__wide", DType::Float32, 1000, 64); }
 TEST(GpuBuiltins, TopKFragmentK32) { checkTopK("topk_frag__k32", DType::Float32, 256, 32); }
 TEST(GpuBuiltins, TopKBF16) { checkTopK("topk_shared__bf16", DType::BFloat16, 128, 16); }
+TEST(GpuBuiltins, TopKIntoLocals) { checkTopK("topk_local", DType::Float32, 64, 4); }
+
+TEST(GpuBuiltins, ReduceFragmentIntoShared) {
+  REQUIRE_GPU_KERNEL("reduce_frag_to_shared");
+  for (int64_t M : {4, 10, 128}) {
+    HostTensor X = ints(DType::Float32, {M, 64}, -30, 30);
+    LaunchResult r = runBoth("reduce_frag_to_shared",
+                             {X, HostTensor(DType::Float32, {M}), HostTensor(DType::Float32, {M})},
+                             {false, true, true});
+    expectSameBytes(r, 1, "max into shared");
+    expectSameBytes(r, 2, "sum onto shared (clear=False)");
+  }
+}
 
 TEST(GpuBuiltins, FillRegions) {
   REQUIRE_GPU_KERNEL("fill_regions");

@@ -136,6 +136,27 @@ TEST(CpuBuiltins, TopK) {
     checkTopK("builtins_topk_wide", "topk_shared", M, 1000, 64, false);
     checkTopK("builtins_topk_frag_k32", "topk_frag", M, 256, 32, false);
     checkTopK("builtins_topk_bf16", "topk_shared", M, 128, 16, true);
+    checkTopK("builtins", "topk_local", M, 64, 4, false);
+  }
+}
+
+TEST(CpuBuiltins, ReduceFragmentIntoShared) {
+  const int64_t N = 64;
+  for (int64_t M : {4, 10}) {
+    std::vector<float> X = randomInts(M * N, -30, 30, static_cast<uint32_t>(M + 3));
+    std::vector<float> Mx(M), S(M);
+    kernel("builtins", "reduce_frag_to_shared")
+        .launch({Tensor(X.data(), DType::Float32, {M, N}), Tensor(Mx.data(), DType::Float32, {M}),
+                 Tensor(S.data(), DType::Float32, {M})});
+    for (int64_t m = 0; m < M; ++m) {
+      float mx = -INFINITY, sum = 1;
+      for (int64_t j = 0; j < N; ++j) {
+        mx = std::max(mx, X[m * N + j]);
+        sum += X[m * N + j];
+      }
+      EXPECT_EQ(Mx[m], mx) << "row " << m;
+      EXPECT_EQ(S[m], sum) << "row " << m;
+    }
   }
 }
 
