@@ -42,6 +42,10 @@ using namespace mlir::tl;
 
 namespace {
 
+/// On a shared buffer tl-stage-shared made: what it is, for the budget
+/// report of tl-allocate-shared (the two passes spell it alike).
+constexpr llvm::StringLiteral kStagedAsAttrName = "tlc_staged_as";
+
 std::optional<MemScope> scopeOf(Value v) { return getMemScope(v.getType()); }
 bool isRegister(Value v) {
   auto s = scopeOf(v);
@@ -49,12 +53,17 @@ bool isRegister(Value v) {
 }
 bool isShared(Value v) { return scopeOf(v) == MemScope::Shared; }
 
-/// A fresh buffer of `like`'s shape and element type in `scope`.
-Value allocLike(OpBuilder &b, Location loc, Value like, MemScope scope) {
+/// A fresh buffer of `like`'s shape and element type in `scope`; `why`
+/// names a shared temporary in tl-allocate-shared's budget report.
+Value allocLike(OpBuilder &b, Location loc, Value like, MemScope scope, StringRef why = {}) {
   auto t = cast<MemRefType>(like.getType());
   Type nt = getScopedMemRefType(t.getShape(), t.getElementType(), scope);
-  if (scope == MemScope::Shared)
-    return AllocSharedOp::create(b, loc, nt).getResult();
+  if (scope == MemScope::Shared) {
+    auto alloc = AllocSharedOp::create(b, loc, nt);
+    if (!why.empty())
+      alloc->setAttr(kStagedAsAttrName, b.getStringAttr(why));
+    return alloc.getResult();
+  }
   if (scope == MemScope::Fragment)
     return AllocFragmentOp::create(b, loc, nt).getResult();
   return AllocLocalOp::create(b, loc, nt).getResult();
@@ -77,7 +86,8 @@ void stageReduce(ReduceOp op) {
     return;
   OpBuilder b(op);
   Location loc = op.getLoc();
-  Value tmp = allocLike(b, loc, dst, tmpScope);
+  Value tmp = allocLike(b, loc, dst, tmpScope,
+                        "the shared temporary this reduction writes before its register destination");
   if (!op.getClear())
     copyWhole(b, loc, dst, tmp);
   op.getDstMutable().assign(tmp);
@@ -91,7 +101,8 @@ void stageTopK(TopKOp op) {
   OpBuilder b(op);
   Location loc = op.getLoc();
   if (isRegister(op.getSrc())) {
-    Value tmp = allocLike(b, loc, op.getSrc(), MemScope::Shared);
+    Value tmp = allocLike(b, loc, op.getSrc(), MemScope::Shared,
+                          "the shared copy of T.topk's register source");
     copyWhole(b, loc, op.getSrc(), tmp);
     op.getSrcMutable().assign(tmp);
   }
@@ -100,7 +111,8 @@ void stageTopK(TopKOp op) {
     Value v = o->get();
     if (!isRegister(v))
       continue;
-    Value tmp = allocLike(b, loc, v, MemScope::Shared);
+    Value tmp = allocLike(b, loc, v, MemScope::Shared,
+                          "the shared copy of a register result of T.topk");
     o->assign(tmp);
     outs.push_back({tmp, v});
   }
