@@ -5,7 +5,7 @@
 // CHECK-LABEL: func.func @reduce_shared_to_fragment
 // CHECK:       %[[SRC:.*]] = tl.alloc_shared : memref<4x128xf32
 // CHECK:       %[[DST:.*]] = tl.alloc_fragment : memref<4xf32
-// CHECK:       %[[TMP:.*]] = tl.alloc_shared : memref<4xf32, #tl.scope<shared>>
+// CHECK:       %[[TMP:.*]] = tl.alloc_shared {tlc_staged_as = "the shared temporary this reduction writes before its register destination"} : memref<4xf32, #tl.scope<shared>>
 // CHECK-NEXT:  tl.copy %[[DST]][] [4] to %[[TMP]][] [4]
 // CHECK-NEXT:  tl.reduce sum %[[SRC]], %[[TMP]] dim(1)
 // CHECK-NEXT:  tl.copy %[[TMP]][] [4] to %[[DST]][] [4]
@@ -27,10 +27,10 @@ func.func @reduce_shared_to_fragment() attributes {tl.kernel} {
 // CHECK:       %[[X:.*]] = tl.alloc_fragment : memref<4x128xf32
 // CHECK:       %[[V:.*]] = tl.alloc_fragment : memref<4x8xf32
 // CHECK:       %[[I:.*]] = tl.alloc_fragment : memref<4x8xi32
-// CHECK:       %[[XS:.*]] = tl.alloc_shared : memref<4x128xf32, #tl.scope<shared>>
+// CHECK:       %[[XS:.*]] = tl.alloc_shared {tlc_staged_as = "the shared copy of T.topk's register source"} : memref<4x128xf32, #tl.scope<shared>>
 // CHECK-NEXT:  tl.copy %[[X]][] [4, 128] to %[[XS]][] [4, 128]
-// CHECK-NEXT:  %[[VS:.*]] = tl.alloc_shared : memref<4x8xf32, #tl.scope<shared>>
-// CHECK-NEXT:  %[[IS:.*]] = tl.alloc_shared : memref<4x8xi32, #tl.scope<shared>>
+// CHECK-NEXT:  %[[VS:.*]] = tl.alloc_shared {{.*}} : memref<4x8xf32, #tl.scope<shared>>
+// CHECK-NEXT:  %[[IS:.*]] = tl.alloc_shared {{.*}} : memref<4x8xi32, #tl.scope<shared>>
 // CHECK-NEXT:  tl.topk %[[XS]], %[[VS]], %[[IS]] k(8) dim(1)
 // CHECK-NEXT:  tl.copy %[[VS]][] [4, 8] to %[[V]][] [4, 8]
 // CHECK-NEXT:  tl.copy %[[IS]][] [4, 8] to %[[I]][] [4, 8]
