@@ -115,6 +115,16 @@ void MLIRGenImpl::forStmt(const ForStmt &s) {
     Value lb = a.size() == 2 ? genIndex(*a[0]) : index(l, 0);
     Value ub = genIndex(*a.back());
     int64_t stages = info.args[0] ? std::get<int64_t>(*info.args[0]->sema.constant) : 1;
+    if (stages == 0) {
+      // num_stages=0: no software pipelining (TileLang's meaning), a plain
+      // serial loop whose copies are synchronous on every target.
+      auto loop = scf::ForOp::create(b_, l, lb, ub, index(l, 1));
+      mlir::OpBuilder::InsertionGuard guard(b_);
+      b_.setInsertionPointToStart(loop.getBody());
+      values_[s.vars[0].symbol] = loop.getInductionVar();
+      block(s.body);
+      return;
+    }
     auto op = tl::PipelinedOp::create(b_, l, lb, ub, index(l, 1), stages);
     mlir::OpBuilder::InsertionGuard guard(b_);
     b_.setInsertionPoint(op.getBodyBlock().getTerminator());

@@ -278,8 +278,19 @@ Value MLIRGenImpl::atomicAdd(const CallExpr &call, const CallInfo &info) {
     auto lt = mlir::cast<mlir::MemRefType>(local.getType());
     int64_t lanes = lt.getNumElements();
     llvm::SmallVector<Value> zeros(lt.getRank(), index(l, 0));
+    // Lane by lane (element loads every target lowers), gathered into a
+    // vector of the lanes.
+    llvm::SmallVector<Value> lanesV;
+    for (int64_t i = 0; i < lanes; ++i) {
+      llvm::SmallVector<Value> at(zeros);
+      for (int64_t d = lt.getRank() - 1, rem = i; d >= 0; --d) {
+        at[d] = index(l, rem % lt.getDimSize(d));
+        rem /= lt.getDimSize(d);
+      }
+      lanesV.push_back(mlir::memref::LoadOp::create(b_, l, local, at));
+    }
     auto vt = mlir::VectorType::get({lanes}, elem);
-    value = mlir::vector::LoadOp::create(b_, l, vt, local, zeros);
+    value = mlir::vector::FromElementsOp::create(b_, l, vt, lanesV);
   } else {
     value = genAs(*info.args[1], elem);
   }

@@ -394,8 +394,9 @@ SemaValue Sema::checkLoopCall(CallExpr &call, BoundArgs &args) {
       std::optional<int64_t> n = constInt(*s, "num_stages of T.Pipelined");
       if (!n) {
         ok = false;
-      } else if (*n < 1) {
-        error(s->loc, "num_stages of T.Pipelined must be at least 1, found " + std::to_string(*n));
+      } else if (*n < 0) {
+        // 0 is TileLang's "no software pipelining": a plain serial loop.
+        error(s->loc, "num_stages of T.Pipelined must be at least 0, found " + std::to_string(*n));
         ok = false;
       }
     }

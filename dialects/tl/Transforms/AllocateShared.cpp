@@ -29,6 +29,10 @@ using namespace mlir::tl;
 
 namespace {
 
+/// On a shared buffer tl-stage-shared made: what it is, for the budget
+/// report of tl-allocate-shared (the two passes spell it alike).
+constexpr llvm::StringLiteral kStagedAsAttrName = "tlc_staged_as";
+
 constexpr int64_t kBarrierBytes = 8;
 
 struct Item {
@@ -216,6 +220,8 @@ struct AllocateShared : public tl::impl::TlAllocateSharedBase<AllocateShared> {
           top, static_cast<int64_t>(budget)));
       for (Item &it : items) {
         std::string what = it.scratch ? "scratch of this op" : "this buffer";
+        if (auto staged = it.op->getAttrOfType<StringAttr>(kStagedAsAttrName))
+          what = staged.str();
         diag.attachNote(it.op->getLoc())
             << what << ": " << it.bytes << " bytes at offset " << it.offset;
       }

@@ -22,6 +22,27 @@ def TlVerifySharedMemory : Pass<"tl-verify-shared-memory", "func::FuncOp"> {
   ];
 }
 
+def TlStageShared : Pass<"tl-stage-shared", "func::FuncOp"> {
+  let summary = "Route tile ops the GPU runs on shared memory through shared staging buffers";
+  let description = [{
+    The GPU lowers `tl.topk` and reductions of shared sources between
+    shared buffers only, and fills register buffers whole. This pass runs
+    first in the GPU pipeline and rewrites the other forms into those:
+    a reduction of a shared buffer into a register buffer reduces into a
+    shared temporary copied to the destination (after copying the
+    destination in when it accumulates); a `tl.topk` with register
+    operands copies them through shared temporaries; `tl.fill` of a view
+    of a fragment becomes a `tl.parallel` over the fragment that stores
+    the value where the point lies in the view, and of a view of a local a
+    serial loop nest over the view; a `tl.copy` of a region of a fragment
+    or local moves the region's elements the same way (out-of-bounds global
+    elements read as zero and are not written).
+    See dialects/tl/Transforms/StageShared.cpp.
+  }];
+  let dependentDialects = ["mlir::scf::SCFDialect", "mlir::arith::ArithDialect",
+                           "mlir::memref::MemRefDialect"];
+}
+
 def TlInferLayouts : Pass<"tl-infer-layouts", "func::FuncOp"> {
   let summary = "Choose layouts for register buffers, parallel loops and MMA operand tiles";
   let description = [{

@@ -832,7 +832,10 @@ LogicalResult KernelLowering::lowerTileOps() {
       tlc::cpu::lowerTrap(o, module, rewriter); // a --check-bounds report
     else if (isa<CastOp>(op))
       continue; // step 5
-    else {
+    else if (isa<PrintOp>(op)) {
+      op->emitError("T.print is not supported by the CPU target yet");
+      ok = false;
+    } else {
       op->emitError("'") << op->getName() << "' is not supported by the CPU target yet";
       ok = false;
     }
@@ -981,6 +984,28 @@ void KernelLowering::legaliseTypes() {
     b.setInsertionPointAfter(load);
     auto cast = arith::BitcastOp::create(b, load.getLoc(), t, load.getResult());
     load.getResult().replaceAllUsesExcept(cast, cast);
+  });
+  // bf16/f16 atomics (compare-and-swap loops): the loop moves i16 and its
+  // body computes on the bitcast value.
+  func.walk([&](memref::GenericAtomicRMWOp rmw) {
+    Type t = rmw.getResult().getType();
+    Type mem = rmw.getMemref().getType().getElementType();
+    if (t == mem)
+      return;
+    Block *body = rmw.getBody();
+    BlockArgument cur = body->getArgument(0);
+    cur.setType(mem);
+    OpBuilder b = OpBuilder::atBlockBegin(body);
+    auto in = arith::BitcastOp::create(b, rmw.getLoc(), t, cur);
+    cur.replaceAllUsesExcept(in, in);
+    auto yield = cast<memref::AtomicYieldOp>(body->getTerminator());
+    b.setInsertionPoint(yield);
+    yield.getResultMutable().assign(
+        arith::BitcastOp::create(b, rmw.getLoc(), mem, yield.getResult()));
+    rmw.getResult().setType(mem);
+    b.setInsertionPointAfter(rmw);
+    auto out = arith::BitcastOp::create(b, rmw.getLoc(), t, rmw.getResult());
+    rmw.getResult().replaceAllUsesExcept(out, out);
   });
   func.walk([&](memref::StoreOp store) {
     Type mem = store.getMemRefType().getElementType();

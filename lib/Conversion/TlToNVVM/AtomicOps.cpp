@@ -1,6 +1,9 @@
-// tl.atomic_add: scalars through LLVM's atomicrmw, 2/4-lane f32 vectors
-// through PTX's vector red/atom (sm_90+); other vectors lane by lane.
+// tl.atomic_add: scalars through LLVM's atomicrmw; 2/4-lane vectors in
+// global memory through PTX's vector red/atom (sm_90+: f32, and f16/bf16
+// without a result); other vectors (shared memory) lane by lane.
 #include "Common.h"
+
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 
 namespace tlc::nvvm {
 
@@ -41,8 +44,30 @@ struct AtomicAddLowering : public OpConversionPattern<tl::AtomicAddOp> {
       return success();
     }
     int64_t n = vt.getNumElements();
-    std::string sp = space == 1 ? "global" : "shared";
-    if (elem.isF32() && (n == 2 || n == 4)) {
+    std::string sp = "global";
+    // 16-bit floats: PTX's vector red (sm_90+, global memory only) on the
+    // lanes' bit patterns.
+    if ((elem.isF16() || elem.isBF16()) && space == 1 && !op.getPrev() && (n == 2 || n == 4)) {
+      Value addr = LLVM::PtrToIntOp::create(rewriter, loc, rewriter.getI64Type(), ptr);
+      SmallVector<Value> operands{addr};
+      std::string vals, cons = "l";
+      for (int64_t i = 0; i < n; ++i) {
+        Value lane = LLVM::ExtractElementOp::create(rewriter, loc, adaptor.getValue(),
+                                                    cI32(rewriter, loc, i));
+        operands.push_back(LLVM::BitcastOp::create(rewriter, loc, rewriter.getI16Type(), lane));
+        vals += (i ? ", $" : "$") + std::to_string(i + 1);
+        cons += ",h";
+      }
+      asmVoid(rewriter, loc, operands,
+              llvm::formatv("red.global.add.noftz.v{0}.{1} [$0], {{{2}};", n,
+                            elem.isF16() ? "f16" : "bf16", vals)
+                  .str(),
+              cons + ",~{memory}");
+      rewriter.eraseOp(op);
+      return success();
+    }
+    // PTX has vector red/atom for global memory only: shared lanes go one by one.
+    if (elem.isF32() && space == 1 && (n == 2 || n == 4)) {
       SmallVector<Value> lanes;
       for (int64_t i = 0; i < n; ++i)
         lanes.push_back(LLVM::ExtractElementOp::create(rewriter, loc, adaptor.getValue(),
@@ -109,11 +134,29 @@ struct AtomicAddLowering : public OpConversionPattern<tl::AtomicAddOp> {
   }
 };
 
+/// The lanes of a vector atomic's value, gathered by the front end
+/// (vector.from_elements of element loads of a local buffer).
+struct FromElementsLowering : public OpConversionPattern<vector::FromElementsOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult matchAndRewrite(vector::FromElementsOp op, OpAdaptor adaptor,
+                                ConversionPatternRewriter &rewriter) const override {
+    auto vt = op.getType();
+    if (vt.getRank() != 1)
+      return rewriter.notifyMatchFailure(op, "1-D vectors only");
+    Location loc = op.getLoc();
+    Value out = LLVM::UndefOp::create(rewriter, loc, typeConverter->convertType(vt));
+    for (auto [i, e] : llvm::enumerate(adaptor.getElements()))
+      out = LLVM::InsertElementOp::create(rewriter, loc, out, e, cI32(rewriter, loc, i));
+    rewriter.replaceOp(op, out);
+    return success();
+  }
+};
+
 } // namespace
 
 void populateAtomicPatterns(TlTypeConverter &tc, RewritePatternSet &patterns,
                             const NVIDIATarget &) {
-  patterns.add<AtomicAddLowering>(tc, patterns.getContext());
+  patterns.add<AtomicAddLowering, FromElementsLowering>(tc, patterns.getContext());
 }
 
 } // namespace tlc::nvvm

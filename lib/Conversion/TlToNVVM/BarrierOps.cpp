@@ -149,11 +149,20 @@ struct WarpSpecializeLowering : public OpConversionPattern<tl::WarpSpecializeOp>
   }
 };
 
+/// T.print has no GPU lowering yet: say so at the call, in the user's words.
+struct PrintRefusal : public OpConversionPattern<tl::PrintOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult matchAndRewrite(tl::PrintOp op, OpAdaptor,
+                                ConversionPatternRewriter &) const override {
+    return op.emitError("T.print is not supported by the GPU targets yet");
+  }
+};
+
 } // namespace
 
 void populateBarrierPatterns(TlTypeConverter &tc, RewritePatternSet &patterns,
                              const NVIDIATarget &) {
-  patterns.add<SyncThreadsLowering, NamedBarrierLowering, ArriveLowering, ExpectTxLowering, WaitLowering,
+  patterns.add<PrintRefusal, SyncThreadsLowering, NamedBarrierLowering, ArriveLowering, ExpectTxLowering, WaitLowering,
                WarpSpecializeLowering>(tc, patterns.getContext());
 }
 

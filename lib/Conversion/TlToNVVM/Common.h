@@ -214,6 +214,8 @@ void populateReducePatterns(TlTypeConverter &tc, RewritePatternSet &patterns,
                             const NVIDIATarget &target);
 void populateAtomicPatterns(TlTypeConverter &tc, RewritePatternSet &patterns,
                             const NVIDIATarget &target);
+void populateTopKPatterns(TlTypeConverter &tc, RewritePatternSet &patterns,
+                          const NVIDIATarget &target);
 void populateBarrierPatterns(TlTypeConverter &tc, RewritePatternSet &patterns,
                              const NVIDIATarget &target);
 void populateWgmmaPatterns(TlTypeConverter &tc, RewritePatternSet &patterns,

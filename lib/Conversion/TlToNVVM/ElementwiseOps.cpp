@@ -193,12 +193,39 @@ struct ApproxMath : public OpConversionPattern<MathOp> {
   double pre, post;
 };
 
+/// log1p (T.softplus): log(u) * x / (u - 1) with u = 1 + x, which cancels
+/// the rounding of u (exact where u - 1 == x); x itself where u rounds to 1.
+struct Log1pLowering : public OpConversionPattern<math::Log1pOp> {
+  Log1pLowering(TypeConverter &tc, MLIRContext *ctx)
+      : OpConversionPattern<math::Log1pOp>(tc, ctx, /*benefit=*/2) {}
+  LogicalResult matchAndRewrite(math::Log1pOp op, OpAdaptor adaptor,
+                                ConversionPatternRewriter &rewriter) const override {
+    Type t = op.getResult().getType();
+    if (!t.isF32())
+      return failure();
+    Location loc = op.getLoc();
+    Value x = adaptor.getOperand();
+    Value one = arith::ConstantOp::create(rewriter, loc, rewriter.getF32FloatAttr(1.0f));
+    Value u = arith::AddFOp::create(rewriter, loc, x, one);
+    Value d = arith::SubFOp::create(rewriter, loc, u, one);
+    Value l = arith::MulFOp::create(
+        rewriter, loc, asmPure(rewriter, loc, t, {u}, "lg2.approx.f32 $0, $1;", "=f,f"),
+        arith::ConstantOp::create(rewriter, loc, rewriter.getF32FloatAttr(0.6931471805599453f)));
+    Value scaled = arith::MulFOp::create(rewriter, loc, l, arith::DivFOp::create(rewriter, loc, x, d));
+    Value exact = arith::CmpFOp::create(rewriter, loc, arith::CmpFPredicate::OEQ, d,
+                                        arith::ConstantOp::create(rewriter, loc,
+                                                                  rewriter.getF32FloatAttr(0.0f)));
+    rewriter.replaceOpWithNewOp<arith::SelectOp>(op, exact, x, scaled);
+    return success();
+  }
+};
+
 } // namespace
 
 void populateElementwisePatterns(TlTypeConverter &tc, RewritePatternSet &patterns,
                                  const NVIDIATarget &) {
   MLIRContext *ctx = patterns.getContext();
-  patterns.add<CastLowering>(tc, ctx);
+  patterns.add<CastLowering, Log1pLowering>(tc, ctx);
   patterns.add<ApproxMath<math::Exp2Op>>(tc, ctx, "ex2.approx.ftz.f32 $0, $1;");
   patterns.add<ApproxMath<math::ExpOp>>(tc, ctx, "ex2.approx.ftz.f32 $0, $1;",
                                         1.4426950408889634);

@@ -93,6 +93,100 @@ Value flatIndex(OpBuilder &b, Location loc, ArrayRef<Value> coords, ArrayRef<int
   return linearize(b, loc, coords, dims);
 }
 
+/// A reduction of a shared buffer into a shared buffer (tl-stage-shared
+/// routes register destinations through one). `g` lanes (a power of two up
+/// to a warp) share each output element, each combining a strided part of
+/// the reduced dimension, then butterfly shuffles within the g lanes; the
+/// outputs are dealt to the groups of g threads in rounds that every thread
+/// runs, so all lanes of a warp take part in every shuffle.
+LogicalResult lowerSharedReduce(tl::ReduceOp op, tl::ReduceOp::Adaptor adaptor,
+                                ConversionPatternRewriter &rewriter) {
+  Location loc = op.getLoc();
+  auto srcT = cast<MemRefType>(op.getSrc().getType());
+  auto dstT = cast<MemRefType>(op.getDst().getType());
+  if (tl::getMemScope(dstT) != tl::MemScope::Shared)
+    return op.emitError("a reduction of a shared buffer into a register buffer reaches the "
+                        "lowering only through a shared temporary (internal: run "
+                        "tl-stage-shared)");
+  unsigned dim = op.getDim();
+  tl::ReduceKind kind = op.getKind();
+  Type se = srcT.getElementType(), de = dstT.getElementType();
+  Type at = accType(se);
+  if (!isa<FloatType>(at) && !at.isInteger(32) && !at.isInteger(64))
+    return op.emitError("the GPU lowering reduces float, int32 and int64 buffers");
+  ArrayRef<int64_t> shape = srcT.getShape();
+  int64_t len = shape[dim];
+  SmallVector<int64_t> outShape;
+  for (auto [d, n] : llvm::enumerate(shape))
+    if (d != dim)
+      outShape.push_back(n);
+  int64_t outs = 1;
+  for (int64_t n : outShape)
+    outs *= n;
+  int64_t threads = threadsOf(op);
+  int64_t g = 1;
+  while (g < kWarpSize && g < len && outs * g * 2 <= threads)
+    g *= 2;
+  int64_t groups = threads / g, rounds = (outs + groups - 1) / groups;
+  syncThreadsOf(rewriter, loc, op);
+  Value tid = arith::SubIOp::create(rewriter, loc, threadIdx(rewriter, loc),
+                                    cIndex(rewriter, loc, firstThreadOf(op)));
+  Value part = arith::RemUIOp::create(rewriter, loc, tid, cIndex(rewriter, loc, g));
+  Value grp = arith::DivUIOp::create(rewriter, loc, tid, cIndex(rewriter, loc, g));
+  auto roundLoop = scf::ForOp::create(rewriter, loc, cIndex(rewriter, loc, 0),
+                                      cIndex(rewriter, loc, rounds), cIndex(rewriter, loc, 1));
+  OpBuilder::InsertionGuard guard(rewriter);
+  rewriter.setInsertionPoint(roundLoop.getBody()->getTerminator());
+  Value o = arith::AddIOp::create(
+      rewriter, loc,
+      arith::MulIOp::create(rewriter, loc, roundLoop.getInductionVar(),
+                            cIndex(rewriter, loc, groups)),
+      grp);
+  Value valid = arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::ult, o,
+                                      cIndex(rewriter, loc, outs));
+  // Out-of-range groups read a valid element and discard the result.
+  Value oc = arith::MinUIOp::create(rewriter, loc, o, cIndex(rewriter, loc, outs - 1));
+  SmallVector<Value> outCoords(outShape.size());
+  for (int64_t d = static_cast<int64_t>(outShape.size()) - 1; d >= 0; --d) {
+    outCoords[d] = arith::RemUIOp::create(rewriter, loc, oc, cIndex(rewriter, loc, outShape[d]));
+    oc = arith::DivUIOp::create(rewriter, loc, oc, cIndex(rewriter, loc, outShape[d]));
+  }
+  Value srcBase = adaptor.getSrc(), dstBase = adaptor.getDst();
+  auto scan = scf::ForOp::create(
+      rewriter, loc, part, cIndex(rewriter, loc, len), cIndex(rewriter, loc, g),
+      ValueRange{identity(rewriter, loc, kind, at)},
+      [&](OpBuilder &b, Location l, Value j, ValueRange acc) {
+        SmallVector<Value> c(outCoords);
+        c.insert(c.begin() + dim, j);
+        Value x = convertScalar(b, l, loadShared(b, l, srcBase, srcT, c), se, at);
+        if (kind == tl::ReduceKind::AbsMax || kind == tl::ReduceKind::AbsSum)
+          x = isa<FloatType>(at) ? Value(math::AbsFOp::create(b, l, x))
+                                 : Value(math::AbsIOp::create(b, l, x));
+        scf::YieldOp::create(b, l, ValueRange{combine(b, l, kind, acc[0], x)});
+      });
+  Value r = scan.getResult(0);
+  for (int64_t m = 1; m < g; m *= 2)
+    r = combine(rewriter, loc, kind, r, shuffleXor(rewriter, loc, r, m));
+  Value leader = arith::AndIOp::create(
+      rewriter, loc, valid,
+      arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::eq, part,
+                            cIndex(rewriter, loc, 0)));
+  auto ifOp = scf::IfOp::create(rewriter, loc, leader, /*withElseRegion=*/false);
+  rewriter.setInsertionPoint(ifOp.thenBlock()->getTerminator());
+  SmallVector<Value> dc(outCoords);
+  if (dc.empty())
+    dc.push_back(cIndex(rewriter, loc, 0));
+  if (!op.getClear())
+    r = combine(rewriter, loc, kind,
+                convertScalar(rewriter, loc, loadShared(rewriter, loc, dstBase, dstT, dc), de, at),
+                r);
+  storeShared(rewriter, loc, dstBase, dstT, dc, convertScalar(rewriter, loc, r, at, de));
+  rewriter.setInsertionPointAfter(roundLoop);
+  syncThreadsOf(rewriter, loc, op);
+  rewriter.eraseOp(op);
+  return success();
+}
+
 struct ReduceLowering : public OpConversionPattern<tl::ReduceOp> {
   using OpConversionPattern::OpConversionPattern;
   LogicalResult matchAndRewrite(tl::ReduceOp op, OpAdaptor adaptor,
@@ -100,6 +194,8 @@ struct ReduceLowering : public OpConversionPattern<tl::ReduceOp> {
     Location loc = op.getLoc();
     auto srcT = cast<MemRefType>(op.getSrc().getType());
     auto dstT = cast<MemRefType>(op.getDst().getType());
+    if (tl::getMemScope(srcT) == tl::MemScope::Shared)
+      return lowerSharedReduce(op, adaptor, rewriter);
     std::optional<tl::LinearLayout> ls = tl::getBufferLayout(srcT), ld = tl::getBufferLayout(dstT);
     if (!ls || !ld || !ls->isRegisterLayout())
       return op.emitError("the GPU lowering reduces register buffers (fragments) only");

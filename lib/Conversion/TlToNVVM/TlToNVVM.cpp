@@ -21,6 +21,7 @@
 
 #include "mlir/Conversion/ReconcileUnrealizedCasts/ReconcileUnrealizedCasts.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/Pass/Pass.h"
@@ -339,6 +340,7 @@ struct TlLowerToNVVMPass : public PassWrapper<TlLowerToNVVMPass, OperationPass<M
     populateCopyPatterns(tc, patterns, target);
     populateReducePatterns(tc, patterns, target);
     populateAtomicPatterns(tc, patterns, target);
+    populateTopKPatterns(tc, patterns, target);
     populateBarrierPatterns(tc, patterns, target);
     populateWgmmaPatterns(tc, patterns, target);
     populateTcgen05Patterns(tc, patterns, target);
@@ -348,12 +350,12 @@ struct TlLowerToNVVMPass : public PassWrapper<TlLowerToNVVMPass, OperationPass<M
     legal.addLegalDialect<LLVM::LLVMDialect, NVVM::NVVMDialect, arith::ArithDialect,
                           math::MathDialect, scf::SCFDialect>();
     legal.addIllegalDialect<tl::TlDialect>();
-    legal.addIllegalOp<memref::LoadOp, memref::StoreOp, memref::DimOp>();
+    legal.addIllegalOp<memref::LoadOp, memref::StoreOp, memref::DimOp, vector::FromElementsOp>();
     legal.addLegalOp<ModuleOp, UnrealizedConversionCastOp>();
     // f32 special functions go to the approximate units (Elementwise).
     legal.addDynamicallyLegalOp<math::Exp2Op, math::ExpOp, math::Log2Op, math::LogOp,
                                 math::RsqrtOp, math::TanhOp, math::SinOp, math::CosOp,
-                                math::SqrtOp>(
+                                math::SqrtOp, math::Log1pOp>(
         [](Operation *op) { return !op->getResult(0).getType().isF32(); });
     // Shared memory: one dynamic window, 1024-byte aligned for the swizzles.
     OpBuilder b(ctx);
@@ -404,6 +406,7 @@ void buildTlToNVVMPipeline(OpPassManager &pm, const GpuTargetOptions &options) {
   tl::TlGuardGlobalAccessesOptions guard;
   guard.checkBounds = options.checkBounds;
   pm.addNestedPass<func::FuncOp>(tl::createTlGuardGlobalAccesses(guard));
+  pm.addNestedPass<func::FuncOp>(tl::createTlStageShared());
   tl::TlInferLayoutsOptions infer;
   infer.chip = options.chip;
   pm.addNestedPass<func::FuncOp>(tl::createTlInferLayouts(infer));

@@ -123,6 +123,9 @@ LogicalResult lowerToLLVMDialectForCPU(ModuleOp module, bool checkBounds) {
   // Views (memref.subview) expand to affine offset arithmetic.
   pm.addPass(memref::createExpandStridedMetadataPass());
   pm.addPass(createLowerAffinePass());
+  // The body of a compare-and-swap loop (bf16/f16 atomics,
+  // memref.generic_atomic_rmw) must be LLVM already when memref lowers it.
+  pm.addPass(createArithToLLVMConversionPass());
   pm.addPass(createFinalizeMemRefToLLVMConversionPass());
   pm.addPass(createConvertVectorToLLVMPass());
   pm.addPass(createArithToLLVMConversionPass());

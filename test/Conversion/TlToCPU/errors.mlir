@@ -16,7 +16,7 @@ func.func @tid(%x: memref<?xf32, #tl.scope<global>>) attributes {tl.kernel, tl.a
 func.func @print(%x: memref<?xf32, #tl.scope<global>>) attributes {tl.kernel, tl.arg_dims = [["N"]]} {
   %c1 = arith.constant 1 : index
   tl.launch grid(%c1) threads(32) blocks(%b) {
-    // expected-error @+1 {{'tl.print' is not supported by the CPU target yet}}
+    // expected-error @+1 {{T.print is not supported by the CPU target yet}}
     tl.print "hello"
   }
   return
