@@ -4,6 +4,7 @@
 // `tlc --check-bounds` an out-of-range access aborts with the kernel, the
 // .tl location, the indices and the shape. Kernels:
 // test/unit/cpu/kernels/bounds.tl; references are plain loops.
+#include "CpuTestSupport.h"
 #include "tlrt/Module.h"
 
 #include <gtest/gtest.h>
@@ -19,14 +20,7 @@ namespace {
 using tlrt::DType;
 using tlrt::Tensor;
 
-const tlrt::Kernel &kernel(const std::string &module, const std::string &name) {
-  static std::map<std::string, std::unique_ptr<tlrt::Module>> modules;
-  auto &m = modules[module];
-  if (!m)
-    m = std::make_unique<tlrt::Module>(
-        tlrt::Module::load(std::string(TLC_CPU_KERNEL_DIR) + "/" + module + ".manifest.json"));
-  return m->kernel(name);
-}
+using tlc_test::kernel;
 
 constexpr int64_t kBN = 64; // the kernels' default BN
 

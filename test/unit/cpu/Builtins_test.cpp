@@ -6,6 +6,7 @@
 // with num_stages=0, vector atomics (2/4 lanes, f32/f16/bf16, global and
 // shared), shared atomics returning the previous value, fragment-to-fragment
 // copies and T.bool buffers as conditions.
+#include "CpuTestSupport.h"
 #include "tlrt/LowPrecision.h"
 #include "tlrt/Module.h"
 
@@ -26,14 +27,7 @@ namespace {
 using tlrt::DType;
 using tlrt::Tensor;
 
-const tlrt::Kernel &kernel(const std::string &module, const std::string &name) {
-  static std::map<std::string, std::unique_ptr<tlrt::Module>> modules;
-  auto &m = modules[module];
-  if (!m)
-    m = std::make_unique<tlrt::Module>(
-        tlrt::Module::load(std::string(TLC_CPU_KERNEL_DIR) + "/" + module + ".manifest.json"));
-  return m->kernel(name);
-}
+using tlc_test::kernel;
 
 std::vector<float> randomInts(size_t n, int lo, int hi, uint32_t seed) {
   std::mt19937 rng(seed);

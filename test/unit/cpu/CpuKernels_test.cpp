@@ -4,6 +4,7 @@
 // tlrt/LowPrecision.h. Every comparison is bit-exact: the references follow
 // the kernels' f32 operation order (or the math is exact), and the dtype
 // conversions must match LowPrecision.cpp to the bit.
+#include "CpuTestSupport.h"
 #include "tlrt/LowPrecision.h"
 #include "tlrt/Module.h"
 
@@ -24,14 +25,7 @@ namespace {
 using tlrt::DType;
 using tlrt::Tensor;
 
-const tlrt::Kernel &kernel(const std::string &module, const std::string &name) {
-  static std::map<std::string, std::unique_ptr<tlrt::Module>> modules;
-  auto &m = modules[module];
-  if (!m)
-    m = std::make_unique<tlrt::Module>(
-        tlrt::Module::load(std::string(TLC_CPU_KERNEL_DIR) + "/" + module + ".manifest.json"));
-  return m->kernel(name);
-}
+using tlc_test::kernel;
 
 uint32_t bitsOf(float f) {
   uint32_t u;

@@ -2,6 +2,7 @@
 // break / continue (kernels/control_flow.tl), @T.macro helpers
 // (kernels/macros.tl), unsigned dtypes and T.reinterpret
 // (kernels/unsigned.tl).
+#include "CpuTestSupport.h"
 #include "tlrt/Module.h"
 
 #include <gtest/gtest.h>
@@ -22,14 +23,7 @@ namespace {
 using tlrt::DType;
 using tlrt::Tensor;
 
-const tlrt::Kernel &kernel(const std::string &module, const std::string &name) {
-  static std::map<std::string, std::unique_ptr<tlrt::Module>> modules;
-  auto &m = modules[module];
-  if (!m)
-    m = std::make_unique<tlrt::Module>(
-        tlrt::Module::load(std::string(TLC_CPU_KERNEL_DIR) + "/" + module + ".manifest.json"));
-  return m->kernel(name);
-}
+using tlc_test::kernel;
 
 std::vector<float> randomMatrix(int64_t r, int64_t c, uint32_t seed) {
   std::mt19937 rng(seed);

@@ -3,6 +3,7 @@
 // loops over each block's threads split at the barriers. Each result is
 // compared with a plain C++ reference that does the same arithmetic in the
 // same order (so floating-point results match bit for bit).
+#include "CpuTestSupport.h"
 #include "tlrt/Module.h"
 
 #include <gtest/gtest.h>
@@ -19,14 +20,7 @@ namespace {
 using tlrt::DType;
 using tlrt::Tensor;
 
-const tlrt::Kernel &kernel(const std::string &module, const std::string &name) {
-  static std::map<std::string, std::unique_ptr<tlrt::Module>> modules;
-  auto &m = modules[module];
-  if (!m)
-    m = std::make_unique<tlrt::Module>(
-        tlrt::Module::load(std::string(TLC_CPU_KERNEL_DIR) + "/" + module + ".manifest.json"));
-  return m->kernel(name);
-}
+using tlc_test::kernel;
 
 std::vector<float> randomFloats(size_t n, uint32_t seed) {
   std::mt19937 rng(seed);

@@ -2,6 +2,7 @@
 // operands and copy targets (the GPU test kernels in test/gpu/kernels, which
 // the CPU checks numerically), fragment row views as accumulators, and
 // T.reshape / T.view of a shared tile. References are plain loops.
+#include "CpuTestSupport.h"
 #include "tlrt/LowPrecision.h"
 #include "tlrt/Module.h"
 
@@ -21,14 +22,7 @@ namespace {
 using tlrt::DType;
 using tlrt::Tensor;
 
-const tlrt::Kernel &kernel(const std::string &module, const std::string &name) {
-  static std::map<std::string, std::unique_ptr<tlrt::Module>> modules;
-  auto &m = modules[module];
-  if (!m)
-    m = std::make_unique<tlrt::Module>(
-        tlrt::Module::load(std::string(TLC_CPU_KERNEL_DIR) + "/" + module + ".manifest.json"));
-  return m->kernel(name);
-}
+using tlc_test::kernel;
 
 struct Shape3 {
   int64_t m, n, k;
