@@ -39,6 +39,12 @@ void MLIRGenImpl::stmt(const Stmt &s) {
     return;
   }
   case StmtKind::Pass: return;
+  case StmtKind::Break:
+  case StmtKind::Continue:
+    // Loops with jumps lower their bodies themselves (jumpSeq below); a
+    // jump never reaches the plain statement walk.
+    fail(s.loc, "internal error: break/continue outside a loop that lowers jumps");
+    return;
   }
 }
 
