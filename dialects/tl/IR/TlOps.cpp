@@ -448,8 +448,8 @@ LogicalResult MmaCommitOp::verify() {
 }
 
 LogicalResult MmaWaitOp::verify() {
-  if (getPending() < 0)
-    return emitOpError("pending must be non-negative, got ") << getPending();
+  if (getPendingAttr().getInt() < 0)
+    return emitOpError("pending must be non-negative, got ") << getPendingAttr().getInt();
   if (!getBarrier())
     return success();
   if (!getBarrierIndex() || !getParity())
