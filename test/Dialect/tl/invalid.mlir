@@ -1466,3 +1466,14 @@ func.func @f() {
   }
   return
 }
+
+// -----
+
+func.func @f(%n: index) {
+  tl.launch grid(%n) threads(128) blocks(%bid) {
+    %acc = tl.alloc_fragment : memref<64x64xf32, #tl.scope<fragment>>
+    // expected-error @+1 {{pending must be non-negative, got -1}}
+    tl.mma_wait pending(-1) %acc : memref<64x64xf32, #tl.scope<fragment>>
+  }
+  return
+}
