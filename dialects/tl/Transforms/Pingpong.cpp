@@ -103,9 +103,11 @@ struct Pingpong : public tl::impl::TlPingpongBase<Pingpong> {
         Region &role = ws.getBodies()[i];
         if (ws.getRoles()[i] != 2 * kWarpgroup || !hasMixedLoop(role))
           continue;
-        bool already = false;
-        role.walk([&](NamedBarrierOp) { already = true; });
-        if (!already)
+        // Barrier ids are the kernel author's where the kernel names any
+        // (T.sync_threads(id, count)): leave such a launch alone.
+        bool named = false;
+        ws->getParentOp()->walk([&](NamedBarrierOp) { named = true; });
+        if (!named)
           apply(role, ws.getRoleBegin(i));
       }
     });
