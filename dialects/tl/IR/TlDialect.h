@@ -130,6 +130,10 @@ std::optional<LinearLayout> restrictViewLayout(const LinearLayout &layout,
                                                ArrayRef<std::optional<int64_t>> offsets,
                                                ArrayRef<int64_t> sizes, ArrayRef<unsigned> kept);
 
+/// Whether the box `sizes` of a row-major buffer of `shape` is one run of
+/// memory: unit dimensions, then one partial dimension, then whole ones.
+bool isContiguousBox(ArrayRef<int64_t> shape, ArrayRef<int64_t> sizes);
+
 /// `layout` with its tile read as `shape` in row-major order (tl.reshape):
 /// every basis keeps its flattened coordinate. nullopt unless the layout's
 /// tile and `shape` are powers of two of the same size.

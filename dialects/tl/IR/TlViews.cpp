@@ -99,6 +99,16 @@ std::optional<LinearLayout> mlir::tl::restrictViewLayout(const LinearLayout &lay
   return r;
 }
 
+bool mlir::tl::isContiguousBox(ArrayRef<int64_t> shape, ArrayRef<int64_t> sizes) {
+  size_t d = sizes.size();
+  while (d > 0 && sizes[d - 1] == shape[d - 1])
+    --d;
+  for (size_t i = 0; i + 1 < d; ++i)
+    if (sizes[i] != 1)
+      return false;
+  return true;
+}
+
 std::optional<LinearLayout> mlir::tl::reshapeLayout(const LinearLayout &layout,
                                                     ArrayRef<int64_t> shape) {
   int64_t from = 1, to = 1;

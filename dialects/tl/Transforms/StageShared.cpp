@@ -167,18 +167,6 @@ std::optional<Box> boxOf(OpBuilder &b, Location loc, Value v) {
   return box;
 }
 
-/// Whether the box `sizes` of a row-major buffer of `shape` is one run of
-/// memory: unit dimensions, then one partial dimension, then whole ones.
-bool isContiguousBox(ArrayRef<int64_t> shape, ArrayRef<int64_t> sizes) {
-  size_t d = sizes.size();
-  while (d > 0 && sizes[d - 1] == shape[d - 1])
-    --d;
-  for (size_t i = 0; i + 1 < d; ++i)
-    if (sizes[i] != 1)
-      return false;
-  return true;
-}
-
 void stageFill(FillOp op) {
   OpBuilder b(op);
   Location loc = op.getLoc();

@@ -129,18 +129,6 @@ struct SpecialRegLowering : public OpConversionPattern<tl::SpecialRegOp> {
 
 std::string getSwizzleSpanText(MemRefType t) { return std::to_string(tl::getSwizzleBytes(t)); }
 
-/// Whether the box `sizes` of a row-major buffer of `shape` is one run of
-/// memory: unit dimensions, then one partial dimension, then whole ones.
-bool isContiguousBox(ArrayRef<int64_t> shape, ArrayRef<int64_t> sizes) {
-  size_t d = sizes.size();
-  while (d > 0 && sizes[d - 1] == shape[d - 1])
-    --d;
-  for (size_t i = 0; i + 1 < d; ++i)
-    if (sizes[i] != 1)
-      return false;
-  return true;
-}
-
 /// tl.reshape: the same shared pointer or per-thread array, read in the new
 /// shape (tl-infer-layouts gave it the matching layout).
 struct ReshapeLowering : public OpConversionPattern<tl::ReshapeOp> {
@@ -177,7 +165,7 @@ struct ViewLowering : public OpConversionPattern<tl::ViewOp> {
     // A view of a buffer without a layout is addressed row-major in its own
     // shape from its first element: the box must be contiguous (whole
     // trailing dimensions after the first partial one, unit ones before).
-    if (!tl::getBufferLayout(srcT) && !isContiguousBox(srcT.getShape(), op.getSizes()))
+    if (!tl::getBufferLayout(srcT) && !tl::isContiguousBox(srcT.getShape(), op.getSizes()))
       for (Operation *user : op->getUsers())
         if (!isa<tl::ViewOp>(user))
           return op.emitError("on the GPU a view of a shared buffer that has no swizzled layout "
