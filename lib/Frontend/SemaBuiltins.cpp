@@ -558,11 +558,7 @@ SemaValue Sema::checkAlloc(CallExpr &call, BoundArgs &args) {
       return {};
     }
   }
-  SemaValue v;
-  v.kind = SemaValue::Buffer;
-  v.dtype = *dt;
-  v.buffer = buf;
-  return v;
+  return makeBuffer(buf);
 }
 
 SemaValue Sema::checkAllocBarrier(CallExpr &call, BoundArgs &args) {

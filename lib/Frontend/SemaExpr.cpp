@@ -34,6 +34,13 @@ SemaValue makeScalar(DType t) {
   v.dtype = t;
   return v;
 }
+SemaValue makeBuffer(std::shared_ptr<BufferType> b) {
+  SemaValue v;
+  v.kind = SemaValue::Buffer;
+  v.dtype = b->dtype;
+  v.buffer = std::move(b);
+  return v;
+}
 SemaValue makeNone() {
   SemaValue v;
   v.kind = SemaValue::None;

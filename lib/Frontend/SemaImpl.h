@@ -241,6 +241,8 @@ std::string shapeToString(const std::vector<int64_t> &shape);
 SemaValue makeConst(ConstValue c);
 SemaValue makeIndex();
 SemaValue makeScalar(DType t);
+/// The value of the buffer `b` (its dtype is the value's).
+SemaValue makeBuffer(std::shared_ptr<BufferType> b);
 SemaValue makeNone();
 
 } // namespace tlc::sema

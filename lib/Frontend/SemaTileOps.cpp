@@ -343,11 +343,7 @@ SemaValue Sema::checkGemm(CallExpr &call, BoundArgs &args) {
   buf->scope = MemScope::Fragment;
   buf->dtype = accum;
   buf->shape = {Dim{m, ""}, Dim{n, ""}};
-  SemaValue v;
-  v.kind = SemaValue::Buffer;
-  v.dtype = accum;
-  v.buffer = buf;
-  return v;
+  return makeBuffer(buf);
 }
 
 SemaValue Sema::checkReduce(CallExpr &call, BoundArgs &args) {

@@ -65,12 +65,8 @@ SemaValue Sema::viewValue(Expr &e, const RegionInfo &r) {
   buf->view = true;
   for (int64_t s : r.shape())
     buf->shape.push_back(Dim{s, ""});
-  SemaValue v;
-  v.kind = SemaValue::Buffer;
-  v.dtype = buf->dtype;
-  v.buffer = buf;
-  e.sema = v;
-  return v;
+  e.sema = makeBuffer(buf);
+  return e.sema;
 }
 
 SemaValue Sema::checkReshape(CallExpr &call, BoundArgs &args) {
@@ -145,11 +141,7 @@ SemaValue Sema::checkReshape(CallExpr &call, BoundArgs &args) {
   buf->dtype = dt;
   for (int64_t d : shape)
     buf->shape.push_back(Dim{d, ""});
-  SemaValue v;
-  v.kind = SemaValue::Buffer;
-  v.dtype = dt;
-  v.buffer = buf;
-  return v;
+  return makeBuffer(buf);
 }
 
 } // namespace tlc::sema
