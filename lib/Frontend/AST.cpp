@@ -155,6 +155,10 @@ int exprPrecedence(const Expr &e) {
 
 void print(const Expr *e, int minPrec, std::string &out);
 
+// Set while exprToString(e, nameText) runs: replacement text for names.
+thread_local const std::function<std::optional<std::string>(const std::string &)> *nameHook =
+    nullptr;
+
 void printList(const std::vector<ExprPtr> &items, std::string &out) {
   for (size_t i = 0; i < items.size(); ++i) {
     if (i)
@@ -184,9 +188,12 @@ void print(const Expr *e, int minPrec, std::string &out) {
   case ExprKind::StringLit:
     out += constToString(static_cast<const StringLitExpr *>(e)->value);
     break;
-  case ExprKind::Name:
-    out += static_cast<const NameExpr *>(e)->name;
+  case ExprKind::Name: {
+    const std::string &name = static_cast<const NameExpr *>(e)->name;
+    std::optional<std::string> text = nameHook ? (*nameHook)(name) : std::nullopt;
+    out += text ? *text : name;
     break;
+  }
   case ExprKind::Attribute: {
     const auto *a = static_cast<const AttributeExpr *>(e);
     print(a->base.get(), kPostfix, out);
@@ -284,6 +291,15 @@ void print(const Expr *e, int minPrec, std::string &out) {
 std::string exprToString(const Expr &e) {
   std::string out;
   print(&e, 0, out);
+  return out;
+}
+
+std::string exprToString(
+    const Expr &e, const std::function<std::optional<std::string>(const std::string &)> &nameText) {
+  nameHook = &nameText;
+  std::string out;
+  print(&e, 0, out);
+  nameHook = nullptr;
   return out;
 }
 

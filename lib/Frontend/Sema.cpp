@@ -546,7 +546,18 @@ std::optional<Dim> Sema::tensorDim(Expr &e, const std::string &tensor, size_t di
     return dim;
   }
   if (v.kind == SemaValue::Index) {
-    dim.symbol = exprToString(e);
+    // Constants and compile-time parameters by value: the runtime binds
+    // only the dynamic sizes ("S * H" with H = 4 is "S * 4").
+    dim.symbol = exprToString(e, [&](const std::string &name) -> std::optional<std::string> {
+      const Symbol *s = lookup(name);
+      if (s && s->value.kind == SemaValue::Constant && s->value.constant &&
+          consteval::isInt(*s->value.constant))
+      {
+        int64_t c = std::get<int64_t>(*s->value.constant);
+        return c < 0 ? "(" + std::to_string(c) + ")" : std::to_string(c);
+      }
+      return std::nullopt;
+    });
     return dim;
   }
   if (v.kind != SemaValue::Unknown)

@@ -8,6 +8,7 @@
 #include "tlc/Frontend/AST.h"
 #include "tlc/Frontend/Parser.h"
 #include "tlc/Frontend/Sema.h"
+#include "tlc/Frontend/UserWords.h"
 
 #ifdef TLC_HAVE_MLIRGEN
 #include "tlc/Frontend/MLIRGen.h"
@@ -356,7 +357,7 @@ int run(const Options &opts) {
       }
       callers.push_back(rest);
     }
-    diags.report(sev, sourceLoc(l), d.str());
+    diags.report(sev, sourceLoc(l), tlc::userWords(d.str()));
     for (mlir::Location c : callers)
       diags.report(tlc::Severity::Note, sourceLoc(c), "in the macro called here");
   };

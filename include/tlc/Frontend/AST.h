@@ -8,6 +8,7 @@
 #include "tlc/Frontend/Types.h"
 
 #include <iosfwd>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -363,6 +364,10 @@ Block cloneBlock(const Block &b);
 /// The expression as .tl source text with only the parentheses precedence
 /// needs ("K // 128", "T.ceildiv(N, 128)", "(a + b) * c").
 std::string exprToString(const Expr &e);
+/// The same, with `nameText(name)` (when it has a value) written in place
+/// of each bare name: a compile-time constant's value in a derived size.
+std::string exprToString(
+    const Expr &e, const std::function<std::optional<std::string>(const std::string &)> &nameText);
 
 /// Writes the AST as an indented tree with locations (`tlc --emit=ast`).
 /// When `withSema` is set, Sema's annotations are printed too.
