@@ -66,8 +66,14 @@ void MLIRGenImpl::assign(const AssignStmt &s) {
     if (value && v.kind == SemaValue::Scalar)
       value = convert(loc(s.value->loc), value, dtypeType(v.dtype));
   }
-  if (value)
-    values_[s.defined] = value;
+  if (!value)
+    return;
+  values_[s.defined] = value;
+  // An allocation carries the name it is bound to, for messages about it.
+  if (mlir::Operation *def = value.getDefiningOp();
+      def && mlir::isa<tl::AllocSharedOp, tl::AllocFragmentOp, tl::AllocLocalOp, tl::AllocTmemOp>(def) &&
+      !isa<mlir::NameLoc>(def->getLoc()))
+    def->setLoc(mlir::NameLoc::get(b_.getStringAttr(s.defined->name), def->getLoc()));
 }
 
 llvm::SmallVector<Value> MLIRGenImpl::indices(const SubscriptExpr &sub) {

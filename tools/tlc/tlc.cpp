@@ -347,6 +347,8 @@ int run(const Options &opts) {
     // Code from a @T.macro carries CallSiteLocs: the macro body's line,
     // then a note at each call site, innermost first.
     mlir::Location l = d.getLocation();
+    if (auto n = mlir::dyn_cast<mlir::NameLoc>(l)) // a named allocation
+      l = n.getChildLoc();
     llvm::SmallVector<mlir::Location> callers;
     if (auto cs = mlir::dyn_cast<mlir::CallSiteLoc>(l)) {
       l = cs.getCallee();

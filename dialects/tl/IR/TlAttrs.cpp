@@ -1,6 +1,7 @@
 // Attributes and enums of the `tl` dialect, and the memref helpers that read
 // a buffer's #tl.scope and size.
 #include "tl/IR/TlDialect.h"
+#include "tl/IR/TlOps.h"
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/DialectImplementation.h"
@@ -167,6 +168,49 @@ unsigned getElementBits(Type elementType) {
   if (elementType.isInteger(1))
     return 8;
   return elementType.getIntOrFloatBitWidth();
+}
+
+std::string describeDType(Type t) {
+  if (t.isBF16())
+    return "bfloat16";
+  if (t.isF16())
+    return "float16";
+  if (t.isF32())
+    return "float32";
+  if (t.isF64())
+    return "float64";
+  if (isa<Float8E4M3FNType>(t))
+    return "float8_e4m3";
+  if (isa<Float8E5M2Type>(t))
+    return "float8_e5m2";
+  if (isa<Float4E2M1FNType>(t))
+    return "float4_e2m1";
+  if (isa<Float8E8M0FNUType>(t))
+    return "ue8m0";
+  if (t.isInteger(1))
+    return "bool";
+  if (auto i = dyn_cast<IntegerType>(t))
+    return "int" + std::to_string(i.getWidth());
+  if (t.isIndex())
+    return "int";
+  std::string s;
+  llvm::raw_string_ostream(s) << t;
+  return s;
+}
+
+std::string describeBuffer(Value buffer) {
+  // Through views and reshapes to the allocation the name was given to.
+  while (Operation *def = buffer.getDefiningOp()) {
+    if (auto name = dyn_cast<NameLoc>(def->getLoc()))
+      return "'" + name.getName().str() + "'";
+    if (def->getNumOperands() == 0 || !isa<ViewOp, ReshapeOp>(def))
+      break;
+    buffer = def->getOperand(0);
+  }
+  if (auto arg = dyn_cast<BlockArgument>(buffer))
+    if (auto name = dyn_cast<NameLoc>(arg.getLoc()))
+      return "'" + name.getName().str() + "'";
+  return "this buffer";
 }
 
 int64_t getBufferBytes(MemRefType type) {

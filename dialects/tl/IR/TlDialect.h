@@ -89,6 +89,15 @@ MemRefType getScopedMemRefType(ArrayRef<int64_t> shape, Type elementType,
 /// Storage bits of one element (4 for f4E2M1FN, 8 for i1: bools are bytes).
 unsigned getElementBits(Type elementType);
 
+/// The name a buffer was bound to in the source (`acc = T.alloc_fragment(...)`
+/// gives its allocation a NameLoc), quoted for messages ("'acc'"), or "this
+/// buffer" when it has none.
+std::string describeBuffer(Value buffer);
+
+/// A dtype as the language spells it ("float32", "float8_e4m3", "int32");
+/// unsigned integers, which the IR does not tell apart, print as intN.
+std::string describeDType(Type type);
+
 /// Bytes a statically shaped buffer occupies (FP4 packed two per byte).
 int64_t getBufferBytes(MemRefType type);
 

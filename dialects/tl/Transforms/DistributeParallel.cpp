@@ -13,13 +13,18 @@
 // Register buffers are accessed by slot: a buffer indexed by all the loop
 // variables in L's layout uses slot s; one indexed by some of them (a row
 // statistic) uses the slot of its layout that holds the projected point in
-// the same thread, fixed per s (tl-infer-layouts made sure one exists); a
+// the same thread, fixed per s (tl-infer-layouts made sure one exists),
+// plus, for dimensions indexed by anything else (a serial loop's variable),
+// which each thread holds whole, that index shifted to their slot bits (such
+// loops are marked tl.unroll when small, so slots end up constants); a
 // replicated buffer (every thread holds all of it) uses the row-major slot
 // of its indices, computed at run time when they are.
 #include "tl/IR/TlOps.h"
 #include "tl/Transforms/LayoutEmitter.h"
 #include "tl/Transforms/Passes.h"
 
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/IR/IRMapping.h"
 
 namespace mlir::tl {
@@ -65,7 +70,11 @@ Value replicatedSlot(OpBuilder &b, Location loc, MemRefType type, ValueRange ind
 /// How one element access inside a loop resolves to a slot.
 struct Resolution {
   enum Kind { SameSlot, Projected, Replicated } kind = Replicated;
-  SmallVector<unsigned> kept; // Projected: the loop dimensions indexed
+  // Projected: the loop dimensions used as indices and the buffer dimension
+  // each indexes; every other buffer dimension p is held whole by each
+  // thread, its index i adding i << shift[p] to the slot.
+  SmallVector<unsigned> kept, at;
+  SmallVector<int64_t> shift; // per buffer dimension; -1 for those in `at`
 };
 
 struct Distributor {
@@ -94,22 +103,23 @@ struct Distributor {
       if (!bl)
         return op->emitError("register buffer without a layout (run tl-infer-layouts first)");
       Resolution res;
-      SmallVector<unsigned> dims;
-      bool ivIndexed = op->getParentOfType<ParallelOp>() == par;
-      for (Value i : idx) {
+      // Loop variables in increasing order index buffer dimensions of their
+      // extent; anything else is an index into a dimension held whole.
+      bool inLoop = op->getParentOfType<ParallelOp>() == par;
+      for (auto [p, i] : llvm::enumerate(idx)) {
         auto it = llvm::find(ivs, i);
-        if (it == ivs.end()) {
-          ivIndexed = false;
-          break;
-        }
-        dims.push_back(it - ivs.begin());
+        unsigned d = it - ivs.begin();
+        if (!inLoop || it == ivs.end() || (!res.kept.empty() && d <= res.kept.back()) ||
+            type.getShape()[p] != par.getExtents()[d])
+          continue;
+        res.kept.push_back(d);
+        res.at.push_back(p);
       }
-      if (ivIndexed && dims.size() == ivs.size() && *bl == layout &&
-          llvm::equal(dims, llvm::seq<unsigned>(0, ivs.size()))) {
+      bool whole = res.kept.size() == idx.size();
+      if (whole && res.kept.size() == ivs.size() && *bl == layout) {
         res.kind = Resolution::SameSlot;
-      } else if (ivIndexed && llvm::is_sorted(dims) && isCompatible(dims, *bl)) {
+      } else if (!res.kept.empty() && isCompatible(res, *bl)) {
         res.kind = Resolution::Projected;
-        res.kept = dims;
       } else if (isReplicated(*bl)) {
         res.kind = Resolution::Replicated;
       } else {
@@ -123,11 +133,14 @@ struct Distributor {
     return failure(r.wasInterrupted());
   }
 
-  bool isCompatible(ArrayRef<unsigned> kept, const LinearLayout &buf) {
+  /// Whether `buf` holds, in the thread that runs each loop point, the
+  /// elements `res` indexes there; fills res.shift for the dimensions held
+  /// whole (their bits must be consecutive register bits).
+  bool isCompatible(Resolution &res, const LinearLayout &buf) {
     auto proj = [&](ArrayRef<int64_t> c) {
-      SmallVector<int64_t> r;
-      for (unsigned d : kept)
-        r.push_back(c[d]);
+      LinearLayout::Coords r(buf.getRank(), 0);
+      for (auto [k, p] : llvm::zip(res.kept, res.at))
+        r[p] = c[k];
       return r;
     };
     for (LinearLayout::InDim d : {LinearLayout::Lane, LinearLayout::Warp}) {
@@ -140,6 +153,26 @@ struct Distributor {
     for (const LinearLayout::Coords &b : layout.getBases(LinearLayout::Register))
       if (!buf.solveRegister(proj(b)))
         return false;
+    res.shift.assign(buf.getRank(), -1);
+    for (unsigned p = 0; p < buf.getRank(); ++p) {
+      if (llvm::is_contained(res.at, p))
+        continue;
+      int64_t first = -1;
+      int64_t bits = llvm::Log2_64(LinearLayout::padPow2(buf.getOutShape()[p]));
+      for (int64_t k = 0; k < bits; ++k) {
+        LinearLayout::Coords c(buf.getRank(), 0);
+        c[p] = int64_t{1} << k;
+        std::optional<int64_t> slot = buf.solveRegister(c);
+        if (!slot || !llvm::isPowerOf2_64(*slot))
+          return false;
+        int64_t bit = llvm::Log2_64(*slot);
+        if (k == 0)
+          first = bit;
+        else if (bit != first + k)
+          return false;
+      }
+      res.shift[p] = bits ? first : 0;
+    }
     return true;
   }
 
@@ -153,10 +186,20 @@ struct Distributor {
     case Resolution::SameSlot:
       return cIndex(b, loc, s);
     case Resolution::Projected: {
-      LinearLayout::Coords full = layout.apply(LinearLayout::Register, s), proj;
-      for (unsigned d : res.kept)
-        proj.push_back(full[d]);
-      return cIndex(b, loc, *getBufferLayout(type)->solveRegister(proj));
+      LinearLayout::Coords full = layout.apply(LinearLayout::Register, s);
+      LinearLayout::Coords proj(type.getRank(), 0);
+      for (auto [k, p] : llvm::zip(res.kept, res.at))
+        proj[p] = full[k];
+      Value slot = cIndex(b, loc, *getBufferLayout(type)->solveRegister(proj));
+      for (auto [p, shift] : llvm::enumerate(res.shift)) {
+        if (shift < 0)
+          continue;
+        Value i = cloneIdx[p];
+        if (shift)
+          i = arith::ShLIOp::create(b, loc, i, cIndex(b, loc, shift));
+        slot = arith::AddIOp::create(b, loc, slot, i);
+      }
+      return slot;
     }
     case Resolution::Replicated:
       return replicatedSlot(b, loc, type, cloneIdx);
@@ -196,6 +239,34 @@ bool writesShared(ParallelOp par) {
   return w;
 }
 
+/// Serial loops inside the distributed copies `roots` of a loop body
+/// whose variable reaches a register-slot index: slots must be constants
+/// for the buffer to stay in registers, so small ones are marked for
+/// tl-unroll.
+void markSlotLoops(ArrayRef<Operation *> roots) {
+  constexpr int64_t kMaxAutoUnroll = 4096; // operations after unrolling
+  for (Operation *root : roots)
+    root->walk([&](Operation *op) {
+      Value slot;
+      if (auto ld = dyn_cast<SlotLoadOp>(op))
+        slot = ld.getSlot();
+      else if (auto st = dyn_cast<SlotStoreOp>(op))
+        slot = st.getSlot();
+      if (!slot || getConstantIntValue(slot))
+        return;
+      for (Operation *p = op->getParentOp(); p && root->isAncestor(p); p = p->getParentOp()) {
+        auto f = dyn_cast<scf::ForOp>(p);
+        if (!f)
+          continue;
+        std::optional<APInt> trip = f.getStaticTripCount();
+        int64_t body = 0;
+        f.getBody()->walk([&](Operation *) { ++body; });
+        if (trip && trip->getSExtValue() * body <= kMaxAutoUnroll)
+          f->setAttr(kUnrollAttrName, UnitAttr::get(f.getContext()));
+      }
+    });
+}
+
 LogicalResult Distributor::run() {
   if (failed(classify()))
     return failure();
@@ -213,6 +284,7 @@ LogicalResult Distributor::run() {
   HwIndex hw = emitHwIndex(b, loc, tid);
   Value leader = emitReplicaLeader(b, loc, layout, hw);
   ArrayRef<int64_t> extents = par.getExtents();
+  SmallVector<Operation *> allCloned;
   for (int64_t s = 0; s < layout.getInSize(LinearLayout::Register); ++s) {
     LinearLayout::Coords regPart = layout.apply(LinearLayout::Register, s);
     int cls = classifySlot(layout, extents, regPart);
@@ -238,6 +310,11 @@ LogicalResult Distributor::run() {
     SmallVector<Operation *> cloned;
     for (Operation &op : par.getBodyBlock().without_terminator())
       cloned.push_back(b.clone(op, map));
+    // Only ops with regions can hold loops (loads and stores among the
+    // clones are replaced below).
+    for (Operation *c : cloned)
+      if (c->getNumRegions())
+        allCloned.push_back(c);
     if (leader) {
       SmallVector<Operation *> writers;
       for (Operation *c : cloned)
@@ -266,6 +343,7 @@ LogicalResult Distributor::run() {
       }
     }
   }
+  markSlotLoops(allCloned);
   par.erase();
   return success();
 }

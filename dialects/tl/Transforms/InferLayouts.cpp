@@ -18,13 +18,20 @@
 //     the reduced dimension projected away (a row statistic); a buffer
 //     indexed by some of a loop's variables takes the projection of the
 //     loop's layout (the broadcast back). Repeated to a fixed point.
+//     A buffer some of whose dimensions a loop indexes with its variables
+//     and the others with anything else (a serial loop's variable) takes
+//     the projection for the former, and each thread holds the latter whole.
 //  4. Defaults. Anything left is blocked: 16-byte runs along the last
 //     dimension over the block's threads. Locals, and buffers indexed by
-//     anything but loop variables, are replicated in every thread.
+//     no loop variable at all, are replicated in every thread.
 //  5. Conversions. Where a use needs another layout than the buffer has (a
 //     projection that does not line up with a loop, an MMA operand produced
 //     in another layout), an explicit tl.convert_layout through a temporary
 //     is inserted.
+//  6. Budget. A register buffer a thread would hold more than
+//     kMaxRegisterWords 32-bit words of is refused, at its allocation and
+//     the access that made every thread hold it whole: it could not live in
+//     registers, and unrolling accesses to it makes compiles explode.
 #include "tl/IR/TlOps.h"
 #include "tl/Transforms/Passes.h"
 
@@ -46,6 +53,8 @@ using namespace mlir::tl;
 namespace {
 
 constexpr int64_t kWarpgroup = 128;
+// Beyond this a register buffer is refused (checkRegisterBudget).
+constexpr int64_t kMaxRegisterWords = 256;
 
 bool isRegisterScope(Value v) {
   auto s = getMemScope(v.getType());
@@ -57,7 +66,10 @@ int64_t elemBytes(Type t) { return std::max<int64_t>(1, getElementBits(t) / 8); 
 /// How a load/store inside a tl.parallel indexes a buffer.
 struct Access {
   enum Kind { Full, Slice, Irregular } kind = Irregular;
-  SmallVector<unsigned> kept; // Slice: the loop dimensions the indices are, in order
+  // Slice: the loop dimensions used as indices, in order, and the buffer
+  // dimension each indexes. Buffer dimensions indexed by anything else
+  // (a serial loop's variable, a constant) are held whole by each thread.
+  SmallVector<unsigned> kept, at;
 };
 
 Access classify(ValueRange indices, MemRefType type, ParallelOp par) {
@@ -66,25 +78,21 @@ Access classify(ValueRange indices, MemRefType type, ParallelOp par) {
     return a;
   auto ivs = par.getInductionVars();
   auto extents = par.getExtents();
-  SmallVector<unsigned> dims;
-  for (Value idx : indices) {
+  bool other = false;
+  for (auto [p, idx] : llvm::enumerate(indices)) {
     auto it = llvm::find(ivs, idx);
-    if (it == ivs.end())
-      return a;
     unsigned d = it - ivs.begin();
-    if (!dims.empty() && d <= dims.back())
-      return a;
-    dims.push_back(d);
+    if (it == ivs.end() || (!a.kept.empty() && d <= a.kept.back()) ||
+        type.getShape()[p] != extents[d]) {
+      other = true;
+      continue;
+    }
+    a.kept.push_back(d);
+    a.at.push_back(p);
   }
-  for (auto [i, d] : llvm::enumerate(dims))
-    if (type.getShape()[i] != extents[d])
-      return a;
-  if (dims.size() == ivs.size()) {
-    a.kind = Access::Full;
+  if (a.kept.empty())
     return a;
-  }
-  a.kind = Access::Slice;
-  a.kept = dims;
+  a.kind = !other && a.kept.size() == ivs.size() ? Access::Full : Access::Slice;
   return a;
 }
 
@@ -97,14 +105,42 @@ LinearLayout project(const LinearLayout &layout, ArrayRef<unsigned> kept) {
   return l.withoutRedundantRegisters();
 }
 
-/// Whether a buffer of layout `buf` can be read at the projection onto
-/// `kept` of a loop point that `driver` places: the same thread must hold
-/// it, at a register slot fixed per driver slot.
-bool compatible(const LinearLayout &driver, ArrayRef<unsigned> kept, const LinearLayout &buf) {
+/// The layout of a buffer of `shape` whose dimensions `at` are placed as
+/// `proj` places its own and whose other dimensions each thread holds
+/// whole, in its highest register slots (row-major among themselves).
+LinearLayout embed(const LinearLayout &proj, ArrayRef<int64_t> shape, ArrayRef<unsigned> at) {
+  if (at.size() == shape.size())
+    return proj;
+  LinearLayout l(shape);
+  for (LinearLayout::InDim d : {LinearLayout::Register, LinearLayout::Lane, LinearLayout::Warp})
+    for (const LinearLayout::Coords &b : proj.getBases(d)) {
+      LinearLayout::Coords c(shape.size(), 0);
+      for (auto [k, p] : llvm::enumerate(at))
+        c[p] = b[k];
+      l.addBasis(d, c);
+    }
+  for (int64_t p = shape.size() - 1; p >= 0; --p) {
+    if (llvm::is_contained(at, static_cast<unsigned>(p)))
+      continue;
+    for (int64_t v = 1; v < LinearLayout::padPow2(shape[p]); v *= 2) {
+      LinearLayout::Coords c(shape.size(), 0);
+      c[p] = v;
+      l.addBasis(LinearLayout::Register, c);
+    }
+  }
+  return l;
+}
+
+/// Whether a buffer of layout `buf` can be read at the loop points that
+/// `driver` places, through the indices `kept` -> buffer dimensions `at`:
+/// the same thread must hold it, at a register slot fixed per driver slot
+/// (plus, for dimensions indexed otherwise, slots of their own).
+bool compatible(const LinearLayout &driver, ArrayRef<unsigned> kept, ArrayRef<unsigned> at,
+                const LinearLayout &buf) {
   auto proj = [&](ArrayRef<int64_t> c) {
-    SmallVector<int64_t> r;
-    for (unsigned d : kept)
-      r.push_back(c[d]);
+    LinearLayout::Coords r(buf.getRank(), 0);
+    for (auto [k, p] : llvm::zip(kept, at))
+      r[p] = c[k];
     return r;
   };
   for (LinearLayout::InDim d : {LinearLayout::Lane, LinearLayout::Warp}) {
@@ -117,6 +153,16 @@ bool compatible(const LinearLayout &driver, ArrayRef<unsigned> kept, const Linea
   for (const LinearLayout::Coords &b : driver.getBases(LinearLayout::Register))
     if (!buf.solveRegister(proj(b)))
       return false;
+  for (unsigned p = 0; p < buf.getRank(); ++p) {
+    if (llvm::is_contained(at, p))
+      continue;
+    for (int64_t v = 1; v < LinearLayout::padPow2(buf.getOutShape()[p]); v *= 2) {
+      LinearLayout::Coords c(buf.getRank(), 0);
+      c[p] = v;
+      if (!buf.solveRegister(c))
+        return false;
+    }
+  }
   return true;
 }
 
@@ -135,13 +181,14 @@ struct LaunchInference {
 
   SmallVector<Value> buffers; // register buffers in program order
   llvm::EquivalenceClasses<void *> groups;
-  DenseSet<Value> replicated; // forced replicated (locals, irregular access)
+  // Forced replicated (locals, irregular access), with the op that forced it.
+  DenseMap<Value, Operation *> replicated;
   // Layout per group leader.
   DenseMap<void *, LinearLayout> groupLayout;
   struct SliceUse {
     Value buf;
     ParallelOp par;
-    SmallVector<unsigned> kept;
+    SmallVector<unsigned> kept, at;
     bool reads = false, writes = false;
   };
   SmallVector<SliceUse> sliceUses;
@@ -171,6 +218,9 @@ struct LaunchInference {
   LogicalResult insertConversions();
   LogicalResult assignSharedLayouts();
   void writeTypes();
+  /// The layout that distributes `par`: its full members', or a default.
+  LinearLayout loopLayout(ParallelOp par);
+  LogicalResult checkRegisterBudget();
   Value makeTemp(OpBuilder &b, Location loc, Value like, const LinearLayout &l);
 };
 
@@ -181,7 +231,7 @@ LogicalResult LaunchInference::collect() {
       buffers.push_back(v);
       groups.insert(key(v));
       if (isa<AllocLocalOp>(op))
-        replicated.insert(v);
+        replicated.try_emplace(v, op);
     }
   });
   auto note = [&](Operation *op, Value buf, ValueRange idx, bool write) {
@@ -201,16 +251,16 @@ LogicalResult LaunchInference::collect() {
     }
     case Access::Slice: {
       for (SliceUse &u : sliceUses)
-        if (u.buf == buf && u.par == par && u.kept == a.kept) {
+        if (u.buf == buf && u.par == par && u.kept == a.kept && u.at == a.at) {
           u.reads |= !write;
           u.writes |= write;
           return;
         }
-      sliceUses.push_back({buf, par, a.kept, !write, write});
+      sliceUses.push_back({buf, par, a.kept, a.at, !write, write});
       break;
     }
     case Access::Irregular:
-      replicated.insert(buf);
+      replicated.try_emplace(buf, op);
       break;
     }
   };
@@ -228,9 +278,22 @@ LogicalResult LaunchInference::collect() {
     } else if (auto t = dyn_cast<TopKOp>(op)) {
       for (Value v : {t.getSrc(), t.getValues(), t.getIndices()})
         if (isRegisterScope(v))
-          replicated.insert(v);
+          replicated.try_emplace(v, op);
     }
   });
+  // A buffer one loop indexes in two ways, one of them through dimensions
+  // indexed otherwise than by the loop's variables, is held whole by every
+  // thread: no one layout serves both.
+  for (SliceUse &u : sliceUses) {
+    bool extended = u.at.size() != cast<MemRefType>(u.buf.getType()).getRank();
+    if (!extended)
+      continue;
+    bool alsoOtherwise = llvm::is_contained(fullMembers[u.par], u.buf);
+    for (SliceUse &w : sliceUses)
+      alsoOtherwise |= &w != &u && w.buf == u.buf && w.par == u.par;
+    if (alsoOtherwise)
+      replicated.try_emplace(u.buf, u.par);
+  }
   // Parallel loops with no full-shape member still need every register
   // buffer they touch to exist as a group.
   launch.walk([&](ParallelOp par) { (void)fullMembers[par]; });
@@ -379,10 +442,13 @@ bool LaunchInference::propagate() {
   for (SliceUse &u : sliceUses) {
     if (replicated.contains(u.buf) || layoutOf(u.buf))
       continue;
+    // A loop with full members waits for their layout; one without any is
+    // laid out by default, and what it indexes follows.
     auto &members = fullMembers[u.par];
-    if (members.empty() || !layoutOf(members.front()))
+    if (!members.empty() && !layoutOf(members.front()))
       continue;
-    groupLayout[leader(u.buf)] = project(*layoutOf(members.front()), u.kept);
+    groupLayout[leader(u.buf)] = embed(project(loopLayout(u.par), u.kept),
+                                       cast<MemRefType>(u.buf.getType()).getShape(), u.at);
     changed = true;
   }
   return changed;
@@ -438,15 +504,16 @@ LogicalResult LaunchInference::insertConversions() {
   OpBuilder b(launch.getContext());
   // Projections read or written by a loop that places them elsewhere.
   for (SliceUse &u : sliceUses) {
-    auto &members = fullMembers[u.par];
-    if (members.empty() || replicated.contains(u.buf))
+    if (replicated.contains(u.buf))
       continue;
-    LinearLayout driver = *layoutOf(members.front());
+    LinearLayout driver = loopLayout(u.par);
     LinearLayout have = *layoutOf(u.buf);
-    if (isReplicatedLayout(have) || compatible(driver, u.kept, have))
+    if (isReplicatedLayout(have) || compatible(driver, u.kept, u.at, have))
       continue;
     Location loc = u.par.getLoc();
-    Value tmp = makeTemp(b, loc, u.buf, project(driver, u.kept));
+    Value tmp = makeTemp(b, loc, u.buf,
+                         embed(project(driver, u.kept),
+                               cast<MemRefType>(u.buf.getType()).getShape(), u.at));
     b.setInsertionPoint(u.par);
     if (u.reads)
       ConvertLayoutOp::create(b, loc, u.buf, tmp);
@@ -562,33 +629,71 @@ LogicalResult LaunchInference::assignSharedLayouts() {
   return success();
 }
 
+LogicalResult LaunchInference::checkRegisterBudget() {
+  bool ok = true;
+  for (Value v : buffers) {
+    auto l = layoutOf(v);
+    auto type = cast<MemRefType>(v.getType());
+    if (!l || getMemScope(type) == MemScope::Tmem)
+      continue;
+    int64_t bits = std::max<int64_t>(32, getElementBits(type.getElementType()));
+    int64_t words = l->getInSize(LinearLayout::Register) * bits / 32;
+    if (words <= kMaxRegisterWords)
+      continue;
+    std::string shape;
+    for (int64_t d : type.getShape())
+      shape += (shape.empty() ? "" : "x") + std::to_string(d);
+    auto diag = v.getDefiningOp()->emitError()
+                << describeBuffer(v) << " (" << shape << " " << describeDType(type.getElementType())
+                << ") would take " << words
+                << " registers in every thread (a thread has at most 255); ";
+    auto it = replicated.find(v);
+    if (it != replicated.end() && !isa<AllocLocalOp>(it->second)) {
+      diag << "every thread holds all of it because of an access whose indices are not "
+              "T.Parallel loop variables. Index it with the loop's variables, or put it in "
+              "shared memory";
+      if (isa<ParallelOp>(it->second))
+        diag.attachNote(it->second->getLoc())
+            << "this T.Parallel loop indexes it both by its variables and otherwise";
+      else
+        diag.attachNote(it->second->getLoc()) << "the access";
+    } else {
+      diag << "put it in shared memory, split it, or use more threads";
+    }
+    ok = false;
+  }
+  return success(ok);
+}
+
+LinearLayout LaunchInference::loopLayout(ParallelOp par) {
+  auto &members = fullMembers[par];
+  if (!members.empty())
+    if (std::optional<LinearLayout> l = layoutOf(members.front()))
+      return *l;
+  // No register buffer drives it: runs of 16 bytes of the narrowest element
+  // it stores, so a thread's points share address arithmetic.
+  int64_t minBytes = 16;
+  par.getBody().walk([&](memref::StoreOp st) {
+    minBytes =
+        std::min(minBytes, elemBytes(cast<MemRefType>(st.getMemRef().getType()).getElementType()));
+  });
+  int64_t vec = 16 / minBytes;
+  int64_t numel = 1;
+  for (int64_t e : LinearLayout::padShape(par.getExtents()))
+    numel *= e;
+  while (vec > 1 &&
+         (LinearLayout::padPow2(par.getExtents().back()) % vec != 0 || numel < vec * threads))
+    vec /= 2;
+  return LinearLayout::blocked(par.getExtents(), threads, vec);
+}
+
 void LaunchInference::writeTypes() {
   for (Value v : buffers)
     if (auto l = layoutOf(v))
       v.setType(withBufferLayout(cast<MemRefType>(v.getType()), *l));
   for (auto &[op, members] : fullMembers) {
     auto par = cast<ParallelOp>(op);
-    std::optional<LinearLayout> l;
-    if (!members.empty())
-      l = layoutOf(members.front());
-    if (!l) {
-      // No register buffer drives it: runs of 16 bytes of the narrowest
-      // element it stores, so a thread's points share address arithmetic.
-      int64_t minBytes = 16;
-      par.getBody().walk([&](memref::StoreOp st) {
-        minBytes = std::min(
-            minBytes, elemBytes(cast<MemRefType>(st.getMemRef().getType()).getElementType()));
-      });
-      int64_t vec = 16 / minBytes;
-      int64_t numel = 1;
-      for (int64_t e : LinearLayout::padShape(par.getExtents()))
-        numel *= e;
-      while (vec > 1 && (LinearLayout::padPow2(par.getExtents().back()) % vec != 0 ||
-                         numel < vec * threads))
-        vec /= 2;
-      l = LinearLayout::blocked(par.getExtents(), threads, vec);
-    }
-    par.setLayoutAttr(LayoutAttr::get(par.getContext(), *l));
+    par.setLayoutAttr(LayoutAttr::get(par.getContext(), loopLayout(par)));
   }
 }
 
@@ -601,6 +706,8 @@ LogicalResult LaunchInference::run() {
     while (propagate()) {
     }
   } while (defaults());
+  if (failed(checkRegisterBudget()))
+    return failure();
   // Temporaries made by conversions are laid out on creation.
   writeTypes();
   if (failed(insertConversions()) || failed(assignSharedLayouts()))

@@ -137,6 +137,32 @@ def TlPersistent : Pass<"tl-persistent", "func::FuncOp"> {
   }];
 }
 
+def TlCheckCollectives : Pass<"tl-check-collectives", "func::FuncOp"> {
+  let summary = "Refuse tile operations under control flow that depends on T.thread_id";
+  let description = [{
+    T.copy, T.gemm, T.fill, reductions, T.topk, T.Parallel, layout
+    conversions and block-wide T.sync_threads() are carried out by all the
+    threads of a block together; one under an if or loop whose condition or
+    bounds depend on T.thread_id would run in some threads only and compute
+    part of its result. Such an op is an error at its location, with a note
+    at the control flow. Named barriers (T.sync_threads(id, count)) and
+    mbarrier ops are per-thread and allowed. See
+    dialects/tl/Transforms/CheckCollectives.cpp.
+  }];
+}
+
+def TlUnroll : Pass<"tl-unroll", "func::FuncOp"> {
+  let summary = "Fully unroll the loops marked tl.unroll (T.unroll, register-slot loops)";
+  let description = [{
+    Every scf.for carrying `tl.unroll` (T.unroll in the source, or a serial
+    loop whose variable indexes register slots, marked by
+    tl-distribute-parallel) is replaced by its iterations, innermost first.
+    A loop whose unrolled body would exceed the operation budget is refused
+    with an error at the loop. See dialects/tl/Transforms/Unroll.cpp.
+  }];
+  let dependentDialects = ["mlir::arith::ArithDialect", "mlir::scf::SCFDialect"];
+}
+
 def TlPipelineMma : Pass<"tl-pipeline-mma", "func::FuncOp"> {
   let summary = "Keep MMAs in flight across iterations of pipelined loops";
   let description = [{

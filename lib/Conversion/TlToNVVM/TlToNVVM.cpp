@@ -295,6 +295,25 @@ LogicalResult buildFrame(func::FuncOp func, const NVIDIATarget &target) {
   return success();
 }
 
+/// Tried last for an op without results at a location a pattern already
+/// reported an error for (a T.copy, T.gemm, store, ... that cannot be
+/// lowered): it is erased, so the conversion goes on and reports the next
+/// error as well; the pass fails anyway. An op with results is not: its
+/// users would see values no other pattern expects, so the first such
+/// error ends the conversion.
+struct ReportedOpFallback : public ConversionPattern {
+  ReportedOpFallback(const TypeConverter &tc, MLIRContext *ctx, const DenseSet<Location> &reported)
+      : ConversionPattern(tc, MatchAnyOpTypeTag(), /*benefit=*/0, ctx), reported(reported) {}
+  LogicalResult matchAndRewrite(Operation *op, ArrayRef<Value>,
+                                ConversionPatternRewriter &rewriter) const override {
+    if (op->getNumResults() || !reported.contains(op->getLoc()))
+      return failure();
+    rewriter.eraseOp(op);
+    return success();
+  }
+  const DenseSet<Location> &reported;
+};
+
 struct TlLowerToNVVMPass : public PassWrapper<TlLowerToNVVMPass, OperationPass<ModuleOp>> {
   MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(TlLowerToNVVMPass)
 
@@ -351,6 +370,11 @@ struct TlLowerToNVVMPass : public PassWrapper<TlLowerToNVVMPass, OperationPass<M
                           math::MathDialect, scf::SCFDialect>();
     legal.addIllegalDialect<tl::TlDialect>();
     legal.addIllegalOp<memref::LoadOp, memref::StoreOp, memref::DimOp, vector::FromElementsOp>();
+    // A result-less op whose pattern reported an error is dropped
+    // (ReportedOpFallback), so the conversion goes on and reports the other
+    // errors in the module too; the pass fails at the end.
+    DenseSet<Location> reported;
+    patterns.add<ReportedOpFallback>(tc, ctx, reported);
     legal.addLegalOp<ModuleOp, UnrealizedConversionCastOp>();
     // f32 special functions go to the approximate units (Elementwise).
     legal.addDynamicallyLegalOp<math::Exp2Op, math::ExpOp, math::Log2Op, math::LogOp,
@@ -367,7 +391,6 @@ struct TlLowerToNVVMPass : public PassWrapper<TlLowerToNVVMPass, OperationPass<M
     // A pattern that cannot lower its op says why, at the op; the driver's
     // "failed to legalize operation" that follows for the same op adds
     // nothing for the user, so it is dropped (other diagnostics pass on).
-    DenseSet<Location> reported;
     ScopedDiagnosticHandler dropLegalizeEcho(ctx, [&](Diagnostic &diag) {
       if (diag.getSeverity() != DiagnosticSeverity::Error)
         return failure();
@@ -377,7 +400,7 @@ struct TlLowerToNVVMPass : public PassWrapper<TlLowerToNVVMPass, OperationPass<M
       reported.insert(diag.getLocation());
       return failure();
     });
-    if (failed(applyPartialConversion(module, legal, std::move(patterns))))
+    if (failed(applyPartialConversion(module, legal, std::move(patterns))) || !reported.empty())
       return signalPassFailure();
     // Swap the kernels in under their names.
     for (auto fn : llvm::make_early_inc_range(module.getOps<LLVM::LLVMFuncOp>()))
@@ -403,6 +426,11 @@ void buildTlToNVVMPipeline(OpPassManager &pm, const GpuTargetOptions &options) {
   auto enabled = [&](llvm::StringRef name) {
     return !llvm::is_contained(options.disabledPasses, name.str());
   };
+  // T.unroll first, so that layouts, views and stages see the iterations;
+  // again after tl-distribute-parallel for the loops it marks.
+  pm.addNestedPass<func::FuncOp>(tl::createTlUnroll());
+  pm.addNestedPass<func::FuncOp>(createCanonicalizerPass());
+  pm.addNestedPass<func::FuncOp>(tl::createTlCheckCollectives());
   tl::TlGuardGlobalAccessesOptions guard;
   guard.checkBounds = options.checkBounds;
   pm.addNestedPass<func::FuncOp>(tl::createTlGuardGlobalAccesses(guard));
@@ -428,6 +456,7 @@ void buildTlToNVVMPipeline(OpPassManager &pm, const GpuTargetOptions &options) {
   if (options.chip != "sm_100a" && enabled("tl-pingpong"))
     pm.addNestedPass<func::FuncOp>(tl::createTlPingpong());
   pm.addNestedPass<func::FuncOp>(tl::createTlDistributeParallel());
+  pm.addNestedPass<func::FuncOp>(tl::createTlUnroll());
   // Guards only now: the passes above see plain element accesses.
   pm.addNestedPass<func::FuncOp>(tl::createTlMaterializeGuards());
   pm.addNestedPass<func::FuncOp>(createCanonicalizerPass());

@@ -108,6 +108,7 @@ LogicalResult lowerToLLVMDialectForCPU(ModuleOp module, bool checkBounds) {
     guard.checkBounds = checkBounds;
     pm.addNestedPass<func::FuncOp>(tl::createTlGuardGlobalAccesses(guard));
     pm.addNestedPass<func::FuncOp>(tl::createTlMaterializeGuards());
+    pm.addNestedPass<func::FuncOp>(tl::createTlUnroll());
     pm.addPass(createTlCPUThreadLoopsPass());
     pm.addPass(createTlLowerToCPUPass());
     pm.addPass(createCanonicalizerPass());

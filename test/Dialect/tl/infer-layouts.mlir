@@ -185,3 +185,23 @@ func.func @replicated_accumulator(%n: index) {
   }
   return
 }
+
+// -----
+
+// A register buffer a thread would hold more than 256 words of is refused
+// at its allocation, with the access that made every thread hold it whole.
+func.func @over_register_budget(%n: index, %idx: memref<?xi32, #tl.scope<global>>) {
+  tl.launch grid(%n) threads(128) blocks(%b) {
+    // expected-error @+1 {{this buffer (64x64 float32) would take 4096 registers in every thread (a thread has at most 255); every thread holds all of it because of an access whose indices are not T.Parallel loop variables}}
+    %f = tl.alloc_fragment : memref<64x64xf32, #tl.scope<fragment>>
+    %g = tl.alloc_fragment : memref<64x64xf32, #tl.scope<fragment>>
+    tl.parallel (%i, %j) in [64, 64] {
+      %r = memref.load %idx[%i] : memref<?xi32, #tl.scope<global>>
+      %ri = arith.index_cast %r : i32 to index
+      // expected-note @+1 {{the access}}
+      %v = memref.load %f[%ri, %ri] : memref<64x64xf32, #tl.scope<fragment>>
+      memref.store %v, %g[%i, %j] : memref<64x64xf32, #tl.scope<fragment>>
+    }
+  }
+  return
+}
