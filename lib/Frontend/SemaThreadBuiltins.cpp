@@ -75,12 +75,6 @@ bool Sema::checkWarpContext(CallExpr &call) {
                            "T.Parallel, on per-thread values");
     return false;
   }
-  if (options_.target == "cpu" && !inDeadCode()) {
-    error(call.loc, name + " is warp-level code, which the CPU target does not run yet (it runs "
-                           "a block's T.Parallel points, not its threads); compile this kernel "
-                           "for sm_90a or sm_100a");
-    return false;
-  }
   return true;
 }
 

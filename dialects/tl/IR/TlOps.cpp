@@ -358,6 +358,30 @@ LogicalResult NamedBarrierOp::verify() {
   return verifyInLaunch(*this);
 }
 
+LogicalResult WarpOp::verify() {
+  StringRef k = getKind();
+  Type v = getValue().getType(), r = getResult().getType();
+  bool shfl = k.starts_with("shfl_");
+  if (shfl != static_cast<bool>(getLane()))
+    return emitOpError(shfl ? "a shuffle needs a lane operand" : "only shuffles take a lane operand");
+  if (k == "shfl_xor" || k == "shfl_down" || k == "shfl_up" || k == "shfl_idx") {
+    if (!(v.isInteger(32) || v.isF32()) || r != v)
+      return emitOpError("a shuffle moves a 32-bit value (i32 or f32) and returns its type");
+  } else if (k == "any" || k == "all") {
+    if (!v.isInteger(1) || !r.isInteger(1))
+      return emitOpError("a vote takes and returns i1");
+  } else if (k == "ballot") {
+    if (!v.isInteger(1) || !r.isInteger(32))
+      return emitOpError("a ballot takes i1 and returns i32");
+  } else if (k == "match_any") {
+    if (!(v.isInteger(32) || v.isInteger(64)) || !r.isInteger(32))
+      return emitOpError("match_any takes i32 or i64 and returns i32");
+  } else {
+    return emitOpError("unknown warp exchange '") << k << "'";
+  }
+  return verifyInLaunch(*this);
+}
+
 //===----------------------------------------------------------------------===//
 // Allocation
 //===----------------------------------------------------------------------===//

@@ -219,6 +219,29 @@ def Tl_NamedBarrierOp : Tl_Op<"named_barrier"> {
   let hasVerifier = 1;
 }
 
+def Tl_WarpOp : Tl_Op<"warp"> {
+  let summary = "an exchange among the 32 lanes of a warp: shuffle, vote or match";
+  let description = [{
+    ```mlir
+    %r = tl.warp "shfl_xor" %v, %mask : f32 -> f32     // T.shfl_xor(v, mask)
+    %b = tl.warp "ballot" %p : i1 -> i32                // T.ballot_sync(p)
+    ```
+    Every lane of the warp executes it. `kind`: `shfl_xor`, `shfl_down`,
+    `shfl_up`, `shfl_idx` (with a lane operand: the mask, the distance or the
+    source lane; 32-bit values; a source outside the warp gives the lane's
+    own value), `any` / `all` (i1 -> i1), `ballot` (i1 -> i32, bit i for
+    lane i), `match_any` (i32 or i64 -> i32, the lanes holding the same
+    value).
+    The GPU lowers it to shfl.sync / vote.sync / match.sync over the full
+    warp; the CPU target to an exchange through shared memory between
+    barriers (tl-cpu-warp-exchange).
+  }];
+  let arguments = (ins StrAttr:$kind, AnyType:$value, Optional<I32>:$lane);
+  let results = (outs AnyType:$result);
+  let assemblyFormat = "$kind $value (`,` $lane^)? attr-dict `:` type($value) `->` type($result)";
+  let hasVerifier = 1;
+}
+
 //===----------------------------------------------------------------------===//
 // Allocation
 //===----------------------------------------------------------------------===//

@@ -20,11 +20,19 @@ std::unique_ptr<mlir::Pass> createTlLowerToCPUPass();
 /// (docs/cpu-target.md, "Thread-level code"). Runs before --tl-lower-to-cpu.
 std::unique_ptr<mlir::Pass> createTlCPUThreadLoopsPass();
 
+/// The pass `--tl-cpu-warp-exchange` (on builtin.module): warp shuffles,
+/// votes and match (tl.warp) as exchanges through shared memory between
+/// barriers. Runs before --tl-cpu-thread-loops.
+std::unique_ptr<mlir::Pass> createTlCPUWarpExchangePass();
+
 /// Registers `--tl-lower-to-cpu` with the global pass registry (tl-opt).
 void registerTlToCPUPasses();
 
 /// Registers `--tl-cpu-thread-loops` (called by registerTlToCPUPasses).
 void registerTlCPUThreadLoopsPass();
+
+/// Registers `--tl-cpu-warp-exchange` (called by registerTlToCPUPasses).
+void registerTlCPUWarpExchangePass();
 
 } // namespace tlc
 

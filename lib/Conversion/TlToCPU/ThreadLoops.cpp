@@ -126,6 +126,7 @@ private:
   SmallVector<scf::ForOp> loops;
   llvm::DenseMap<Value, Value> slots;      // per-thread arrays of values
   llvm::DenseMap<std::pair<Value, Operation *>, Value> transported;
+  llvm::DenseMap<Operation *, Operation *> topCursor; // last value brought into each thread loop
 
   void analyse();
   bool isVarying(Value v) const { return varying.contains(v); }
@@ -377,9 +378,21 @@ Value ThreadLoops::transport(Value v, Operation *user) {
     reportVaryingUse(user, v);
     return {};
   }
+  // Values brought into a thread loop go at its top, in the order they are
+  // made (operands before their users, earlier ones before later ones).
   OpBuilder b(user);
-  if (target)
-    b.setInsertionPointToStart(target.getBody());
+  auto placeAtTop = [&] {
+    if (!target)
+      return b.setInsertionPoint(user);
+    if (Operation *last = topCursor.lookup(target.getOperation()))
+      b.setInsertionPointAfter(last);
+    else
+      b.setInsertionPointToStart(target.getBody());
+  };
+  auto advance = [&](Operation *made) {
+    if (target)
+      topCursor[target.getOperation()] = made;
+  };
   Value result;
   if (isMemoryEffectFree(def) && def->getNumRegions() == 0) {
     // Recompute pure values (thread indices included) instead of storing.
@@ -391,16 +404,20 @@ Value ThreadLoops::transport(Value v, Operation *user) {
       if (!operands.back())
         return {};
     }
+    placeAtTop();
     Operation *clone = b.clone(*def);
     clone->setOperands(operands);
+    advance(clone);
     result = clone->getResult(cast<OpResult>(v).getResultNumber());
   } else {
+    placeAtTop();
     Value arr = slotOf(v);
     if (!arr)
       return {};
     Value tid = target ? Value(target.getInductionVar())
                        : Value(arith::ConstantIndexOp::create(b, user->getLoc(), 0));
     result = memref::LoadOp::create(b, def->getLoc(), arr, ValueRange{tid});
+    advance(result.getDefiningOp());
   }
   transported[key] = result;
   return result;

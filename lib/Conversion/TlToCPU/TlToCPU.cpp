@@ -1091,6 +1091,7 @@ std::unique_ptr<Pass> createTlLowerToCPUPass() { return std::make_unique<TlLower
 void registerTlToCPUPasses() {
   PassRegistration<TlLowerToCPUPass>();
   registerTlCPUThreadLoopsPass();
+  registerTlCPUWarpExchangePass();
 }
 
 } // namespace tlc

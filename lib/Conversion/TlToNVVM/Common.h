@@ -226,6 +226,8 @@ void populateTmemPatterns(TlTypeConverter &tc, RewritePatternSet &patterns,
                           const NVIDIATarget &target);
 void populateTrapPatterns(TlTypeConverter &tc, RewritePatternSet &patterns,
                           const NVIDIATarget &target);
+void populateWarpPatterns(TlTypeConverter &tc, RewritePatternSet &patterns,
+                          const NVIDIATarget &target);
 
 //===----------------------------------------------------------------------===//
 // Tensor memory (sm_100a)

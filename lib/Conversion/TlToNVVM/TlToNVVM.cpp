@@ -365,6 +365,7 @@ struct TlLowerToNVVMPass : public PassWrapper<TlLowerToNVVMPass, OperationPass<M
     populateTcgen05Patterns(tc, patterns, target);
     populateTmemPatterns(tc, patterns, target);
     populateTrapPatterns(tc, patterns, target);
+    populateWarpPatterns(tc, patterns, target);
     ConversionTarget legal(*ctx);
     legal.addLegalDialect<LLVM::LLVMDialect, NVVM::NVVMDialect, arith::ArithDialect,
                           math::MathDialect, scf::SCFDialect>();

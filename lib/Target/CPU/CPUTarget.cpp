@@ -109,6 +109,7 @@ LogicalResult lowerToLLVMDialectForCPU(ModuleOp module, bool checkBounds) {
     pm.addNestedPass<func::FuncOp>(tl::createTlGuardGlobalAccesses(guard));
     pm.addNestedPass<func::FuncOp>(tl::createTlMaterializeGuards());
     pm.addNestedPass<func::FuncOp>(tl::createTlUnroll());
+    pm.addPass(createTlCPUWarpExchangePass());
     pm.addPass(createTlCPUThreadLoopsPass());
     pm.addPass(createTlLowerToCPUPass());
     pm.addPass(createCanonicalizerPass());

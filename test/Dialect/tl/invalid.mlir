@@ -1477,3 +1477,36 @@ func.func @f(%n: index) {
   }
   return
 }
+
+// -----
+
+func.func @warp_shuffle_without_lane(%v: f32) {
+  %c1 = arith.constant 1 : index
+  tl.launch grid(%c1) threads(32) blocks(%b) {
+    // expected-error @+1 {{a shuffle needs a lane operand}}
+    %r = tl.warp "shfl_xor" %v : f32 -> f32
+  }
+  return
+}
+
+// -----
+
+func.func @warp_vote_type(%v: f32) {
+  %c1 = arith.constant 1 : index
+  tl.launch grid(%c1) threads(32) blocks(%b) {
+    // expected-error @+1 {{a vote takes and returns i1}}
+    %r = tl.warp "any" %v : f32 -> i1
+  }
+  return
+}
+
+// -----
+
+func.func @warp_unknown(%v: i32) {
+  %c1 = arith.constant 1 : index
+  tl.launch grid(%c1) threads(32) blocks(%b) {
+    // expected-error @+1 {{unknown warp exchange 'reduce'}}
+    %r = tl.warp "reduce" %v : i32 -> i32
+  }
+  return
+}
