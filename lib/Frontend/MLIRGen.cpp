@@ -334,12 +334,18 @@ void MLIRGenImpl::launch(const WithStmt &w, const KernelInfo &k) {
 }
 
 const CallExpr *MLIRGenImpl::useSwizzle(const WithStmt &w) {
-  if (w.body.empty())
-    return nullptr;
-  auto *s = dyn_cast<ExprStmt>(w.body.front().get());
-  auto *call = s ? dyn_cast<CallExpr>(s->expr.get()) : nullptr;
-  auto it = call ? sema_.calls.find(call) : sema_.calls.end();
-  return it != sema_.calls.end() && it->second.builtin == "T.use_swizzle" ? call : nullptr;
+  // A statement of the block, after allocations only (Sema checked).
+  for (const StmtPtr &st : w.body) {
+    auto *s = dyn_cast<ExprStmt>(st.get());
+    auto *call = s ? dyn_cast<CallExpr>(s->expr.get()) : nullptr;
+    auto it = call ? sema_.calls.find(call) : sema_.calls.end();
+    if (it == sema_.calls.end() || it->second.builtin != "T.use_swizzle")
+      continue;
+    const CallInfo &info = it->second;
+    bool enable = info.args.size() < 2 || constBool(info.args[1], true);
+    return enable ? call : nullptr;
+  }
+  return nullptr;
 }
 
 /// T.use_swizzle(G): grouped block order for L2 reuse (docs/language.md).

@@ -47,7 +47,7 @@ const std::vector<BuiltinSpec> &builtinTable() {
     add("T.warp_id", {}, 0, &S::checkWarpLane);
     add("T.lane_id", {}, 0, &S::checkWarpLane);
     add("T.sync_threads", {"barrier_id", "thread_count"}, 0, &S::checkSyncThreads);
-    add("T.use_swizzle", {"panel_size"}, 1, &S::checkUseSwizzle);
+    add("T.use_swizzle", {"panel_size", "enable"}, 1, &S::checkUseSwizzle);
     // Warp-level exchange (all 32 lanes of the warp take part).
     add("T.shfl_xor", {"value", "lane_mask"}, 2, &S::checkShuffle);
     add("T.shfl_down", {"value", "delta"}, 2, &S::checkShuffle);
@@ -74,12 +74,12 @@ const std::vector<BuiltinSpec> &builtinTable() {
     add("T.reshape", {"src", "shape"}, 2, &S::checkReshape);
     add("T.view", {"src", "shape", "dtype"}, 1, &S::checkReshape);
     // Tile operations.
-    add("T.copy", {"src", "dst", "barrier"}, 2, &S::checkCopy);
+    add("T.copy", {"src", "dst", "barrier", "coalesced_width"}, 2, &S::checkCopy);
     add("T.clear", {"buf"}, 1, &S::checkClear);
     add("T.fill", {"buf", "value"}, 2, &S::checkFill);
     add("T.gemm",
         {"A", "B", "C", "transpose_A", "transpose_B", "clear_accum", "policy", "scale_A",
-         "scale_B", "scale_block"},
+         "scale_B", "scale_block", "k_pack"},
         2, &S::checkGemm);
     for (const char *r : {"T.reduce_sum", "T.reduce_max", "T.reduce_min", "T.reduce_abssum",
                           "T.reduce_absmax"})

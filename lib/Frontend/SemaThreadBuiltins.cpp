@@ -39,14 +39,31 @@ SemaValue Sema::checkAssert(CallExpr &call, BoundArgs &args) {
 }
 
 SemaValue Sema::checkUseSwizzle(CallExpr &call, BoundArgs &args) {
-  // Only as the first statement of the T.Kernel block: it changes what the
-  // block indices bound by `as` mean for the whole block.
-  if (!launch_ || launch_->body.empty() || !isa<ExprStmt>(launch_->body.front().get()) ||
-      static_cast<ExprStmt *>(launch_->body.front().get())->expr.get() != &call ||
-      !expansions_.empty()) {
-    error(call.loc, "T.use_swizzle must be the first statement of the T.Kernel block");
+  // A statement of the T.Kernel block itself, after allocations only: it
+  // changes what the block indices bound by `as` mean for the whole block,
+  // so nothing before it may have used them.
+  bool placed = false;
+  if (launch_ && expansions_.empty())
+    for (const StmtPtr &st : launch_->body) {
+      if (auto *es = dyn_cast<ExprStmt>(st.get()); es && es->expr.get() == &call) {
+        placed = true;
+        break;
+      }
+      auto *as = dyn_cast<AssignStmt>(st.get());
+      auto *value = as ? dyn_cast<CallExpr>(as->value.get()) : nullptr;
+      auto info = value ? result_.calls.find(value) : result_.calls.end();
+      if (info == result_.calls.end() || info->second.builtin.rfind("T.alloc_", 0) != 0)
+        break;
+    }
+  if (!placed) {
+    error(call.loc, "T.use_swizzle must be a statement of the T.Kernel block before anything "
+                    "but allocations (it changes what the block indices mean for the whole "
+                    "block)");
     return {};
   }
+  if (Expr *e = args.get(1))
+    if (!constBool(*e, "enable of T.use_swizzle"))
+      return {};
   auto info = result_.calls.find(dyn_cast<CallExpr>(launch_->context.get()));
   if (info != result_.calls.end() && info->second.varargs.size() != 2) {
     error(call.loc, "T.use_swizzle remaps a 2-D grid; this T.Kernel has a " +

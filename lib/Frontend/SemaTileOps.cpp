@@ -34,6 +34,18 @@ bool hasDynamic(const std::vector<int64_t> &s) {
 SemaValue Sema::checkCopy(CallExpr &call, BoundArgs &args) {
   Expr &src = *args.get(0);
   Expr &dst = *args.get(1);
+  // TileLang's vector-width hint: accepted and checked, the lowering picks
+  // its own widths (16-byte runs where the layout allows).
+  if (Expr *w = args.get(3)) {
+    std::optional<int64_t> width = constInt(*w, "coalesced_width of T.copy");
+    if (!width)
+      return {};
+    if (*width < 1) {
+      error(w->loc, "coalesced_width of T.copy must be at least 1, found " +
+                        std::to_string(*width));
+      return {};
+    }
+  }
   RegionForm fs = regionForm(src), fd = regionForm(dst);
   if (fs == RegionForm::StartIndex && fd == RegionForm::StartIndex) {
     error(src.loc, "T.copy: both operands are start-index regions, so neither gives the shape; "
@@ -291,6 +303,17 @@ SemaValue Sema::checkGemm(CallExpr &call, BoundArgs &args) {
   Expr &b = *args.get(1);
   Expr *c = args.get(2);
   bool ok = true;
+  // TileLang's k_pack packs K for AMD's MFMA; NVIDIA MMAs take 1 only.
+  if (Expr *kp = args.get(10)) {
+    std::optional<int64_t> k = constInt(*kp, "k_pack of T.gemm");
+    if (!k)
+      return {};
+    if (*k != 1) {
+      error(kp->loc, "k_pack of T.gemm must be 1 on NVIDIA GPUs (it packs K for AMD's MFMA), "
+                     "found " + std::to_string(*k));
+      return {};
+    }
+  }
   auto flag = [&](size_t i, const char *what) {
     if (Expr *e = args.get(i)) {
       std::optional<bool> v = constBool(*e, std::string(what) + " of T.gemm");
