@@ -11,6 +11,7 @@
 //  - the two as the module's kernel sequence: the original's reference (logit inside the
 //    query's range, -inf outside) on every cell.
 // Nothing past Logits is written (a poisoned tail follows it).
+// Separately, a launch whose IndexQ rows are not seq_len * heads is refused.
 //
 // Tolerance. e4m3 products are exact in f32, so the only error is f32 rounding: the D-term
 // dot product (wherever the GEMM adds), the two products with the weight and the key scale,
@@ -360,6 +361,26 @@ TEST(PortFp8LightingIndexer, Heads16) {
        {100, 333, Ranges::CausalDocs},
        {17, 64, Ranges::Random},
        {16, 100, Ranges::AllEmpty}});
+}
+
+// IndexQ's rows are the derived size seq_len * heads (heads compile-time): the launch binds
+// seq_len from the other tensors and refuses query rows that are not seq_len * heads.
+TEST(PortFp8LightingIndexer, IndexQRowsChecked) {
+  const Variant v{"fp8_lighting_indexer_small", 8, 32, 16, 3};
+  const Problem p{20, 77, Ranges::Random};
+  Inputs in = makeInputs(v, p);
+  in.q.resize((p.s + 1) * v.heads * v.dim);
+  std::vector<float> buf(p.s * p.skv + kTail, poison());
+  Args a(v, p, in, buf);
+  for (int64_t rows : {p.s * v.heads - 1, p.s * v.heads + 1, p.s}) {
+    Tensor q(in.q.data(), DType::Float8E4M3, {rows, v.dim});
+    EXPECT_THROW(tlc_port::kernel(v.module, "mqa_attn_return_logits")
+                     .launch({q, a.k, a.kScale, a.logits, a.weights, a.ks, a.ke}),
+                 tlrt::Error)
+        << "IndexQ rows " << rows;
+  }
+  for (int64_t t = 0; t < p.s * p.skv + kTail; ++t)
+    ASSERT_EQ(bitsOf(buf[t]), kPoison) << "a refused launch wrote Logits element " << t;
 }
 
 } // namespace

@@ -115,6 +115,30 @@ Value rootOf(Value v) {
   return v;
 }
 
+/// Whether nothing in `loop` but barrier-tracked stage copies writes the
+/// buffers `g` reads.
+bool operandsStable(PipelinedOp loop, GemmOp g) {
+  DenseSet<Value> reads;
+  for (Value v : {g.getA(), g.getB()})
+    reads.insert(rootOf(v));
+  WalkResult r = loop.getBody().walk([&](Operation *op) {
+    Value dst;
+    if (auto c = dyn_cast<CopyOp>(op)) {
+      if (c.getBarrier())
+        return WalkResult::advance();
+      dst = c.getDst();
+    } else if (auto f = dyn_cast<FillOp>(op)) {
+      dst = f.getDst();
+    } else if (auto st = dyn_cast<memref::StoreOp>(op)) {
+      dst = st.getMemRef();
+    } else if (auto a = dyn_cast<AtomicAddOp>(op)) {
+      dst = a.getDst();
+    }
+    return dst && reads.contains(rootOf(dst)) ? WalkResult::interrupt() : WalkResult::advance();
+  });
+  return !r.wasInterrupted();
+}
+
 /// Where the waits for tcgen05 operations go (see the file comment).
 struct Tcgen05Sync {
   LaunchOp launch;
@@ -318,11 +342,15 @@ struct PipelineMma : public tl::impl::TlPipelineMmaBase<PipelineMma> {
         if (auto g = dyn_cast<GemmOp>(&op); g && !g.getClearAccum() && !g.getAsync())
           gemms.push_back(g);
       for (GemmOp g : gemms) {
-        // The accumulator must be the gemm's alone inside the loop.
+        // The accumulator must be the gemm's alone inside the loop, and its
+        // shared operands must change only through the pipeline's stages:
+        // a copy without a barrier (one tl-pipeline could not stage, say a
+        // 512-row tile past TMA's box limit) would overwrite a tile the MMA
+        // left in flight still reads.
         bool alone = llvm::all_of(g.getC().getUsers(), [&](Operation *u) {
           return u == g.getOperation() || !loop->isAncestor(u);
         });
-        if (alone)
+        if (alone && operandsStable(loop, g))
           deferAccumulatingGemm(loop, g, cnt);
       }
     }
