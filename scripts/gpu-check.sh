@@ -100,14 +100,14 @@ bundle)
   else
     for arch in sm_90a sm_100a; do
       ok=0 failed=0 first=""
-      # Ablations (sm_90a; TLC_ATTN_ABLATION=0 leaves them out): the same kernels without
-      # tl-pingpong, timed next to the others on the shapes of their D and causal flag.
+      # Ablations (sm_90a; TLC_ATTN_ABLATION=0 leaves them out): the same kernels with the
+      # opt-in tl-pingpong, timed next to the others on the shapes of their D and causal flag.
       ablations=""
       if [ "$arch" = sm_90a ] && [ "${TLC_ATTN_ABLATION:-1}" = 1 ]; then
-        ablations="flash_attn_fwd_d64_causal_nopingpong:-D@D=64@-D@causal=True@--disable-pass=tl-pingpong
-                   flash_attn_fwd_d128_nopingpong:-D@D=128@--disable-pass=tl-pingpong
-                   flash_attn_fwd_d128_causal_nopingpong:-D@D=128@-D@causal=True@--disable-pass=tl-pingpong
-                   flash_attn_fwd_d256_nopingpong:-D@D=256@-D@BN=64@--disable-pass=tl-pingpong"
+        ablations="flash_attn_fwd_d64_causal_pingpong:-D@D=64@-D@causal=True@--enable-pass=tl-pingpong
+                   flash_attn_fwd_d128_pingpong:-D@D=128@--enable-pass=tl-pingpong
+                   flash_attn_fwd_d128_causal_pingpong:-D@D=128@-D@causal=True@--enable-pass=tl-pingpong
+                   flash_attn_fwd_d256_pingpong:-D@D=256@-D@BN=64@--enable-pass=tl-pingpong"
       fi
       for v in "flash_attn_fwd_d64:-D D=64" "flash_attn_fwd_d64_causal:-D D=64 -D causal=True" \
                "flash_attn_fwd_d128:-D D=128" "flash_attn_fwd_d128_causal:-D D=128 -D causal=True" \

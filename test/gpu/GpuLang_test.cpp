@@ -103,4 +103,26 @@ TEST(GpuLang, UseSwizzle) {
   }
 }
 
+// Warp shuffles, votes and match (test/unit/cpu/kernels/warp.tl): the GPU's
+// shfl/vote/match.sync against the CPU target's exchange through shared
+// memory, bit for bit (the butterfly sums add small integers: exact).
+TEST(GpuLang, WarpExchanges) {
+  REQUIRE_GPU_KERNEL("warp");
+  const int64_t n = 128 * 3;
+  std::vector<HostTensor> t;
+  t.emplace_back(DType::Float32, std::vector<int64_t>{n});
+  t.emplace_back(DType::Int32, std::vector<int64_t>{n});
+  for (DType d : {DType::Float32, DType::Float32, DType::Float32, DType::Float32, DType::Int32,
+                  DType::Int32, DType::UInt32, DType::UInt32})
+    t.emplace_back(d, std::vector<int64_t>{n});
+  for (int64_t i = 0; i < n; ++i) {
+    t[0].as<float>()[i] = std::round(uniform(-8, 8));
+    t[1].as<int32_t>()[i] = static_cast<int32_t>(rng()() % 4);
+  }
+  for (int64_t i = 0; i < 32; ++i) // one warp all positive: all_sync true there
+    t[0].as<float>()[i] = static_cast<float>(1 + i % 5);
+  std::vector<bool> out{false, false, true, true, true, true, true, true, true, true};
+  expectSameBytes(runBoth("warp", t, out), out, "warp");
+}
+
 } // namespace

@@ -69,6 +69,7 @@ struct Options {
   bool printIRAfterAll = false;
   bool checkBounds = false;
   std::vector<std::string> disabledPasses;
+  std::vector<std::string> enabledPasses;
 };
 
 int driverError(const std::string &message) {
@@ -201,6 +202,7 @@ int emitGPU(const Options &opts, const tlc::Module &ast, mlir::ModuleOp ir) {
   std::vector<tlc::GpuKernelInfo> infos;
   gpu.smemLimit = opts.smemBudget >= 0 ? opts.smemBudget : gpu.smemLimit;
   gpu.disabledPasses = opts.disabledPasses;
+  gpu.enabledPasses = opts.enabledPasses;
   gpu.checkBounds = opts.checkBounds;
   if (mlir::failed(tlc::lowerTlKernelsToNVVM(ir, gpu, infos, opts.printIRAfterAll)))
     return 1;
@@ -440,6 +442,12 @@ int main(int argc, char **argv) {
                  "tl-persistent), for ablations; repeatable")
       ->check(CLI::IsMember(std::vector<std::string>(std::begin(tlc::kOptionalGpuPasses),
                                                      std::end(tlc::kOptionalGpuPasses))));
+  app.add_option("--enable-pass", opts.enabledPasses,
+                 "GPU targets: run an opt-in scheduling pass (tl-pingpong: the two consumer "
+                 "warpgroups of an attention loop take turns on the tensor cores; off by default, "
+                 "it measured slower); repeatable")
+      ->check(CLI::IsMember(std::vector<std::string>(std::begin(tlc::kOptInGpuPasses),
+                                                     std::end(tlc::kOptInGpuPasses))));
   app.add_flag("--check-bounds", opts.checkBounds,
                "Trap on an out-of-range element access of a global tensor (kernel, file:line:col "
                "and indices reported; GPU: printf + trap, CPU: stderr + abort) instead of reading "

@@ -46,6 +46,8 @@ struct GpuTargetOptions {
   /// Optional schedule passes left out (ablations, debugging): any of
   /// kOptionalGpuPasses.
   std::vector<std::string> disabledPasses;
+  /// Opt-in schedule passes run as well: any of kOptInGpuPasses.
+  std::vector<std::string> enabledPasses;
   /// `tlc --check-bounds`: an out-of-range element access of a global
   /// tensor prints a report (device printf) and traps instead of being
   /// guarded.
@@ -55,6 +57,10 @@ struct GpuTargetOptions {
 /// The GPU passes that only schedule (the kernel is correct without them):
 /// tl-rotate-mma, tl-pingpong, tl-persistent.
 extern const char *const kOptionalGpuPasses[3];
+
+/// The schedule passes left out unless asked for (`tlc --enable-pass`):
+/// tl-pingpong, measured slower than without it on an H100 (docs/perf.md).
+extern const char *const kOptInGpuPasses[1];
 
 /// The GPU pipeline of tl passes and the lowering, for a pass manager on a
 /// module of tl kernels.
