@@ -35,6 +35,8 @@
 #include "tl/IR/TlOps.h"
 #include "tl/Transforms/Passes.h"
 
+#include "llvm/ADT/SetVector.h"
+
 #include "mlir/IR/Builders.h"
 #include "llvm/ADT/MapVector.h"
 
@@ -234,28 +236,45 @@ LogicalResult PipelineLoop::run() {
   }
   if (copies.empty())
     return success();
+  // A destination and the views of it (K-slices of a tile, reshapes): a
+  // reader of any of them reads the stage.
+  auto aliases = [](Value root) {
+    SetVector<Value> set;
+    set.insert(root);
+    for (size_t i = 0; i < set.size(); ++i)
+      for (Operation *user : set[i].getUsers())
+        if (isa<ViewOp, ReshapeOp>(user) && user->getOperand(0) == set[i])
+          set.insert(user->getResult(0));
+    return set;
+  };
   // The destinations must be filled by these copies only, and read only in
   // this loop.
   for (AsyncCopy &c : copies)
-    for (Operation *user : c.dst.getResult().getUsers()) {
-      if (copyOps.contains(user))
-        continue;
-      if (!loop->isAncestor(user))
-        return success();
-      if (isa<memref::StoreOp, FillOp, AtomicAddOp>(user) ||
-          (isa<CopyOp>(user) && cast<CopyOp>(user).getDst() == c.dst.getResult()))
-        return success();
-    }
+    for (Value a : aliases(c.dst.getResult()))
+      for (Operation *user : a.getUsers()) {
+        if (copyOps.contains(user))
+          continue;
+        if (!loop->isAncestor(user))
+          return success();
+        if (isa<memref::StoreOp, FillOp, AtomicAddOp>(user) ||
+            (isa<CopyOp>(user) && cast<CopyOp>(user).getDst() == a))
+          return success();
+      }
   // Streams by first reader.
   llvm::MapVector<Operation *, Stream> streams;
   for (AsyncCopy &c : copies) {
     Operation *first = nullptr, *lastMma = nullptr, *lastOther = nullptr;
+    SetVector<Value> stageValues = aliases(c.dst.getResult());
     for (Operation &op : body) {
       if (copyOps.contains(&op))
         continue;
+      // Taking a view reads nothing; what reads the view does.
+      if (isa<ViewOp, ReshapeOp>(op))
+        continue;
       bool reads = false;
       op.walk([&](Operation *inner) {
-        reads |= llvm::is_contained(inner->getOperands(), c.dst.getResult());
+        for (Value v : inner->getOperands())
+          reads |= stageValues.contains(v);
       });
       if (!reads)
         continue;
