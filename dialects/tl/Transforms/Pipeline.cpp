@@ -52,30 +52,6 @@ namespace {
 
 constexpr int64_t kWarpSize = 32;
 
-std::string dtypeName(Type t) {
-  if (t.isBF16())
-    return "bfloat16";
-  if (t.isF16())
-    return "float16";
-  if (t.isF32())
-    return "float32";
-  if (isa<Float8E4M3FNType>(t))
-    return "float8_e4m3";
-  if (isa<Float8E5M2Type>(t))
-    return "float8_e5m2";
-  if (isa<Float4E2M1FNType>(t))
-    return "float4_e2m1";
-  if (isa<Float8E8M0FNUType>(t))
-    return "ue8m0";
-  if (t.isInteger(8))
-    return "int8";
-  if (t.isInteger(32))
-    return "int32";
-  if (t.isInteger(64))
-    return "int64";
-  return "";
-}
-
 struct AsyncCopy {
   CopyOp op;
   AllocSharedOp dst;
@@ -151,7 +127,7 @@ DictionaryAttr tmaMap(CopyOp copy, AllocSharedOp dst, bool tcgen05) {
   Builder b(copy.getContext());
   SmallVector<NamedAttribute> fields{
       b.getNamedAttr("param", b.getI64IntegerAttr(arg.getArgNumber())),
-      b.getNamedAttr("dtype", b.getStringAttr(dtypeName(elem))),
+      b.getNamedAttr("dtype", b.getStringAttr(describeDType(elem))),
       b.getNamedAttr("box", b.getDenseI64ArrayAttr(box)),
       b.getNamedAttr("swizzle", b.getStringAttr(swizzle))};
   if (fp4)
@@ -603,7 +579,7 @@ struct Pipeline : public tl::impl::TlPipelineBase<Pipeline> {
       Builder b(copy.getContext());
       maps.push_back(b.getDictionaryAttr(
           {b.getNamedAttr("param", b.getI64IntegerAttr(arg.getArgNumber())),
-           b.getNamedAttr("dtype", b.getStringAttr(dtypeName(e))),
+           b.getNamedAttr("dtype", b.getStringAttr(describeDType(e))),
            b.getNamedAttr("box", b.getDenseI64ArrayAttr(copy.getDstSizes())),
            b.getNamedAttr("swizzle", b.getStringAttr("none"))}));
       copy.setTmaAttr(b.getI64IntegerAttr(maps.size() - 1));
