@@ -363,4 +363,46 @@ std::optional<LinearLayout> LinearLayout::tcgen05ScaleStaging(int64_t rows, int6
   return l;
 }
 
+std::optional<llvm::SmallVector<int64_t>> alignAlongLoop(const LinearLayout &driver,
+                                                         llvm::ArrayRef<unsigned> kept,
+                                                         llvm::ArrayRef<unsigned> at,
+                                                         const LinearLayout &buf) {
+  auto toBuffer = [&](llvm::ArrayRef<int64_t> c) {
+    LinearLayout::Coords r(buf.getRank(), 0);
+    for (auto [k, p] : llvm::zip(kept, at))
+      r[p] = c[k];
+    return r;
+  };
+  for (LinearLayout::InDim d : {LinearLayout::Lane, LinearLayout::Warp}) {
+    if (driver.getInBits(d) != buf.getInBits(d))
+      return std::nullopt;
+    for (auto [a, b] : llvm::zip(driver.getBases(d), buf.getBases(d)))
+      if (toBuffer(a) != llvm::ArrayRef<int64_t>(b))
+        return std::nullopt;
+  }
+  for (const LinearLayout::Coords &b : driver.getBases(LinearLayout::Register))
+    if (!buf.solveRegister(toBuffer(b)))
+      return std::nullopt;
+  llvm::SmallVector<int64_t> shift(buf.getRank(), -1);
+  for (unsigned p = 0; p < buf.getRank(); ++p) {
+    if (llvm::is_contained(at, p))
+      continue;
+    int64_t bits = llvm::Log2_64(LinearLayout::padPow2(buf.getOutShape()[p])), first = 0;
+    for (int64_t k = 0; k < bits; ++k) {
+      LinearLayout::Coords c(buf.getRank(), 0);
+      c[p] = int64_t{1} << k;
+      std::optional<int64_t> slot = buf.solveRegister(c);
+      if (!slot || !llvm::isPowerOf2_64(*slot))
+        return std::nullopt;
+      int64_t bit = llvm::Log2_64(*slot);
+      if (k == 0)
+        first = bit;
+      else if (bit != first + k)
+        return std::nullopt;
+    }
+    shift[p] = first;
+  }
+  return shift;
+}
+
 } // namespace mlir::tl

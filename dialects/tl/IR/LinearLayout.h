@@ -139,6 +139,19 @@ private:
 
 const char *stringifyInDim(LinearLayout::InDim d);
 
+/// A buffer laid out by `buf`, indexed inside a loop laid out by `driver`:
+/// the loop variables `kept` index the buffer dimensions `at` (in order),
+/// anything else indexes the others. Whether the thread that runs each loop
+/// point holds the element it indexes, at a register slot fixed per loop
+/// slot, and holds each other dimension whole in consecutive register bits;
+/// if so, per buffer dimension, the first of those bits (-1 for the
+/// dimensions in `at`): the slot of an element is the loop point's plus
+/// index << bit for each such dimension.
+std::optional<llvm::SmallVector<int64_t>> alignAlongLoop(const LinearLayout &driver,
+                                                         llvm::ArrayRef<unsigned> kept,
+                                                         llvm::ArrayRef<unsigned> at,
+                                                         const LinearLayout &buf);
+
 } // namespace mlir::tl
 
 #endif // TL_IR_LINEARLAYOUT_H

@@ -134,45 +134,12 @@ struct Distributor {
   }
 
   /// Whether `buf` holds, in the thread that runs each loop point, the
-  /// elements `res` indexes there; fills res.shift for the dimensions held
-  /// whole (their bits must be consecutive register bits).
+  /// elements `res` indexes there; fills res.shift (alignAlongLoop).
   bool isCompatible(Resolution &res, const LinearLayout &buf) {
-    auto proj = [&](ArrayRef<int64_t> c) {
-      LinearLayout::Coords r(buf.getRank(), 0);
-      for (auto [k, p] : llvm::zip(res.kept, res.at))
-        r[p] = c[k];
-      return r;
-    };
-    for (LinearLayout::InDim d : {LinearLayout::Lane, LinearLayout::Warp}) {
-      if (layout.getInBits(d) != buf.getInBits(d))
-        return false;
-      for (auto [a, b] : llvm::zip(layout.getBases(d), buf.getBases(d)))
-        if (proj(a) != ArrayRef<int64_t>(b))
-          return false;
-    }
-    for (const LinearLayout::Coords &b : layout.getBases(LinearLayout::Register))
-      if (!buf.solveRegister(proj(b)))
-        return false;
-    res.shift.assign(buf.getRank(), -1);
-    for (unsigned p = 0; p < buf.getRank(); ++p) {
-      if (llvm::is_contained(res.at, p))
-        continue;
-      int64_t first = -1;
-      int64_t bits = llvm::Log2_64(LinearLayout::padPow2(buf.getOutShape()[p]));
-      for (int64_t k = 0; k < bits; ++k) {
-        LinearLayout::Coords c(buf.getRank(), 0);
-        c[p] = int64_t{1} << k;
-        std::optional<int64_t> slot = buf.solveRegister(c);
-        if (!slot || !llvm::isPowerOf2_64(*slot))
-          return false;
-        int64_t bit = llvm::Log2_64(*slot);
-        if (k == 0)
-          first = bit;
-        else if (bit != first + k)
-          return false;
-      }
-      res.shift[p] = bits ? first : 0;
-    }
+    std::optional<SmallVector<int64_t>> shift = alignAlongLoop(layout, res.kept, res.at, buf);
+    if (!shift)
+      return false;
+    res.shift = std::move(*shift);
     return true;
   }
 

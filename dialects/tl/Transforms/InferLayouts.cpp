@@ -131,41 +131,6 @@ LinearLayout embed(const LinearLayout &proj, ArrayRef<int64_t> shape, ArrayRef<u
   return l;
 }
 
-/// Whether a buffer of layout `buf` can be read at the loop points that
-/// `driver` places, through the indices `kept` -> buffer dimensions `at`:
-/// the same thread must hold it, at a register slot fixed per driver slot
-/// (plus, for dimensions indexed otherwise, slots of their own).
-bool compatible(const LinearLayout &driver, ArrayRef<unsigned> kept, ArrayRef<unsigned> at,
-                const LinearLayout &buf) {
-  auto proj = [&](ArrayRef<int64_t> c) {
-    LinearLayout::Coords r(buf.getRank(), 0);
-    for (auto [k, p] : llvm::zip(kept, at))
-      r[p] = c[k];
-    return r;
-  };
-  for (LinearLayout::InDim d : {LinearLayout::Lane, LinearLayout::Warp}) {
-    if (driver.getInBits(d) != buf.getInBits(d))
-      return false;
-    for (auto [a, b] : llvm::zip(driver.getBases(d), buf.getBases(d)))
-      if (proj(a) != ArrayRef<int64_t>(b))
-        return false;
-  }
-  for (const LinearLayout::Coords &b : driver.getBases(LinearLayout::Register))
-    if (!buf.solveRegister(proj(b)))
-      return false;
-  for (unsigned p = 0; p < buf.getRank(); ++p) {
-    if (llvm::is_contained(at, p))
-      continue;
-    for (int64_t v = 1; v < LinearLayout::padPow2(buf.getOutShape()[p]); v *= 2) {
-      LinearLayout::Coords c(buf.getRank(), 0);
-      c[p] = v;
-      if (!buf.solveRegister(c))
-        return false;
-    }
-  }
-  return true;
-}
-
 bool isReplicatedLayout(const LinearLayout &l) {
   for (LinearLayout::InDim d : {LinearLayout::Lane, LinearLayout::Warp})
     for (const LinearLayout::Coords &b : l.getBases(d))
@@ -508,7 +473,7 @@ LogicalResult LaunchInference::insertConversions() {
       continue;
     LinearLayout driver = loopLayout(u.par);
     LinearLayout have = *layoutOf(u.buf);
-    if (isReplicatedLayout(have) || compatible(driver, u.kept, u.at, have))
+    if (isReplicatedLayout(have) || alignAlongLoop(driver, u.kept, u.at, have))
       continue;
     Location loc = u.par.getLoc();
     Value tmp = makeTemp(b, loc, u.buf,
