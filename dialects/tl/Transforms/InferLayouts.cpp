@@ -250,7 +250,7 @@ LogicalResult LaunchInference::collect() {
   // indexed otherwise than by the loop's variables, is held whole by every
   // thread: no one layout serves both.
   for (SliceUse &u : sliceUses) {
-    bool extended = u.at.size() != cast<MemRefType>(u.buf.getType()).getRank();
+    bool extended = static_cast<int64_t>(u.at.size()) != cast<MemRefType>(u.buf.getType()).getRank();
     if (!extended)
       continue;
     bool alsoOtherwise = llvm::is_contained(fullMembers[u.par], u.buf);
