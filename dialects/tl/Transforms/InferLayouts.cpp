@@ -140,6 +140,8 @@ bool isReplicatedLayout(const LinearLayout &l) {
 }
 
 struct LaunchInference {
+  LaunchInference(LaunchOp launch, StringRef chip, int64_t threads)
+      : launch(launch), chip(chip), threads(threads) {}
   LaunchOp launch;
   StringRef chip;
   int64_t threads;
@@ -685,7 +687,7 @@ struct InferLayouts : public tl::impl::TlInferLayoutsBase<InferLayouts> {
 
   void runOnOperation() override {
     getOperation().walk([&](LaunchOp launch) {
-      LaunchInference inf{launch, chip, static_cast<int64_t>(launch.getThreads())};
+      LaunchInference inf(launch, chip, static_cast<int64_t>(launch.getThreads()));
       if (failed(inf.run()))
         signalPassFailure();
     });
