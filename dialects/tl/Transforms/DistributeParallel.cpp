@@ -105,15 +105,10 @@ struct Distributor {
       Resolution res;
       // Loop variables in increasing order index buffer dimensions of their
       // extent; anything else is an index into a dimension held whole.
-      bool inLoop = op->getParentOfType<ParallelOp>() == par;
-      for (auto [p, i] : llvm::enumerate(idx)) {
-        auto it = llvm::find(ivs, i);
-        unsigned d = it - ivs.begin();
-        if (!inLoop || it == ivs.end() || (!res.kept.empty() && d <= res.kept.back()) ||
-            type.getShape()[p] != par.getExtents()[d])
-          continue;
-        res.kept.push_back(d);
-        res.at.push_back(p);
+      if (op->getParentOfType<ParallelOp>() == par) {
+        LoopIndexing li = matchLoopIndices(idx, type.getShape(), ivs, par.getExtents());
+        res.kept = li.kept;
+        res.at = li.at;
       }
       bool whole = res.kept.size() == idx.size();
       if (whole && res.kept.size() == ivs.size() && *bl == layout) {

@@ -33,6 +33,7 @@
 //     the access that made every thread hold it whole: it could not live in
 //     registers, and unrolling accesses to it makes compiles explode.
 #include "tl/IR/TlOps.h"
+#include "tl/Transforms/LayoutEmitter.h"
 #include "tl/Transforms/Passes.h"
 
 #include "ViewLayouts.h"
@@ -76,23 +77,14 @@ Access classify(ValueRange indices, MemRefType type, ParallelOp par) {
   Access a;
   if (!par)
     return a;
-  auto ivs = par.getInductionVars();
-  auto extents = par.getExtents();
-  bool other = false;
-  for (auto [p, idx] : llvm::enumerate(indices)) {
-    auto it = llvm::find(ivs, idx);
-    unsigned d = it - ivs.begin();
-    if (it == ivs.end() || (!a.kept.empty() && d <= a.kept.back()) ||
-        type.getShape()[p] != extents[d]) {
-      other = true;
-      continue;
-    }
-    a.kept.push_back(d);
-    a.at.push_back(p);
-  }
-  if (a.kept.empty())
+  LoopIndexing li =
+      matchLoopIndices(indices, type.getShape(), par.getInductionVars(), par.getExtents());
+  if (li.kept.empty())
     return a;
-  a.kind = !other && a.kept.size() == ivs.size() ? Access::Full : Access::Slice;
+  a.kept = li.kept;
+  a.at = li.at;
+  bool whole = li.kept.size() == indices.size();
+  a.kind = whole && li.kept.size() == par.getInductionVars().size() ? Access::Full : Access::Slice;
   return a;
 }
 

@@ -222,4 +222,20 @@ Value emitLayoutOffset(OpBuilder &b, Location loc, const LinearLayout &layout,
   return acc ? acc : cIndex(b, loc, 0);
 }
 
+LoopIndexing matchLoopIndices(ValueRange indices, ArrayRef<int64_t> shape, ValueRange ivs,
+                              ArrayRef<int64_t> extents) {
+  LoopIndexing r;
+  for (auto [p, idx] : llvm::enumerate(indices)) {
+    auto it = llvm::find(ivs, idx);
+    if (it == ivs.end())
+      continue;
+    unsigned d = it - ivs.begin();
+    if ((!r.kept.empty() && d <= r.kept.back()) || shape[p] != extents[d])
+      continue;
+    r.kept.push_back(d);
+    r.at.push_back(p);
+  }
+  return r;
+}
+
 } // namespace mlir::tl

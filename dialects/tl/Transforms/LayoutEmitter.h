@@ -46,6 +46,19 @@ Value emitReplicaLeader(OpBuilder &b, Location loc, const LinearLayout &layout, 
 Value emitLayoutOffset(OpBuilder &b, Location loc, const LinearLayout &layout,
                        ArrayRef<Value> coords);
 
+/// How an element access inside a loop uses the loop's variables `ivs` (of
+/// `extents`) as indices into a buffer of `shape`: the variables that index
+/// a buffer dimension of their extent, in increasing loop order (`kept`:
+/// those loop dimensions; `at`: the buffer dimension each indexes). Every
+/// other index (a serial loop's variable, a constant, an expression) indexes
+/// a dimension each thread holds whole. Shared by tl-infer-layouts and
+/// tl-distribute-parallel, which must agree on it.
+struct LoopIndexing {
+  SmallVector<unsigned> kept, at;
+};
+LoopIndexing matchLoopIndices(ValueRange indices, ArrayRef<int64_t> shape, ValueRange ivs,
+                              ArrayRef<int64_t> extents);
+
 } // namespace mlir::tl
 
 #endif // TL_TRANSFORMS_LAYOUTEMITTER_H
