@@ -1,0 +1,124 @@
+// Shared by the V4 kernel tests: the CPU modules tlc compiled at build time
+// (TLV4_TEST_KERNEL_DIR), loaded once each, bf16 / e4m3 conversions, random
+// inputs and error ratios. The oracle is the reference (tlv4/Reference*.h).
+#pragma once
+
+#include "tlrt/Gpu.h"
+#include "tlrt/LowPrecision.h"
+#include "tlrt/Module.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+namespace tlv4_test {
+
+/// Where the kernels run. By default the CPU modules tlc compiled at build time
+/// (TLV4_TEST_KERNEL_DIR). With TLV4_GPU_KERNELS=<dir> set (scripts/gpu-check.sh), the same
+/// tests load <dir>/<module>.manifest.json, the PTX build of the same variant, and run it on
+/// the GPU: every tensor is copied to the device, the kernel launched, and every tensor
+/// copied back (outputs and in-place state alike), so each check runs unchanged on the GPU.
+inline const char *gpuKernelDir() { return std::getenv("TLV4_GPU_KERNELS"); }
+
+/// A kernel of a module, launched with host tensors on the CPU target or the GPU.
+class Launcher {
+public:
+  Launcher(const tlrt::Kernel &k, bool gpu) : k_(k), gpu_(gpu) {}
+  void launch(const std::vector<tlrt::Arg> &host) const {
+    if (!gpu_) {
+      k_.launch(host);
+      return;
+    }
+    std::vector<tlrt::DeviceBuffer> bufs;
+    std::vector<tlrt::Arg> args;
+    bufs.reserve(host.size());
+    for (const tlrt::Arg &a : host) {
+      if (!a.isTensor()) {
+        args.push_back(a);
+        continue;
+      }
+      const tlrt::Tensor &t = a.tensor();
+      const size_t n = size_t(t.nbytes());
+      bufs.emplace_back(std::max<size_t>(n, 16));
+      bufs.back().copyFromHost(t.data, n);
+      args.push_back(tlrt::Tensor(bufs.back().data(), t.dtype, t.shape, tlrt::Place::Device));
+    }
+    tlrt::Stream stream;
+    k_.launch(args, &stream);
+    stream.synchronize();
+    size_t b = 0;
+    for (const tlrt::Arg &a : host)
+      if (a.isTensor())
+        bufs[b++].copyToHost(a.tensor().data, size_t(a.tensor().nbytes()));
+  }
+
+private:
+  const tlrt::Kernel &k_;
+  bool gpu_;
+};
+
+/// Kernel `name` of module `module` (<module>.manifest.json), CPU or GPU as above.
+inline Launcher kernel(const std::string &module, const std::string &name) {
+  static std::map<std::string, std::unique_ptr<tlrt::Module>> modules;
+  const char *gpu = gpuKernelDir();
+  auto &m = modules[module];
+  if (!m)
+    m = std::make_unique<tlrt::Module>(tlrt::Module::load(
+        std::string(gpu ? gpu : TLV4_TEST_KERNEL_DIR) + "/" + module + ".manifest.json"));
+  return Launcher(m->kernel(name), gpu != nullptr);
+}
+
+/// n floats uniform in [lo, hi), reproducible from `seed`.
+inline std::vector<float> uniform(size_t n, uint32_t seed, float lo = -1, float hi = 1) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> u(lo, hi);
+  std::vector<float> v(n);
+  for (auto &x : v)
+    x = u(rng);
+  return v;
+}
+
+/// bf16 bits of each value (round to nearest even) and back.
+inline std::vector<uint16_t> toBf16(const std::vector<float> &v) {
+  std::vector<uint16_t> out(v.size());
+  for (size_t i = 0; i < v.size(); ++i)
+    out[i] = tlrt::f32ToBF16(v[i]);
+  return out;
+}
+inline std::vector<float> fromBf16(const std::vector<uint16_t> &v) {
+  std::vector<float> out(v.size());
+  for (size_t i = 0; i < v.size(); ++i)
+    out[i] = tlrt::bf16ToF32(v[i]);
+  return out;
+}
+/// Each value rounded to bf16 (what a bf16 tensor of it holds).
+inline std::vector<float> roundBf16(std::vector<float> v) {
+  for (auto &x : v)
+    x = tlrt::bf16ToF32(tlrt::f32ToBF16(x));
+  return v;
+}
+
+/// Largest |got - want| / (atol + rtol * |want|) over the elements; <= 1 passes.
+inline double worstRatio(const std::vector<float> &got, const std::vector<float> &want,
+                         double atol, double rtol, size_t *where = nullptr) {
+  double worst = 0;
+  for (size_t i = 0; i < want.size(); ++i) {
+    double r = std::abs(double(got[i]) - want[i]) / (atol + rtol * std::abs(double(want[i])));
+    if (!(r <= worst)) { // NaN counts as worst
+      worst = std::isnan(r) ? INFINITY : r;
+      if (where)
+        *where = i;
+    }
+  }
+  return worst;
+}
+
+} // namespace tlv4_test
