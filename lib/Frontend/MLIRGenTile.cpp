@@ -96,8 +96,17 @@ void MLIRGenImpl::callStmt(const CallExpr &call) {
       std::tie(bar, barIdx) = barrier(*info.args[2]);
     if (!src.buffer || !dst.buffer)
       return;
+    Value rows;
+    int64_t gatherDim = -1;
+    const RegionInfo &si = sema_.regions.find(info.args[0])->second;
+    if (si.gatherRows) {
+      rows = bufferOf(*si.gatherRows);
+      gatherDim = si.gatherDim;
+      if (!rows)
+        return;
+    }
     tl::CopyOp::create(b_, l, src.buffer, src.offsets, src.sizes, dst.buffer, dst.offsets,
-                       dst.sizes, bar, barIdx);
+                       dst.sizes, bar, barIdx, rows, gatherDim);
     return;
   }
   if (n == "T.clear" || n == "T.fill") {

@@ -739,12 +739,19 @@ RegionForm Sema::regionForm(Expr &e) {
   if (!sub)
     return RegionForm::Whole;
   for (ExprPtr &i : sub->indices)
-    if (isa<SliceExpr>(i.get()))
+    if (isa<SliceExpr>(i.get()) || isGatherIndex(*i))
       return RegionForm::Sliced;
   // `ring[s]` of an on-chip buffer: the trailing dimensions are whole.
   if (isPartialView(e))
     return RegionForm::Sliced;
   return RegionForm::StartIndex;
+}
+
+bool Sema::isGatherIndex(Expr &e) {
+  auto *name = dyn_cast<NameExpr>(&e);
+  Symbol *sym = name ? lookup(name->name) : nullptr;
+  return sym && sym->kind == SymbolKind::Buffer && sym->value.buffer &&
+         sym->value.buffer->shape.size() == 1;
 }
 
 bool Sema::isPartialView(Expr &e) {
@@ -825,6 +832,40 @@ std::optional<RegionInfo> Sema::region(Expr &e, const std::string &what,
       Expr &idx = *sub->indices[d];
       std::string dimWhat = "index " + std::to_string(d) + " of '" + name + "'";
       auto *slice = dyn_cast<SliceExpr>(&idx);
+      if (!slice && isGatherIndex(idx)) {
+        // A gather: row i of this dimension is rows[i].
+        const BufferType &rows = *lookup(static_cast<NameExpr &>(idx).name)->value.buffer;
+        std::string rowsName = static_cast<NameExpr &>(idx).name;
+        if (!allowGather_) {
+          error(idx.loc, dimWhat + " is the buffer '" + rowsName +
+                             "': a buffer of row numbers may only index the source of T.copy "
+                             "(a gather)");
+          ok = false;
+          continue;
+        }
+        if (info.gatherDim >= 0) {
+          error(idx.loc, "T.copy gathers along one dimension only; '" + rowsName +
+                             "' is a second buffer of row numbers");
+          ok = false;
+          continue;
+        }
+        if (buf.scope != MemScope::Global || rows.dtype != DType::I32 ||
+            (rows.scope != MemScope::Shared && rows.scope != MemScope::Global) ||
+            !rows.shape[0].isStatic()) {
+          error(idx.loc, "T.copy gather: the rows '" + rowsName +
+                             "' must be a 1-D int32 buffer of static length in shared or global "
+                             "memory, indexing a global tensor");
+          ok = false;
+          continue;
+        }
+        expr(idx);
+        info.gatherDim = int(d);
+        info.gatherRows = &idx;
+        info.offsets.push_back(nullptr);
+        info.sizes.push_back(rows.shape[0].size);
+        info.kept.push_back(true);
+        continue;
+      }
       if (!slice) {
         ok &= checkIndex(idx, dimWhat);
         info.offsets.push_back(&idx);

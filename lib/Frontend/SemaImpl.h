@@ -134,6 +134,8 @@ public:
   /// Whether `e` subscripts an on-chip buffer with fewer indices than its
   /// rank (`ring[s]`: the trailing dimensions are whole).
   bool isPartialView(Expr &e);
+  /// Whether index `e` of a region names a 1-D buffer (a gather's rows).
+  bool isGatherIndex(Expr &e);
   /// The value of a view of an on-chip buffer (a buffer of the region's
   /// shape); reports views that cannot be taken here.
   SemaValue viewValue(Expr &e, const RegionInfo &r);
@@ -222,6 +224,7 @@ private:
   std::vector<std::pair<const MacroDef *, SourceLoc>> expansions_;
   int deadDepth_ = 0;
   bool storeTarget_ = false; // analysing the target of a store
+  bool allowGather_ = false; // resolving the source of T.copy: rows buffers allowed
   bool sharedBudgetReported_ = false;
 };
 

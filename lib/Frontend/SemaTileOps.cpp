@@ -62,8 +62,14 @@ SemaValue Sema::checkCopy(CallExpr &call, BoundArgs &args) {
     }
     return false;
   };
+  auto sourceRegion = [&](const std::vector<int64_t> *other) {
+    allowGather_ = true;
+    std::optional<RegionInfo> r = region(src, "the source of T.copy", other);
+    allowGather_ = false;
+    return r;
+  };
   if (fs != RegionForm::StartIndex) {
-    rs = region(src, "the source of T.copy", nullptr);
+    rs = sourceRegion(nullptr);
     if (!rs || wholeDynamic(src, rs))
       return {};
     shape = rs->shape();
@@ -75,9 +81,14 @@ SemaValue Sema::checkCopy(CallExpr &call, BoundArgs &args) {
     if (!rd || wholeDynamic(dst, rd))
       return {};
     shape = rd->shape();
-    rs = region(src, "the source of T.copy", &shape);
+    rs = sourceRegion(&shape);
     if (!rs)
       return {};
+  }
+  if (rs->gatherDim >= 0 && (rd->buffer->scope != MemScope::Shared || args.get(2))) {
+    error(dst.loc, "T.copy gather: the destination must be shared memory, with no barrier "
+                   "(a gather is a synchronous copy of the whole block)");
+    return {};
   }
   if (!sameShape(rs->shape(), rd->shape())) {
     error(src.loc, "T.copy: source shape " + shapeToString(rs->shape()) +

@@ -570,6 +570,26 @@ LogicalResult CopyOp::verify() {
     diag << " (unit dimensions dropped)";
     return diag;
   }
+  if (static_cast<bool>(getRows()) != getGatherDim().has_value())
+    return emitOpError("rows and gather_dim must be given together");
+  if (Value rows = getRows()) {
+    auto rt = cast<MemRefType>(rows.getType());
+    std::optional<MemScope> rs = getMemScope(rt);
+    int64_t g = *getGatherDim();
+    if (rt.getRank() != 1 || !rt.getElementType().isInteger(32) || !rs ||
+        (*rs != MemScope::Shared && *rs != MemScope::Global))
+      return emitOpError("gather rows must be a 1-D int32 buffer in shared or global memory");
+    if (g < 0 || g >= static_cast<int64_t>(getSrcSizes().size()))
+      return emitOpError("gather_dim ") << g << " is not a dimension of the source";
+    if (!rt.isDynamicDim(0) && getSrcSizes()[g] != rt.getDimSize(0))
+      return emitOpError("the source region has ")
+             << getSrcSizes()[g] << " points in the gather dimension but rows has "
+             << rt.getDimSize(0);
+    if (getMemScope(getSrc().getType()) != MemScope::Global || getBarrier() ||
+        getMemScope(getDst().getType()) != MemScope::Shared)
+      return emitOpError("only a copy from global to shared memory without a barrier can "
+                         "gather");
+  }
   if (static_cast<bool>(getBarrier()) != static_cast<bool>(getBarrierIndex()))
     return emitOpError("barrier and barrier index must be given together");
   if (getBarrier()) {

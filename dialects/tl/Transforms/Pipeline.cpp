@@ -192,7 +192,10 @@ LogicalResult PipelineLoop::run() {
   DenseSet<Operation *> copyOps;
   for (Operation &op : body) {
     auto copy = dyn_cast<CopyOp>(&op);
-    if (!copy || copy.getBarrier() || getMemScope(copy.getSrc().getType()) != MemScope::Global)
+    // Gathers (rows picked by an index buffer) stay synchronous: neither TMA
+    // nor the stage copies' cp.async streams take per-row addresses yet.
+    if (!copy || copy.getBarrier() || copy.getRows() ||
+        getMemScope(copy.getSrc().getType()) != MemScope::Global)
       continue;
     auto dst = copy.getDst().getDefiningOp<AllocSharedOp>();
     if (!dst || dst->getParentOp() != launch.getOperation())
@@ -441,7 +444,10 @@ void pipelinePrologueCopies(PipelinedOp loop, LaunchOp launch, bool tcgen05,
     if (&op == loop.getOperation())
       break;
     auto copy = dyn_cast<CopyOp>(&op);
-    if (!copy || copy.getBarrier() || getMemScope(copy.getSrc().getType()) != MemScope::Global)
+    // Gathers (rows picked by an index buffer) stay synchronous: neither TMA
+    // nor the stage copies' cp.async streams take per-row addresses yet.
+    if (!copy || copy.getBarrier() || copy.getRows() ||
+        getMemScope(copy.getSrc().getType()) != MemScope::Global)
       continue;
     auto dst = copy.getDst().getDefiningOp<AllocSharedOp>();
     if (!dst || dst->getParentOp() != launch.getOperation())

@@ -100,6 +100,10 @@ struct RegionInfo {
   std::vector<const Expr *> offsets; // null = 0
   std::vector<int64_t> sizes;        // -1 = the whole (dynamic) dimension
   std::vector<bool> kept;
+  /// A gather (`T.copy(KV[b, rows, 0:D], ...)`): the dimension indexed by a
+  /// 1-D int32 buffer of row numbers, and that buffer's name; -1 / null if none.
+  int gatherDim = -1;
+  const Expr *gatherRows = nullptr;
   /// The region's shape after rank reduction.
   std::vector<int64_t> shape() const;
 };

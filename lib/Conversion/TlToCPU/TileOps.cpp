@@ -45,6 +45,28 @@ void KernelLowering::lowerCopy(CopyOp op) {
       return idx;
     };
     SmallVector<Value> si = indices(srcSizes, srcOff), di = indices(dstSizes, dstOff);
+    if (Value rows = op.getRows()) {
+      // A gather: the position along gather_dim picks the source row.
+      int64_t g = *op.getGatherDim();
+      Value at = arith::SubIOp::create(nb, l, si[g], srcOff[g]);
+      Value row;
+      if (isGlobal(rows)) {
+        // An entry past the rows tensor names no row: -1, read as zeros.
+        auto ifOp = scf::IfOp::create(
+            nb, l, inBounds(nb, l, rows, {at}),
+            [&](OpBuilder &tb, Location tl) {
+              scf::YieldOp::create(tb, tl, loadElem(tb, tl, rows, {at}));
+            },
+            [&](OpBuilder &eb, Location el) {
+              scf::YieldOp::create(eb, el, Value(arith::ConstantOp::create(
+                                               eb, el, eb.getI32IntegerAttr(-1))));
+            });
+        row = ifOp.getResult(0);
+      } else {
+        row = loadElem(nb, l, rows, {at});
+      }
+      si[g] = arith::IndexCastOp::create(nb, l, nb.getIndexType(), row);
+    }
     Value v;
     if (srcGlobal) {
       Value ok = inBounds(nb, l, src, si);

@@ -392,6 +392,23 @@ LogicalResult lowerCooperativeCopy(tl::CopyOp op, tl::CopyOp::Adaptor adaptor,
     }
     SmallVector<Value> sc = expandCoords(rewriter, loc, src.offsets, src.sizes, q);
     SmallVector<Value> dc = expandCoords(rewriter, loc, dst.offsets, dst.sizes, q);
+    if (Value rows = op.getRows()) {
+      // A gather: the point's position along gather_dim picks its source row
+      // (rows[i]; a row outside the tensor reads zeros through the guards).
+      int64_t g = *op.getGatherDim();
+      Value at = sc[g];
+      if (!src.offsets.empty())
+        at = arith::SubIOp::create(rewriter, loc, at, src.offsets[g]);
+      auto rt = cast<MemRefType>(rows.getType());
+      Value row;
+      if (tl::getMemScope(rt) == tl::MemScope::Shared) {
+        row = loadShared(rewriter, loc, adaptor.getRows(), rt, {at});
+      } else {
+        GlobalView gv = unpackGlobal(rewriter, loc, adaptor.getRows(), 1);
+        row = loadGlobal(rewriter, loc, gv, rt.getElementType(), {at});
+      }
+      sc[g] = arith::IndexCastOp::create(rewriter, loc, rewriter.getIndexType(), row);
+    }
     auto scalar = [&](int64_t count) {
       for (int64_t e = 0; e < count; ++e) {
         SmallVector<Value> sce = sc, dce = dc;

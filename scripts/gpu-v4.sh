@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# The V4 model kernels on a lent GPU, in one call (scripts/gpu-check.sh does the compiler's
+# own GPU tests and benchmarks; this does models/deepseek_v4/kernels):
+#
+#   bash scripts/gpu-v4.sh bundle   # here: build v4_kernels_unittests and the bench, compile
+#                                   # every test variant (test/models/deepseek_v4/*.cmake)
+#                                   # and the V4-Flash builds for sm_90a and sm_100a into .gpu-v4/
+#   bash scripts/gpu-v4.sh run      # on the GPU: the same CPU-target tests with
+#                                   # TLV4_GPU_KERNELS pointing at the PTX builds (every check
+#                                   # against the reference runs on the GPU), compute-sanitizer
+#                                   # memcheck/racecheck/synccheck on them, then the benchmarks
+#
+# With the device tool: run(command="bash scripts/gpu-v4.sh run", carry=[".gpu-v4"]).
+# Results go to $OUT (or .gpu-v4/out). GTEST_FILTER narrows the tests; V4_BENCH=0 skips the
+# benchmarks, V4_SANITIZE=0 the sanitizer.
+set -uo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+bundle="$root/.gpu-v4"
+build="${TLC_BUILD_DIR:-$root/build}"
+
+case "${1:-}" in
+bundle)
+  set -e
+  ninja -C "$build" v4_kernels_unittests tlc_v4attn_bench tlv4_kernels
+  rm -rf "$bundle"
+  mkdir -p "$bundle/bin" "$bundle/lib" "$bundle/sm_90a" "$bundle/sm_100a" "$bundle/flash"
+  cp "$build/bin/v4_kernels_unittests" "$build/bin/tlc_v4attn_bench" "$bundle/bin/"
+  for arch in sm_90a sm_100a; do
+    cp "$build/models/deepseek_v4/kernels/$arch/"* "$bundle/flash/" 2>/dev/null || true
+    mkdir -p "$bundle/flash/$arch"
+    mv "$bundle/flash/"*.ptx "$bundle/flash/"*.manifest.json "$bundle/flash/$arch/" 2>/dev/null || true
+  done
+  # Every test variant, for each GPU architecture (an --arch flag picks the CPU's code
+  # path only: a GPU build is its own architecture).
+  kernels="$root/models/deepseek_v4/kernels"
+  for list in "$root"/test/models/deepseek_v4/*.cmake; do
+    grep -E '^\s*tlv4_test_kernel\(' "$list" | while read -r line; do
+      args=$(sed -E 's/^\s*tlv4_test_kernel\((.*)\)\s*$/\1/' <<<"$line")
+      read -r -a words <<<"$args"
+      module=${words[0]}
+      src=${words[1]/\$\{v4kernels\}/$kernels}
+      flags=()
+      for w in "${words[@]:2}"; do
+        case "$w" in --arch=*) ;; --*) flags+=("$w") ;; *) flags+=(-D "$w") ;; esac
+      done
+      for arch in sm_90a sm_100a; do
+        if ! "$build/bin/tlc" "$src" --target $arch --emit ptx "${flags[@]}" \
+             -o "$bundle/$arch/$module.ptx" 2>>"$bundle/compile-errors.log"; then
+          echo "$arch: $module does not compile (see .gpu-v4/compile-errors.log)"
+          rm -f "$bundle/$arch/$module.ptx" "$bundle/$arch/$module.manifest.json"
+        fi
+      done
+    done
+  done
+  for lib in $(ldd "$bundle"/bin/* | awk '/=>/ {print $3}' | grep -E "libfmt|libgtest" | sort -u); do
+    cp -L "$lib" "$bundle/lib/"
+  done
+  du -sh "$bundle"
+  ;;
+run)
+  final="${OUT:-$bundle/out}"
+  out="$(mktemp -d)"
+  mkdir -p "$final"
+  export LD_LIBRARY_PATH="$bundle/lib:${LD_LIBRARY_PATH:-}"
+  nvidia-smi --query-gpu=name,driver_version,compute_cap --format=csv,noheader | tee "$out/gpu.txt"
+  cc="$(nvidia-smi --query-gpu=compute_cap --format=csv,noheader | head -1 | tr -d ' \r')"
+  case "$cc" in 10.*) arch=sm_100a ;; *) arch=sm_90a ;; esac
+  export TLV4_GPU_KERNELS="$bundle/$arch"
+  status=0
+  echo "== V4 kernel tests on the GPU ($arch)"
+  "$bundle/bin/v4_kernels_unittests" 2>&1 | tee "$out/v4_tests.log" |
+    grep -E "^\[ *(OK|FAILED|SKIPPED) *\]|PASSED|Failure|Expected|Which is|actual|error" | head -150
+  [ "${PIPESTATUS[0]}" = 0 ] || status=1
+  if [ "${V4_SANITIZE:-1}" = 1 ]; then
+    cs="$(command -v compute-sanitizer || echo /usr/local/cuda/bin/compute-sanitizer)"
+    for tool in memcheck racecheck synccheck; do
+      echo "== compute-sanitizer $tool"
+      timeout 200 "$cs" --tool "$tool" --error-exitcode 9 "$bundle/bin/v4_kernels_unittests" \
+        --gtest_filter="${V4_SANITIZE_FILTER:-*Tiny*:*Small*:*Decode*}" >"$out/sanitizer_$tool.log" 2>&1
+      rc=$?
+      grep -E "ERROR SUMMARY|PASSED|FAILED" "$out/sanitizer_$tool.log" | tail -3
+      echo "$tool exit $rc"
+      [ $rc = 0 ] || status=1
+    done
+  fi
+  if [ "${V4_BENCH:-1}" = 1 ]; then
+    echo "== V4 attention benchmarks"
+    "$bundle/bin/tlc_v4attn_bench" --manifest "$bundle/flash/$arch/sparse_attn.manifest.json" \
+      --json "$out/v4attn.jsonl" ${V4_BENCH_ARGS:-} 2>&1 | tee "$out/bench.log"
+    if [ -f "$bundle/bench_extra.sh" ]; then bash "$bundle/bench_extra.sh" "$bundle" "$out" 2>&1 | tee -a "$out/bench.log"; fi
+  fi
+  echo "gpu-v4 status: $status" | tee -a "$out/gpu.txt"
+  tar -czf "$final/results.tgz" -C "$out" .
+  cp "$out/gpu.txt" "$out/v4_tests.log" "$out/bench.log" "$final/" 2>/dev/null || true
+  exit $status
+  ;;
+*)
+  echo "usage: scripts/gpu-v4.sh bundle|run" >&2
+  exit 2
+  ;;
+esac
