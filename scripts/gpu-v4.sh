@@ -58,9 +58,10 @@ bundle)
   du -sh "$bundle"
   ;;
 run)
-  final="${OUT:-$bundle/out}"
-  out="$(mktemp -d)"
-  mkdir -p "$final"
+  # Everything is written straight into $OUT, so a run cut short by the device's time limit
+  # still returns what it finished; each step has its own timeout.
+  out="${OUT:-$bundle/out}"
+  mkdir -p "$out"
   export LD_LIBRARY_PATH="$bundle/lib:${LD_LIBRARY_PATH:-}"
   nvidia-smi --query-gpu=name,driver_version,compute_cap --format=csv,noheader | tee "$out/gpu.txt"
   cc="$(nvidia-smi --query-gpu=compute_cap --format=csv,noheader | head -1 | tr -d ' \r')"
@@ -68,30 +69,33 @@ run)
   export TLV4_GPU_KERNELS="$bundle/$arch"
   status=0
   echo "== V4 kernel tests on the GPU ($arch)"
-  "$bundle/bin/v4_kernels_unittests" 2>&1 | tee "$out/v4_tests.log" |
-    grep -E "^\[ *(OK|FAILED|SKIPPED) *\]|PASSED|Failure|Expected|Which is|actual|error" | head -150
-  [ "${PIPESTATUS[0]}" = 0 ] || status=1
+  timeout "${V4_TEST_TIMEOUT:-150}" "$bundle/bin/v4_kernels_unittests" > "$out/v4_tests.log" 2>&1
+  rc=$?
+  grep -E "^\[ *(OK|FAILED|SKIPPED) *\]|PASSED|Failure|Expected|Which is|actual|error|note" "$out/v4_tests.log" | head -150
+  echo "tests exit $rc"
+  [ $rc = 0 ] || status=1
   if [ "${V4_SANITIZE:-1}" = 1 ]; then
     cs="$(command -v compute-sanitizer || echo /usr/local/cuda/bin/compute-sanitizer)"
     for tool in memcheck racecheck synccheck; do
       echo "== compute-sanitizer $tool"
-      timeout 200 "$cs" --tool "$tool" --error-exitcode 9 "$bundle/bin/v4_kernels_unittests" \
-        --gtest_filter="${V4_SANITIZE_FILTER:-*Tiny*:*Small*:*Decode*}" >"$out/sanitizer_$tool.log" 2>&1
+      timeout "${V4_SANITIZE_TIMEOUT:-60}" "$cs" --tool "$tool" --error-exitcode 9 --print-limit 20 \
+        "$bundle/bin/v4_kernels_unittests" \
+        --gtest_filter="${V4_SANITIZE_FILTER:-*Tiny*:*EmptySplits*}" >"$out/sanitizer_$tool.log" 2>&1
       rc=$?
-      grep -E "ERROR SUMMARY|PASSED|FAILED" "$out/sanitizer_$tool.log" | tail -3
+      grep -E "ERROR SUMMARY|PASSED|FAILED|Race reported|Barrier error" "$out/sanitizer_$tool.log" | head -8
       echo "$tool exit $rc"
       [ $rc = 0 ] || status=1
     done
   fi
   if [ "${V4_BENCH:-1}" = 1 ]; then
     echo "== V4 attention benchmarks"
-    "$bundle/bin/tlc_v4attn_bench" --manifest "$bundle/flash/$arch/sparse_attn.manifest.json" \
+    timeout "${V4_BENCH_TIMEOUT:-240}" "$bundle/bin/tlc_v4attn_bench" \
+      --manifest "$bundle/flash/$arch/sparse_attn.manifest.json" \
+      --indexer "$bundle/flash/$arch/indexer.manifest.json" \
+      --topk "$bundle/flash/$arch/topk.manifest.json" \
       --json "$out/v4attn.jsonl" ${V4_BENCH_ARGS:-} 2>&1 | tee "$out/bench.log"
-    if [ -f "$bundle/bench_extra.sh" ]; then bash "$bundle/bench_extra.sh" "$bundle" "$out" 2>&1 | tee -a "$out/bench.log"; fi
   fi
   echo "gpu-v4 status: $status" | tee -a "$out/gpu.txt"
-  tar -czf "$final/results.tgz" -C "$out" .
-  cp "$out/gpu.txt" "$out/v4_tests.log" "$out/bench.log" "$final/" 2>/dev/null || true
   exit $status
   ;;
 *)

@@ -15,6 +15,9 @@
 // top-512), HCA 128 + ctx / 128 slots (every compressed entry). The split count NS gives
 // at least two blocks per SM. Bytes = the cache rows read (604 bytes each) + Q + partials + O.
 // Spot check before timing: one query's output against a double-precision host reference.
+// With --indexer: the lightning indexer's prefill logits (S queries x S / 4 keys, FP8, causal;
+// TFLOP/s over the visible pairs). With --topk: the top-512 selector over R rows of N scores
+// (GB/s of the scores read once).
 //
 // Exit status: 0 ran; 1 no GPU or a launch failed; 2 bad usage; 3 a spot check failed.
 #include "BenchSupport.h"
@@ -252,6 +255,63 @@ struct Bench {
                      jsonNum(flops / (ms * 1e-3) / 1e12), jsonNum(bytes / (ms * 1e-3) / 1e9),
                      jsonNum(err), ok ? "pass" : "FAIL"));
   }
+
+  // Lightning indexer prefill: S queries x N = S / 4 compressed keys, 64 heads x 128, FP8
+  // codes; FLOPs count the visible (causal) query-key pairs only: 2 * IH * DI per pair.
+  void indexer(tlrt::Module &m, int64_t S, std::mt19937_64 &rng) {
+    constexpr int64_t IH = 64, DI = 128;
+    const int64_t N = S / RATIO;
+    std::vector<uint8_t> qq(S * IH * DI), kk(N * DI);
+    for (auto *v : {&qq, &kk})
+      for (auto &c : *v) {
+        c = uint8_t(rng());
+        if ((c & 0x7f) == 0x7f)
+          c = 0x38;
+      }
+    std::vector<float> qs(S * IH, 0.01f), w(S * IH, 0.02f), ks(N, 0.01f);
+    std::vector<int32_t> pos(S);
+    for (int64_t t = 0; t < S; ++t)
+      pos[t] = int32_t(t);
+    Dev dq = Dev::of(qq), dqs = Dev::of(qs), dw = Dev::of(w), dk = Dev::of(kk), dks = Dev::of(ks),
+        dp = Dev::of(pos);
+    tlrt::DeviceBuffer logits(S * N * 4);
+    std::vector<tlrt::Arg> args = {
+        dq.t(DType::Float8E4M3, {1, S, IH, DI}), dqs.t(DType::Float32, {1, S, IH}),
+        dw.t(DType::Float32, {1, S, IH}), dk.t(DType::Float8E4M3, {1, N, DI}),
+        dks.t(DType::Float32, {1, N}), dp.t(DType::Int32, {1, S}),
+        tlrt::Tensor(logits.data(), DType::Float32, {1, S, N}, tlrt::Place::Device)};
+    tlrt::Stream stream;
+    Timing t = timeLaunches(m.kernel("indexer_logits"), {args}, stream, spin, timing);
+    double pairs = 0;
+    for (int64_t q = 0; q < S; ++q)
+      pairs += double((q + 1) / RATIO);
+    const double flops = 2.0 * IH * DI * pairs;
+    emit(fmt::format("{{\"bench\":\"v4_indexer_prefill\",\"gpu\":\"{}\",\"S\":{},\"N\":{},"
+                     "\"ms\":{},\"tflops\":{},\"logits_gbps\":{}}}",
+                     jsonEscape(gpu), S, N, jsonNum(t.medianMs),
+                     jsonNum(flops / (t.medianMs * 1e-3) / 1e12),
+                     jsonNum(double(S) * N * 4 / (t.medianMs * 1e-3) / 1e9)));
+  }
+
+  // Top-512 of R rows of N f32 scores (Gaussian): GB/s of the scores read once.
+  void topk(tlrt::Module &m, int64_t R, int64_t N, std::mt19937_64 &rng) {
+    std::normal_distribution<float> g;
+    std::vector<float> scores(R * N);
+    for (auto &x : scores)
+      x = g(rng);
+    std::vector<int32_t> lens(R, int32_t(N));
+    Dev ds = Dev::of(scores), dl = Dev::of(lens);
+    tlrt::DeviceBuffer out(R * TOPK * 4);
+    std::vector<tlrt::Arg> args = {
+        ds.t(DType::Float32, {R, N}), dl.t(DType::Int32, {R}),
+        tlrt::Tensor(out.data(), DType::Int32, {R, TOPK}, tlrt::Place::Device)};
+    tlrt::Stream stream;
+    Timing t = timeLaunches(m.kernel("topk_select"), {args}, stream, spin, timing);
+    emit(fmt::format("{{\"bench\":\"v4_topk\",\"gpu\":\"{}\",\"rows\":{},\"N\":{},\"k\":{},"
+                     "\"ms\":{},\"gbps\":{}}}",
+                     jsonEscape(gpu), R, N, TOPK, jsonNum(t.medianMs),
+                     jsonNum(double(R) * N * 4 / (t.medianMs * 1e-3) / 1e9)));
+  }
 };
 
 } // namespace
@@ -261,7 +321,13 @@ int main(int argc, char **argv) {
   std::string manifest, json, prefill = "4096,16384,65536", batches = "1,32,128",
                               ctxs = "8192,32768,131072";
   double warmup = 100, rep = 500;
+  std::string indexerManifest, topkManifest, indexerSizes = "4096,16384",
+                                             topkShapes = "1x262144,32x262144,128x65536,4096x16384";
   app.add_option("--manifest", manifest, "sparse_attn manifest (PTX build)")->required();
+  app.add_option("--indexer", indexerManifest, "indexer manifest (PTX build)");
+  app.add_option("--indexer-sizes", indexerSizes, "indexer prefill query counts");
+  app.add_option("--topk", topkManifest, "topk manifest (PTX build)");
+  app.add_option("--topk-shapes", topkShapes, "top-k shapes RxN");
   app.add_option("--json", json, "append JSON lines here");
   app.add_option("--prefill", prefill, "prefill sequence lengths");
   app.add_option("--decode-batch", batches, "decode batch sizes");
@@ -288,6 +354,22 @@ int main(int argc, char **argv) {
     std::mt19937_64 rng(42);
     for (int64_t s : parseList(prefill))
       bench.prefill(s, rng);
+    if (!indexerManifest.empty()) {
+      tlrt::Module im = tlrt::Module::load(indexerManifest);
+      for (int64_t s : parseList(indexerSizes))
+        bench.indexer(im, s, rng);
+    }
+    if (!topkManifest.empty()) {
+      tlrt::Module tm = tlrt::Module::load(topkManifest);
+      std::stringstream ss(topkShapes);
+      std::string item;
+      while (std::getline(ss, item, ',')) {
+        auto x = item.find('x');
+        if (x == std::string::npos)
+          throw UsageError("top-k shape '" + item + "' is not RxN");
+        bench.topk(tm, std::stoll(item.substr(0, x)), std::stoll(item.substr(x + 1)), rng);
+      }
+    }
     for (int64_t ctx : parseList(ctxs))
       for (int64_t b : parseList(batches)) {
         bench.decode(b, ctx, false, sms, rng);

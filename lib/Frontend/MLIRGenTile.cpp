@@ -99,14 +99,24 @@ void MLIRGenImpl::callStmt(const CallExpr &call) {
     Value rows;
     int64_t gatherDim = -1;
     const RegionInfo &si = sema_.regions.find(info.args[0])->second;
+    llvm::SmallVector<Value> rowsOffsets;
     if (si.gatherRows) {
-      rows = bufferOf(*si.gatherRows);
+      if (isa<SubscriptExpr>(si.gatherRows)) {
+        // A slice of a tensor: its buffer and an offset per dimension.
+        Region rr = region(*si.gatherRows);
+        rows = rr.buffer;
+        rowsOffsets = rr.offsets;
+        while (rows && rowsOffsets.size() < rr.sizes.size())
+          rowsOffsets.push_back(index(l, 0));
+      } else {
+        rows = bufferOf(*si.gatherRows);
+      }
       gatherDim = si.gatherDim;
       if (!rows)
         return;
     }
     tl::CopyOp::create(b_, l, src.buffer, src.offsets, src.sizes, dst.buffer, dst.offsets,
-                       dst.sizes, bar, barIdx, rows, gatherDim);
+                       dst.sizes, bar, barIdx, rows, gatherDim, rowsOffsets);
     return;
   }
   if (n == "T.clear" || n == "T.fill") {

@@ -748,10 +748,22 @@ RegionForm Sema::regionForm(Expr &e) {
 }
 
 bool Sema::isGatherIndex(Expr &e) {
-  auto *name = dyn_cast<NameExpr>(&e);
+  // `rows` (a 1-D buffer) or `Idx[b, s, a:a+n]` (a slice along the last
+  // dimension of a tensor).
+  auto *sub = dyn_cast<SubscriptExpr>(&e);
+  auto *name = dyn_cast<NameExpr>(sub ? sub->base.get() : &e);
   Symbol *sym = name ? lookup(name->name) : nullptr;
-  return sym && sym->kind == SymbolKind::Buffer && sym->value.buffer &&
-         sym->value.buffer->shape.size() == 1;
+  if (!sym || (sym->kind != SymbolKind::Buffer && sym->kind != SymbolKind::TensorParam) ||
+      !sym->value.buffer)
+    return false;
+  if (!sub)
+    return sym->value.buffer->shape.size() == 1;
+  if (sub->indices.empty() || !isa<SliceExpr>(sub->indices.back().get()))
+    return false;
+  for (size_t i = 0; i + 1 < sub->indices.size(); ++i)
+    if (isa<SliceExpr>(sub->indices[i].get()))
+      return false;
+  return true;
 }
 
 bool Sema::isPartialView(Expr &e) {
@@ -833,9 +845,11 @@ std::optional<RegionInfo> Sema::region(Expr &e, const std::string &what,
       std::string dimWhat = "index " + std::to_string(d) + " of '" + name + "'";
       auto *slice = dyn_cast<SliceExpr>(&idx);
       if (!slice && isGatherIndex(idx)) {
-        // A gather: row i of this dimension is rows[i].
-        const BufferType &rows = *lookup(static_cast<NameExpr &>(idx).name)->value.buffer;
-        std::string rowsName = static_cast<NameExpr &>(idx).name;
+        // A gather: row i of this dimension is rows[i] (or Idx[..., a + i]).
+        auto *rowsSub = dyn_cast<SubscriptExpr>(&idx);
+        auto &rowsNameExpr = static_cast<NameExpr &>(rowsSub ? *rowsSub->base : idx);
+        const BufferType &rows = *lookup(rowsNameExpr.name)->value.buffer;
+        std::string rowsName = rowsNameExpr.name;
         if (!allowGather_) {
           error(idx.loc, dimWhat + " is the buffer '" + rowsName +
                              "': a buffer of row numbers may only index the source of T.copy "
@@ -849,20 +863,40 @@ std::optional<RegionInfo> Sema::region(Expr &e, const std::string &what,
           ok = false;
           continue;
         }
-        if (buf.scope != MemScope::Global || rows.dtype != DType::I32 ||
-            (rows.scope != MemScope::Shared && rows.scope != MemScope::Global) ||
-            !rows.shape[0].isStatic()) {
-          error(idx.loc, "T.copy gather: the rows '" + rowsName +
-                             "' must be a 1-D int32 buffer of static length in shared or global "
-                             "memory, indexing a global tensor");
-          ok = false;
-          continue;
+        int64_t count = 0;
+        if (rowsSub) {
+          // A slice of a global int32 tensor along its last dimension.
+          if (buf.scope != MemScope::Global || rows.dtype != DType::I32 ||
+              rows.scope != MemScope::Global) {
+            error(idx.loc, "T.copy gather: the rows '" + exprToString(idx) +
+                               "' must be a slice of a global int32 tensor (or a 1-D int32 "
+                               "buffer), indexing a global tensor");
+            ok = false;
+            continue;
+          }
+          std::optional<RegionInfo> rr = region(idx, "the rows of the T.copy gather", nullptr);
+          if (!rr) {
+            ok = false;
+            continue;
+          }
+          count = rr->sizes.back();
+        } else {
+          if (buf.scope != MemScope::Global || rows.dtype != DType::I32 ||
+              (rows.scope != MemScope::Shared && rows.scope != MemScope::Global) ||
+              !rows.shape[0].isStatic()) {
+            error(idx.loc, "T.copy gather: the rows '" + rowsName +
+                               "' must be a 1-D int32 buffer of static length in shared or "
+                               "global memory, indexing a global tensor");
+            ok = false;
+            continue;
+          }
+          expr(idx);
+          count = rows.shape[0].size;
         }
-        expr(idx);
         info.gatherDim = int(d);
         info.gatherRows = &idx;
         info.offsets.push_back(nullptr);
-        info.sizes.push_back(rows.shape[0].size);
+        info.sizes.push_back(count);
         info.kept.push_back(true);
         continue;
       }

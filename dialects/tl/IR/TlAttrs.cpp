@@ -235,6 +235,26 @@ int64_t getSwizzleBytes(MemRefType type) {
   return span == 32 || span == 64 || span == 128 ? span : 0;
 }
 
+namespace {
+/// Whether pieces of v elements along the last dimension of `dst` (layout `l`,
+/// or none) are contiguous and v-aligned.
+bool piecesContiguous(MemRefType dst, const std::optional<LinearLayout> &l, int64_t v) {
+  if (!l)
+    return dst.getShape().back() % v == 0;
+  unsigned rank = l->getRank();
+  for (unsigned d = 0; d < rank; ++d)
+    for (int64_t c = 1; c < l->getOutShape()[d]; c *= 2) {
+      SmallVector<int64_t> coords(rank, 0);
+      coords[d] = c;
+      std::optional<int64_t> off = l->offsetOf(coords);
+      bool inPiece = d + 1 == rank && c < v;
+      if (!off || (inPiece ? *off != c : *off % v != 0))
+        return false;
+    }
+  return true;
+}
+} // namespace
+
 int64_t getCpAsyncVectorBytes(MemRefType src, ArrayRef<int64_t> srcSizes, MemRefType dst,
                               ArrayRef<int64_t> dstSizes) {
   Type e = src.getElementType();
@@ -247,25 +267,27 @@ int64_t getCpAsyncVectorBytes(MemRefType src, ArrayRef<int64_t> srcSizes, MemRef
       srcSizes.back() != dstSizes.back() || srcSizes.back() == 1)
     return 0;
   std::optional<LinearLayout> l = getBufferLayout(dst);
-  for (int64_t v : {16, 8, 4}) {
-    if (dstSizes.back() % v != 0)
-      continue;
-    if (!l)
-      return dst.getShape().back() % v == 0 ? v : 0;
-    // The v elements of a piece at consecutive offsets, and no other
-    // coordinate bit below v: pieces are contiguous and v-aligned.
-    bool ok = true;
-    unsigned rank = l->getRank();
-    for (unsigned d = 0; d < rank && ok; ++d)
-      for (int64_t c = 1; c < l->getOutShape()[d] && ok; c *= 2) {
-        SmallVector<int64_t> coords(rank, 0);
-        coords[d] = c;
-        std::optional<int64_t> off = l->offsetOf(coords);
-        bool inPiece = d + 1 == rank && c < v;
-        ok = off && (inPiece ? *off == c : *off % v == 0);
-      }
-    if (ok)
+  for (int64_t v : {16, 8, 4})
+    if (dstSizes.back() % v == 0 && piecesContiguous(dst, l, v))
       return v;
+  return 0;
+}
+
+int64_t getGatherVectorBytes(MemRefType src, ArrayRef<int64_t> srcSizes, MemRefType dst,
+                             ArrayRef<int64_t> dstSizes) {
+  Type e = src.getElementType();
+  if (e != dst.getElementType() || isa<Float4E2M1FNType>(e) || e.isInteger(1))
+    return 0;
+  int64_t eb = getElementBits(e) / 8;
+  if (eb < 1 || srcSizes.empty() || dstSizes.empty() || srcSizes.back() != dstSizes.back())
+    return 0;
+  std::optional<LinearLayout> l = getBufferLayout(dst);
+  for (int64_t bytes : {16, 8, 4}) {
+    if (bytes < eb || bytes % eb)
+      continue;
+    int64_t v = bytes / eb;
+    if (dstSizes.back() % v == 0 && piecesContiguous(dst, l, v))
+      return bytes;
   }
   return 0;
 }

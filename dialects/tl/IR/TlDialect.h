@@ -120,6 +120,12 @@ int64_t getSwizzleBytes(MemRefType type);
 /// layout keeps contiguous and aligned. 0 when cp.async cannot copy it.
 int64_t getCpAsyncVectorBytes(MemRefType src, ArrayRef<int64_t> srcSizes, MemRefType dst,
                               ArrayRef<int64_t> dstSizes);
+/// The same for a gather (T.copy whose source rows come from an index
+/// buffer): pieces of 16, 8 or 4 bytes of any element width, the widest that
+/// the rows split into and `dst`'s layout keeps contiguous and aligned; 0 when
+/// none does.
+int64_t getGatherVectorBytes(MemRefType src, ArrayRef<int64_t> srcSizes, MemRefType dst,
+                             ArrayRef<int64_t> dstSizes);
 
 /// The source dimensions a tl.view of the box `sizes` keeps when its result
 /// has shape `result`: `sizes` with some unit dimensions dropped, in order

@@ -576,19 +576,26 @@ LogicalResult CopyOp::verify() {
     auto rt = cast<MemRefType>(rows.getType());
     std::optional<MemScope> rs = getMemScope(rt);
     int64_t g = *getGatherDim();
-    if (rt.getRank() != 1 || !rt.getElementType().isInteger(32) || !rs ||
-        (*rs != MemScope::Shared && *rs != MemScope::Global))
-      return emitOpError("gather rows must be a 1-D int32 buffer in shared or global memory");
+    bool sliced = !getRowsOffsets().empty();
+    if (!rt.getElementType().isInteger(32) || !rs ||
+        (*rs != MemScope::Shared && *rs != MemScope::Global) || (!sliced && rt.getRank() != 1))
+      return emitOpError("gather rows must be a 1-D int32 buffer in shared or global memory, "
+                         "or a slice of a global int32 tensor");
+    if (sliced && (*rs != MemScope::Global ||
+                   static_cast<int64_t>(getRowsOffsets().size()) != rt.getRank()))
+      return emitOpError("a slice of gather rows needs a global tensor and one offset per "
+                         "dimension");
     if (g < 0 || g >= static_cast<int64_t>(getSrcSizes().size()))
       return emitOpError("gather_dim ") << g << " is not a dimension of the source";
-    if (!rt.isDynamicDim(0) && getSrcSizes()[g] != rt.getDimSize(0))
+    if (!sliced && !rt.isDynamicDim(0) && getSrcSizes()[g] != rt.getDimSize(0))
       return emitOpError("the source region has ")
              << getSrcSizes()[g] << " points in the gather dimension but rows has "
              << rt.getDimSize(0);
-    if (getMemScope(getSrc().getType()) != MemScope::Global || getBarrier() ||
+    if (getMemScope(getSrc().getType()) != MemScope::Global ||
         getMemScope(getDst().getType()) != MemScope::Shared)
-      return emitOpError("only a copy from global to shared memory without a barrier can "
-                         "gather");
+      return emitOpError("only a copy from global to shared memory can gather");
+    if (getBarrier() && *rs != MemScope::Global)
+      return emitOpError("an asynchronous gather needs its rows in global memory");
   }
   if (static_cast<bool>(getBarrier()) != static_cast<bool>(getBarrierIndex()))
     return emitOpError("barrier and barrier index must be given together");

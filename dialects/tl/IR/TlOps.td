@@ -350,10 +350,15 @@ def Tl_CopyOp : Tl_Op<"copy", [AttrSizedOperandSegments]> {
     buffer in shared or global memory) and `gather_dim` = g, point i along
     dimension g of the source region reads source row `rows[i]` (its offset
     in that dimension is ignored); the region's size in g is the length of
-    `rows`. A row outside the tensor reads zeros, like any guarded global
-    read. Only global -> shared copies without a barrier gather.
+    `rows`. `rows` may also be a global int32 tensor with one offset per
+    dimension: row i is then rows[o0, ..., o_last + i] (a slice along its
+    last dimension; an entry past the tensor is -1). A row outside the
+    source tensor reads zeros, like any guarded global read. Only global ->
+    shared copies gather; a gather whose rows are in global memory can be
+    asynchronous (tl-pipeline streams it with cp.async, completing on a
+    barrier).
     ```mlir
-    tl.copy %KV[%b, %c0, %c0] [1, 64, 512] to %KVs[] [64, 512] rows(%rows : memref<64xi32, #tl.scope<shared>>) {gather_dim = 1 : i64}
+    tl.copy %KV[%b, %c0, %c0] [1, 64, 512] to %KVs[] [64, 512] rows(%rows[] : memref<64xi32, #tl.scope<shared>>) {gather_dim = 1 : i64}
         : memref<?x?x512xbf16, #tl.scope<global>> to memref<64x512xbf16, #tl.scope<shared>>
     ```
   }];
@@ -366,24 +371,28 @@ def Tl_CopyOp : Tl_Op<"copy", [AttrSizedOperandSegments]> {
     // Set by tl-pipeline on asynchronous copies that TMA performs: the index
     // of the copy's tensor map among the kernel's (`tl.tma_maps`).
     OptionalAttr<I64Attr>:$tma,
-    // A gather: the source rows of dimension gather_dim (see above).
-    Arg<Optional<Tl_Buffer>, "", [MemRead]>:$rows, OptionalAttr<I64Attr>:$gather_dim);
+    // A gather: the source rows of dimension gather_dim (see above), read
+    // from `rows` at rowsOffsets (none for a 1-D buffer) plus i in its last
+    // dimension.
+    Arg<Optional<Tl_Buffer>, "", [MemRead]>:$rows, Variadic<Index>:$rowsOffsets,
+    OptionalAttr<I64Attr>:$gather_dim);
   let builders = [
     // A copy without a tensor map (the front end's and most passes').
     OpBuilder<(ins "::mlir::Value":$src, "::mlir::ValueRange":$srcOffsets,
                    "::llvm::ArrayRef<int64_t>":$srcSizes, "::mlir::Value":$dst,
                    "::mlir::ValueRange":$dstOffsets, "::llvm::ArrayRef<int64_t>":$dstSizes,
                    "::mlir::Value":$barrier, "::mlir::Value":$barrierIndex,
-                   CArg<"::mlir::Value", "{}">:$rows, CArg<"int64_t", "-1">:$gatherDim), [{
+                   CArg<"::mlir::Value", "{}">:$rows, CArg<"int64_t", "-1">:$gatherDim,
+                   CArg<"::mlir::ValueRange", "{}">:$rowsOffsets), [{
       build($_builder, $_state, src, srcOffsets, srcSizes, dst, dstOffsets, dstSizes, barrier,
-            barrierIndex, ::mlir::IntegerAttr(), rows,
+            barrierIndex, ::mlir::IntegerAttr(), rows, rowsOffsets,
             gatherDim < 0 ? ::mlir::IntegerAttr() : $_builder.getI64IntegerAttr(gatherDim));
     }]>
   ];
   let assemblyFormat = [{
     $src `[` $srcOffsets `]` $src_sizes `to` $dst `[` $dstOffsets `]` $dst_sizes
     (`barrier` `(` $barrier^ `[` $barrierIndex `]` `)`)?
-    (`rows` `(` $rows^ `:` type($rows) `)`)?
+    (`rows` `(` $rows^ `[` $rowsOffsets `]` `:` type($rows) `)`)?
     attr-dict `:` type($src) `to` type($dst) (`,` qualified(type($barrier))^)?
   }];
   let hasVerifier = 1;

@@ -29,8 +29,11 @@
 // the destination's layout; one map per swizzle chunk of columns); the maps
 // are recorded on the kernel (`tl.tma_maps`) for the manifest. Otherwise a
 // copy of 4, 8 or 16-byte elements uses cp.async (on sm_100a also rows of
-// 8-bit elements, 4 to 16 bytes at a time: the block scales); any other
-// copy stays synchronous where it was. A loop whose destinations are written by
+// 8-bit elements, 4 to 16 bytes at a time: the block scales); a gather
+// (T.copy(KV[b, Idx[b, s, t*BI:t*BI+BI], 0:D], KV_s): rows named by a slice
+// of a global index tensor) uses cp.async in 16, 8 or 4-byte pieces, each
+// lane reading the row number of its piece; any other copy (a gather whose
+// rows are in shared memory included) stays synchronous where it was. A loop whose destinations are written by
 // anything else, or read after the loop, is left alone (a plain loop).
 #include "tl/IR/TlOps.h"
 #include "tl/Transforms/Passes.h"
@@ -192,16 +195,23 @@ LogicalResult PipelineLoop::run() {
   DenseSet<Operation *> copyOps;
   for (Operation &op : body) {
     auto copy = dyn_cast<CopyOp>(&op);
-    // Gathers (rows picked by an index buffer) stay synchronous: neither TMA
-    // nor the stage copies' cp.async streams take per-row addresses yet.
-    if (!copy || copy.getBarrier() || copy.getRows() ||
-        getMemScope(copy.getSrc().getType()) != MemScope::Global)
+    if (!copy || copy.getBarrier() || getMemScope(copy.getSrc().getType()) != MemScope::Global)
+      continue;
+    // A gather streams through cp.async (a row address per piece) when its
+    // rows come from global memory, which the producer can read on its own;
+    // rows in shared memory are written by the consumers: it stays synchronous.
+    bool gather = static_cast<bool>(copy.getRows());
+    if (gather && getMemScope(copy.getRows().getType()) != MemScope::Global)
       continue;
     auto dst = copy.getDst().getDefiningOp<AllocSharedOp>();
     if (!dst || dst->getParentOp() != launch.getOperation())
       continue;
     AsyncCopy ac{copy, dst};
-    if (DictionaryAttr m = tmaMap(copy, dst, tcgen05)) {
+    if (gather) {
+      if (!getGatherVectorBytes(cast<MemRefType>(copy.getSrc().getType()), copy.getSrcSizes(),
+                                dst.getType(), copy.getDstSizes()))
+        continue;
+    } else if (DictionaryAttr m = tmaMap(copy, dst, tcgen05)) {
       ac.tma = true;
       ac.map = m;
       ac.bytes = getBufferBytes(dst.getType());
@@ -288,9 +298,11 @@ LogicalResult PipelineLoop::run() {
   };
   SmallVector<Barriers> bars;
   for (auto &[first, s] : streams) {
-    bool anyCpAsync = llvm::any_of(s.copies, [](const AsyncCopy &c) { return !c.tma; });
+    int64_t cpAsyncCopies = llvm::count_if(s.copies, [](const AsyncCopy &c) { return !c.tma; });
     bool anyTma = llvm::any_of(s.copies, [](const AsyncCopy &c) { return c.tma; });
-    int64_t fullCount = (anyTma ? 1 : 0) + (anyCpAsync ? kWarpSize : 0);
+    // Every lane of the copying warp arrives once per cp.async copy (the
+    // .noinc arrival counts against the expected count).
+    int64_t fullCount = (anyTma ? 1 : 0) + cpAsyncCopies * kWarpSize;
     // Released by one tcgen05.commit after the MMAs, and by each consumer
     // warp after the other readers.
     int64_t emptyCount =
@@ -444,8 +456,7 @@ void pipelinePrologueCopies(PipelinedOp loop, LaunchOp launch, bool tcgen05,
     if (&op == loop.getOperation())
       break;
     auto copy = dyn_cast<CopyOp>(&op);
-    // Gathers (rows picked by an index buffer) stay synchronous: neither TMA
-    // nor the stage copies' cp.async streams take per-row addresses yet.
+    // Gathers before the loop stay synchronous (no tensor map takes them).
     if (!copy || copy.getBarrier() || copy.getRows() ||
         getMemScope(copy.getSrc().getType()) != MemScope::Global)
       continue;

@@ -51,11 +51,17 @@ void KernelLowering::lowerCopy(CopyOp op) {
       Value at = arith::SubIOp::create(nb, l, si[g], srcOff[g]);
       Value row;
       if (isGlobal(rows)) {
-        // An entry past the rows tensor names no row: -1, read as zeros.
+        // rows[i], or rows[o0, ..., o_last + i] for a slice of a tensor; an
+        // entry past the rows tensor names no row: -1, read as zeros.
+        SmallVector<Value> ri(op.getRowsOffsets().begin(), op.getRowsOffsets().end());
+        if (ri.empty())
+          ri.push_back(at);
+        else
+          ri.back() = arith::AddIOp::create(nb, l, ri.back(), at);
         auto ifOp = scf::IfOp::create(
-            nb, l, inBounds(nb, l, rows, {at}),
+            nb, l, inBounds(nb, l, rows, ri),
             [&](OpBuilder &tb, Location tl) {
-              scf::YieldOp::create(tb, tl, loadElem(tb, tl, rows, {at}));
+              scf::YieldOp::create(tb, tl, loadElem(tb, tl, rows, ri));
             },
             [&](OpBuilder &eb, Location el) {
               scf::YieldOp::create(eb, el, Value(arith::ConstantOp::create(

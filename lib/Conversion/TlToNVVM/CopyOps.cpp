@@ -153,6 +153,39 @@ Value vectorOk(OpBuilder &b, Location loc, const MemSide &m, ArrayRef<Value> c, 
   return arith::AndIOp::create(b, loc, aligned, inBounds(b, loc, lastc, m.g.dims));
 }
 
+/// A gather's source row for the point whose source coordinates are `sc`:
+/// its position i along gather_dim reads rows[i] (a 1-D buffer) or
+/// rows[o0, ..., o_last + i] (a slice of a global tensor; past its end: -1).
+/// A row outside the source then reads zeros through the usual guards.
+Value gatherRow(OpBuilder &b, Location loc, tl::CopyOp op, tl::CopyOp::Adaptor adaptor,
+                const MemSide &src, ArrayRef<Value> sc) {
+  int64_t g = *op.getGatherDim();
+  Value at = sc[g];
+  if (!src.offsets.empty())
+    at = arith::SubIOp::create(b, loc, at, src.offsets[g]);
+  auto rt = cast<MemRefType>(op.getRows().getType());
+  Value row;
+  if (tl::getMemScope(rt) == tl::MemScope::Shared) {
+    row = loadShared(b, loc, adaptor.getRows(), rt, {at});
+  } else {
+    SmallVector<Value> c(adaptor.getRowsOffsets().begin(), adaptor.getRowsOffsets().end());
+    if (c.empty())
+      c.push_back(at);
+    else
+      c.back() = arith::AddIOp::create(b, loc, c.back(), at);
+    GlobalView gv = unpackGlobal(b, loc, adaptor.getRows(), rt.getRank());
+    auto ifOp = scf::IfOp::create(b, loc, TypeRange{b.getI32Type()}, inBounds(b, loc, c, gv.dims),
+                                  true);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(ifOp.thenBlock());
+    scf::YieldOp::create(b, loc, loadGlobal(b, loc, gv, rt.getElementType(), c));
+    b.setInsertionPointToStart(ifOp.elseBlock());
+    scf::YieldOp::create(b, loc, cI32(b, loc, -1));
+    row = ifOp.getResult(0);
+  }
+  return arith::IndexCastOp::create(b, loc, b.getIndexType(), row);
+}
+
 //===----------------------------------------------------------------------===//
 // Register <-> memory
 //===----------------------------------------------------------------------===//
@@ -392,23 +425,8 @@ LogicalResult lowerCooperativeCopy(tl::CopyOp op, tl::CopyOp::Adaptor adaptor,
     }
     SmallVector<Value> sc = expandCoords(rewriter, loc, src.offsets, src.sizes, q);
     SmallVector<Value> dc = expandCoords(rewriter, loc, dst.offsets, dst.sizes, q);
-    if (Value rows = op.getRows()) {
-      // A gather: the point's position along gather_dim picks its source row
-      // (rows[i]; a row outside the tensor reads zeros through the guards).
-      int64_t g = *op.getGatherDim();
-      Value at = sc[g];
-      if (!src.offsets.empty())
-        at = arith::SubIOp::create(rewriter, loc, at, src.offsets[g]);
-      auto rt = cast<MemRefType>(rows.getType());
-      Value row;
-      if (tl::getMemScope(rt) == tl::MemScope::Shared) {
-        row = loadShared(rewriter, loc, adaptor.getRows(), rt, {at});
-      } else {
-        GlobalView gv = unpackGlobal(rewriter, loc, adaptor.getRows(), 1);
-        row = loadGlobal(rewriter, loc, gv, rt.getElementType(), {at});
-      }
-      sc[g] = arith::IndexCastOp::create(rewriter, loc, rewriter.getIndexType(), row);
-    }
+    if (op.getRows())
+      sc[*op.getGatherDim()] = gatherRow(rewriter, loc, op, adaptor, src, sc);
     auto scalar = [&](int64_t count) {
       for (int64_t e = 0; e < count; ++e) {
         SmallVector<Value> sce = sc, dce = dc;
@@ -520,10 +538,14 @@ LogicalResult lowerCpAsync(tl::CopyOp op, tl::CopyOp::Adaptor adaptor,
                         op.getDstSizes());
   Type se = src.type.getElementType();
   int64_t eb = storageBytes(se);
-  int64_t bytes = tl::getCpAsyncVectorBytes(src.type, op.getSrcSizes(), dst.type, op.getDstSizes());
+  int64_t bytes =
+      op.getRows()
+          ? tl::getGatherVectorBytes(src.type, op.getSrcSizes(), dst.type, op.getDstSizes())
+          : tl::getCpAsyncVectorBytes(src.type, op.getSrcSizes(), dst.type, op.getDstSizes());
   if (!bytes)
     return op.emitError("an asynchronous copy without a tensor map needs 4, 8 or 16-byte "
-                        "elements (or rows of 8-bit elements) of one dtype on both sides");
+                        "elements (or rows of 8-bit elements; a gather: rows of 4, 8 or "
+                        "16-byte pieces) of one dtype on both sides");
   int64_t vec = bytes / eb;
   SmallVector<int64_t> box = squeeze(op.getDstSizes());
   int64_t n = 1;
@@ -531,20 +553,13 @@ LogicalResult lowerCpAsync(tl::CopyOp op, tl::CopyOp::Adaptor adaptor,
     n *= x;
   Value lane = arith::RemUIOp::create(rewriter, loc, threadIdx(rewriter, loc),
                                       cIndex(rewriter, loc, kWarpSize));
-  auto loop = scf::ForOp::create(rewriter, loc, lane, cIndex(rewriter, loc, n / vec),
-                                 cIndex(rewriter, loc, kWarpSize));
-  {
-    OpBuilder::InsertionGuard g(rewriter);
-    rewriter.setInsertionPoint(loop.getBody()->getTerminator());
-    SmallVector<Value> q(box.size());
-    Value rem = arith::MulIOp::create(rewriter, loc, loop.getInductionVar(),
-                                      cIndex(rewriter, loc, vec));
-    for (int64_t d = box.size() - 1; d >= 0; --d) {
-      q[d] = arith::RemUIOp::create(rewriter, loc, rem, cIndex(rewriter, loc, box[d]));
-      rem = arith::DivUIOp::create(rewriter, loc, rem, cIndex(rewriter, loc, box[d]));
-    }
+  // One piece of `vec` elements at box point q (row: a gather's source row
+  // for q, read once per row by the caller).
+  auto piece = [&](ArrayRef<Value> q, Value row) {
     SmallVector<Value> sc = expandCoords(rewriter, loc, src.offsets, src.sizes, q);
     SmallVector<Value> dc = expandCoords(rewriter, loc, dst.offsets, dst.sizes, q);
+    if (op.getRows())
+      sc[*op.getGatherDim()] = row ? row : gatherRow(rewriter, loc, op, adaptor, src, sc);
     // Out of bounds: a source size of 0 (zero fill) at the tensor's base; a
     // piece cut by the last dimension copies its part and zero-fills the rest.
     Value ok = inBounds(rewriter, loc, sc, src.g.dims);
@@ -565,6 +580,44 @@ LogicalResult lowerCpAsync(tl::CopyOp op, tl::CopyOp::Adaptor adaptor,
     asmVoid(rewriter, loc, {dstAddr, srcAddr, size},
             llvm::formatv("cp.async.ca.shared.global [$0], [$1], {0}, $2;", bytes).str(),
             "r,l,r,~{memory}");
+  };
+  // Where the gathered dimension sits in the box (-1: not a gather).
+  int64_t gatherBox = -1;
+  if (op.getRows() && op.getSrcSizes()[*op.getGatherDim()] != 1) {
+    gatherBox = 0;
+    for (int64_t d = 0; d < static_cast<int64_t>(*op.getGatherDim()); ++d)
+      gatherBox += op.getSrcSizes()[d] != 1;
+  }
+  if (box.size() == 2 && gatherBox == 0) {
+    // A gather of whole rows: each lane takes rows lane, lane + 32, ..., reads
+    // the row number once and issues the row's pieces.
+    auto rowsLoop = scf::ForOp::create(rewriter, loc, lane, cIndex(rewriter, loc, box[0]),
+                                       cIndex(rewriter, loc, kWarpSize));
+    OpBuilder::InsertionGuard g(rewriter);
+    rewriter.setInsertionPoint(rowsLoop.getBody()->getTerminator());
+    Value p = rowsLoop.getInductionVar();
+    SmallVector<Value> sc0 = expandCoords(rewriter, loc, src.offsets, src.sizes,
+                                          {p, cIndex(rewriter, loc, 0)});
+    Value row = gatherRow(rewriter, loc, op, adaptor, src, sc0);
+    auto cols = scf::ForOp::create(rewriter, loc, cIndex(rewriter, loc, 0),
+                                   cIndex(rewriter, loc, box[1] / vec), cIndex(rewriter, loc, 1));
+    rewriter.setInsertionPoint(cols.getBody()->getTerminator());
+    Value col = arith::MulIOp::create(rewriter, loc, cols.getInductionVar(),
+                                      cIndex(rewriter, loc, vec));
+    piece({p, col}, row);
+  } else {
+    auto loop = scf::ForOp::create(rewriter, loc, lane, cIndex(rewriter, loc, n / vec),
+                                   cIndex(rewriter, loc, kWarpSize));
+    OpBuilder::InsertionGuard g(rewriter);
+    rewriter.setInsertionPoint(loop.getBody()->getTerminator());
+    SmallVector<Value> q(box.size());
+    Value rem = arith::MulIOp::create(rewriter, loc, loop.getInductionVar(),
+                                      cIndex(rewriter, loc, vec));
+    for (int64_t d = box.size() - 1; d >= 0; --d) {
+      q[d] = arith::RemUIOp::create(rewriter, loc, rem, cIndex(rewriter, loc, box[d]));
+      rem = arith::DivUIOp::create(rewriter, loc, rem, cIndex(rewriter, loc, box[d]));
+    }
+    piece(q, Value());
   }
   Value bar = LLVM::GEPOp::create(rewriter, loc, LLVM::LLVMPointerType::get(op.getContext(), 3),
                                   rewriter.getI64Type(), adaptor.getBarrier(),

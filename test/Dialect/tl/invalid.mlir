@@ -1255,7 +1255,7 @@ func.func @f(%n: index, %A: memref<?xf32, #tl.scope<global>>) {
     %s = tl.alloc_shared : memref<64xf32, #tl.scope<shared>>
     %bar = tl.alloc_barrier arrive_count(1) : !tl.barrier<1>
     // expected-error @+1 {{barrier and barrier index must be given together}}
-    "tl.copy"(%A, %c0, %s, %bar) <{src_sizes = array<i64: 64>, dst_sizes = array<i64: 64>, operandSegmentSizes = array<i32: 1, 1, 1, 0, 1, 0, 0>}>
+    "tl.copy"(%A, %c0, %s, %bar) <{src_sizes = array<i64: 64>, dst_sizes = array<i64: 64>, operandSegmentSizes = array<i32: 1, 1, 1, 0, 1, 0, 0, 0>}>
         : (memref<?xf32, #tl.scope<global>>, index, memref<64xf32, #tl.scope<shared>>, !tl.barrier<1>) -> ()
   }
   return
@@ -1518,7 +1518,7 @@ func.func @f(%n: index, %A: memref<?x64xf32, #tl.scope<global>>) {
     %s = tl.alloc_shared : memref<8x64xf32, #tl.scope<shared>>
     %r = tl.alloc_shared : memref<16xi32, #tl.scope<shared>>
     // expected-error @+1 {{the source region has 8 points in the gather dimension but rows has 16}}
-    tl.copy %A[] [8, 64] to %s[] [8, 64] rows(%r : memref<16xi32, #tl.scope<shared>>) {gather_dim = 0 : i64} : memref<?x64xf32, #tl.scope<global>> to memref<8x64xf32, #tl.scope<shared>>
+    tl.copy %A[] [8, 64] to %s[] [8, 64] rows(%r[] : memref<16xi32, #tl.scope<shared>>) {gather_dim = 0 : i64} : memref<?x64xf32, #tl.scope<global>> to memref<8x64xf32, #tl.scope<shared>>
   }
   return
 }
@@ -1529,8 +1529,8 @@ func.func @f(%n: index, %A: memref<?x64xf32, #tl.scope<global>>) {
   tl.launch grid(%n) threads(128) blocks(%bid) {
     %s = tl.alloc_shared : memref<8x64xf32, #tl.scope<shared>>
     %r = tl.alloc_shared : memref<8xf32, #tl.scope<shared>>
-    // expected-error @+1 {{gather rows must be a 1-D int32 buffer in shared or global memory}}
-    tl.copy %A[] [8, 64] to %s[] [8, 64] rows(%r : memref<8xf32, #tl.scope<shared>>) {gather_dim = 0 : i64} : memref<?x64xf32, #tl.scope<global>> to memref<8x64xf32, #tl.scope<shared>>
+    // expected-error @+1 {{gather rows must be a 1-D int32 buffer in shared or global memory, or a slice of a global int32 tensor}}
+    tl.copy %A[] [8, 64] to %s[] [8, 64] rows(%r[] : memref<8xf32, #tl.scope<shared>>) {gather_dim = 0 : i64} : memref<?x64xf32, #tl.scope<global>> to memref<8x64xf32, #tl.scope<shared>>
   }
   return
 }
@@ -1542,7 +1542,7 @@ func.func @f(%n: index, %A: memref<?x64xf32, #tl.scope<global>>) {
     %s = tl.alloc_shared : memref<8x64xf32, #tl.scope<shared>>
     %r = tl.alloc_shared : memref<8xi32, #tl.scope<shared>>
     // expected-error @+1 {{rows and gather_dim must be given together}}
-    tl.copy %A[] [8, 64] to %s[] [8, 64] rows(%r : memref<8xi32, #tl.scope<shared>>) : memref<?x64xf32, #tl.scope<global>> to memref<8x64xf32, #tl.scope<shared>>
+    tl.copy %A[] [8, 64] to %s[] [8, 64] rows(%r[] : memref<8xi32, #tl.scope<shared>>) : memref<?x64xf32, #tl.scope<global>> to memref<8x64xf32, #tl.scope<shared>>
   }
   return
 }

@@ -4,13 +4,14 @@
 // a stage other ops read too also counts the consumer warps' arrivals. Block
 // scales (4-byte rows of ue8m0, too narrow for TMA) are filled by cp.async in
 // row pieces, the lanes fencing for the async proxy that tcgen05.cp reads
-// through.
+// through. The full barrier expects one arrival for the TMA bytes and one per
+// lane per cp.async copy (2 x 32 here: each copy's lanes arrive once).
 // RUN: tl-opt %s --split-input-file --tl-infer-layouts="chip=sm_100a" --tl-pipeline="chip=sm_100a" | FileCheck %s
 
 // CHECK-LABEL: func.func @mx
 // CHECK-SAME: dtype = "float8_e4m3"
 // CHECK-NOT: dtype = "ue8m0"
-// CHECK: %[[FULL:.*]] = tl.alloc_barrier arrive_count(33) : !tl.barrier<2>
+// CHECK: %[[FULL:.*]] = tl.alloc_barrier arrive_count(65) : !tl.barrier<2>
 // CHECK: %[[EMPTY:.*]] = tl.alloc_barrier arrive_count(1) : !tl.barrier<2>
 // CHECK: tl.pipelined
 // CHECK: %[[STAGE:.*]] = arith.remui

@@ -332,6 +332,8 @@ TEST(V4Indexer, QueryMatchesReference) {
   const int64_t kPositions = 70000;
   ropeTables(kPositions, cosT, sinT);
   for (const Variant &v : kVariants) {
+    if (!tlv4_test::available(v.module))
+      continue;
     const int64_t s = v.ih >= 64 ? 5 : 13;
     std::mt19937 rng(1234 + uint32_t(v.ih));
     std::uniform_real_distribution<float> u(-1, 1), lg(-2, 2);
@@ -413,6 +415,8 @@ void runPrefill(const Variant &v, Problem &p, std::vector<float> &logits) {
 
 TEST(V4Indexer, PrefillLogitsAndTopK) {
   for (const Variant &v : kVariants) {
+    if (!tlv4_test::available(v.module))
+      continue;
     // The V4 sizes on a small problem; small head counts on several ragged ones.
     std::vector<std::array<int64_t, 3>> shapes; // B, S, N
     if (v.ih >= 64)
@@ -450,6 +454,8 @@ TEST(V4Indexer, PrefillLogitsAndTopK) {
 
 TEST(V4Indexer, DecodeLogitsAndTopK) {
   for (const Variant &v : kVariants) {
+    if (!tlv4_test::available(v.module))
+      continue;
     const int64_t b = 5, n = v.ih >= 64 ? 300 : 150;
     Problem p = makeProblem(b, 1, n, v.ih, v.di, uint32_t(99 + v.ih));
     // Nothing visible, one key, a compression boundary, all keys (pos past 4 N), arbitrary.
@@ -487,6 +493,8 @@ TEST(V4Indexer, QueryThenLogitsSelectsReferenceTopK) {
   const int64_t kPositions = 512;
   ropeTables(kPositions, cosT, sinT);
   for (const Variant &v : kVariants) {
+    if (!tlv4_test::available(v.module))
+      continue;
     const int64_t s = v.ih >= 64 ? 6 : 21, n = 100;
     std::mt19937 rng(4321 + uint32_t(v.ih));
     Problem p = makeProblem(1, s, n, v.ih, v.di, uint32_t(5 + v.ih));
