@@ -25,10 +25,9 @@ bundle)
   rm -rf "$bundle"
   mkdir -p "$bundle/bin" "$bundle/lib" "$bundle/sm_90a" "$bundle/sm_100a" "$bundle/flash"
   cp "$build/bin/v4_kernels_unittests" "$build/bin/tlc_v4attn_bench" "$bundle/bin/"
+  # The V4-Flash builds the model uses (models/deepseek_v4/kernels/CMakeLists.txt).
   for arch in sm_90a sm_100a; do
-    cp "$build/models/deepseek_v4/kernels/$arch/"* "$bundle/flash/" 2>/dev/null || true
-    mkdir -p "$bundle/flash/$arch"
-    mv "$bundle/flash/"*.ptx "$bundle/flash/"*.manifest.json "$bundle/flash/$arch/" 2>/dev/null || true
+    cp -r "$build/models/deepseek_v4/kernels/$arch" "$bundle/flash/"
   done
   # Every test variant, for each GPU architecture (an --arch flag picks the CPU's code
   # path only: a GPU build is its own architecture).

@@ -259,14 +259,38 @@ struct ReduceLowering : public OpConversionPattern<tl::ReduceOp> {
     for (int64_t x : dstPadded)
       dstNumel *= x;
     auto outCoords = [&](int64_t o) { return tl::emitSlotCoords(rewriter, loc, proj, o, hw); };
+    // Only one of the threads that hold the same value writes it to scratch
+    // (the others would write the same bits to the same place: a race).
+    auto storeIf = [&](Value cond, Value v, Value ptr) {
+      if (!cond) {
+        LLVM::StoreOp::create(rewriter, loc, v, ptr);
+        return;
+      }
+      auto ifOp = scf::IfOp::create(rewriter, loc, cond, /*withElseRegion=*/false);
+      OpBuilder::InsertionGuard g(rewriter);
+      rewriter.setInsertionPoint(ifOp.thenBlock()->getTerminator());
+      LLVM::StoreOp::create(rewriter, loc, v, ptr);
+    };
     if (warpMask) {
+      // Per warp: the lanes whose replicated lane bits (in the projection)
+      // are zero.
+      int64_t laneRepl = 0;
+      for (auto [k, c] : llvm::enumerate(proj.getBases(tl::LinearLayout::Lane)))
+        if (llvm::all_of(c, [](int64_t x) { return x == 0; }))
+          laneRepl |= int64_t{1} << k;
+      Value laneLeader;
+      if (laneRepl)
+        laneLeader = arith::CmpIOp::create(
+            rewriter, loc, arith::CmpIPredicate::eq,
+            arith::AndIOp::create(rewriter, loc, hw.lane, cIndex(rewriter, loc, laneRepl)),
+            cIndex(rewriter, loc, 0));
       syncThreadsOf(rewriter, loc, op);
       for (int64_t o = 0; o < outSlots; ++o) {
         Value idx = arith::AddIOp::create(
             rewriter, loc,
             arith::MulIOp::create(rewriter, loc, hw.warp, cIndex(rewriter, loc, dstNumel)),
             flatIndex(rewriter, loc, outCoords(o), dstPadded));
-        LLVM::StoreOp::create(rewriter, loc, partial[o], scratchPtr(rewriter, loc, op, at, idx));
+        storeIf(laneLeader, partial[o], scratchPtr(rewriter, loc, op, at, idx));
       }
       syncThreadsOf(rewriter, loc, op);
       for (int64_t o = 0; o < outSlots; ++o) {
@@ -306,12 +330,14 @@ struct ReduceLowering : public OpConversionPattern<tl::ReduceOp> {
       for (int64_t o = 0; o < outSlots; ++o)
         finish(partial[o], cIndex(rewriter, loc, o));
     } else {
-      // Replicated destination: every thread reads every result.
+      // Replicated destination: every thread reads every result, which one
+      // replica of each writes.
       syncThreadsOf(rewriter, loc, op);
+      Value leader = tl::emitReplicaLeader(rewriter, loc, proj, hw);
       for (int64_t o = 0; o < outSlots; ++o)
-        LLVM::StoreOp::create(rewriter, loc, partial[o],
-                              scratchPtr(rewriter, loc, op, at,
-                                         flatIndex(rewriter, loc, outCoords(o), dstPadded)));
+        storeIf(leader, partial[o],
+                scratchPtr(rewriter, loc, op, at,
+                           flatIndex(rewriter, loc, outCoords(o), dstPadded)));
       syncThreadsOf(rewriter, loc, op);
       for (int64_t e = 0; e < dstNumel; ++e)
         finish(LLVM::LoadOp::create(rewriter, loc, at,
@@ -359,10 +385,20 @@ struct ConvertLayoutLowering : public OpConversionPattern<tl::ConvertLayoutOp> {
     SmallVector<int64_t> padded = tl::LinearLayout::padShape(srcT.getShape());
     tl::HwIndex hw = hwIndex(rewriter, loc);
     syncThreadsOf(rewriter, loc, op);
+    // One replica of a replicated source writes each element.
+    Value leader = tl::emitReplicaLeader(rewriter, loc, ls, hw);
     for (int64_t s = 0; s < ls.getInSize(tl::LinearLayout::Register); ++s) {
       Value v = LLVM::LoadOp::create(rewriter, loc, reg, slotPtr(rewriter, loc, adaptor.getSrc(), reg, s));
       Value idx = flatIndex(rewriter, loc, tl::emitSlotCoords(rewriter, loc, ls, s, hw), padded);
-      LLVM::StoreOp::create(rewriter, loc, v, scratchPtr(rewriter, loc, op, reg, idx));
+      Value ptr = scratchPtr(rewriter, loc, op, reg, idx);
+      if (!leader) {
+        LLVM::StoreOp::create(rewriter, loc, v, ptr);
+        continue;
+      }
+      auto ifOp = scf::IfOp::create(rewriter, loc, leader, /*withElseRegion=*/false);
+      OpBuilder::InsertionGuard g(rewriter);
+      rewriter.setInsertionPoint(ifOp.thenBlock()->getTerminator());
+      LLVM::StoreOp::create(rewriter, loc, v, ptr);
     }
     syncThreadsOf(rewriter, loc, op);
     for (int64_t s = 0; s < dstSlots; ++s) {

@@ -64,11 +64,13 @@ func.func @row_max(%n: index) attributes {tl.kernel} {
 // Row sums of a [4, 256] tile whose lanes and warps all move columns (the
 // rmsnorm shape): shuffles xor 1, 2, 4, 8, 16, then each warp's four
 // partials go to the scratch at offset 512 (index warp * 4 + row) between
-// barriers, and every thread adds up the four warps' partials of its rows.
+// barriers, written by lane 0 only (every lane holds the same sums), and
+// every thread adds up the four warps' partials of its rows.
 // CHECK-LABEL: llvm.func @cross_warp
 // CHECK-SAME: tlc_smem_bytes = 640 : i64
 // CHECK: %[[BASE:.*]] = llvm.mlir.addressof @__tl_smem
 // CHECK: %[[TID:.*]] = arith.index_cast %{{.*}} : i32 to index
+// CHECK-NEXT: %[[LANE:.*]] = arith.remui %[[TID]], %c32 : index
 // CHECK-NEXT: %[[WARP:.*]] = arith.divui %[[TID]], %c32 : index
 // CHECK-COUNT-4: "shfl.sync.bfly.b32 $0, $1, $2, 0x1f, 0xffffffff;", "=f,f,r" %{{.*}}, %c1_i32
 // CHECK-COUNT-4: "shfl.sync.bfly.b32 $0, $1, $2, 0x1f, 0xffffffff;", "=f,f,r" %{{.*}}, %c2_i32
@@ -76,13 +78,17 @@ func.func @row_max(%n: index) attributes {tl.kernel} {
 // CHECK-COUNT-4: "shfl.sync.bfly.b32 $0, $1, $2, 0x1f, 0xffffffff;", "=f,f,r" %{{.*}}, %c8_i32
 // CHECK-COUNT-4: "shfl.sync.bfly.b32 $0, $1, $2, 0x1f, 0xffffffff;", "=f,f,r" %{{.*}}, %c16_i32
 // CHECK-NEXT: %[[R0:.*]] = arith.addf
-// CHECK: llvm.inline_asm has_side_effects asm_dialect = att "bar.sync 0;"
+// CHECK: %[[L0:.*]] = arith.andi %[[LANE]], %c31 : index
+// CHECK-NEXT: %[[LEAD:.*]] = arith.cmpi eq, %[[L0]], %c0 : index
+// CHECK-NEXT: llvm.inline_asm has_side_effects asm_dialect = att "bar.sync 0;"
 // CHECK-NEXT: %[[I0:.*]] = arith.muli %[[WARP]], %c4 : index
 // CHECK-NEXT: %[[SCR:.*]] = llvm.getelementptr %[[BASE]][512] : (!llvm.ptr<3>) -> !llvm.ptr<3>, i8
 // CHECK-NEXT: %[[I0_64:.*]] = arith.index_cast %[[I0]] : index to i64
 // CHECK-NEXT: %[[P0:.*]] = llvm.getelementptr %[[SCR]][%[[I0_64]]] : (!llvm.ptr<3>, i64) -> !llvm.ptr<3>, f32
+// CHECK-NEXT: scf.if %[[LEAD]] {
 // CHECK-NEXT: llvm.store %{{.*}}, %[[P0]] : f32, !llvm.ptr<3>
 // CHECK-COUNT-3: llvm.store %{{.*}} : f32, !llvm.ptr<3>
+// CHECK-NEXT: }
 // CHECK-NEXT: llvm.inline_asm has_side_effects asm_dialect = att "bar.sync 0;"
 // CHECK: %[[W0:.*]] = arith.andi %[[WARP]], %c-4 : index
 // CHECK-COUNT-16: llvm.load %{{.*}} : !llvm.ptr<3> -> f32
@@ -105,13 +111,19 @@ func.func @cross_warp(%n: index) attributes {tl.kernel} {
 
 // A destination replicated in every thread (not the accumulator's row
 // projection): after the quad shuffles, the partials go through the scratch
-// (row r at index r, written by the replicas of each row) and every thread
-// reads all 64 rows. |x| before the max.
+// (row r at index r, written by one replica of each row: the lanes whose two
+// low bits are 0) and every thread reads all 64 rows. |x| before the max.
 // CHECK-LABEL: llvm.func @broadcast
 // CHECK-COUNT-8: math.absf
 // CHECK-COUNT-4: shfl.sync.bfly.b32
 // CHECK: llvm.inline_asm has_side_effects asm_dialect = att "bar.sync 0;"
-// CHECK-COUNT-2: llvm.store %{{.*}} : f32, !llvm.ptr<3>
+// CHECK-NEXT: %[[Q:.*]] = arith.andi %{{.*}}, %c3 : index
+// CHECK-NEXT: %[[LEAD:.*]] = arith.cmpi eq, %[[Q]], %c0 : index
+// CHECK: scf.if %[[LEAD]] {
+// CHECK-NEXT: llvm.store %{{.*}} : f32, !llvm.ptr<3>
+// CHECK: scf.if %[[LEAD]] {
+// CHECK-NEXT: llvm.store %{{.*}} : f32, !llvm.ptr<3>
+// CHECK-NEXT: }
 // CHECK-NEXT: llvm.inline_asm has_side_effects asm_dialect = att "bar.sync 0;"
 // CHECK-NEXT: %[[V0:.*]] = llvm.load %[[SCR:.*]] : !llvm.ptr<3> -> f32
 // CHECK-NEXT: llvm.store %[[V0]], %[[DST:.*]] : f32, !llvm.ptr
