@@ -31,25 +31,21 @@ bundle)
   done
   # Every test variant, for each GPU architecture (an --arch flag picks the CPU's code
   # path only: a GPU build is its own architecture).
-  kernels="$root/models/deepseek_v4/kernels"
-  for list in "$root"/test/models/deepseek_v4/*.cmake; do
-    grep -E '^\s*tlv4_test_kernel\(' "$list" | while read -r line; do
-      args=$(sed -E 's/^\s*tlv4_test_kernel\((.*)\)\s*$/\1/' <<<"$line")
-      read -r -a words <<<"$args"
-      module=${words[0]}
-      src=${words[1]/\$\{v4kernels\}/$kernels}
-      flags=()
-      for w in "${words[@]:2}"; do
-        case "$w" in --arch=*) ;; --*) flags+=("$w") ;; *) flags+=(-D "$w") ;; esac
-      done
-      for arch in sm_90a sm_100a; do
-        if ! "$build/bin/tlc" "$src" --target $arch --emit ptx "${flags[@]}" \
-             -o "$bundle/$arch/$module.ptx" 2>>"$bundle/compile-errors.log"; then
-          echo "$arch: $module does not compile (see .gpu-v4/compile-errors.log)"
-          rm -f "$bundle/$arch/$module.ptx" "$bundle/$arch/$module.manifest.json"
-        fi
-      done
+  source "$root/scripts/variants.sh"
+  gpu_variant() {
+    local module=$1 src=$2 arch
+    shift 2
+    for arch in sm_90a sm_100a; do
+      if ! "$build/bin/tlc" "$src" --target $arch --emit ptx "$@" \
+           -o "$bundle/$arch/$module.ptx" 2>>"$bundle/compile-errors.log"; then
+        echo "$arch: $module does not compile (see .gpu-v4/compile-errors.log)"
+        rm -f "$bundle/$arch/$module.ptx" "$bundle/$arch/$module.manifest.json"
+      fi
     done
+  }
+  for list in "$root"/test/models/deepseek_v4/*.cmake; do
+    each_variant "$list" tlv4_test_kernel v4kernels "$root/models/deepseek_v4/kernels" \
+      gpu_variant no-arch
   done
   for lib in $(ldd "$bundle"/bin/* | awk '/=>/ {print $3}' | grep -E "libfmt|libgtest" | sort -u); do
     cp -L "$lib" "$bundle/lib/"

@@ -3,6 +3,7 @@
 // comparisons.
 #pragma once
 
+#include "KernelTestSupport.h"
 #include "tlrt/Module.h"
 
 #include <gtest/gtest.h>
@@ -27,29 +28,7 @@ inline const tlrt::Kernel &kernel(const std::string &module, const std::string &
   return m->kernel(name);
 }
 
-/// n floats uniform in [lo, hi), reproducible from `seed`.
-inline std::vector<float> uniform(size_t n, uint32_t seed, float lo = -1, float hi = 1) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> u(lo, hi);
-  std::vector<float> v(n);
-  for (auto &x : v)
-    x = u(rng);
-  return v;
-}
-
-/// Largest |got - want| / (atol + rtol * |want|) over the elements; <= 1 passes.
-inline double worstRatio(const std::vector<float> &got, const std::vector<float> &want,
-                         double atol, double rtol, size_t *where = nullptr) {
-  double worst = 0;
-  for (size_t i = 0; i < want.size(); ++i) {
-    double r = std::abs(double(got[i]) - want[i]) / (atol + rtol * std::abs(double(want[i])));
-    if (!(r <= worst)) { // NaN counts as worst
-      worst = std::isnan(r) ? INFINITY : r;
-      if (where)
-        *where = i;
-    }
-  }
-  return worst;
-}
+using tlc_test::uniform;
+using tlc_test::worstRatio;
 
 } // namespace tlc_port

@@ -33,16 +33,8 @@ using tlrt::Tensor;
 constexpr uint32_t kPoison = 0x7FBADBAD; // an f32 NaN no computation produces
 constexpr int64_t kTail = 64;            // poisoned floats after Logits
 
-float poison() {
-  float f;
-  std::memcpy(&f, &kPoison, 4);
-  return f;
-}
-uint32_t bitsOf(float f) {
-  uint32_t u;
-  std::memcpy(&u, &f, 4);
-  return u;
-}
+float poison() { return tlc_test::floatOfBits(kPoison); }
+using tlc_test::bitsOf;
 
 /// The compile-time parameters a CPU variant was built with (fp8_lighting_indexer.cmake).
 struct Variant {

@@ -253,14 +253,20 @@ bool piecesContiguous(MemRefType dst, const std::optional<LinearLayout> &l, int6
     }
   return true;
 }
+
+/// Bytes of the element type both sides of a copy share, 0 when they differ
+/// or cp.async cannot move it (FP4, bool).
+int64_t copyElementBytes(MemRefType src, MemRefType dst) {
+  Type e = src.getElementType();
+  if (e != dst.getElementType() || isa<Float4E2M1FNType>(e) || e.isInteger(1))
+    return 0;
+  return getElementBits(e) / 8;
+}
 } // namespace
 
 int64_t getCpAsyncVectorBytes(MemRefType src, ArrayRef<int64_t> srcSizes, MemRefType dst,
                               ArrayRef<int64_t> dstSizes) {
-  Type e = src.getElementType();
-  if (e != dst.getElementType() || isa<Float4E2M1FNType>(e) || e.isInteger(1))
-    return 0;
-  int64_t eb = getElementBits(e) / 8;
+  int64_t eb = copyElementBytes(src, dst);
   if (eb == 4 || eb == 8 || eb == 16)
     return eb;
   if (eb != 1 || srcSizes.empty() || dstSizes.empty() ||
@@ -275,10 +281,7 @@ int64_t getCpAsyncVectorBytes(MemRefType src, ArrayRef<int64_t> srcSizes, MemRef
 
 int64_t getGatherVectorBytes(MemRefType src, ArrayRef<int64_t> srcSizes, MemRefType dst,
                              ArrayRef<int64_t> dstSizes) {
-  Type e = src.getElementType();
-  if (e != dst.getElementType() || isa<Float4E2M1FNType>(e) || e.isInteger(1))
-    return 0;
-  int64_t eb = getElementBits(e) / 8;
+  int64_t eb = copyElementBytes(src, dst);
   if (eb < 1 || srcSizes.empty() || dstSizes.empty() || srcSizes.back() != dstSizes.back())
     return 0;
   std::optional<LinearLayout> l = getBufferLayout(dst);

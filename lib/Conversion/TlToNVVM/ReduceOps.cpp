@@ -20,6 +20,19 @@ namespace tlc::nvvm {
 
 namespace {
 
+/// Stores v to ptr, only where `cond` holds (unconditionally without one):
+/// one replica of a value writes it to shared scratch.
+void storeIf(OpBuilder &b, Location loc, Value cond, Value v, Value ptr) {
+  if (!cond) {
+    LLVM::StoreOp::create(b, loc, v, ptr);
+    return;
+  }
+  auto ifOp = scf::IfOp::create(b, loc, cond, /*withElseRegion=*/false);
+  OpBuilder::InsertionGuard g(b);
+  b.setInsertionPoint(ifOp.thenBlock()->getTerminator());
+  LLVM::StoreOp::create(b, loc, v, ptr);
+}
+
 bool isReplicated(const tl::LinearLayout &l) {
   for (auto in : {tl::LinearLayout::Lane, tl::LinearLayout::Warp})
     for (auto &b : l.getBases(in))
@@ -261,16 +274,6 @@ struct ReduceLowering : public OpConversionPattern<tl::ReduceOp> {
     auto outCoords = [&](int64_t o) { return tl::emitSlotCoords(rewriter, loc, proj, o, hw); };
     // Only one of the threads that hold the same value writes it to scratch
     // (the others would write the same bits to the same place: a race).
-    auto storeIf = [&](Value cond, Value v, Value ptr) {
-      if (!cond) {
-        LLVM::StoreOp::create(rewriter, loc, v, ptr);
-        return;
-      }
-      auto ifOp = scf::IfOp::create(rewriter, loc, cond, /*withElseRegion=*/false);
-      OpBuilder::InsertionGuard g(rewriter);
-      rewriter.setInsertionPoint(ifOp.thenBlock()->getTerminator());
-      LLVM::StoreOp::create(rewriter, loc, v, ptr);
-    };
     if (warpMask) {
       // Per warp: the lanes whose replicated lane bits (in the projection)
       // are zero.
@@ -290,7 +293,7 @@ struct ReduceLowering : public OpConversionPattern<tl::ReduceOp> {
             rewriter, loc,
             arith::MulIOp::create(rewriter, loc, hw.warp, cIndex(rewriter, loc, dstNumel)),
             flatIndex(rewriter, loc, outCoords(o), dstPadded));
-        storeIf(laneLeader, partial[o], scratchPtr(rewriter, loc, op, at, idx));
+        storeIf(rewriter, loc, laneLeader, partial[o], scratchPtr(rewriter, loc, op, at, idx));
       }
       syncThreadsOf(rewriter, loc, op);
       for (int64_t o = 0; o < outSlots; ++o) {
@@ -335,7 +338,7 @@ struct ReduceLowering : public OpConversionPattern<tl::ReduceOp> {
       syncThreadsOf(rewriter, loc, op);
       Value leader = tl::emitReplicaLeader(rewriter, loc, proj, hw);
       for (int64_t o = 0; o < outSlots; ++o)
-        storeIf(leader, partial[o],
+        storeIf(rewriter, loc, leader, partial[o],
                 scratchPtr(rewriter, loc, op, at,
                            flatIndex(rewriter, loc, outCoords(o), dstPadded)));
       syncThreadsOf(rewriter, loc, op);
@@ -390,15 +393,7 @@ struct ConvertLayoutLowering : public OpConversionPattern<tl::ConvertLayoutOp> {
     for (int64_t s = 0; s < ls.getInSize(tl::LinearLayout::Register); ++s) {
       Value v = LLVM::LoadOp::create(rewriter, loc, reg, slotPtr(rewriter, loc, adaptor.getSrc(), reg, s));
       Value idx = flatIndex(rewriter, loc, tl::emitSlotCoords(rewriter, loc, ls, s, hw), padded);
-      Value ptr = scratchPtr(rewriter, loc, op, reg, idx);
-      if (!leader) {
-        LLVM::StoreOp::create(rewriter, loc, v, ptr);
-        continue;
-      }
-      auto ifOp = scf::IfOp::create(rewriter, loc, leader, /*withElseRegion=*/false);
-      OpBuilder::InsertionGuard g(rewriter);
-      rewriter.setInsertionPoint(ifOp.thenBlock()->getTerminator());
-      LLVM::StoreOp::create(rewriter, loc, v, ptr);
+      storeIf(rewriter, loc, leader, v, scratchPtr(rewriter, loc, op, reg, idx));
     }
     syncThreadsOf(rewriter, loc, op);
     for (int64_t s = 0; s < dstSlots; ++s) {

@@ -3,6 +3,7 @@
 // inputs and error ratios. The oracle is the reference (tlv4/Reference*.h).
 #pragma once
 
+#include "KernelTestSupport.h"
 #include "tlrt/Gpu.h"
 #include "tlrt/LowPrecision.h"
 #include "tlrt/Module.h"
@@ -99,15 +100,8 @@ inline Launcher kernel(const std::string &module, const std::string &name) {
   return Launcher(m->kernel(name), gpu != nullptr);
 }
 
-/// n floats uniform in [lo, hi), reproducible from `seed`.
-inline std::vector<float> uniform(size_t n, uint32_t seed, float lo = -1, float hi = 1) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> u(lo, hi);
-  std::vector<float> v(n);
-  for (auto &x : v)
-    x = u(rng);
-  return v;
-}
+using tlc_test::uniform;
+using tlc_test::worstRatio;
 
 /// bf16 bits of each value (round to nearest even) and back.
 inline std::vector<uint16_t> toBf16(const std::vector<float> &v) {
@@ -127,21 +121,6 @@ inline std::vector<float> roundBf16(std::vector<float> v) {
   for (auto &x : v)
     x = tlrt::bf16ToF32(tlrt::f32ToBF16(x));
   return v;
-}
-
-/// Largest |got - want| / (atol + rtol * |want|) over the elements; <= 1 passes.
-inline double worstRatio(const std::vector<float> &got, const std::vector<float> &want,
-                         double atol, double rtol, size_t *where = nullptr) {
-  double worst = 0;
-  for (size_t i = 0; i < want.size(); ++i) {
-    double r = std::abs(double(got[i]) - want[i]) / (atol + rtol * std::abs(double(want[i])));
-    if (!(r <= worst)) { // NaN counts as worst
-      worst = std::isnan(r) ? INFINITY : r;
-      if (where)
-        *where = i;
-    }
-  }
-  return worst;
 }
 
 } // namespace tlv4_test

@@ -54,16 +54,8 @@ const Variant kVariants[] = {
     {"indexer_h4_d64", 4, 64},   {"indexer_h4_d256", 4, 256},
 };
 
-float poison() {
-  float f;
-  std::memcpy(&f, &kPoison, 4);
-  return f;
-}
-uint32_t bitsOf(float f) {
-  uint32_t u;
-  std::memcpy(&u, &f, 4);
-  return u;
-}
+float poison() { return tlc_test::floatOfBits(kPoison); }
+using tlc_test::bitsOf;
 
 /// The compressed layers' RoPE (compress_rope_theta with YaRN, V4-Flash values).
 const std::vector<double> &freqs() {
