@@ -845,59 +845,7 @@ std::optional<RegionInfo> Sema::region(Expr &e, const std::string &what,
       std::string dimWhat = "index " + std::to_string(d) + " of '" + name + "'";
       auto *slice = dyn_cast<SliceExpr>(&idx);
       if (!slice && isGatherIndex(idx)) {
-        // A gather: row i of this dimension is rows[i] (or Idx[..., a + i]).
-        auto *rowsSub = dyn_cast<SubscriptExpr>(&idx);
-        auto &rowsNameExpr = static_cast<NameExpr &>(rowsSub ? *rowsSub->base : idx);
-        const BufferType &rows = *lookup(rowsNameExpr.name)->value.buffer;
-        std::string rowsName = rowsNameExpr.name;
-        if (!allowGather_) {
-          error(idx.loc, dimWhat + " is the buffer '" + rowsName +
-                             "': a buffer of row numbers may only index the source of T.copy "
-                             "(a gather)");
-          ok = false;
-          continue;
-        }
-        if (info.gatherDim >= 0) {
-          error(idx.loc, "T.copy gathers along one dimension only; '" + rowsName +
-                             "' is a second buffer of row numbers");
-          ok = false;
-          continue;
-        }
-        int64_t count = 0;
-        if (rowsSub) {
-          // A slice of a global int32 tensor along its last dimension.
-          if (buf.scope != MemScope::Global || rows.dtype != DType::I32 ||
-              rows.scope != MemScope::Global) {
-            error(idx.loc, "T.copy gather: the rows '" + exprToString(idx) +
-                               "' must be a slice of a global int32 tensor (or a 1-D int32 "
-                               "buffer), indexing a global tensor");
-            ok = false;
-            continue;
-          }
-          std::optional<RegionInfo> rr = region(idx, "the rows of the T.copy gather", nullptr);
-          if (!rr) {
-            ok = false;
-            continue;
-          }
-          count = rr->sizes.back();
-        } else {
-          if (buf.scope != MemScope::Global || rows.dtype != DType::I32 ||
-              (rows.scope != MemScope::Shared && rows.scope != MemScope::Global) ||
-              !rows.shape[0].isStatic()) {
-            error(idx.loc, "T.copy gather: the rows '" + rowsName +
-                               "' must be a 1-D int32 buffer of static length in shared or "
-                               "global memory, indexing a global tensor");
-            ok = false;
-            continue;
-          }
-          expr(idx);
-          count = rows.shape[0].size;
-        }
-        info.gatherDim = int(d);
-        info.gatherRows = &idx;
-        info.offsets.push_back(nullptr);
-        info.sizes.push_back(count);
-        info.kept.push_back(true);
+        ok &= gatherDimension(idx, d, buf, dimWhat, info);
         continue;
       }
       if (!slice) {

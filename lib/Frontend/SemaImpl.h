@@ -134,8 +134,12 @@ public:
   /// Whether `e` subscripts an on-chip buffer with fewer indices than its
   /// rank (`ring[s]`: the trailing dimensions are whole).
   bool isPartialView(Expr &e);
-  /// Whether index `e` of a region names a 1-D buffer (a gather's rows).
+  /// Whether index `e` of a region names a 1-D buffer or a slice of a tensor
+  /// (a gather's rows).
   bool isGatherIndex(Expr &e);
+  /// Dimension d of a region indexed by a gather's rows: checks and records it.
+  bool gatherDimension(Expr &idx, size_t d, const BufferType &buf, const std::string &dimWhat,
+                       RegionInfo &info);
   /// The value of a view of an on-chip buffer (a buffer of the region's
   /// shape); reports views that cannot be taken here.
   SemaValue viewValue(Expr &e, const RegionInfo &r);

@@ -116,6 +116,60 @@ SemaValue Sema::checkCopy(CallExpr &call, BoundArgs &args) {
   return makeNone();
 }
 
+/// Dimension d of a T.copy source region indexed by a buffer of row numbers
+/// (language.md §6: a gather): checks it and records it in `info`.
+bool Sema::gatherDimension(Expr &idx, size_t d, const BufferType &buf, const std::string &dimWhat,
+                           RegionInfo &info) {
+  // A gather: row i of this dimension is rows[i] (or Idx[..., a + i]).
+  auto *rowsSub = dyn_cast<SubscriptExpr>(&idx);
+  auto &rowsNameExpr = static_cast<NameExpr &>(rowsSub ? *rowsSub->base : idx);
+  const BufferType &rows = *lookup(rowsNameExpr.name)->value.buffer;
+  std::string rowsName = rowsNameExpr.name;
+  if (!allowGather_) {
+    error(idx.loc, dimWhat + " is the buffer '" + rowsName +
+                       "': a buffer of row numbers may only index the source of T.copy "
+                       "(a gather)");
+    return false;
+  }
+  if (info.gatherDim >= 0) {
+    error(idx.loc, "T.copy gathers along one dimension only; '" + rowsName +
+                       "' is a second buffer of row numbers");
+    return false;
+  }
+  int64_t count = 0;
+  if (rowsSub) {
+    // A slice of a global int32 tensor along its last dimension.
+    if (buf.scope != MemScope::Global || rows.dtype != DType::I32 ||
+        rows.scope != MemScope::Global) {
+      error(idx.loc, "T.copy gather: the rows '" + exprToString(idx) +
+                         "' must be a slice of a global int32 tensor (or a 1-D int32 "
+                         "buffer), indexing a global tensor");
+      return false;
+    }
+    std::optional<RegionInfo> rr = region(idx, "the rows of the T.copy gather", nullptr);
+    if (!rr)
+      return false;
+    count = rr->sizes.back();
+  } else {
+    if (buf.scope != MemScope::Global || rows.dtype != DType::I32 ||
+        (rows.scope != MemScope::Shared && rows.scope != MemScope::Global) ||
+        !rows.shape[0].isStatic()) {
+      error(idx.loc, "T.copy gather: the rows '" + rowsName +
+                         "' must be a 1-D int32 buffer of static length in shared or "
+                         "global memory, indexing a global tensor");
+      return false;
+    }
+    expr(idx);
+    count = rows.shape[0].size;
+  }
+  info.gatherDim = int(d);
+  info.gatherRows = &idx;
+  info.offsets.push_back(nullptr);
+  info.sizes.push_back(count);
+  info.kept.push_back(true);
+  return true;
+}
+
 SemaValue Sema::checkClear(CallExpr &call, BoundArgs &args) {
   std::optional<RegionInfo> r = bufferOperand(*args.get(0), "the operand of " + calleeOf(call));
   if (!r)
