@@ -32,9 +32,10 @@
 // 8-bit elements, 4 to 16 bytes at a time: the block scales); a gather
 // (T.copy(KV[b, Idx[b, s, t*BI:t*BI+BI], 0:D], KV_s): rows named by a slice
 // of a global index tensor) uses cp.async in 16, 8 or 4-byte pieces, each
-// lane reading the row number of its piece; any other copy (a gather whose
-// rows are in shared memory included) stays synchronous where it was. A loop whose destinations are written by
-// anything else, or read after the loop, is left alone (a plain loop).
+// lane of the copying warp taking whole rows; any other copy (a gather whose
+// rows are in shared memory included) stays synchronous where it was. A loop
+// whose destinations are written by anything else, or read after the loop,
+// is left alone (a plain loop).
 #include "tl/IR/TlOps.h"
 #include "tl/Transforms/Passes.h"
 

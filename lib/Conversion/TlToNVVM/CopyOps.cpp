@@ -13,6 +13,10 @@
 //    tl-pipeline gave the copy a tensor map, one instruction per swizzle
 //    chunk, completing on the barrier; otherwise the lanes of the issuing
 //    warp use cp.async and arrive on the barrier when their copies land;
+//  * gathers (a `rows` operand): the source row of each point is read from
+//    the index buffer (a row outside the tensor reads zeros); cooperative
+//    copies look it up per vector, cp.async copies per row, each lane taking
+//    whole rows;
 //  * TMA stores of a whole shared tile to a global tensor.
 #include "Common.h"
 
