@@ -374,20 +374,22 @@ void checkAll(const Problem &p, const std::vector<int32_t> &lens, const Out &out
                 (long long)t.flips, (long long)t.values);
 }
 
+// A prefill in the main (MainOut) or the indexer (IdxOut) form, checked entry by entry.
+template <typename Out, typename Check>
+void runPrefill(const Variant &v, int64_t seq, std::vector<int32_t> lens, int64_t entries,
+                uint32_t seed, bool indexer, Check check) {
+  Problem p = makeProblem(v, int64_t(lens.size()), seq, entries, seed);
+  Out out(p.b, p.n, v.d);
+  prefill(p, lens, out, indexer);
+  checkAll(p, lens, out, check);
+}
 void runMainPrefill(const Variant &v, int64_t seq, std::vector<int32_t> lens, int64_t entries,
                     uint32_t seed) {
-  Problem p = makeProblem(v, int64_t(lens.size()), seq, entries, seed);
-  MainOut out(p.b, p.n, v.d);
-  prefill(p, lens, out, false);
-  checkAll(p, lens, out, checkMainEntry);
+  runPrefill<MainOut>(v, seq, std::move(lens), entries, seed, false, checkMainEntry);
 }
-
 void runIdxPrefill(const Variant &v, int64_t seq, std::vector<int32_t> lens, int64_t entries,
                    uint32_t seed) {
-  Problem p = makeProblem(v, int64_t(lens.size()), seq, entries, seed);
-  IdxOut out(p.b, p.n, v.d);
-  prefill(p, lens, out, true);
-  checkAll(p, lens, out, checkIdxEntry);
+  runPrefill<IdxOut>(v, seq, std::move(lens), entries, seed, true, checkIdxEntry);
 }
 
 // Decode after a prefill of lens0 up to lens1 writes what a prefill of lens1 writes (to the
