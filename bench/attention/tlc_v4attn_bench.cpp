@@ -12,8 +12,8 @@
 // attended (valid) slots: 4 * H * D per slot (Q K^T and P V).
 // Decode (sparse_attn_decode + sparse_attn_combine): batch B of one query each over the FP8
 // cache (e4m3 codes, a scale per 64 dims, bf16 RoPE dims); CSA lists 640 slots (window +
-// top-512), HCA 128 + ctx / 128 slots (every compressed entry). The split count NS gives
-// at least two blocks per SM. Bytes = the cache rows read (604 bytes each) + Q + partials + O.
+// top-512), HCA 128 + ctx / 128 slots (every compressed entry). The split count NS fills
+// one wave of blocks (B * NS <= SMs where B allows) and leaves no split empty. Bytes = the cache rows read (604 bytes each) + Q + partials + O.
 // Spot check before timing: one query's output against a double-precision host reference.
 // With --indexer: the lightning indexer's prefill logits (S queries x S / 4 keys, FP8, causal;
 // TFLOP/s over the visible pairs). With --topk: the top-512 selector over R rows of N scores
@@ -187,7 +187,11 @@ struct Bench {
     const int64_t entries = hca ? ctx / 128 : ctx / RATIO;
     const int64_t N = W + entries, K = hca ? W + entries : W + TOPK;
     const int64_t tiles = (K + 63) / 64;
-    const int64_t NS = std::max<int64_t>(1, std::min<int64_t>(tiles, (2 * smCount + B - 1) / B));
+    // Splits: enough blocks for one wave (each split's f32 partial of H x D costs about as much
+    // as two tiles of work, so fewer, longer splits win once B fills the SMs), and no empty
+    // split (an empty split still writes its partial).
+    const int64_t want = std::max<int64_t>(1, std::min<int64_t>(tiles, smCount / B));
+    const int64_t NS = (tiles + (tiles + want - 1) / want - 1) / ((tiles + want - 1) / want);
     std::vector<uint16_t> q = randomBf16(B * H * D, rng);
     std::vector<uint8_t> codes(B * N * DN);
     for (auto &c : codes) {

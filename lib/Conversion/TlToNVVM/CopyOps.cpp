@@ -582,7 +582,8 @@ LogicalResult lowerCpAsync(tl::CopyOp op, tl::CopyOp::Adaptor adaptor,
     }
     size = arith::SelectOp::create(rewriter, loc, ok, size, cI32(rewriter, loc, 0));
     asmVoid(rewriter, loc, {dstAddr, srcAddr, size},
-            llvm::formatv("cp.async.ca.shared.global [$0], [$1], {0}, $2;", bytes).str(),
+            llvm::formatv("cp.async.{0}.shared.global [$0], [$1], {1}, $2;",
+                          bytes == 16 ? "cg" : "ca", bytes).str(),
             "r,l,r,~{memory}");
   };
   // Where the gathered dimension sits in the box (-1: not a gather).
@@ -593,18 +594,56 @@ LogicalResult lowerCpAsync(tl::CopyOp op, tl::CopyOp::Adaptor adaptor,
       gatherBox += op.getSrcSizes()[d] != 1;
   }
   if (box.size() == 2 && gatherBox == 0) {
-    // A gather of whole rows: each lane takes rows lane, lane + 32, ..., reads
-    // the row number once and issues the row's pieces.
-    auto rowsLoop = scf::ForOp::create(rewriter, loc, lane, cIndex(rewriter, loc, box[0]),
-                                       cIndex(rewriter, loc, kWarpSize));
+    // A gather of whole rows. A group of Lr lanes (the row's pieces rounded
+    // up to a power of two, at most the warp) copies one row together, so a
+    // warp's pieces are consecutive bytes of few rows: coalesced global reads
+    // and shared writes without bank conflicts (lane-per-row pieces touched
+    // 32 rows per instruction). Each lane reads one row number per 32 rows;
+    // a group takes its row's number from that lane by a shuffle.
+    int64_t pieces = box[1] / vec;
+    int64_t lanesPerRow = std::min<int64_t>(kWarpSize, llvm::PowerOf2Ceil(pieces));
+    Type i32 = rewriter.getI32Type();
+    Value rowsN = cIndex(rewriter, loc, box[0]);
+    auto chunks = scf::ForOp::create(rewriter, loc, cIndex(rewriter, loc, 0), rowsN,
+                                     cIndex(rewriter, loc, kWarpSize));
     OpBuilder::InsertionGuard g(rewriter);
-    rewriter.setInsertionPoint(rowsLoop.getBody()->getTerminator());
-    Value p = rowsLoop.getInductionVar();
-    SmallVector<Value> sc0 = expandCoords(rewriter, loc, src.offsets, src.sizes,
-                                          {p, cIndex(rewriter, loc, 0)});
-    Value row = gatherRow(rewriter, loc, op, adaptor, src, sc0);
-    auto cols = scf::ForOp::create(rewriter, loc, cIndex(rewriter, loc, 0),
-                                   cIndex(rewriter, loc, box[1] / vec), cIndex(rewriter, loc, 1));
+    rewriter.setInsertionPoint(chunks.getBody()->getTerminator());
+    Value r0 = chunks.getInductionVar();
+    Value mine = arith::AddIOp::create(rewriter, loc, r0, lane);
+    Value have = arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::ult, mine, rowsN);
+    auto rowIf = scf::IfOp::create(rewriter, loc, TypeRange{i32}, have, true);
+    {
+      OpBuilder::InsertionGuard gi(rewriter);
+      rewriter.setInsertionPointToStart(rowIf.thenBlock());
+      SmallVector<Value> sc0 = expandCoords(rewriter, loc, src.offsets, src.sizes,
+                                            {mine, cIndex(rewriter, loc, 0)});
+      Value r = gatherRow(rewriter, loc, op, adaptor, src, sc0);
+      scf::YieldOp::create(rewriter, loc, arith::IndexCastOp::create(rewriter, loc, i32, r).getResult());
+      rewriter.setInsertionPointToStart(rowIf.elseBlock());
+      scf::YieldOp::create(rewriter, loc, cI32(rewriter, loc, -1));
+    }
+    Value lanesPerRowV = cIndex(rewriter, loc, lanesPerRow);
+    Value sub = arith::RemUIOp::create(rewriter, loc, lane, lanesPerRowV);
+    Value group = arith::DivUIOp::create(rewriter, loc, lane, lanesPerRowV);
+    // Every lane reaches the shuffle (the steps are uniform); the copy below
+    // it is guarded.
+    auto steps = scf::ForOp::create(rewriter, loc, cIndex(rewriter, loc, 0),
+                                    cIndex(rewriter, loc, kWarpSize),
+                                    cIndex(rewriter, loc, kWarpSize / lanesPerRow));
+    rewriter.setInsertionPoint(steps.getBody()->getTerminator());
+    Value rr = arith::AddIOp::create(rewriter, loc, steps.getInductionVar(), group);
+    Value full = cI32(rewriter, loc, -1);
+    Value row32 = NVVM::ShflOp::create(rewriter, loc, i32, full, rowIf.getResult(0),
+                                     arith::IndexCastOp::create(rewriter, loc, i32, rr),
+                                     cI32(rewriter, loc, 0x1f), NVVM::ShflKind::idx,
+                                     mlir::UnitAttr());
+    Value row = arith::IndexCastOp::create(rewriter, loc, rewriter.getIndexType(), row32);
+    Value p = arith::AddIOp::create(rewriter, loc, r0, rr);
+    auto inRows = scf::IfOp::create(
+        rewriter, loc, arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::ult, p, rowsN),
+        false);
+    rewriter.setInsertionPoint(inRows.thenBlock()->getTerminator());
+    auto cols = scf::ForOp::create(rewriter, loc, sub, cIndex(rewriter, loc, pieces), lanesPerRowV);
     rewriter.setInsertionPoint(cols.getBody()->getTerminator());
     Value col = arith::MulIOp::create(rewriter, loc, cols.getInductionVar(),
                                       cIndex(rewriter, loc, vec));
