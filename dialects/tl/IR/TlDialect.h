@@ -55,6 +55,9 @@ inline constexpr llvm::StringLiteral kPipelineStateAttrName = "tl.pipeline_state
 /// cp.async stage read by tcgen05.cp or an MMA): the copying thread waits
 /// for its copies and fences the proxies before it arrives (tl-pipeline).
 inline constexpr llvm::StringLiteral kAsyncProxyAttrName = "tl.async_proxy";
+/// On a pipelined cp.async tl.copy: how many warps (the first ones of the
+/// threads running it, `tl.elect {warps = N}`) share its pieces.
+inline constexpr llvm::StringLiteral kCopyWarpsAttrName = "tl.copy_warps";
 /// On an element access (memref.load/store, tl.atomic_add) of a global
 /// tensor: what tl-guard-global-accesses decided (kBounds* below).
 inline constexpr llvm::StringLiteral kBoundsAttrName = "tl.bounds";

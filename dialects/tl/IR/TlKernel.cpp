@@ -154,6 +154,12 @@ LogicalResult TlDialect::verifyOperationAttribute(Operation *op,
       return op->emitError("tl.thread_loop must be a unit attribute on scf.for");
     return success();
   }
+  if (name == kCopyWarpsAttrName) {
+    auto v = dyn_cast<IntegerAttr>(attr.getValue());
+    if (!isa<CopyOp>(op) || !v || v.getInt() < 1 || v.getInt() > 32)
+      return op->emitError("tl.copy_warps must be an integer from 1 to 32 on a tl.copy");
+    return success();
+  }
   if (name == kProducerAttrName) {
     if (!isa<UnitAttr>(attr.getValue()))
       return op->emitError("tl.producer must be a unit attribute");

@@ -330,6 +330,15 @@ static LogicalResult verifyIdDim(Operation *op, int64_t dim) {
 }
 
 LogicalResult ThreadIdOp::verify() { return verifyIdDim(*this, getDim()); }
+LogicalResult ElectOp::verify() {
+  if (auto w = getWarps()) {
+    if (!getWarp())
+      return emitOpError("'warps' needs 'warp' (it counts warps, not threads)");
+    if (*w < 1 || *w > 32)
+      return emitOpError("'warps' must be between 1 and 32, got ") << *w;
+  }
+  return success();
+}
 LogicalResult SpecialRegOp::verify() {
   if (!llvm::is_contained({"nctaid.x", "ctaid.x", "clusterid.x", "nclusterid.x", "cluster_ctarank"},
                           getName()))

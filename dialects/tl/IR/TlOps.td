@@ -160,17 +160,21 @@ def Tl_ElectOp : Tl_Op<"elect"> {
     ```mlir
     %one = tl.elect
     %warp0 = tl.elect {warp}
+    %warps = tl.elect {warp, warps = 4 : i64}
     ```
     The first thread of the warp-specialised role around it (of the block
-    outside roles); with `warp`, every lane of that role's first warp. Used
-    to issue TMA copies and barrier transactions once.
+    outside roles); with `warp`, every lane of that role's first warp, or of
+    its first `warps` warps. Used to issue TMA copies and barrier
+    transactions once, and cp.async streams from one or a few warps.
   }];
-  let arguments = (ins UnitAttr:$warp);
+  let arguments = (ins UnitAttr:$warp, OptionalAttr<I64Attr>:$warps);
   let results = (outs I1:$result);
   let assemblyFormat = "attr-dict";
+  let hasVerifier = 1;
   let builders = [
-    OpBuilder<(ins CArg<"bool", "false">:$warp), [{
-      build($_builder, $_state, $_builder.getI1Type(), warp);
+    OpBuilder<(ins CArg<"bool", "false">:$warp, CArg<"int64_t", "1">:$warps), [{
+      build($_builder, $_state, $_builder.getI1Type(), warp,
+            warps > 1 ? $_builder.getI64IntegerAttr(warps) : IntegerAttr());
     }]>
   ];
 }

@@ -13,10 +13,14 @@
 //     tl.barrier_wait empty[s], p ^ 1          the slot is free
 //     if tl.elect: expect_tx(full[s], bytes) + TMA copies completing on full[s]
 //     if tl.elect {warp}: cp.async copies, each lane arriving on full[s]
+//                                              ({warp, warps = 4}: a stream
+//                                              with gathers, four warps)
 //   consumer side:
 //     tl.barrier_wait full[s], p               before the stream's first reader
 //     ... readers use tl.view ring[s] ...
 //     tl.barrier_arrive empty[s] {per_warp}    after the stream's last reader
+//                                              (per thread where threads load
+//                                              a stage cp.async fills)
 //     tl.mma_commit empty[s]                   sm_100a: after the last T.gemm
 //                                              reader instead (tcgen05 MMAs
 //                                              read the stage asynchronously);
@@ -31,8 +35,9 @@
 // copy of 4, 8 or 16-byte elements uses cp.async (on sm_100a also rows of
 // 8-bit elements, 4 to 16 bytes at a time: the block scales); a gather
 // (T.copy(KV[b, Idx[b, s, t*BI:t*BI+BI], 0:D], KV_s): rows named by a slice
-// of a global index tensor) uses cp.async in 16, 8 or 4-byte pieces, each
-// lane of the copying warp taking whole rows; any other copy (a gather whose
+// of a global index tensor) uses cp.async in 16, 8 or 4-byte pieces, issued
+// by up to four warps (`tl.copy_warps`), a group of lanes per row; any
+// other copy (a gather whose
 // rows are in shared memory included) stays synchronous where it was. A loop
 // whose destinations are written by anything else, or read after the loop,
 // is left alone (a plain loop).
@@ -55,6 +60,8 @@ using namespace mlir::tl;
 namespace {
 
 constexpr int64_t kWarpSize = 32;
+/// The most warps that issue one stream's cp.async copies (a warpgroup).
+constexpr int64_t kMaxCopyWarps = 4;
 
 struct AsyncCopy {
   CopyOp op;
@@ -71,6 +78,11 @@ struct Stream {
   // asynchronously, so the stage goes back by tcgen05.commit) and the last
   // other reader (the consumers' warps arrive once done).
   Operation *lastMmaReader = nullptr, *lastOtherReader = nullptr;
+  // Some reader loads the stage with the threads' own loads (not a T.gemm)
+  // and cp.async fills it: every consumer thread then releases it (below).
+  bool threadReads = false;
+  // Warps issuing the stream's cp.async copies (tl.elect {warp, warps}).
+  int64_t copyWarps = 1;
 };
 
 /// The later of two ops of one block (either may be null).
@@ -254,6 +266,7 @@ LogicalResult PipelineLoop::run() {
   llvm::MapVector<Operation *, Stream> streams;
   for (AsyncCopy &c : copies) {
     Operation *first = nullptr, *lastMma = nullptr, *lastOther = nullptr;
+    bool threadReads = false;
     SetVector<Value> stageValues = aliases(c.dst.getResult());
     for (Operation &op : body) {
       if (copyOps.contains(&op))
@@ -275,6 +288,7 @@ LogicalResult PipelineLoop::run() {
         lastMma = &op;
       else
         lastOther = &op;
+      threadReads |= !isa<GemmOp>(op);
     }
     if (!first)
       return success(); // a copy nothing reads: leave the loop alone
@@ -282,6 +296,7 @@ LogicalResult PipelineLoop::run() {
     s.firstReader = first;
     s.lastMmaReader = later(s.lastMmaReader, lastMma);
     s.lastOtherReader = later(s.lastOtherReader, lastOther);
+    s.threadReads |= threadReads;
     s.copies.push_back(c);
   }
 
@@ -301,13 +316,24 @@ LogicalResult PipelineLoop::run() {
   for (auto &[first, s] : streams) {
     int64_t cpAsyncCopies = llvm::count_if(s.copies, [](const AsyncCopy &c) { return !c.tma; });
     bool anyTma = llvm::any_of(s.copies, [](const AsyncCopy &c) { return c.tma; });
-    // Every lane of the copying warp arrives once per cp.async copy (the
+    // A stream with gathers is issued by up to four warps (the producer
+    // warpgroup once warp-specialised): a gathered tile is thousands of
+    // cp.async pieces, more than one warp issues in the time the consumers
+    // take per tile. Other cp.async copies (scale columns) by one warp.
+    bool gathers = llvm::any_of(s.copies, [](AsyncCopy c) { return !c.tma && c.op.getRows(); });
+    s.copyWarps = gathers ? std::min<int64_t>(kMaxCopyWarps, consumerWarps) : 1;
+    // Every lane of the copying warps arrives once per cp.async copy (the
     // .noinc arrival counts against the expected count).
-    int64_t fullCount = (anyTma ? 1 : 0) + cpAsyncCopies * kWarpSize;
+    int64_t fullCount = (anyTma ? 1 : 0) + cpAsyncCopies * kWarpSize * s.copyWarps;
     // Released by one tcgen05.commit after the MMAs, and by each consumer
-    // warp after the other readers.
-    int64_t emptyCount =
-        (s.lastMmaReader ? 1 : 0) + (s.lastOtherReader ? consumerWarps : 0);
+    // warp after the other readers (wgmma), or by each consumer thread where
+    // threads load the stage themselves: a warp's lane-0 arrival orders the
+    // other lanes' loads only through bar.warp.sync, which compute-sanitizer
+    // does not model (it reports the next round's cp.async as a race).
+    // (TMA writes are invisible to it, so only cp.async streams need this.)
+    s.threadReads &= cpAsyncCopies > 0;
+    int64_t releasers = s.threadReads ? consumerWarps * kWarpSize : consumerWarps;
+    int64_t emptyCount = (s.lastMmaReader ? 1 : 0) + (s.lastOtherReader ? releasers : 0);
     auto barT = BarrierType::get(ctx, stages);
     Value full = AllocBarrierOp::create(b, loc, barT, b.getI64IntegerAttr(fullCount)).getResult();
     Value empty =
@@ -392,7 +418,7 @@ LogicalResult PipelineLoop::run() {
       }
     }
     if (llvm::any_of(s.copies, [](const AsyncCopy &a) { return !a.tma; })) {
-      Value warp = ElectOp::create(b, loc, true);
+      Value warp = ElectOp::create(b, loc, true, s.copyWarps);
       tag(warp.getDefiningOp());
       auto ifOp = scf::IfOp::create(b, loc, warp, /*withElse=*/false);
       tag(ifOp);
@@ -402,6 +428,8 @@ LogicalResult PipelineLoop::run() {
         ac.op->moveBefore(ifOp.thenBlock()->getTerminator());
         ac.op.getBarrierMutable().assign(br.full);
         ac.op.getBarrierIndexMutable().assign(stage);
+        if (s.copyWarps > 1)
+          ac.op->setAttr(kCopyWarpsAttrName, b.getI64IntegerAttr(s.copyWarps));
         // tcgen05 reads the stage through the async proxy (descriptors,
         // tcgen05.cp): the copying lanes fence before they arrive.
         if (s.lastMmaReader)
@@ -426,7 +454,7 @@ LogicalResult PipelineLoop::run() {
     }
     if (s.lastOtherReader) {
       b.setInsertionPointAfter(s.lastOtherReader);
-      BarrierArriveOp::create(b, loc, br.empty, stage, /*per_warp=*/true);
+      BarrierArriveOp::create(b, loc, br.empty, stage, /*per_warp=*/!s.threadReads);
     }
   }
   // Readers use the stage's views; copies write them.

@@ -557,6 +557,18 @@ LogicalResult lowerCpAsync(tl::CopyOp op, tl::CopyOp::Adaptor adaptor,
     n *= x;
   Value lane = arith::RemUIOp::create(rewriter, loc, threadIdx(rewriter, loc),
                                       cIndex(rewriter, loc, kWarpSize));
+  // The warps sharing the copy (tl-pipeline's tl.copy_warps: the first ones
+  // of the role) and this thread's among them.
+  int64_t warps = 1;
+  if (auto w = op->getAttrOfType<IntegerAttr>(tl::kCopyWarpsAttrName))
+    warps = w.getInt();
+  Value warpIdx = cIndex(rewriter, loc, 0);
+  if (warps > 1)
+    warpIdx = arith::DivUIOp::create(
+        rewriter, loc,
+        arith::SubIOp::create(rewriter, loc, threadIdx(rewriter, loc),
+                              cIndex(rewriter, loc, firstThreadOf(op))),
+        cIndex(rewriter, loc, kWarpSize));
   // One piece of `vec` elements at box point q (row: a gather's source row
   // for q, read once per row by the caller).
   auto piece = [&](ArrayRef<Value> q, Value row) {
@@ -598,59 +610,98 @@ LogicalResult lowerCpAsync(tl::CopyOp op, tl::CopyOp::Adaptor adaptor,
     // up to a power of two, at most the warp) copies one row together, so a
     // warp's pieces are consecutive bytes of few rows: coalesced global reads
     // and shared writes without bank conflicts (lane-per-row pieces touched
-    // 32 rows per instruction). Each lane reads one row number per 32 rows;
-    // a group takes its row's number from that lane by a shuffle.
+    // 32 rows per instruction). Each lane first reads one row number per 32
+    // rows; a group takes its row's number from that lane by a shuffle. The
+    // steps are unrolled (constant trip counts), so the loads, shuffles and
+    // copies of different rows are independent instructions. With several
+    // copying warps, warp w takes rows [w * perWarp, (w + 1) * perWarp).
     int64_t pieces = box[1] / vec;
     int64_t lanesPerRow = std::min<int64_t>(kWarpSize, llvm::PowerOf2Ceil(pieces));
+    int64_t rowsPerStep = kWarpSize / lanesPerRow;
+    int64_t colSteps = llvm::divideCeil(pieces, lanesPerRow);
+    int64_t perWarp = llvm::divideCeil(box[0], warps);
+    int64_t chunks = llvm::divideCeil(perWarp, kWarpSize);
+    bool ragged = box[0] % warps != 0; // the last warp's rows run past the box
     Type i32 = rewriter.getI32Type();
     Value rowsN = cIndex(rewriter, loc, box[0]);
-    auto chunks = scf::ForOp::create(rewriter, loc, cIndex(rewriter, loc, 0), rowsN,
-                                     cIndex(rewriter, loc, kWarpSize));
-    OpBuilder::InsertionGuard g(rewriter);
-    rewriter.setInsertionPoint(chunks.getBody()->getTerminator());
-    Value r0 = chunks.getInductionVar();
-    Value mine = arith::AddIOp::create(rewriter, loc, r0, lane);
-    Value have = arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::ult, mine, rowsN);
-    auto rowIf = scf::IfOp::create(rewriter, loc, TypeRange{i32}, have, true);
-    {
+    Value perWarpN = cIndex(rewriter, loc, perWarp);
+    Value base = arith::MulIOp::create(rewriter, loc, warpIdx, perWarpN);
+    // Row `local` of this warp: inside its share and the box.
+    auto rowOk = [&](Value local, Value p) {
+      Value ok = arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::ult, local, perWarpN);
+      if (ragged)
+        ok = arith::AndIOp::create(
+            rewriter, loc, ok,
+            arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::ult, p, rowsN));
+      return ok;
+    };
+    Value lanesPerRowV = cIndex(rewriter, loc, lanesPerRow);
+    Value sub = arith::RemUIOp::create(rewriter, loc, lane, lanesPerRowV);
+    Value group = arith::DivUIOp::create(rewriter, loc, lane, lanesPerRowV);
+    // Runs body under `cond` where `guard` (else unconditionally).
+    auto guarded = [&](bool guard, Value cond, llvm::function_ref<void()> body) {
+      if (!guard) {
+        body();
+        return;
+      }
+      auto ifOp = scf::IfOp::create(rewriter, loc, cond, false);
+      OpBuilder::InsertionGuard gi(rewriter);
+      rewriter.setInsertionPoint(ifOp.thenBlock()->getTerminator());
+      body();
+    };
+    SmallVector<Value> rowNums;
+    for (int64_t ch = 0; ch < chunks; ++ch) {
+      Value local = arith::AddIOp::create(rewriter, loc, cIndex(rewriter, loc, ch * kWarpSize), lane);
+      Value mine = arith::AddIOp::create(rewriter, loc, base, local);
+      auto rowIf = scf::IfOp::create(rewriter, loc, TypeRange{i32}, rowOk(local, mine), true);
       OpBuilder::InsertionGuard gi(rewriter);
       rewriter.setInsertionPointToStart(rowIf.thenBlock());
       SmallVector<Value> sc0 = expandCoords(rewriter, loc, src.offsets, src.sizes,
                                             {mine, cIndex(rewriter, loc, 0)});
       Value r = gatherRow(rewriter, loc, op, adaptor, src, sc0);
-      scf::YieldOp::create(rewriter, loc, arith::IndexCastOp::create(rewriter, loc, i32, r).getResult());
+      scf::YieldOp::create(rewriter, loc,
+                           arith::IndexCastOp::create(rewriter, loc, i32, r).getResult());
       rewriter.setInsertionPointToStart(rowIf.elseBlock());
       scf::YieldOp::create(rewriter, loc, cI32(rewriter, loc, -1));
+      rowNums.push_back(rowIf.getResult(0));
     }
-    Value lanesPerRowV = cIndex(rewriter, loc, lanesPerRow);
-    Value sub = arith::RemUIOp::create(rewriter, loc, lane, lanesPerRowV);
-    Value group = arith::DivUIOp::create(rewriter, loc, lane, lanesPerRowV);
-    // Every lane reaches the shuffle (the steps are uniform); the copy below
-    // it is guarded.
-    auto steps = scf::ForOp::create(rewriter, loc, cIndex(rewriter, loc, 0),
-                                    cIndex(rewriter, loc, kWarpSize),
-                                    cIndex(rewriter, loc, kWarpSize / lanesPerRow));
-    rewriter.setInsertionPoint(steps.getBody()->getTerminator());
-    Value rr = arith::AddIOp::create(rewriter, loc, steps.getInductionVar(), group);
     Value full = cI32(rewriter, loc, -1);
-    Value row32 = NVVM::ShflOp::create(rewriter, loc, i32, full, rowIf.getResult(0),
-                                     arith::IndexCastOp::create(rewriter, loc, i32, rr),
-                                     cI32(rewriter, loc, 0x1f), NVVM::ShflKind::idx,
-                                     mlir::UnitAttr());
-    Value row = arith::IndexCastOp::create(rewriter, loc, rewriter.getIndexType(), row32);
-    Value p = arith::AddIOp::create(rewriter, loc, r0, rr);
-    auto inRows = scf::IfOp::create(
-        rewriter, loc, arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::ult, p, rowsN),
-        false);
-    rewriter.setInsertionPoint(inRows.thenBlock()->getTerminator());
-    auto cols = scf::ForOp::create(rewriter, loc, sub, cIndex(rewriter, loc, pieces), lanesPerRowV);
-    rewriter.setInsertionPoint(cols.getBody()->getTerminator());
-    Value col = arith::MulIOp::create(rewriter, loc, cols.getInductionVar(),
-                                      cIndex(rewriter, loc, vec));
-    piece({p, col}, row);
+    for (int64_t ch = 0; ch < chunks; ++ch)
+      for (int64_t j = 0; j < kWarpSize && ch * kWarpSize + j < perWarp; j += rowsPerStep) {
+        // Every lane reaches the shuffle; the copies below it are guarded
+        // where a step may run past the rows or a row's pieces.
+        Value rr = arith::AddIOp::create(rewriter, loc, cIndex(rewriter, loc, j), group);
+        Value row32 = NVVM::ShflOp::create(rewriter, loc, i32, full, rowNums[ch],
+                                           arith::IndexCastOp::create(rewriter, loc, i32, rr),
+                                           cI32(rewriter, loc, 0x1f), NVVM::ShflKind::idx,
+                                           mlir::UnitAttr());
+        Value row = arith::IndexCastOp::create(rewriter, loc, rewriter.getIndexType(), row32);
+        Value local = arith::AddIOp::create(rewriter, loc, cIndex(rewriter, loc, ch * kWarpSize), rr);
+        Value p = arith::AddIOp::create(rewriter, loc, base, local);
+        bool rowGuard = ragged || ch * kWarpSize + j + rowsPerStep > perWarp;
+        guarded(rowGuard, rowOk(local, p),
+                [&] {
+                  for (int64_t k = 0; k < colSteps; ++k) {
+                    Value c = arith::AddIOp::create(rewriter, loc, sub,
+                                                    cIndex(rewriter, loc, k * lanesPerRow));
+                    bool colGuard = (k + 1) * lanesPerRow > pieces;
+                    guarded(colGuard,
+                            arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::ult, c,
+                                                  cIndex(rewriter, loc, pieces)),
+                            [&] {
+                              piece({p, arith::MulIOp::create(rewriter, loc, c,
+                                                              cIndex(rewriter, loc, vec))},
+                                    row);
+                            });
+                  }
+                });
+      }
   } else {
-    auto loop = scf::ForOp::create(rewriter, loc, lane, cIndex(rewriter, loc, n / vec),
-                                   cIndex(rewriter, loc, kWarpSize));
+    Value first = arith::AddIOp::create(
+        rewriter, loc, arith::MulIOp::create(rewriter, loc, warpIdx, cIndex(rewriter, loc, kWarpSize)),
+        lane);
+    auto loop = scf::ForOp::create(rewriter, loc, first, cIndex(rewriter, loc, n / vec),
+                                   cIndex(rewriter, loc, kWarpSize * warps));
     OpBuilder::InsertionGuard g(rewriter);
     rewriter.setInsertionPoint(loop.getBody()->getTerminator());
     SmallVector<Value> q(box.size());

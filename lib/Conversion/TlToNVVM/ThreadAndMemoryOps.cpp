@@ -27,7 +27,9 @@ struct ElectLowering : public OpConversionPattern<tl::ElectOp> {
     Value rel = arith::SubIOp::create(rewriter, loc, threadIdx(rewriter, loc),
                                       cIndex(rewriter, loc, firstThreadOf(op)));
     rewriter.replaceOp(op, arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::ult, rel,
-                                                 cIndex(rewriter, loc, op.getWarp() ? kWarpSize : 1)));
+                                                 cIndex(rewriter, loc,
+                                                        op.getWarp() ? kWarpSize * op.getWarps().value_or(1)
+                                                                     : 1)));
     return success();
   }
 };

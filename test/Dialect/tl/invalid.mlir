@@ -1546,3 +1546,34 @@ func.func @f(%n: index, %A: memref<?x64xf32, #tl.scope<global>>) {
   }
   return
 }
+
+// -----
+
+func.func @f(%n: index) {
+  tl.launch grid(%n) threads(128) blocks(%bid) {
+    // expected-error @+1 {{'warps' needs 'warp' (it counts warps, not threads)}}
+    %e = tl.elect {warps = 4 : i64}
+  }
+  return
+}
+
+// -----
+
+func.func @f(%n: index) {
+  tl.launch grid(%n) threads(128) blocks(%bid) {
+    // expected-error @+1 {{'warps' must be between 1 and 32, got 0}}
+    %e = tl.elect {warp, warps = 0 : i64}
+  }
+  return
+}
+
+// -----
+
+func.func @f(%n: index, %A: memref<?x64xf32, #tl.scope<global>>) {
+  tl.launch grid(%n) threads(128) blocks(%bid) {
+    %s = tl.alloc_shared : memref<8x64xf32, #tl.scope<shared>>
+    // expected-error @+1 {{tl.copy_warps must be an integer from 1 to 32 on a tl.copy}}
+    tl.copy %A[%bid, %bid] [8, 64] to %s[] [8, 64] {tl.copy_warps = 64 : i64} : memref<?x64xf32, #tl.scope<global>> to memref<8x64xf32, #tl.scope<shared>>
+  }
+  return
+}

@@ -160,7 +160,8 @@ func.func @attention(%Q: memref<?x?x?x128xbf16, #tl.scope<global>>, %K: memref<?
 // of a row-major tensor (a strided gather TMA cannot box), so they go through
 // cp.async issued by a whole producer warp, each lane arriving on the full
 // barrier (32 arrivals); they are read first by the promotion loop, not by the
-// gemm, so they are a stream of their own, waited on just before that loop.
+// gemm, so they are a stream of their own, waited on just before that loop;
+// its threads load them, so each of the 256 releases the stage.
 // Only the two FP8 tiles get tensor maps.
 // CHECK-LABEL: func.func @strided_scales
 // CHECK-SAME: tl.tma_maps = [{box = array<i64: 128, 128>, dtype = "float8_e4m3", param = 0 : i64, swizzle = "128B"}, {box = array<i64: 128, 128>, dtype = "float8_e4m3", param = 2 : i64, swizzle = "128B"}]}
@@ -168,7 +169,7 @@ func.func @attention(%Q: memref<?x?x?x128xbf16, #tl.scope<global>>, %K: memref<?
 // CHECK-NEXT: %[[TF:.*]] = tl.alloc_barrier arrive_count(1) : !tl.barrier<4>
 // CHECK-NEXT: %[[TE:.*]] = tl.alloc_barrier arrive_count(8) : !tl.barrier<4>
 // CHECK-NEXT: %[[SF:.*]] = tl.alloc_barrier arrive_count(32) : !tl.barrier<4>
-// CHECK-NEXT: %[[SE:.*]] = tl.alloc_barrier arrive_count(8) : !tl.barrier<4>
+// CHECK-NEXT: %[[SE:.*]] = tl.alloc_barrier arrive_count(256) : !tl.barrier<4>
 // CHECK: %[[S:.*]] = arith.remui
 // CHECK: %[[VSA:.*]] = tl.view %[[SA]][%[[S]], %{{.*}}] [1, 128] : memref<4x128xf32, #tl.scope<shared>> to memref<128xf32, #tl.scope<shared>>
 // CHECK: tl.barrier_expect_tx %[[TF]][%[[S]]], %c32768 {arrive}
@@ -184,7 +185,7 @@ func.func @attention(%Q: memref<?x?x?x128xbf16, #tl.scope<global>>, %K: memref<?
 // CHECK-NEXT: tl.parallel
 // CHECK: memref.load %[[VSA]]
 // CHECK: }
-// CHECK-NEXT: tl.barrier_arrive %[[SE]][%[[S]]] {per_warp}
+// CHECK-NEXT: tl.barrier_arrive %[[SE]][%[[S]]] : !tl.barrier<4>
 #sw = #tl.layout<[128, 128], offset = [(0, 1), (0, 2), (0, 4), (0, 8), (0, 16), (0, 32), (0, 64), (1, 16), (2, 32), (4, 64), (8, 0), (16, 0), (32, 0), (64, 0)]>
 #acc = #tl.layout<[128, 128], reg = [(0, 1), (8, 0), (0, 8), (0, 16), (0, 32), (0, 64)], lane = [(0, 2), (0, 4), (1, 0), (2, 0), (4, 0)], warp = [(16, 0), (32, 0), (64, 0)]>
 #frag = #tl.scope<fragment, #acc>
@@ -223,15 +224,15 @@ func.func @strided_scales(%A: memref<?x?xf8E4M3FN, #tl.scope<global>>, %SA: memr
 // -----
 
 // A tile and a column read first by the same loop share one stream: its full
-// barrier counts the TMA issuer's arrival and the 32 cp.async lanes (33). A
-// tile without a swizzled layout gets an unswizzled map; 128 threads make 4
-// consumer warps.
+// barrier counts the TMA issuer's arrival and the 32 cp.async lanes (33); its
+// readers are the threads' own loads, so each of the 128 threads releases it.
+// A tile without a swizzled layout gets an unswizzled map.
 // CHECK-LABEL: func.func @mixed_stream
 // CHECK-SAME: tl.tma_maps = [{box = array<i64: 64, 64>, dtype = "float32", param = 0 : i64, swizzle = "none"}]
 // CHECK: %[[X:.*]] = tl.alloc_shared : memref<2x64x64xf32, #tl.scope<shared>>
 // CHECK-NEXT: %[[SC:.*]] = tl.alloc_shared : memref<2x64xf32, #tl.scope<shared>>
 // CHECK-NEXT: %[[F:.*]] = tl.alloc_barrier arrive_count(33) : !tl.barrier<2>
-// CHECK-NEXT: %[[E:.*]] = tl.alloc_barrier arrive_count(4) : !tl.barrier<2>
+// CHECK-NEXT: %[[E:.*]] = tl.alloc_barrier arrive_count(128) : !tl.barrier<2>
 // CHECK-NOT: tl.alloc_barrier
 // CHECK: %[[S:.*]] = arith.remui
 // CHECK: tl.barrier_wait %[[E]][%[[S]]]
