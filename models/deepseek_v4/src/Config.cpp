@@ -409,6 +409,18 @@ void Config::validate() const {
     fail(src, fmt::format("field 'qk_rope_head_dim' must be even (RoPE "
                           "rotates pairs), found {}",
                           qkRopeHeadDim));
+  // The KV cache rounds the non-RoPE dims to FP8 in groups of 64, and the
+  // official code asserts the width divides (448 = 7 x 64 in V4).
+  if ((headDim - qkRopeHeadDim) % 64 != 0)
+    fail(src, fmt::format("head_dim - qk_rope_head_dim = {} - {} = {} must be a "
+                          "multiple of 64 (the KV cache's FP8 groups)",
+                          headDim, qkRopeHeadDim, headDim - qkRopeHeadDim));
+  // The indexer's keys and queries are Hadamard-rotated (a power of two)
+  // and FP4-rounded in groups of 32.
+  if (indexHeadDim < 32 || (indexHeadDim & (indexHeadDim - 1)) != 0)
+    fail(src, fmt::format("field 'index_head_dim' must be a power of two of at "
+                          "least 32 (Hadamard rotation, FP4 groups of 32), found {}",
+                          indexHeadDim));
   if (numAttentionHeads % oGroups != 0)
     fail(src, fmt::format("field 'num_attention_heads' ({}) must be "
                           "divisible by 'o_groups' ({})",
@@ -620,8 +632,8 @@ std::string Config::tinyJson() {
   "num_hidden_layers": 4,
   "num_attention_heads": 4,
   "num_key_value_heads": 1,
-  "head_dim": 128,
-  "qk_rope_head_dim": 32,
+  "head_dim": 256,
+  "qk_rope_head_dim": 64,
   "q_lora_rank": 128,
   "o_lora_rank": 64,
   "o_groups": 2,
@@ -641,7 +653,7 @@ std::string Config::tinyJson() {
   "hc_sinkhorn_iters": 20,
   "hc_eps": 1e-06,
   "index_n_heads": 4,
-  "index_head_dim": 64,
+  "index_head_dim": 128,
   "index_topk": 8,
   "rope_theta": 10000.0,
   "compress_rope_theta": 160000.0,

@@ -64,7 +64,7 @@ Vec compressorPool(const CompressorWeights &w,
 }
 
 Vec compressorFinish(const CompressorWeights &w, Vec pooled, int64_t index,
-                     const std::vector<double> &freqs, int64_t ropeDim,
+                     const std::vector<float> &freqs, int64_t ropeDim,
                      float eps, bool forIndexer) {
   const int64_t d = w.headDim;
   Vec e = rmsNorm(pooled, w.norm, eps);

@@ -66,8 +66,7 @@ Vec moeForward(const MoEWeights &w, const Vec &x, int32_t tokenId,
   const float limit = float(config.swigluLimit);
   Routing r = routeToken(w, x, tokenId, hashLayer, config);
   Vec y = w.shared.w1.empty() ? Vec(x.size(), 0.0f)
-                              : swigluExpert(w.shared, x, 1.0f,
-                                             kClampSharedExpert ? limit : 0.0f);
+                              : swigluExpert(w.shared, x, 1.0f, limit);
   for (size_t i = 0; i < r.experts.size(); ++i) {
     Vec e = swigluExpert(w.expert(r.experts[i]), x, r.weights[i], limit);
     for (size_t k = 0; k < y.size(); ++k)

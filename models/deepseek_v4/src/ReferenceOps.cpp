@@ -59,21 +59,27 @@ float sqrtSoftplus(float x) {
   return std::sqrt(softplus);
 }
 
-std::vector<double> ropeFrequencies(const RopeParams &p) {
+std::vector<float> ropeFrequencies(const RopeParams &p) {
   if (p.ropeDim <= 0 || p.ropeDim % 2)
     throw std::runtime_error(
         fmt::format("RoPE dimension must be even and positive, got {}",
                     p.ropeDim));
+  // f32 throughout, in the official code's order of operations:
+  // 1 / theta^(2i / dim), then the YaRN blend freq / factor * (1 - smooth) +
+  // freq * smooth with smooth = 1 - clamp((i - low) / (high - low), 0, 1).
   const int64_t half = p.ropeDim / 2;
-  const double dim = double(p.ropeDim);
-  std::vector<double> freqs(half);
+  const float dimF = float(p.ropeDim);
+  const float theta = float(p.theta);
+  std::vector<float> freqs(half);
   for (int64_t i = 0; i < half; ++i)
-    freqs[i] = 1.0 / std::pow(p.theta, double(2 * i) / dim);
+    freqs[i] = 1.0f / std::pow(theta, float(2 * i) / dimF);
   if (!p.yarn || p.factor <= 1.0 || p.originalMaxPositions <= 0)
     return freqs;
   // YaRN: pairs rotating fewer than beta_slow times over the original
   // context are interpolated (divided by factor), pairs rotating more than
-  // beta_fast times are kept, with a linear ramp between.
+  // beta_fast times are kept, with a linear ramp between. The correction
+  // dimensions are computed in double (Python floats in the official code).
+  const double dim = double(p.ropeDim);
   auto correctionDim = [&](double rotations) {
     return dim *
            std::log(double(p.originalMaxPositions) / (rotations * 2 * M_PI)) /
@@ -83,10 +89,11 @@ std::vector<double> ropeFrequencies(const RopeParams &p) {
   double high = std::min(std::ceil(correctionDim(p.betaSlow)), dim - 1);
   if (low == high)
     high += 0.001;
+  const float lowF = float(low), spanF = float(high - low), factor = float(p.factor);
   for (int64_t i = 0; i < half; ++i) {
-    double ramp = std::clamp((double(i) - low) / (high - low), 0.0, 1.0);
-    double keep = 1.0 - ramp;
-    freqs[i] = freqs[i] / p.factor * (1.0 - keep) + freqs[i] * keep;
+    float ramp = std::clamp((float(i) - lowF) / spanF, 0.0f, 1.0f);
+    float smooth = 1.0f - ramp;
+    freqs[i] = freqs[i] / factor * (1.0f - smooth) + freqs[i] * smooth;
   }
   return freqs;
 }
@@ -109,15 +116,18 @@ RopeParams ropeParamsForLayer(const Config &config, int64_t layer) {
   return p;
 }
 
-void applyRopeInPlace(float *x, const std::vector<double> &freqs, int64_t pos,
+RopeCosSin ropeCosSin(const std::vector<float> &freqs, int64_t pos, int64_t i) {
+  const float angle = float(pos) * freqs[i];
+  return {float(std::cos(double(angle))), float(std::sin(double(angle)))};
+}
+
+void applyRopeInPlace(float *x, const std::vector<float> &freqs, int64_t pos,
                       bool inverse, RopePairing pairing) {
   const int64_t half = int64_t(freqs.size());
   for (int64_t i = 0; i < half; ++i) {
-    double angle = double(pos) * freqs[i];
-    float c = float(std::cos(angle));
-    float s = float(std::sin(angle));
-    if (inverse)
-      s = -s;
+    RopeCosSin t = ropeCosSin(freqs, pos, i);
+    float c = t.cos;
+    float s = inverse ? -t.sin : t.sin;
     float *a = pairing == RopePairing::Interleaved ? &x[2 * i] : &x[i];
     float *b = pairing == RopePairing::Interleaved ? &x[2 * i + 1] : &x[i + half];
     float re = *a, im = *b;

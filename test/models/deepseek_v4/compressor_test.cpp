@@ -52,7 +52,7 @@ struct Problem {
   int64_t b = 0, s = 0, n = 0, p = 0;
   int64_t width = 0; // C * D
   std::vector<float> kvp, score, ape, normw, cos, sin;
-  std::vector<double> freqs;
+  std::vector<float> freqs;
   ref::CompressorWeights w;
 };
 
@@ -82,9 +82,9 @@ Problem makeProblem(const Variant &v, int64_t batch, int64_t seq, int64_t entrie
   p.sin.resize(p.p * half);
   for (int64_t pos = 0; pos < p.p; ++pos)
     for (int64_t i = 0; i < half; ++i) {
-      double angle = double(pos) * p.freqs[i];
-      p.cos[pos * half + i] = float(std::cos(angle));
-      p.sin[pos * half + i] = float(std::sin(angle));
+      ref::RopeCosSin t = ref::ropeCosSin(p.freqs, pos, i);
+      p.cos[pos * half + i] = t.cos;
+      p.sin[pos * half + i] = t.sin;
     }
   p.w.ratio = v.ratio;
   p.w.overlap = v.overlap;

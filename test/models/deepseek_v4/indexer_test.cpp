@@ -58,8 +58,8 @@ float poison() { return tlc_test::floatOfBits(kPoison); }
 using tlc_test::bitsOf;
 
 /// The compressed layers' RoPE (compress_rope_theta with YaRN, V4-Flash values).
-const std::vector<double> &freqs() {
-  static const std::vector<double> f = [] {
+const std::vector<float> &freqs() {
+  static const std::vector<float> f = [] {
     ref::RopeParams p;
     p.theta = 160000.0;
     p.ropeDim = 2 * kRopePairs;
@@ -71,15 +71,15 @@ const std::vector<double> &freqs() {
   return f;
 }
 
-/// Contract (c): Cos[p, i] = float(cos(p * freq_i)), angles in double as applyRopeInPlace.
+/// Contract (c): Cos[p, i], Sin[p, i] = the reference's f32 RoPE table (ref::ropeCosSin).
 void ropeTables(int64_t positions, std::vector<float> &cos, std::vector<float> &sin) {
   cos.resize(positions * kRopePairs);
   sin.resize(positions * kRopePairs);
   for (int64_t p = 0; p < positions; ++p)
     for (int64_t i = 0; i < kRopePairs; ++i) {
-      double angle = double(p) * freqs()[i];
-      cos[p * kRopePairs + i] = float(std::cos(angle));
-      sin[p * kRopePairs + i] = float(std::sin(angle));
+      ref::RopeCosSin t = ref::ropeCosSin(freqs(), p, i);
+      cos[p * kRopePairs + i] = t.cos;
+      sin[p * kRopePairs + i] = t.sin;
     }
 }
 

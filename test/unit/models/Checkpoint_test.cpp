@@ -65,9 +65,9 @@ TEST(WeightMap, TinyTableCoversEveryLayerKind) {
   EXPECT_EQ(shapeOf("embed.weight"), (S{1024, 256}));
   EXPECT_EQ(shapeOf("layers.0.attn.wq_a.weight"), (S{128, 256}));
   EXPECT_EQ(shapeOf("layers.0.attn.wq_a.scale"), (S{1, 2}));
-  EXPECT_EQ(shapeOf("layers.0.attn.wq_b.weight"), (S{4 * 128, 128}));
-  EXPECT_EQ(shapeOf("layers.0.attn.wkv.weight"), (S{128, 256}));
-  EXPECT_EQ(shapeOf("layers.0.attn.wo_a.weight"), (S{2 * 64, 4 * 128 / 2}));
+  EXPECT_EQ(shapeOf("layers.0.attn.wq_b.weight"), (S{4 * 256, 128}));
+  EXPECT_EQ(shapeOf("layers.0.attn.wkv.weight"), (S{256, 256}));
+  EXPECT_EQ(shapeOf("layers.0.attn.wo_a.weight"), (S{2 * 64, 4 * 256 / 2}));
   EXPECT_EQ(shapeOf("layers.0.attn.wo_b.weight"), (S{256, 128}));
   EXPECT_EQ(shapeOf("layers.0.attn.attn_sink"), (S{4}));
   EXPECT_EQ(shapeOf("layers.0.hc_attn_fn"), (S{24, 1024}));
@@ -76,16 +76,16 @@ TEST(WeightMap, TinyTableCoversEveryLayerKind) {
   EXPECT_FALSE(byName.count("layers.0.ffn.gate.bias"));
   EXPECT_FALSE(byName.count("layers.0.attn.compressor.wkv.weight"));
   // CSA: overlapping compressor (c = 2) and indexer.
-  EXPECT_EQ(shapeOf("layers.1.attn.compressor.wkv.weight"), (S{256, 256}));
-  EXPECT_EQ(shapeOf("layers.1.attn.compressor.ape"), (S{4, 256}));
-  EXPECT_EQ(shapeOf("layers.1.attn.indexer.wq_b.weight"), (S{4 * 64, 128}));
+  EXPECT_EQ(shapeOf("layers.1.attn.compressor.wkv.weight"), (S{512, 256}));
+  EXPECT_EQ(shapeOf("layers.1.attn.compressor.ape"), (S{4, 512}));
+  EXPECT_EQ(shapeOf("layers.1.attn.indexer.wq_b.weight"), (S{4 * 128, 128}));
   EXPECT_EQ(shapeOf("layers.1.attn.indexer.weights_proj.weight"), (S{4, 256}));
   EXPECT_EQ(shapeOf("layers.1.attn.indexer.compressor.wgate.weight"),
-            (S{128, 256}));
+            (S{256, 256}));
   EXPECT_EQ(shapeOf("layers.1.ffn.gate.bias"), (S{8}));
   // HCA: compressor without overlap, no indexer.
-  EXPECT_EQ(shapeOf("layers.2.attn.compressor.wgate.weight"), (S{128, 256}));
-  EXPECT_EQ(shapeOf("layers.2.attn.compressor.ape"), (S{128, 128}));
+  EXPECT_EQ(shapeOf("layers.2.attn.compressor.wgate.weight"), (S{256, 256}));
+  EXPECT_EQ(shapeOf("layers.2.attn.compressor.ape"), (S{128, 256}));
   EXPECT_FALSE(byName.count("layers.2.attn.indexer.wq_b.weight"));
   // FP4 experts, FP8 shared expert.
   const ExpectedTensor *w1 = byName["layers.1.ffn.experts.7.w1.weight"];
@@ -199,7 +199,7 @@ TEST(Checkpoint, DequantizeMatchesQuantizer) {
   TensorView s = ckpt.tensor("layers.1.attn.wq_b.scale");
   std::vector<float> deq = ckpt.dequantize("layers.1.attn.wq_b.weight");
   ASSERT_EQ(deq.size(), static_cast<size_t>(w.numElements()));
-  EXPECT_EQ(s.shape, (std::vector<int64_t>{4, 1}));
+  EXPECT_EQ(s.shape, (std::vector<int64_t>{8, 1}));
   for (int64_t r = 0; r < w.rows(); r += 37)
     for (int64_t c = 0; c < w.cols(); c += 11)
       EXPECT_EQ(deq[r * w.cols() + c],
@@ -243,7 +243,7 @@ TEST(Checkpoint, MissingTensorNamed) {
   std::string err = errorOf([&] { ckpt.verifyOrThrow(); });
   EXPECT_NE(err.find("1 missing"), std::string::npos) << err;
   EXPECT_NE(err.find("missing tensor 'layers.1.attn.indexer.wq_b.scale' "
-                     "(expected F8_E8M0 [2, 1])"),
+                     "(expected F8_E8M0 [4, 1])"),
             std::string::npos)
       << err;
   err = errorOf([&] { ckpt.dequantize("layers.1.attn.indexer.wq_b.weight"); });
@@ -276,7 +276,7 @@ TEST(Checkpoint, MisshapenAndExtraTensorsReported) {
   ASSERT_EQ(report.misshapen.size(), 2u) << report.describe();
   std::string text = report.describe();
   EXPECT_NE(text.find("'layers.0.attn.wo_a.weight': expected F8_E4M3 [128, "
-                      "256], found F8_E4M3 [256, 128]"),
+                      "512], found F8_E4M3 [512, 128]"),
             std::string::npos)
       << text;
   EXPECT_NE(text.find("'layers.3.attn.attn_sink': expected F32 [4], found "

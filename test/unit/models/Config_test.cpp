@@ -40,7 +40,7 @@ TEST(Config, TinyMatchesInputsFile) {
 TEST(Config, TinyDerivedValues) {
   Config c = Config::tiny();
   EXPECT_EQ(c.hiddenSize, 256);
-  EXPECT_EQ(c.nopeHeadDim(), 96);
+  EXPECT_EQ(c.nopeHeadDim(), 192);
   EXPECT_EQ(c.numLayersWithMtp(), 5);
   EXPECT_EQ(c.layerKind(0), LayerKind::Window);
   EXPECT_EQ(c.layerKind(1), LayerKind::CSA);
@@ -88,13 +88,13 @@ TEST(Config, FlashShapedConfig) {
 TEST(Config, InferenceKeyNames) {
   const char *text = R"({
     "vocab_size": 1024, "dim": 256, "n_layers": 4, "n_heads": 4,
-    "head_dim": 128, "rope_head_dim": 32, "q_lora_rank": 128,
+    "head_dim": 256, "rope_head_dim": 64, "q_lora_rank": 128,
     "o_lora_rank": 64, "o_groups": 2, "window_size": 16,
     "n_routed_experts": 8, "n_activated_experts": 2, "n_shared_experts": 1,
     "moe_inter_dim": 128, "route_scale": 1.5, "score_func": "sqrtsoftplus",
     "n_hash_layers": 1, "swiglu_limit": 10.0, "expert_dtype": "fp4",
     "hc_mult": 4, "hc_sinkhorn_iters": 20, "hc_eps": 1e-6,
-    "index_n_heads": 4, "index_head_dim": 64, "index_topk": 8,
+    "index_n_heads": 4, "index_head_dim": 128, "index_topk": 8,
     "rope_theta": 10000, "compress_rope_theta": 160000, "rope_factor": 16,
     "original_seq_len": 256, "beta_fast": 32, "beta_slow": 1,
     "norm_eps": 1e-6, "n_mtp_layers": 1, "max_seq_len": 4096,
@@ -158,8 +158,17 @@ TEST(Config, Inconsistencies) {
   EXPECT_NE(err.find("'compress_ratios[2]' is 16"), std::string::npos) << err;
   err = errorAfter([](nlohmann::json &j) { j["o_groups"] = 3; });
   EXPECT_NE(err.find("divisible by 'o_groups' (3)"), std::string::npos) << err;
-  err = errorAfter([](nlohmann::json &j) { j["qk_rope_head_dim"] = 128; });
-  EXPECT_NE(err.find("'qk_rope_head_dim' (128) must be smaller than head_dim"),
+  err = errorAfter([](nlohmann::json &j) { j["qk_rope_head_dim"] = 256; });
+  EXPECT_NE(err.find("'qk_rope_head_dim' (256) must be smaller than head_dim"),
+            std::string::npos)
+      << err;
+  // The official code asserts the FP8 groups of 64 divide the non-RoPE width.
+  err = errorAfter([](nlohmann::json &j) { j["qk_rope_head_dim"] = 32; });
+  EXPECT_NE(err.find("head_dim - qk_rope_head_dim = 256 - 32 = 224 must be a multiple of 64"),
+            std::string::npos)
+      << err;
+  err = errorAfter([](nlohmann::json &j) { j["index_head_dim"] = 96; });
+  EXPECT_NE(err.find("'index_head_dim' must be a power of two of at least 32"),
             std::string::npos)
       << err;
   err = errorAfter([](nlohmann::json &j) { j["qk_nope_head_dim"] = 64; });

@@ -84,8 +84,8 @@ TEST(ReferenceMoE, ForwardSumsRoutedAndSharedExperts) {
   w.prefix = "layers.0.ffn.";
   w.shared = {identity("w1"), identity("w3"), identity("w2")};
   // Routed experts all zero except expert 3 (identity): routed output is
-  // weight(3) * clamped SwiGLU; the shared expert is unclamped
-  // (kClampSharedExpert).
+  // weight(3) * clamped SwiGLU; the shared expert clamps with the same limit
+  // (V4.md: settled for the current official release).
   c.moeIntermediateSize = 2;
   c.hiddenSize = 2;
   auto small = std::make_shared<MemoryWeightSource>(c);
@@ -100,7 +100,57 @@ TEST(ReferenceMoE, ForwardSumsRoutedAndSharedExperts) {
   ASSERT_EQ(r.experts[0], 3);
   Vec y = moeForward(w, x, 0, false, c);
   const float routed = silu(1.0f) * 1.0f * r.weights[0];
-  const float shared = kClampSharedExpert ? silu(1.0f) : silu(3.0f) * 3.0f;
+  const float shared = silu(1.0f) * 1.0f;
   EXPECT_NEAR(y[0], routed + shared, 1e-4);
   EXPECT_FLOAT_EQ(y[1], 0.0f);
+  // Unclamped, the shared expert alone would give silu(3) * 3: the clamp fired.
+  EXPECT_GT(std::abs(y[0] - (routed + silu(3.0f) * 3.0f)), 1.0f);
+}
+
+TEST(ReferenceMoE, SmallLimitClampsFireOnTheTinyModel) {
+  // With V4's limit of 10 the clamps rarely fire on random tiny weights; with
+  // 0.5 they do, in the routed and the shared experts alike: the MoE output
+  // of a tiny-checkpoint-sized random layer changes when the limit does.
+  Config c = Config::tiny();
+  c.hiddenSize = 8;
+  c.moeIntermediateSize = 4;
+  c.nRoutedExperts = 4;
+  c.numExpertsPerTok = 2;
+  auto src = std::make_shared<MemoryWeightSource>(c);
+  uint32_t seed = 7;
+  auto rnd = [&](int64_t n) {
+    Vec v(n);
+    for (auto &x : v) {
+      seed = seed * 1664525u + 1013904223u;
+      x = float(int32_t(seed >> 8) % 2000 - 1000) / 250.0f; // [-4, 4)
+    }
+    return v;
+  };
+  for (int e = 0; e < 4; ++e) {
+    src->set(fmt::format("layers.1.ffn.experts.{}.w1.weight", e), {{4, 8}, rnd(32), false});
+    src->set(fmt::format("layers.1.ffn.experts.{}.w3.weight", e), {{4, 8}, rnd(32), false});
+    src->set(fmt::format("layers.1.ffn.experts.{}.w2.weight", e), {{8, 4}, rnd(32), false});
+  }
+  MoEWeights w;
+  w.prefix = "layers.1.ffn.";
+  w.source = src;
+  w.numExperts = 4;
+  w.gate = {"gate", 4, 8, rnd(32), false};
+  w.bias = {0, 0, 0, 0};
+  w.shared = {{"w1", 4, 8, rnd(32), false}, {"w3", 4, 8, rnd(32), false},
+              {"w2", 8, 4, rnd(32), false}};
+  Vec x = rnd(8);
+  c.swigluLimit = 0.5;
+  Vec clamped = moeForward(w, x, 0, false, c);
+  Vec sharedClamped = swigluExpert(w.shared, x, 1.0f, 0.5f);
+  Vec sharedFree = swigluExpert(w.shared, x, 1.0f, 0.0f);
+  c.swigluLimit = 0.0; // no clamp anywhere
+  Vec free = moeForward(w, x, 0, false, c);
+  double sharedMoved = 0, totalMoved = 0;
+  for (size_t k = 0; k < x.size(); ++k) {
+    sharedMoved += std::abs(sharedClamped[k] - sharedFree[k]);
+    totalMoved += std::abs(clamped[k] - free[k]);
+  }
+  EXPECT_GT(sharedMoved, 1.0); // the shared expert's clamp fired
+  EXPECT_GT(totalMoved, sharedMoved * 0.5);
 }

@@ -30,10 +30,11 @@ TEST(ReferenceOps, RopeFrequenciesPlain) {
   RopeParams p;
   p.theta = 10000;
   p.ropeDim = 4;
-  std::vector<double> f = ropeFrequencies(p);
+  std::vector<float> f = ropeFrequencies(p);
   ASSERT_EQ(f.size(), 2u);
-  EXPECT_DOUBLE_EQ(f[0], 1.0);
-  EXPECT_NEAR(f[1], 0.01, 1e-15);
+  EXPECT_EQ(f[0], 1.0f);
+  // f32 arithmetic, as the official tables: 1 / 10000^0.5f.
+  EXPECT_EQ(f[1], 1.0f / std::pow(10000.0f, 0.5f));
 }
 
 TEST(ReferenceOps, YarnFrequenciesHandValues) {
@@ -46,12 +47,33 @@ TEST(ReferenceOps, YarnFrequenciesHandValues) {
   p.yarn = true;
   p.factor = 4;
   p.originalMaxPositions = 64;
-  std::vector<double> f = ropeFrequencies(p);
+  std::vector<float> f = ropeFrequencies(p);
   ASSERT_EQ(f.size(), 4u);
-  EXPECT_NEAR(f[0], 1.0, 1e-12);
-  EXPECT_NEAR(f[1], 0.0625, 1e-12);
-  EXPECT_NEAR(f[2], 0.0025, 1e-12);
-  EXPECT_NEAR(f[3], 0.00025, 1e-12);
+  EXPECT_NEAR(f[0], 1.0, 1e-7);
+  EXPECT_NEAR(f[1], 0.0625, 1e-8);
+  EXPECT_NEAR(f[2], 0.0025, 1e-9);
+  EXPECT_NEAR(f[3], 0.00025, 1e-10);
+}
+
+TEST(ReferenceOps, RopeTableIsBuiltInF32) {
+  // The official tables multiply position and frequency in f32 (V4.md): at
+  // large positions the f32 angle differs from the exact one, and the
+  // table follows the f32 angle.
+  RopeParams p;
+  p.theta = 10000;
+  p.ropeDim = 64;
+  std::vector<float> f = ropeFrequencies(p);
+  for (float v : f)
+    EXPECT_EQ(v, float(v)); // f32 values
+  const int64_t pos = 1000003;
+  const int64_t i = 1;
+  const float angle = float(pos) * f[i];
+  RopeCosSin t = ropeCosSin(f, pos, i);
+  EXPECT_EQ(t.cos, float(std::cos(double(angle))));
+  EXPECT_EQ(t.sin, float(std::sin(double(angle))));
+  // ... which is not the exact angle's cos at this position.
+  const double exact = double(pos) * double(f[i]);
+  EXPECT_GT(std::abs(double(t.cos) - std::cos(exact)), 1e-4);
 }
 
 TEST(ReferenceOps, RopeParamsFollowTheLayerKind) {
@@ -67,7 +89,7 @@ TEST(ReferenceOps, RopeParamsFollowTheLayerKind) {
 
 TEST(ReferenceOps, RopeRotatesInterleavedPairsAndInverts) {
   Vec x = {1, 0, 0, 1};
-  std::vector<double> f = {M_PI / 2, M_PI};
+  std::vector<float> f = {float(M_PI / 2), float(M_PI)};
   applyRopeInPlace(x.data(), f, 1, false, RopePairing::Interleaved);
   EXPECT_NEAR(x[0], 0, 1e-6);
   EXPECT_NEAR(x[1], 1, 1e-6);

@@ -46,7 +46,7 @@ Vec compressorPool(const CompressorWeights &w,
 // indexer's compressor (forIndexer) applies the Hadamard rotation and FP4
 // fake quantisation (groups of 32) instead.
 Vec compressorFinish(const CompressorWeights &w, Vec pooled, int64_t index,
-                     const std::vector<double> &freqs, int64_t ropeDim,
+                     const std::vector<float> &freqs, int64_t ropeDim,
                      float eps, bool forIndexer);
 
 // Running state of one compressor.
@@ -123,7 +123,7 @@ private:
   int64_t layer_;
   LayerKind kind_;
   int64_t ratio_ = 0;
-  std::vector<double> freqs_;
+  std::vector<float> freqs_;
   float eps_;
 };
 

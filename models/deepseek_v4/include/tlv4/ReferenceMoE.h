@@ -30,13 +30,10 @@ Routing routeToken(const MoEWeights &w, const Vec &x, int32_t tokenId,
 Vec swigluExpert(const ExpertWeights &w, const Vec &x, float routeWeight,
                  float limit);
 
-// Whether the shared expert clamps like the routed ones. V4.md lists the
-// clamps under "Expert (routed ...; shared ...)"; public ports of the
-// official inference code build the shared expert with swiglu_limit 0 (no
-// clamp). We follow the ports. (verify; docs/v4-reference.md, Assumptions)
-constexpr bool kClampSharedExpert = false;
-
-// Sum of the routed experts plus the shared expert.
+// Sum of the routed experts plus the shared expert. Both clamp with the
+// config's swiglu_limit: the current official release builds the shared
+// expert with the routed experts' limit (V4.md, settled; only its
+// superseded first upload left it unclamped).
 Vec moeForward(const MoEWeights &w, const Vec &x, int32_t tokenId,
                bool hashLayer, const Config &config);
 

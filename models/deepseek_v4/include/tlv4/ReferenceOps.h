@@ -35,7 +35,9 @@ float sqrtSoftplus(float x);
 
 // ----------------------------------------------------------------- RoPE ---
 // Rotation frequencies (radians per position) of the rotary part of a head.
-// One frequency per pair: size ropeDim / 2.
+// One frequency per pair: size ropeDim / 2. Built in f32 like the official
+// code's tables (V4.md, settled): base frequencies, the YaRN ramp and the
+// angles pos * freq are f32 arithmetic, cos/sin of the f32 angle.
 struct RopeParams {
   double theta = 10000.0;
   int64_t ropeDim = 64;
@@ -45,7 +47,7 @@ struct RopeParams {
   double betaSlow = 1.0;
   int64_t originalMaxPositions = 0;
 };
-std::vector<double> ropeFrequencies(const RopeParams &params);
+std::vector<float> ropeFrequencies(const RopeParams &params);
 // The RoPE a layer uses (V4.md): window-only layers rope_theta, no YaRN;
 // compressed layers compress_rope_theta with YaRN from rope_scaling.
 RopeParams ropeParamsForLayer(const Config &config, int64_t layer);
@@ -56,9 +58,17 @@ RopeParams ropeParamsForLayer(const Config &config, int64_t layer);
 enum class RopePairing { Interleaved, HalfSplit };
 constexpr RopePairing kRopePairing = RopePairing::Interleaved;
 
+// One entry of the RoPE table: cos and sin of the f32 angle float(pos) *
+// freqs[i], each rounded to f32 (what torch.polar of the f32 outer product
+// gives). Kernels that take cos/sin tables are fed these.
+struct RopeCosSin {
+  float cos, sin;
+};
+RopeCosSin ropeCosSin(const std::vector<float> &freqs, int64_t pos, int64_t i);
+
 // Rotate x[offset, offset + 2 * freqs.size()) by angle pos * freq (or its
-// inverse when inverse is true).
-void applyRopeInPlace(float *x, const std::vector<double> &freqs, int64_t pos,
+// inverse when inverse is true), with the table entries of ropeCosSin.
+void applyRopeInPlace(float *x, const std::vector<float> &freqs, int64_t pos,
                       bool inverse = false,
                       RopePairing pairing = kRopePairing);
 
