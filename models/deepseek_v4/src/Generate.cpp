@@ -17,6 +17,39 @@ int32_t argmaxToken(const std::vector<float> &logits) {
                  logits.begin());
 }
 
+uint32_t gumbelHash(uint32_t seed, uint32_t i) {
+  // A multiplicative spread of the counter, then a 32-bit avalanche (murmur3's finaliser).
+  uint32_t x = i * 0x9E3779B1u + seed;
+  x ^= x >> 16;
+  x *= 0x85EBCA6Bu;
+  x ^= x >> 13;
+  x *= 0xC2B2AE35u;
+  x ^= x >> 16;
+  return x;
+}
+
+float gumbelUniform(uint32_t seed, uint32_t i) {
+  return (float(gumbelHash(seed, i) >> 8) + 0.5f) * 0x1.0p-24f;
+}
+
+int32_t gumbelToken(const std::vector<float> &logits, float temperature, uint32_t seed) {
+  if (logits.empty())
+    throw std::runtime_error("sampling: empty logits");
+  if (!(temperature > 0.0f))
+    return argmaxToken(logits);
+  int32_t best = 0;
+  float bestKey = -INFINITY;
+  for (size_t i = 0; i < logits.size(); ++i) {
+    const float e = -std::log(gumbelUniform(seed, uint32_t(i)));
+    const float key = logits[i] / temperature - std::log(e);
+    if (key > bestKey) {
+      bestKey = key;
+      best = int32_t(i);
+    }
+  }
+  return best;
+}
+
 Sampler::Sampler(const SamplingOptions &options)
     : options_(options), state_(options.seed) {
   if (!(options.temperature >= 0.0) || !std::isfinite(options.temperature))

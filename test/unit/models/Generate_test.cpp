@@ -15,6 +15,27 @@ TEST(Generate, ArgmaxPrefersTheLowestIdOnTies) {
   EXPECT_THROW(argmaxToken({}), std::runtime_error);
 }
 
+TEST(Generate, GumbelTokenIsTheOfficialTemperatureSampling) {
+  // Temperature 0 is greedy; the noise is in (0, 1) and depends on the seed and the counter.
+  std::vector<float> logits = {0.5f, 3.0f, 3.0f, -1.0f};
+  EXPECT_EQ(gumbelToken(logits, 0.0f, 9), 1);
+  for (uint32_t i = 0; i < 1000; ++i) {
+    const float u = gumbelUniform(7, i);
+    ASSERT_GT(u, 0.0f);
+    ASSERT_LT(u, 1.0f);
+  }
+  EXPECT_NE(gumbelHash(7, 1), gumbelHash(8, 1));
+  EXPECT_NE(gumbelHash(7, 1), gumbelHash(7, 2));
+  // A dominant logit wins at a low temperature; a high temperature spreads the picks.
+  std::vector<int> seen(4, 0);
+  for (uint32_t s = 0; s < 400; ++s) {
+    EXPECT_EQ(gumbelToken({0.0f, 10.0f, 0.0f, 0.0f}, 0.1f, s), 1);
+    ++seen[gumbelToken(logits, 5.0f, s)];
+  }
+  for (int c : seen)
+    EXPECT_GT(c, 20);
+}
+
 TEST(Generate, NucleusKeepsTheSmallestSetReachingTopP) {
   SamplingOptions o;
   o.temperature = 1.0;

@@ -22,6 +22,16 @@ struct SamplingOptions {
 // Index of the largest logit (the lowest id among equal ones).
 int32_t argmaxToken(const std::vector<float> &logits);
 
+// The official generate's stochastic mode (V4.md): temperature only, Gumbel-max, the token
+// argmax_i p_i / E_i with E_i ~ Exp(1), i.e. argmax_i (logit_i / T - log E_i). Here E_i =
+// -log u_i with u_i = gumbelUniform(seed, i), a counter-based hash the device sampler
+// (models/deepseek_v4/kernels/sample.tl) computes too, so both draw the same noise and pick
+// the same token unless two keys lie within f32 rounding. Keys in f32; ties to the lower id;
+// temperature 0 is greedy.
+uint32_t gumbelHash(uint32_t seed, uint32_t i);
+float gumbelUniform(uint32_t seed, uint32_t i); // in (0, 1)
+int32_t gumbelToken(const std::vector<float> &logits, float temperature, uint32_t seed);
+
 class Sampler {
 public:
   // Throws for a negative temperature or top-p outside (0, 1].
