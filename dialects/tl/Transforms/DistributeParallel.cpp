@@ -8,7 +8,8 @@
 // index). Points past the loop's extents (layouts are padded to powers of
 // two) are skipped when no thread has them and guarded when some do. Where
 // L replicates points over lanes or warps, stores to shared or global
-// memory and atomics run in the first replica only.
+// memory and atomics run in the first replica only (the whole body does,
+// when it writes no register buffer).
 //
 // Register buffers are accessed by slot: a buffer indexed by all the loop
 // variables in L's layout uses slot s; one indexed by some of them (a row
@@ -187,6 +188,20 @@ bool writesMemory(Operation *op) {
   return false;
 }
 
+/// Whether every effect of the loop's body is a write to shared or global
+/// memory (no register buffer written, no atomic whose old value is used):
+/// replicas other than the first then have nothing to do.
+bool onlyMemoryEffects(ParallelOp par) {
+  bool registers = false;
+  par.getBody().walk([&](Operation *op) {
+    if (auto st = dyn_cast<memref::StoreOp>(op))
+      registers |= isRegisterBuffer(st.getMemRef());
+    else if (auto at = dyn_cast<AtomicAddOp>(op))
+      registers |= bool(at.getPrev());
+  });
+  return !registers;
+}
+
 /// Whether the loop stores to (or atomically updates) shared memory.
 bool writesShared(ParallelOp par) {
   bool w = false;
@@ -245,6 +260,11 @@ LogicalResult Distributor::run() {
   Value tid = ThreadIdOp::create(b, loc, 0);
   HwIndex hw = emitHwIndex(b, loc, tid);
   Value leader = emitReplicaLeader(b, loc, layout, hw);
+  // A replicated loop whose only effects are memory writes runs in its first
+  // replica alone: the other replicas' loads would only race with the
+  // first's stores (an in-place update of a shared tile) and feed nothing.
+  // Otherwise every replica computes and only the first writes memory.
+  const bool leaderOnly = leader && onlyMemoryEffects(par);
   ArrayRef<int64_t> extents = par.getExtents();
   SmallVector<Operation *> allCloned;
   for (int64_t s = 0; s < layout.getInSize(LinearLayout::Register); ++s) {
@@ -266,6 +286,10 @@ LogicalResult Distributor::run() {
       auto ifOp = scf::IfOp::create(b, loc, valid, /*withElse=*/false);
       b.setInsertionPoint(ifOp.thenBlock()->getTerminator());
     }
+    if (leaderOnly) {
+      auto ifOp = scf::IfOp::create(b, loc, leader, /*withElse=*/false);
+      b.setInsertionPoint(ifOp.thenBlock()->getTerminator());
+    }
     IRMapping map;
     for (auto [iv, c] : llvm::zip(par.getInductionVars(), coords))
       map.map(iv, c);
@@ -277,7 +301,7 @@ LogicalResult Distributor::run() {
     for (Operation *c : cloned)
       if (c->getNumRegions())
         allCloned.push_back(c);
-    if (leader) {
+    if (leader && !leaderOnly) {
       SmallVector<Operation *> writers;
       for (Operation *c : cloned)
         c->walk([&](Operation *op) {

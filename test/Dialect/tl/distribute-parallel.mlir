@@ -87,6 +87,42 @@ func.func @replica_store(%n: index, %out: memref<?xf32, #tl.scope<global>>) {
 
 // -----
 
+// A replicated loop (16 points, 128 threads) whose only effect is an in-place
+// update of a shared tile runs in the first replica alone: the load is inside
+// the leader's branch too (other replicas' loads would race with its store).
+// CHECK-LABEL: func.func @replica_in_place
+// CHECK: %[[LEAD:.*]] = arith.andi %{{.*}}, %{{.*}} : i1
+// CHECK: scf.if %[[LEAD]] {
+// CHECK-NEXT: %[[V:.*]] = memref.load %{{.*}} : memref<4x4xf32, #tl.scope<shared>>
+// CHECK: memref.store %{{.*}}, %{{.*}} : memref<4x4xf32, #tl.scope<shared>>
+// A loop that also writes a register buffer runs in every replica; only its
+// shared store is guarded.
+// CHECK: %[[W:.*]] = memref.load %{{.*}} : memref<4x4xf32, #tl.scope<shared>>
+// CHECK: tl.slot_store
+// CHECK: scf.if
+// CHECK-NEXT: memref.store %{{.*}}, %{{.*}} : memref<4x4xf32, #tl.scope<shared>>
+func.func @replica_in_place(%n: index) {
+  tl.launch grid(%n) threads(128) blocks(%b) {
+    %c = tl.alloc_shared : memref<4x4xf32, #tl.scope<shared>>
+    %f = tl.alloc_fragment : memref<4x4xf32, #tl.scope<fragment>>
+    %two = arith.constant 2.0 : f32
+    tl.parallel (%i, %j) in [4, 4] {
+      %v = memref.load %c[%i, %j] : memref<4x4xf32, #tl.scope<shared>>
+      %w = arith.mulf %v, %two : f32
+      memref.store %w, %c[%i, %j] : memref<4x4xf32, #tl.scope<shared>>
+    }
+    tl.parallel (%i, %j) in [4, 4] {
+      %v = memref.load %c[%i, %j] : memref<4x4xf32, #tl.scope<shared>>
+      memref.store %v, %f[%i, %j] : memref<4x4xf32, #tl.scope<fragment>>
+      %w = arith.mulf %v, %two : f32
+      memref.store %w, %c[%i, %j] : memref<4x4xf32, #tl.scope<shared>>
+    }
+  }
+  return
+}
+
+// -----
+
 // A local (replicated) indexed by a run-time value: a run-time slot.
 // CHECK-LABEL: func.func @stray
 // CHECK: tl.slot_store %{{.*}}, %{{.*}}[%arg1]
