@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
-"""Generates the tokenizer unit-test inputs in test/unit/models/Inputs/:
+"""Generates the tiny tokenizer (models/deepseek_v4/data/tiny-tokenizer/, which
+`tl-v4 make-tiny` also writes next to a tiny checkpoint) and the tokenizer
+unit-test cases (test/unit/models/Inputs/):
 
-  tokenizer_small.json        a ~600-token byte-level BPE trained here on a
+  tokenizer.json              a ~600-token byte-level BPE trained here on a
                               small original corpus, with DeepSeek V3/V4's
                               normalizer, pre-tokenizer, decoder and
                               post-processor and a few added tokens
@@ -20,6 +22,7 @@ from tokenizers import AddedToken, Regex, Tokenizer, decoders, models, pre_token
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUT = os.path.join(ROOT, "test/unit/models/Inputs")
+TOK = os.path.join(ROOT, "models/deepseek_v4/data/tiny-tokenizer")
 
 # DeepSeek V3/V4's pre-tokenizer patterns.
 DIGITS = r"\p{N}{1,3}"
@@ -207,10 +210,10 @@ def main():
     withExtra["added_tokens"] = data["added_tokens"] + extra
     cases["added_tokens_variant"] = {"added_tokens": extra,
                                      "cases": encodeAll(withExtra, extraTexts + extraFuzz)}
-    with open(os.path.join(OUT, "tokenizer_small.json"), "w", encoding="utf-8") as f:
+    with open(os.path.join(TOK, "tokenizer.json"), "w", encoding="utf-8") as f:
         json.dump(data, f, ensure_ascii=False, indent=1)
         f.write("\n")
-    with open(os.path.join(OUT, "tokenizer_config.json"), "w", encoding="utf-8") as f:
+    with open(os.path.join(TOK, "tokenizer_config.json"), "w", encoding="utf-8") as f:
         json.dump({"add_bos_token": True, "add_eos_token": False,
                    "bos_token": {"__type": "AddedToken", "content": BOS, "lstrip": False,
                                  "normalized": True, "rstrip": False, "single_word": False},

@@ -24,6 +24,7 @@ struct MakeTinyOptions {
   uint64_t seed = 0;
   int shards = 1;
   std::string naming = "native";
+  bool noTokenizer = false;
 };
 
 struct InspectOptions {
@@ -55,6 +56,11 @@ void runMakeTiny(const MakeTinyOptions &o) {
   int64_t tensors = static_cast<int64_t>(expectedTensors(config).size());
   fmt::print("wrote {} tensors in {} shard(s) to {} (seed {}, {} names)\n",
              tensors, shards.size(), o.out, o.seed, o.naming);
+  // The tiny tokenizer too, so `tl-v4 generate --prompt TEXT` works on it at once.
+  if (!o.noTokenizer) {
+    writeTinyTokenizer(config, o.out);
+    fmt::print("wrote tokenizer.json and tokenizer_config.json (the tiny tokenizer)\n");
+  }
 }
 
 std::string shapeText(const std::vector<int64_t> &shape) {
@@ -119,6 +125,8 @@ void registerCheckpointCommands(CLI::App &app) {
   mk->add_option("--naming", make->naming,
                  "tensor names: native (default) or transformers")
       ->check(CLI::IsMember({"native", "transformers"}));
+  mk->add_flag("--no-tokenizer", make->noTokenizer,
+               "do not write the tiny tokenizer (tokenizer.json) next to the checkpoint");
   mk->callback([make] { runMakeTiny(*make); });
 
   auto insp = std::make_shared<InspectOptions>();

@@ -3,6 +3,7 @@
 #include "tlv4/TinyCheckpoint.h"
 
 #include "tlv4/Quantize.h"
+#include "tlv4/Tokenizer.h"
 #include "tlv4/WeightMap.h"
 #include "tlrt/LowPrecision.h"
 
@@ -218,6 +219,44 @@ writeTinyCheckpoint(const Config &config, const std::string &dir,
   if (!cfg)
     throw std::runtime_error(fmt::format("{}: cannot write", path));
   return shards;
+}
+
+namespace data {
+extern const unsigned char kTinyTokenizerJson[];
+extern const size_t kTinyTokenizerJsonSize;
+extern const unsigned char kTinyTokenizerConfigJson[];
+extern const size_t kTinyTokenizerConfigJsonSize;
+} // namespace data
+
+std::string tinyTokenizerJson() {
+  return std::string(reinterpret_cast<const char *>(data::kTinyTokenizerJson),
+                     data::kTinyTokenizerJsonSize);
+}
+
+std::string tinyTokenizerConfigJson() {
+  return std::string(reinterpret_cast<const char *>(data::kTinyTokenizerConfigJson),
+                     data::kTinyTokenizerConfigJsonSize);
+}
+
+void writeTinyTokenizer(const Config &config, const std::string &dir) {
+  const std::string json = tinyTokenizerJson(), cfg = tinyTokenizerConfigJson();
+  const size_t vocab = Tokenizer::fromJson(json, cfg, "the tiny tokenizer").vocabSize();
+  if (int64_t(vocab) > config.vocabSize)
+    throw std::runtime_error(fmt::format(
+        "the tiny tokenizer has {} ids but the config's vocab_size is {}: its ids would fall "
+        "outside the embedding (use --no-tokenizer)",
+        vocab, config.vocabSize));
+  if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST)
+    throw std::runtime_error(fmt::format("{}: cannot create directory: {}", dir,
+                                         std::strerror(errno)));
+  for (const auto &[name, text] : {std::pair<std::string, const std::string &>{"tokenizer.json", json},
+                                   {"tokenizer_config.json", cfg}}) {
+    const std::string path = dir + "/" + name;
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out << text;
+    if (!out)
+      throw std::runtime_error(fmt::format("{}: cannot write", path));
+  }
 }
 
 } // namespace tlv4

@@ -1,5 +1,5 @@
 // Tokenizer tests on a small byte-level BPE with DeepSeek V4's tokenizer
-// layout (Inputs/tokenizer_small.json). The expected ids in
+// layout (models/deepseek_v4/data/tiny-tokenizer/tokenizer.json). The expected ids in
 // Inputs/tokenizer_small_cases.json were computed by HuggingFace
 // `tokenizers` (scripts/gen_tokenizer_test_data.py), the reference we must
 // match id for id.
@@ -18,6 +18,9 @@ using tlv4::TokenizerError;
 namespace {
 
 std::string inputPath(const std::string &name) {
+  // The tiny tokenizer lives with the model (tl-v4 make-tiny ships it); its cases here.
+  if (name == "tokenizer.json" || name == "tokenizer_config.json")
+    return std::string(TLC_TEST_SOURCE_DIR) + "/../models/deepseek_v4/data/tiny-tokenizer/" + name;
   return std::string(TLC_TEST_SOURCE_DIR) + "/unit/models/Inputs/" + name;
 }
 
@@ -29,7 +32,7 @@ std::string readText(const std::string &name) {
 }
 
 const json &smallJson() {
-  static const json j = json::parse(readText("tokenizer_small.json"));
+  static const json j = json::parse(readText("tokenizer.json"));
   return j;
 }
 
@@ -39,7 +42,7 @@ const json &cases() {
 }
 
 const Tokenizer &small() {
-  static const Tokenizer tok = Tokenizer::fromFile(inputPath("tokenizer_small.json"));
+  static const Tokenizer tok = Tokenizer::fromFile(inputPath("tokenizer.json"));
   return tok;
 }
 
@@ -79,7 +82,7 @@ TEST(Tokenizer, LoadsVocabularyAndSpecialTokens) {
 }
 
 TEST(Tokenizer, ExactIdsForSampleStrings) {
-  // Literal expectations from HF tokenizers 0.23.3 on tokenizer_small.json.
+  // Literal expectations from HF tokenizers 0.23.3 on the tiny tokenizer.json.
   const Tokenizer &tok = small();
   EXPECT_EQ(tok.encode("Hello world"), (std::vector<int32_t>{43, 72, 79, 79, 82, 295, 82, 85, 79, 71}));
   // Digits go in groups of at most three.

@@ -26,4 +26,13 @@ writeTinyCheckpoint(const Config &config, const std::string &dir,
                     const std::string &configText = "",
                     TensorNaming naming = TensorNaming::Native);
 
+// The tiny tokenizer (models/deepseek_v4/data/tiny-tokenizer: a ~600-token byte-level BPE
+// with V4's pre-tokenizer, decoder and special tokens), compiled into the library.
+std::string tinyTokenizerJson();
+std::string tinyTokenizerConfigJson();
+// Write DIR/tokenizer.json and DIR/tokenizer_config.json (the tiny tokenizer), so `tl-v4
+// generate --prompt TEXT` works on a tiny checkpoint. Throws when the config's vocabulary
+// is smaller than the tokenizer's (its ids would fall outside the embedding).
+void writeTinyTokenizer(const Config &config, const std::string &dir);
+
 } // namespace tlv4
