@@ -7,6 +7,7 @@
 #include "tlrt/Gpu.h"
 #include "tlrt/LowPrecision.h"
 #include "tlrt/Module.h"
+#include "tlv4/ReferenceOps.h"
 
 #include <gtest/gtest.h>
 
@@ -102,6 +103,32 @@ inline Launcher kernel(const std::string &module, const std::string &name) {
 
 using tlc_test::uniform;
 using tlc_test::worstRatio;
+
+/// The RoPE frequencies of V4's compressed layers (compress_rope_theta 160000 with YaRN,
+/// factor 16) over `ropeDim` dims, YaRN's original context `originalMax` (65536 in V4-Flash).
+inline std::vector<float> compressedRopeFreqs(int64_t ropeDim, int64_t originalMax = 65536) {
+  tlv4::ref::RopeParams p;
+  p.theta = 160000.0;
+  p.ropeDim = ropeDim;
+  p.yarn = true;
+  p.factor = 16.0;
+  p.originalMaxPositions = originalMax;
+  return tlv4::ref::ropeFrequencies(p);
+}
+
+/// The reference's f32 RoPE table rows [0, positions) of `freqs`, pair-major per position.
+inline void ropeTable(const std::vector<float> &freqs, int64_t positions, std::vector<float> &cos,
+                      std::vector<float> &sin) {
+  const int64_t half = int64_t(freqs.size());
+  cos.resize(positions * half);
+  sin.resize(positions * half);
+  for (int64_t p = 0; p < positions; ++p)
+    for (int64_t i = 0; i < half; ++i) {
+      tlv4::ref::RopeCosSin t = tlv4::ref::ropeCosSin(freqs, p, i);
+      cos[p * half + i] = t.cos;
+      sin[p * half + i] = t.sin;
+    }
+}
 
 /// bf16 bits of each value (round to nearest even) and back.
 inline std::vector<uint16_t> toBf16(const std::vector<float> &v) {

@@ -70,22 +70,8 @@ Problem makeProblem(const Variant &v, int64_t batch, int64_t seq, int64_t entrie
   p.ape = tlv4_test::uniform(v.ratio * p.width, seed + 2, -1, 1);
   p.normw = tlv4_test::uniform(v.d, seed + 3, 0.5f, 1.5f);
   // V4's compressed layers: compress_rope_theta with YaRN.
-  ref::RopeParams rp;
-  rp.theta = 160000.0;
-  rp.ropeDim = kRope;
-  rp.yarn = true;
-  rp.factor = 16;
-  rp.originalMaxPositions = 65536;
-  p.freqs = ref::ropeFrequencies(rp);
-  const int64_t half = kRope / 2;
-  p.cos.resize(p.p * half);
-  p.sin.resize(p.p * half);
-  for (int64_t pos = 0; pos < p.p; ++pos)
-    for (int64_t i = 0; i < half; ++i) {
-      ref::RopeCosSin t = ref::ropeCosSin(p.freqs, pos, i);
-      p.cos[pos * half + i] = t.cos;
-      p.sin[pos * half + i] = t.sin;
-    }
+  p.freqs = tlv4_test::compressedRopeFreqs(kRope);
+  tlv4_test::ropeTable(p.freqs, p.p, p.cos, p.sin);
   p.w.ratio = v.ratio;
   p.w.overlap = v.overlap;
   p.w.headDim = v.d;

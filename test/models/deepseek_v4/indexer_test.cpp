@@ -59,28 +59,13 @@ using tlc_test::bitsOf;
 
 /// The compressed layers' RoPE (compress_rope_theta with YaRN, V4-Flash values).
 const std::vector<float> &freqs() {
-  static const std::vector<float> f = [] {
-    ref::RopeParams p;
-    p.theta = 160000.0;
-    p.ropeDim = 2 * kRopePairs;
-    p.yarn = true;
-    p.factor = 16.0;
-    p.originalMaxPositions = 65536;
-    return ref::ropeFrequencies(p);
-  }();
+  static const std::vector<float> f = tlv4_test::compressedRopeFreqs(2 * kRopePairs);
   return f;
 }
 
 /// Contract (c): Cos[p, i], Sin[p, i] = the reference's f32 RoPE table (ref::ropeCosSin).
 void ropeTables(int64_t positions, std::vector<float> &cos, std::vector<float> &sin) {
-  cos.resize(positions * kRopePairs);
-  sin.resize(positions * kRopePairs);
-  for (int64_t p = 0; p < positions; ++p)
-    for (int64_t i = 0; i < kRopePairs; ++i) {
-      ref::RopeCosSin t = ref::ropeCosSin(freqs(), p, i);
-      cos[p * kRopePairs + i] = t.cos;
-      sin[p * kRopePairs + i] = t.sin;
-    }
+  tlv4_test::ropeTable(freqs(), positions, cos, sin);
 }
 
 /// A row after RoPE / Hadamard, FP4-quantised the reference's way (value) and in the FP8 row

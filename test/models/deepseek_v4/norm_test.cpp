@@ -78,20 +78,9 @@ void runHeadRope(const char *module, int64_t g, int64_t hd, bool norm, bool inve
   if (!tlv4_test::available(module))
     return;
   const int64_t rope = 64, half = rope / 2, positions = 300;
-  ref::RopeParams rp;
-  rp.theta = 160000.0;
-  rp.ropeDim = rope;
-  rp.yarn = true;
-  rp.factor = 16;
-  rp.originalMaxPositions = 256;
-  const std::vector<float> freqs = ref::ropeFrequencies(rp);
-  std::vector<float> cosT(positions * half), sinT(positions * half);
-  for (int64_t p = 0; p < positions; ++p)
-    for (int64_t i = 0; i < half; ++i) {
-      ref::RopeCosSin t = ref::ropeCosSin(freqs, p, i);
-      cosT[p * half + i] = t.cos;
-      sinT[p * half + i] = t.sin;
-    }
+  const std::vector<float> freqs = tlv4_test::compressedRopeFreqs(rope, 256);
+  std::vector<float> cosT, sinT;
+  tlv4_test::ropeTable(freqs, positions, cosT, sinT);
   std::vector<float> x = tlv4_test::uniform(n * g * hd, seed, -4, 4);
   std::vector<int32_t> pos(n);
   for (int64_t r = 0; r < n; ++r)
