@@ -193,10 +193,18 @@ SemaValue Sema::callExpr(CallExpr &call, BuiltinUse use) {
         expr(*a);
       return none;
     }
+    if (name.rfind("T.", 0) == 0 && parseDType(name.substr(2))) {
+      // TileLang and numpy spell conversions as calls of the dtype; here it is a name.
+      error(call.callee->loc, "'" + name + "' is a dtype, not a function: convert with T.cast(x, " +
+                                  name + ")");
+      for (ExprPtr &a : call.args)
+        expr(*a);
+      return none;
+    }
     if (name.rfind("T.", 0) == 0) {
       error(call.callee->loc, "unknown builtin '" + name + "'");
       std::string close = closestBuiltin(name);
-      if (!close.empty())
+      if (!close.empty() && close != name)
         note(call.callee->loc, "did you mean '" + close + "'?");
     } else if (Symbol *sym = lookup(name); sym && sym->kind == SymbolKind::Macro) {
       error(call.callee->loc, "macro '" + name + "' expands to statements and gives no value; "
