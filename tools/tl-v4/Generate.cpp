@@ -1,6 +1,7 @@
 // Generate: `tl-v4 generate`, text (or token id) generation with the f32
 // reference forward pass on a checkpoint directory: greedy at temperature
-// 0, else temperature + top-p sampling, deterministic per seed.
+// 0, else temperature + top-p sampling (or --sampler gumbel, the official
+// Gumbel-max), deterministic per seed.
 #include "Commands.h"
 
 #include "tlv4/Generate.h"
@@ -30,6 +31,7 @@ struct GenerateCliOptions {
   double temperature = 0.0;
   double topP = 1.0;
   uint64_t seed = 0;
+  std::string sampler = "nucleus";
   bool printIds = false;
   bool noBos = false;
 };
@@ -106,6 +108,7 @@ void runGenerate(const GenerateCliOptions &o) {
   g.sampling.temperature = o.temperature;
   g.sampling.topP = o.topP;
   g.sampling.seed = o.seed;
+  g.sampling.method = o.sampler == "gumbel" ? SamplingMethod::Gumbel : SamplingMethod::Nucleus;
   if (tokenizer && tokenizer->hasEos())
     g.eosId = tokenizer->eosId();
   if (tokenizer)
@@ -166,6 +169,10 @@ void registerGenerateCommand(CLI::App &app) {
   cmd->add_option("--top-p", options->topP,
                   "Nucleus sampling mass in (0, 1] (default 1)");
   cmd->add_option("--seed", options->seed, "Sampling seed (default 0)");
+  cmd->add_option("--sampler", options->sampler,
+                  "nucleus (default: temperature + top-p) or gumbel (the official generate's "
+                  "Gumbel-max, temperature only; what the device sampler draws)")
+      ->check(CLI::IsMember({"nucleus", "gumbel"}));
   cmd->add_flag("--print-ids", options->printIds,
                 "Also print the prompt and generated token ids");
   cmd->add_flag("--no-bos", options->noBos,

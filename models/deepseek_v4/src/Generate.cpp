@@ -58,16 +58,24 @@ Sampler::Sampler(const SamplingOptions &options)
   if (!(options.topP > 0.0 && options.topP <= 1.0))
     throw std::runtime_error(
         fmt::format("top-p must be in (0, 1], got {}", options.topP));
+  if (options.method == SamplingMethod::Gumbel && options.topP != 1.0)
+    throw std::runtime_error(fmt::format(
+        "top-p {} does not apply to Gumbel-max sampling (the official generate's: temperature "
+        "only)",
+        options.topP));
 }
 
-double Sampler::uniform() {
+uint64_t Sampler::next() {
   // splitmix64: fixed, portable (std:: distributions differ by library).
   uint64_t z = (state_ += 0x9E3779B97F4A7C15ull);
   z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
   z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  z ^= z >> 31;
-  return double(z >> 11) * 0x1.0p-53;
+  return z ^ (z >> 31);
 }
+
+double Sampler::uniform() { return double(next() >> 11) * 0x1.0p-53; }
+
+uint32_t Sampler::nextGumbelSeed() { return uint32_t(next() >> 32); }
 
 std::vector<std::pair<int32_t, double>>
 Sampler::nucleus(const std::vector<float> &logits) const {
@@ -101,6 +109,8 @@ Sampler::nucleus(const std::vector<float> &logits) const {
 int32_t Sampler::sample(const std::vector<float> &logits) {
   if (options_.temperature == 0.0)
     return argmaxToken(logits);
+  if (options_.method == SamplingMethod::Gumbel)
+    return gumbelToken(logits, float(options_.temperature), nextGumbelSeed());
   std::vector<std::pair<int32_t, double>> kept = nucleus(logits);
   double u = uniform();
   for (const auto &[id, prob] : kept) {

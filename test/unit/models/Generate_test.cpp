@@ -36,6 +36,27 @@ TEST(Generate, GumbelTokenIsTheOfficialTemperatureSampling) {
     EXPECT_GT(c, 20);
 }
 
+TEST(Generate, GumbelSamplerDrawsOneSeedPerStep) {
+  // The sampler's Gumbel mode is gumbelToken with the seed of each step taken from the run's
+  // splitmix64 stream: reproducible per seed, and what a device sampler fed those seeds picks.
+  SamplingOptions o;
+  o.temperature = 0.9;
+  o.seed = 42;
+  o.method = SamplingMethod::Gumbel;
+  Sampler a(o), b(o), seeds(o);
+  std::vector<float> logits = {0.1f, 0.4f, -0.2f, 0.3f, 0.0f, 0.25f};
+  std::set<int32_t> seen;
+  for (int step = 0; step < 64; ++step) {
+    const int32_t t = a.sample(logits);
+    EXPECT_EQ(t, b.sample(logits)) << step;
+    EXPECT_EQ(t, gumbelToken(logits, 0.9f, seeds.nextGumbelSeed())) << step;
+    seen.insert(t);
+  }
+  EXPECT_GT(seen.size(), 3u); // it samples, it is not greedy
+  o.topP = 0.9;
+  EXPECT_THROW(Sampler{o}, std::runtime_error); // Gumbel-max has no top-p
+}
+
 TEST(Generate, NucleusKeepsTheSmallestSetReachingTopP) {
   SamplingOptions o;
   o.temperature = 1.0;

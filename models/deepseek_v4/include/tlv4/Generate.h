@@ -1,7 +1,8 @@
 // Generate: token sampling and the generation loop on the reference model
 // (`tl-v4 generate`): greedy at temperature 0, else temperature + top-p
-// (nucleus) sampling driven by a seeded generator of our own, so a seed
-// gives the same tokens on every platform.
+// (nucleus) sampling or the official generate's Gumbel-max, driven by a
+// seeded generator of our own, so a seed gives the same tokens on every
+// platform.
 #pragma once
 
 #include "tlv4/ReferenceModel.h"
@@ -13,10 +14,16 @@
 
 namespace tlv4 {
 
+// How a temperature > 0 picks a token: nucleus (softmax(logits / T) cut at top-p, inverse CDF
+// with a splitmix64 draw) or gumbel (the official generate's Gumbel-max, gumbelToken below,
+// with a per-step seed; no top-p), which the device sampler reproduces token for token.
+enum class SamplingMethod { Nucleus, Gumbel };
+
 struct SamplingOptions {
   double temperature = 0.0; // 0 = greedy
-  double topP = 1.0;        // (0, 1]
+  double topP = 1.0;        // (0, 1]; nucleus only
   uint64_t seed = 0;
+  SamplingMethod method = SamplingMethod::Nucleus;
 };
 
 // Index of the largest logit (the lowest id among equal ones).
@@ -43,7 +50,12 @@ public:
   std::vector<std::pair<int32_t, double>>
   nucleus(const std::vector<float> &logits) const;
 
+  // The seed of the next Gumbel-max step (a splitmix64 draw, so step s of a run with seed x
+  // is the same on every platform and on the device sampler).
+  uint32_t nextGumbelSeed();
+
 private:
+  uint64_t next(); // splitmix64
   double uniform(); // [0, 1)
   SamplingOptions options_;
   uint64_t state_;
