@@ -104,6 +104,15 @@ inline Launcher kernel(const std::string &module, const std::string &name) {
 using tlc_test::uniform;
 using tlc_test::worstRatio;
 
+/// 0 .. n-1 in a random order drawn from `rng` (distinct experts, shuffled ramps).
+template <typename Rng> std::vector<int32_t> shuffledIota(int64_t n, Rng &rng) {
+  std::vector<int32_t> v(n);
+  for (int64_t i = 0; i < n; ++i)
+    v[i] = int32_t(i);
+  std::shuffle(v.begin(), v.end(), rng);
+  return v;
+}
+
 /// The RoPE frequencies of V4's compressed layers (compress_rope_theta 160000 with YaRN,
 /// factor 16) over `ropeDim` dims, YaRN's original context `originalMax` (65536 in V4-Flash).
 inline std::vector<float> compressedRopeFreqs(int64_t ropeDim, int64_t originalMax = 65536) {

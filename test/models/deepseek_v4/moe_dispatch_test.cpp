@@ -9,7 +9,6 @@
 
 #include <algorithm>
 #include <cstring>
-#include <numeric>
 
 namespace {
 
@@ -48,9 +47,7 @@ std::vector<int32_t> randomRouting(int64_t n, int64_t k, int64_t e, uint32_t see
   std::mt19937 rng(seed);
   std::vector<int32_t> ex(n * k);
   for (int64_t t = 0; t < n; ++t) {
-    std::vector<int32_t> all(e);
-    std::iota(all.begin(), all.end(), 0);
-    std::shuffle(all.begin(), all.end(), rng);
+    const std::vector<int32_t> all = tlv4_test::shuffledIota(e, rng);
     for (int64_t j = 0; j < k; ++j)
       ex[t * k + j] = (rng() % 11 == 0) ? -1 : all[j]; // some slots route nowhere
   }

@@ -63,9 +63,7 @@ void runGate(const GateShape &s, int64_t n, bool hash, uint32_t seed) {
   std::mt19937 rng(seed);
   std::vector<float> logits(n * e);
   for (int64_t t = 0; t < n; ++t) {
-    std::vector<int> perm(e);
-    std::iota(perm.begin(), perm.end(), 0);
-    std::shuffle(perm.begin(), perm.end(), rng);
+    const std::vector<int32_t> perm = tlv4_test::shuffledIota(e, rng);
     for (int64_t j = 0; j < e; ++j)
       logits[t * e + j] = -6.0f + 12.0f * (float(perm[j]) + 0.25f) / float(e);
   }
@@ -74,9 +72,7 @@ void runGate(const GateShape &s, int64_t n, bool hash, uint32_t seed) {
   for (int64_t t = 0; t < n; ++t)
     ids[t] = int32_t(rng() % vocab);
   for (int64_t v = 0; v < vocab; ++v) {
-    std::vector<int32_t> perm(e);
-    std::iota(perm.begin(), perm.end(), 0);
-    std::shuffle(perm.begin(), perm.end(), rng);
+    const std::vector<int32_t> perm = tlv4_test::shuffledIota(e, rng);
     std::copy(perm.begin(), perm.begin() + k, table.begin() + v * k);
   }
   std::vector<int32_t> experts(n * k, 12345);
