@@ -1,0 +1,140 @@
+// The routed experts' kernels (models/deepseek_v4/kernels/expert.tl) on the CPU target:
+// - expert_fp4 over dispatched segments (some experts empty, segments that are not multiples
+//   of the tile, one longer than several tiles) against the f32 dot of the dequantised values
+//   (FP4 weights from quantizeFp4Groups, activations from the reference's actQuant), to f32
+//   summation error; rows outside the placed segments stay untouched.
+// - moe_tiles against the running sum of ceil(rows / BM);
+// - moe_gather: each placed row holds its token's codes, scales and route weight.
+#include "V4KernelSupport.h"
+
+#include "tlv4/Quantize.h"
+
+#include <cmath>
+#include <numeric>
+
+namespace {
+
+using tlrt::DType;
+using tlrt::Tensor;
+using tlv4_test::kernel;
+namespace ref = tlv4::ref;
+
+struct ExpertCase {
+  const char *module;
+  int64_t experts, bm, n, k; // E, tile rows, output width, input width
+  std::vector<int32_t> rows; // rows of each expert's segment
+};
+
+void runExperts(const ExpertCase &c, uint32_t seed) {
+  if (!tlv4_test::available(c.module))
+    return;
+  const int64_t e = c.experts, n = c.n, k = c.k;
+  std::vector<int32_t> offsets(e + 1, 0), tiles(e + 1, 0);
+  for (int64_t i = 0; i < e; ++i)
+    offsets[i + 1] = offsets[i] + c.rows[i];
+  const int64_t placed = offsets[e], r = placed + 5; // 5 spare rows, never written
+  std::vector<float> w = tlv4_test::uniform(e * n * k, seed, -1.0f, 1.0f);
+  for (int64_t i = 0; i < e * n; ++i) // groups of different magnitudes
+    for (int64_t j = 0; j < k; ++j)
+      w[i * k + j] *= std::ldexp(1.0f, int((i + j / 32) % 7) - 3);
+  tlv4::QuantizedWeight qw = tlv4::quantizeFp4Groups(w, e * n, k);
+  std::vector<float> x = tlv4_test::uniform(r * k, seed + 1, -4.0f, 4.0f);
+  std::vector<uint8_t> aq(r * k);
+  std::vector<float> as(r * k / 128);
+  std::vector<ref::Vec> deq(r);
+  for (int64_t row = 0; row < r; ++row) {
+    ref::ActQuant q = ref::actQuant(ref::Vec(x.begin() + row * k, x.begin() + (row + 1) * k));
+    std::copy(q.codes.begin(), q.codes.end(), aq.begin() + row * k);
+    std::copy(q.scales.begin(), q.scales.end(), as.begin() + row * (k / 128));
+    deq[row] = q.dequantized();
+  }
+
+  kernel(c.module, "moe_tiles")
+      .launch({Tensor(offsets.data(), DType::Int32, {e + 1}),
+               Tensor(tiles.data(), DType::Int32, {e + 1})});
+  int32_t want = 0;
+  for (int64_t i = 0; i <= e; ++i) {
+    ASSERT_EQ(tiles[i], want) << "tile start of expert " << i;
+    if (i < e)
+      want += int32_t((c.rows[i] + c.bm - 1) / c.bm);
+  }
+
+  const float poison = -123.0f;
+  std::vector<float> got(r * n, poison);
+  kernel(c.module, "expert_fp4")
+      .launch({Tensor(aq.data(), DType::Float8E4M3, {r, k}),
+               Tensor(as.data(), DType::Float32, {r, k / 128}),
+               Tensor(qw.data.data(), DType::Float4E2M1, {e * n, k}),
+               Tensor(qw.scaleCodes.data(), DType::UE8M0, {e * n, k / 32}),
+               Tensor(offsets.data(), DType::Int32, {e + 1}),
+               Tensor(tiles.data(), DType::Int32, {e + 1}),
+               Tensor(got.data(), DType::Float32, {r, n})});
+  for (int64_t ex = 0; ex < e; ++ex)
+    for (int64_t row = offsets[ex]; row < offsets[ex + 1]; ++row)
+      for (int64_t col = 0; col < n; ++col) {
+        const int64_t wr = ex * n + col;
+        double s = 0, mag = 0;
+        for (int64_t j = 0; j < k; ++j) {
+          const uint8_t byte = qw.data[(wr * k + j) / 2];
+          const uint8_t code = j % 2 ? tlrt::unpackE2M1Odd(byte) : tlrt::unpackE2M1Even(byte);
+          const double p = double(deq[row][j]) * tlrt::e2m1ToF32(code) *
+                           tlrt::ue8m0ToF32(qw.scaleCodes[wr * (k / 32) + j / 32]);
+          s += p;
+          mag += std::abs(p);
+        }
+        ASSERT_LE(std::abs(got[row * n + col] - s), 1e-5 * mag + 1e-30)
+            << c.module << " expert " << ex << " row " << row << " col " << col;
+      }
+  for (int64_t i = placed * n; i < r * n; ++i)
+    ASSERT_EQ(got[i], poison) << "a row past the placed ones was written";
+}
+
+TEST(V4Experts, GroupedFp4Gemm) {
+  runExperts({"expert_tiny", 8, 64, 128, 256, {3, 0, 64, 65, 0, 1, 130, 2}}, 1);
+  runExperts({"expert_tiny", 8, 64, 256, 128, {0, 0, 0, 1, 0, 0, 0, 0}}, 2); // one row
+  std::vector<int32_t> rows(256, 0);
+  rows[3] = 2;
+  rows[17] = 129;
+  rows[255] = 5;
+  runExperts({"expert_v4", 256, 128, 200, 384, rows}, 3);
+}
+
+TEST(V4Experts, Gather) {
+  const char *module = "expert_tiny";
+  if (!tlv4_test::available(module))
+    return;
+  const int64_t nTok = 5, kSlots = 2, d = 256, e = 8, r = nTok * kSlots;
+  std::vector<uint8_t> xq(nTok * d);
+  for (size_t i = 0; i < xq.size(); ++i)
+    xq[i] = uint8_t(i * 7 + 3);
+  std::vector<float> xs(nTok * 2), wt(nTok * kSlots);
+  std::iota(xs.begin(), xs.end(), 1.0f);
+  std::iota(wt.begin(), wt.end(), 100.0f);
+  // 7 of the 10 assignments placed, in a permuted order.
+  std::vector<int32_t> perm = {9, 0, 4, 3, 7, 1, 6, -5, -5, -5};
+  std::vector<int32_t> offsets = {0, 1, 2, 3, 3, 5, 6, 7, 7};
+  std::vector<uint8_t> aq(r * d, 0xEE);
+  std::vector<float> as(r * 2, -1.0f), wr(r, -1.0f);
+  kernel(module, "moe_gather")
+      .launch({Tensor(perm.data(), DType::Int32, {r}), Tensor(offsets.data(), DType::Int32, {e + 1}),
+               Tensor(xq.data(), DType::Float8E4M3, {nTok, d}),
+               Tensor(xs.data(), DType::Float32, {nTok, 2}),
+               Tensor(wt.data(), DType::Float32, {nTok, kSlots}),
+               Tensor(aq.data(), DType::Float8E4M3, {r, d}), Tensor(as.data(), DType::Float32, {r, 2}),
+               Tensor(wr.data(), DType::Float32, {r})});
+  for (int64_t row = 0; row < r; ++row) {
+    if (row >= 7) {
+      EXPECT_EQ(wr[row], -1.0f);
+      EXPECT_EQ(aq[row * d], 0xEE);
+      continue;
+    }
+    const int64_t tok = perm[row] / kSlots;
+    for (int64_t j = 0; j < d; ++j)
+      ASSERT_EQ(aq[row * d + j], xq[tok * d + j]) << "row " << row;
+    EXPECT_EQ(as[row * 2], xs[tok * 2]);
+    EXPECT_EQ(as[row * 2 + 1], xs[tok * 2 + 1]);
+    EXPECT_EQ(wr[row], wt[perm[row]]);
+  }
+}
+
+} // namespace
