@@ -4,7 +4,8 @@
 // reference's own actQuant (1 x 128), so both sides multiply the same values and differ only
 // in f32 summation order. linear_fp8: plain (ragged tokens and output rows, a decode-sized
 // batch of 1) and grouped (wo_a: group g's rows read the g-th slice of the input, as
-// applyRows does). linear_bf16 against a double dot of the bf16 values; cast_bf16 bit for bit.
+// applyRows does). linear_bf16 (with its factor alpha) against a double dot of the bf16 values;
+// cast_bf16 and cast_f32 bit for bit.
 #include "V4KernelSupport.h"
 
 #include "tlv4/Quantize.h"
@@ -114,12 +115,12 @@ TEST(V4Linear, Bf16) {
           s += p;
           sa += std::abs(p);
         }
-        want[i * n + j] = float(s);
-        mag[i * n + j] = float(sa);
+        want[i * n + j] = float(s * 0.375);
+        mag[i * n + j] = float(sa * 0.375);
       }
     kernel(module, "linear_bf16")
         .launch({Tensor(a.data(), DType::BFloat16, {m, k}), Tensor(b.data(), DType::BFloat16, {n, k}),
-                 Tensor(got.data(), DType::Float32, {m, n})});
+                 Tensor(got.data(), DType::Float32, {m, n}), 0.375f});
     expectClose(got, want, mag, "linear_bf16");
   }
 }
@@ -136,6 +137,10 @@ TEST(V4Linear, CastBf16) {
   kernel(module, "cast_bf16")
       .launch({Tensor(x.data(), DType::Float32, {n, d}), Tensor(y.data(), DType::BFloat16, {n, d})});
   EXPECT_EQ(y, tlv4_test::toBf16(x));
+  std::vector<float> back(n * d, -1.0f);
+  kernel(module, "cast_f32")
+      .launch({Tensor(y.data(), DType::BFloat16, {n, d}), Tensor(back.data(), DType::Float32, {n, d})});
+  EXPECT_EQ(back, tlv4_test::fromBf16(y));
 }
 
 } // namespace
