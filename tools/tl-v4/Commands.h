@@ -12,5 +12,7 @@ namespace tlv4::tool {
 void registerCheckpointCommands(CLI::App &app);
 // generate (Generate.cpp).
 void registerGenerateCommand(CLI::App &app);
+// build-kernels (KernelCommands.cpp).
+void registerKernelCommands(CLI::App &app);
 
 } // namespace tlv4::tool

@@ -13,6 +13,7 @@ int main(int argc, char **argv) {
   app.require_subcommand(1);
   tlv4::tool::registerCheckpointCommands(app);
   tlv4::tool::registerGenerateCommand(app);
+  tlv4::tool::registerKernelCommands(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError &e) {

@@ -68,6 +68,9 @@ std::vector<KernelModule> kernelPlan(const Config &c) {
   require(woTile == 128 || woTile == 64, c, "o_lora_rank 64 or a multiple of 128");
   require(c.oLoraRank % woTile == 0, c, "o_lora_rank a multiple of 128 (or 64)");
   require(c.scoringFunc == "sqrtsoftplus", c, "scoring_func sqrtsoftplus");
+  require(c.nSharedExperts == 1, c, "one shared expert (its SwiGLU is moe_intermediate_size wide)");
+  require((c.oGroups * c.oLoraRank) % 128 == 0, c, "o_groups * o_lora_rank a multiple of 128");
+  require(c.expertsFp4(), c, "FP4 routed experts (expert_dtype fp4)");
 
   std::vector<KernelModule> p;
   auto add = [&](std::string name, std::string src, std::vector<std::string> defs) {
@@ -80,8 +83,11 @@ std::vector<KernelModule> kernelPlan(const Config &c) {
   add("norm_q", "norm.tl",
       {i("D", c.qLoraRank), i("G", h), i("HD", hd), i("ROPE", rope), "NORM=1", eps});
   add("norm_kv", "norm.tl", {i("D", hd), "G=1", i("HD", hd), i("ROPE", rope), "NORM=0", eps});
-  add("norm_o", "norm.tl", {i("D", h * hd), i("G", h), i("HD", hd), i("ROPE", rope), "NORM=0",
+  // The attention output's inverse RoPE (head_rope only: D, the quantising kernels' width, is
+  // set to one head's so they compile; wo_a reads the output in bf16).
+  add("norm_o", "norm.tl", {i("D", hd), i("G", h), i("HD", hd), i("ROPE", rope), "NORM=0",
                             "INVERSE=1", eps});
+  add("norm_mid", "norm.tl", {i("D", c.oGroups * c.oLoraRank)});
   add("linear", "linear.tl", {});
   add("linear_wo", "linear.tl", {i("G", c.oGroups), i("BN", woTile)});
   add("hc", "hc.tl", {i("D", d), i("HC", c.hcMult), i("ITERS", c.hcSinkhornIters),

@@ -78,9 +78,48 @@ Vec compressorFinish(const CompressorWeights &w, Vec pooled, int64_t index,
   return e;
 }
 
-Vec sparseAttention(const Vec &q, int64_t heads, int64_t headDim,
-                    const std::vector<const Vec *> &entries, const Vec &sink,
-                    float scale) {
+Vec sparseAttention(const Vec &qIn, int64_t heads, int64_t headDim,
+                    const std::vector<const Vec *> &entriesIn, const Vec &sink,
+                    float scale, bool bf16) {
+  if (bf16) {
+    // As the device kernels compute it: bf16 q and entries; the softmax numerators rounded to
+    // bf16 for the P V product, the denominator (sink included) from the unrounded ones, one
+    // reciprocal per row, o rounded to bf16.
+    Vec q = qIn;
+    for (float &v : q)
+      v = roundToBf16(v);
+    std::vector<Vec> rows(entriesIn.size());
+    for (size_t i = 0; i < rows.size(); ++i) {
+      rows[i] = *entriesIn[i];
+      for (float &v : rows[i])
+        v = roundToBf16(v);
+    }
+    Vec o(heads * headDim, 0.0f), e(rows.size());
+    for (int64_t h = 0; h < heads; ++h) {
+      float maxS = sink[h];
+      for (size_t i = 0; i < rows.size(); ++i) {
+        e[i] = dot(&q[h * headDim], rows[i].data(), headDim) * scale;
+        maxS = std::max(maxS, e[i]);
+      }
+      float denom = std::exp(sink[h] - maxS);
+      for (size_t i = 0; i < rows.size(); ++i) {
+        e[i] = std::exp(e[i] - maxS);
+        denom += e[i];
+      }
+      float *oh = &o[h * headDim];
+      for (size_t i = 0; i < rows.size(); ++i) {
+        const float p = roundToBf16(e[i]);
+        for (int64_t k = 0; k < headDim; ++k)
+          oh[k] += p * rows[i][k];
+      }
+      const float inv = 1.0f / denom;
+      for (int64_t k = 0; k < headDim; ++k)
+        oh[k] = roundToBf16(oh[k] * inv);
+    }
+    return o;
+  }
+  const Vec &q = qIn;
+  const std::vector<const Vec *> &entries = entriesIn;
   Vec o(heads * headDim, 0.0f);
   Vec scores(entries.size());
   for (int64_t h = 0; h < heads; ++h) {
@@ -207,7 +246,7 @@ Vec AttentionLayer::attend(const Query &q, int64_t pos,
     selectedLog->push_back(selected);
   Vec o = sparseAttention(q.q, config_.numAttentionHeads, config_.headDim,
                           entries, w_.attnSink,
-                          1.0f / std::sqrt(float(config_.headDim)));
+                          1.0f / std::sqrt(float(config_.headDim)), bf16Attention);
   return outputProjection(std::move(o), pos);
 }
 

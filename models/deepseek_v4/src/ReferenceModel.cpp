@@ -47,23 +47,48 @@ Stream BlockLayer::decode(const Stream &stream, int32_t id,
   return ffn(hcPost(stream, y, pre.split, config_.hcMult), id);
 }
 
-ReferenceModel::ReferenceModel(std::shared_ptr<const WeightSource> source)
+namespace {
+void roundBf16Inputs(BlockWeights &b) {
+  b.ffn.gate.bf16Input = true;
+  for (CompressorWeights *c : {&b.attn.compressor, &b.attn.indexer.compressor}) {
+    c->wkv.bf16Input = true;
+    c->wgate.bf16Input = true;
+  }
+  b.attn.indexer.weightsProj.bf16Input = true;
+  b.attn.woA.bf16Input = true;
+}
+} // namespace
+
+ReferenceModel::ReferenceModel(std::shared_ptr<const WeightSource> source,
+                               ActivationPolicy policy)
     : source_(std::move(source)), weights_(loadModelWeights(source_)) {
   const Config &c = config();
+  const bool bf16 = policy == ActivationPolicy::DeviceBf16;
+  if (bf16) {
+    weights_.head.bf16Input = true;
+    for (BlockWeights &b : weights_.layers)
+      roundBf16Inputs(b);
+    for (MtpWeights &m : weights_.mtp)
+      roundBf16Inputs(m.block);
+  }
   layers_.reserve(weights_.layers.size());
-  for (const BlockWeights &b : weights_.layers)
+  for (const BlockWeights &b : weights_.layers) {
     layers_.emplace_back(c, b);
+    layers_.back().attention().bf16Attention = bf16;
+  }
   mtpLayers_.reserve(weights_.mtp.size());
-  for (const MtpWeights &m : weights_.mtp)
+  for (const MtpWeights &m : weights_.mtp) {
     mtpLayers_.emplace_back(c, m.block);
+    mtpLayers_.back().attention().bf16Attention = bf16;
+  }
 }
 
 std::unique_ptr<ReferenceModel>
-ReferenceModel::fromCheckpoint(const std::string &dir) {
+ReferenceModel::fromCheckpoint(const std::string &dir, ActivationPolicy policy) {
   auto checkpoint = std::make_shared<Checkpoint>(Checkpoint::open(dir));
   checkpoint->verifyOrThrow();
   return std::make_unique<ReferenceModel>(
-      std::make_shared<CheckpointWeightSource>(checkpoint));
+      std::make_shared<CheckpointWeightSource>(checkpoint), policy);
 }
 
 ModelState ReferenceModel::newState() const {

@@ -222,6 +222,8 @@ float dot(const float *a, const float *b, int64_t n) {
   return (s0 + s1) + (s2 + s3);
 }
 
+float roundToBf16(float x) { return tlrt::bf16ToF32(tlrt::f32ToBF16(x)); }
+
 Vec Linear::apply(const Vec &x) const { return applyRows(x, 0, out); }
 
 Vec Linear::applyRows(const Vec &x, int64_t rowBegin, int64_t rows) const {
@@ -232,7 +234,15 @@ Vec Linear::applyRows(const Vec &x, int64_t rowBegin, int64_t rows) const {
       quantizedActivations
           ? actQuant(x, kActQuantBlock, ue8m0ActScales).dequantized()
           : Vec();
-  const float *input = quantizedActivations ? quantized.data() : x.data();
+  Vec rounded;
+  if (!quantizedActivations && bf16Input) {
+    rounded = x;
+    for (float &v : rounded)
+      v = roundToBf16(v);
+  }
+  const float *input = quantizedActivations ? quantized.data()
+                       : bf16Input          ? rounded.data()
+                                            : x.data();
   Vec y(rows);
   for (int64_t r = 0; r < rows; ++r)
     y[r] = dot(&weight[(rowBegin + r) * in], input, in);

@@ -78,8 +78,8 @@ TEST(WeightMap, TinyTableCoversEveryLayerKind) {
   // CSA: overlapping compressor (c = 2) and indexer.
   EXPECT_EQ(shapeOf("layers.1.attn.compressor.wkv.weight"), (S{512, 256}));
   EXPECT_EQ(shapeOf("layers.1.attn.compressor.ape"), (S{4, 512}));
-  EXPECT_EQ(shapeOf("layers.1.attn.indexer.wq_b.weight"), (S{4 * 128, 128}));
-  EXPECT_EQ(shapeOf("layers.1.attn.indexer.weights_proj.weight"), (S{4, 256}));
+  EXPECT_EQ(shapeOf("layers.1.attn.indexer.wq_b.weight"), (S{16 * 128, 128}));
+  EXPECT_EQ(shapeOf("layers.1.attn.indexer.weights_proj.weight"), (S{16, 256}));
   EXPECT_EQ(shapeOf("layers.1.attn.indexer.compressor.wgate.weight"),
             (S{256, 256}));
   EXPECT_EQ(shapeOf("layers.1.ffn.gate.bias"), (S{8}));
@@ -243,7 +243,7 @@ TEST(Checkpoint, MissingTensorNamed) {
   std::string err = errorOf([&] { ckpt.verifyOrThrow(); });
   EXPECT_NE(err.find("1 missing"), std::string::npos) << err;
   EXPECT_NE(err.find("missing tensor 'layers.1.attn.indexer.wq_b.scale' "
-                     "(expected F8_E8M0 [4, 1])"),
+                     "(expected F8_E8M0 [16, 1])"),
             std::string::npos)
       << err;
   err = errorOf([&] { ckpt.dequantize("layers.1.attn.indexer.wq_b.weight"); });

@@ -133,6 +133,10 @@ struct Config {
   // test/unit/models/Inputs/tiny_config.json.
   static Config tiny();
   static std::string tinyJson();
+  // V4-Flash's published config (../shared/V4.md), for kernel sets and benchmarks at the
+  // real shapes (`tl-v4 make-tiny --config` with fewer layers writes a checkpoint of it).
+  static Config flash();
+  static std::string flashJson();
 
   // Re-check every invariant; fromJsonText() already calls it.
   void validate() const;

@@ -69,9 +69,11 @@ struct LayerCache {
 // Index-list attention with a sink, one shared KV head: per head h,
 // s_i = q_h . kv_i * scale; p = softmax over {s_i} u {sink[h]} (the sink
 // only joins the denominator); o_h = sum p_i kv_i. entries may be empty.
+// bf16: q and the entries read rounded to bf16 and o rounded to bf16, as the
+// device's attention kernels hold them (ActivationPolicy::DeviceBf16).
 Vec sparseAttention(const Vec &q, int64_t heads, int64_t headDim,
                     const std::vector<const Vec *> &entries, const Vec &sink,
-                    float scale);
+                    float scale, bool bf16 = false);
 
 // Indexer scores of one query against compressed keys [0, visible):
 // sum_h weights[h] * relu(q_h . k_j); returns the top min(topk, visible)
@@ -98,6 +100,8 @@ public:
   // The compressed entries query `pos` attends (after prefill/decode):
   // recorded for tests when non-null.
   mutable std::vector<std::vector<int64_t>> *selectedLog = nullptr;
+  // Round the attention's query, KV entries and output to bf16 (sparseAttention).
+  bool bf16Attention = false;
 
 private:
   struct Query {

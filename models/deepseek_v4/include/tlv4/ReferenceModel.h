@@ -26,6 +26,7 @@ public:
                               LayerCache &cache) const;
   Stream decode(const Stream &stream, int32_t id, LayerCache &cache) const;
   const AttentionLayer &attention() const { return attention_; }
+  AttentionLayer &attention() { return attention_; }
 
 private:
   Stream ffn(const Stream &stream, int32_t id) const;
@@ -45,14 +46,23 @@ struct ModelState {
   Stream lastHidden; // the final stream of the last processed position
 };
 
+// Where activations are rounded: F32 keeps them in f32 between ops (the
+// reference's own policy); DeviceBf16 rounds them to bf16 exactly where the
+// device model's kernels hold bf16 (the bf16 linears' inputs: router gate,
+// compressors, indexer weights, head; the attention's query, KV rows and
+// output), so the two differ only by f32 summation order (DeviceModel.h).
+enum class ActivationPolicy { F32, DeviceBf16 };
+
 class ReferenceModel {
 public:
-  explicit ReferenceModel(std::shared_ptr<const WeightSource> source);
+  explicit ReferenceModel(std::shared_ptr<const WeightSource> source,
+                          ActivationPolicy policy = ActivationPolicy::F32);
   ReferenceModel(const ReferenceModel &) = delete;
   ReferenceModel &operator=(const ReferenceModel &) = delete;
   // Open, verify and load a checkpoint directory. Throws with a clear
   // message for anything the reference cannot run.
-  static std::unique_ptr<ReferenceModel> fromCheckpoint(const std::string &dir);
+  static std::unique_ptr<ReferenceModel> fromCheckpoint(
+      const std::string &dir, ActivationPolicy policy = ActivationPolicy::F32);
 
   const Config &config() const { return source_->config(); }
   ModelState newState() const;

@@ -103,6 +103,9 @@ struct ActQuant {
 ActQuant actQuant(const Vec &x, int64_t block = 128, bool ue8m0Scales = true);
 constexpr int64_t kActQuantBlock = 128;
 
+// x rounded to the nearest bf16 (ties to even).
+float roundToBf16(float x);
+
 // --------------------------------------------------------------- linear ---
 // A linear layer y = W x with W [out, in] in f32 (dequantised from the
 // checkpoint). quantizedActivations: the checkpoint stores W in FP8/FP4, so
@@ -114,6 +117,8 @@ struct Linear {
   std::vector<float> weight; // row-major [out, in]
   bool quantizedActivations = false;
   bool ue8m0ActScales = true; // quantization_config.scale_fmt == "ue8m0"
+  // A bf16 linear that reads its input rounded to bf16 (ActivationPolicy::DeviceBf16).
+  bool bf16Input = false;
 
   Vec apply(const Vec &x) const;
   // Rows [rowBegin, rowBegin + rows) only (the grouped wo_a).

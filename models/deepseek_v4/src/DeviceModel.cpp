@@ -1,0 +1,341 @@
+// DeviceModel: loading, the forward pass over a call's tokens (embedding,
+// blocks with mHC, MoE, head), prefill / decode / device sampling
+// (DeviceModel.h). The attention sub-layer is DeviceAttention.cpp.
+#include "DeviceModelImpl.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <stdexcept>
+
+namespace tlv4 {
+
+DeviceModel::DeviceModel(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+DeviceModel::~DeviceModel() = default;
+
+const Config &DeviceModel::config() const { return impl_->config; }
+int64_t DeviceModel::maxBatch() const { return impl_->slots; }
+int64_t DeviceModel::maxLength() const { return impl_->maxLength; }
+int64_t DeviceModel::length(int64_t slot) const { return impl_->lengths.at(slot); }
+
+std::string DeviceModel::describe() const {
+  const Impl &m = *impl_;
+  std::string where = m.gpu ? tlrt::Context::get(m.options.device).deviceName()
+                            : fmt::format("{} threads", tlrt::Module::cpuThreads());
+  return fmt::format("kernel set {}, {} ({})", m.kernels->dir(), m.kernels->target(), where);
+}
+
+std::unique_ptr<DeviceModel> DeviceModel::load(const std::string &checkpointDir,
+                                               const DeviceOptions &options) {
+  auto impl = std::make_unique<Impl>(options.gpu, options.device);
+  Impl &m = *impl;
+  m.options = options;
+  m.gpu = options.gpu;
+  m.checkpoint = std::make_shared<Checkpoint>(Checkpoint::open(checkpointDir));
+  m.checkpoint->verifyOrThrow();
+  m.config = m.checkpoint->config();
+  if (options.maxBatch < 1)
+    throw std::runtime_error("the device model needs at least one slot (maxBatch >= 1)");
+  m.slots = options.maxBatch;
+  m.maxLength = options.maxLength > 0 ? options.maxLength
+                                      : std::min<int64_t>(m.config.maxPositionEmbeddings > 0
+                                                              ? m.config.maxPositionEmbeddings
+                                                              : 4096,
+                                                          4096);
+  std::string target = "cpu";
+  if (m.gpu) {
+    std::string why;
+    if (!tlrt::cudaAvailable(&why) || tlrt::cudaDeviceCount() <= options.device)
+      throw std::runtime_error("--device cuda: no GPU here (" + (why.empty() ? "no device" : why) + ")");
+    auto [major, minor] = tlrt::Context::get(options.device).computeCapability();
+    target = major == 9 ? "sm_90a" : major == 10 ? "sm_100a" : "";
+    if (target.empty())
+      throw std::runtime_error(fmt::format(
+          "GPU compute capability {}.{}: the kernels are built for sm_90a and sm_100a", major, minor));
+    m.stream.emplace(options.device);
+  }
+  std::string dir = options.kernelSet;
+  if (dir.empty()) {
+    for (const char *name : {"tiny", "flash"}) {
+      const std::string d = builtKernelSetDir(name);
+      std::error_code ec;
+      if (!std::filesystem::exists(d + "/plan.txt", ec))
+        continue;
+      try {
+        m.kernels = KernelSet::open(d, target, m.config);
+        break;
+      } catch (const std::exception &) {
+        // another shape: try the next set
+      }
+    }
+    if (!m.kernels)
+      throw std::runtime_error(fmt::format(
+          "no kernel set built with this tree fits {} ({} target); build one with `tl-v4 "
+          "build-kernels --checkpoint {} --target {} --out <dir>` and pass it with --kernels",
+          checkpointDir, target, checkpointDir, target));
+  } else {
+    m.kernels = KernelSet::open(dir, target, m.config);
+  }
+  try {
+    m.loadWeights();
+    m.allocateCaches();
+  } catch (const tlrt::Error &e) {
+    throw std::runtime_error(fmt::format("loading {} onto {}: {}", checkpointDir,
+                                         m.gpu ? "the GPU" : "the host", e.what()));
+  }
+  return std::unique_ptr<DeviceModel>(new DeviceModel(std::move(impl)));
+}
+
+void DeviceModel::Impl::launch(const std::string &module, const std::string &kernel,
+                               const std::vector<tlrt::Arg> &args) {
+  kernels->kernel(module, kernel).launch(args, stream ? &*stream : nullptr);
+}
+
+Tensor DeviceModel::Impl::linear8(const std::string &out, const Fp8Linear &w, const Tensor &xq,
+                                  const Tensor &xs, bool grouped) {
+  const int64_t n = xq.shape[0];
+  Tensor y = scratch.get(out, DT::Float32, {n, w.out});
+  launch(grouped ? "linear_wo" : "linear", "linear_fp8", {xq, xs, w.weight(), w.scale(), y});
+  return y;
+}
+
+Tensor DeviceModel::Impl::linear16(const std::string &out, const Bf16Linear &w, const Tensor &xb,
+                                   float alpha, bool grouped) {
+  Tensor y = scratch.get(out, DT::Float32, {xb.shape[0], w.out});
+  launch(grouped ? "linear_wo" : "linear", "linear_bf16", {xb, w.weight(), y, alpha});
+  return y;
+}
+
+Tensor DeviceModel::Impl::ffn(int64_t l, const Tensor &y, const Tensor &yq, const Tensor &ys,
+                              const Tensor &ids, int64_t n) {
+  const Config &c = config;
+  const LayerWeights &w = layers[l];
+  Scratch &s = scratch;
+  const int64_t d = c.hiddenSize, e = c.nRoutedExperts, k = c.numExpertsPerTok,
+                im = c.moeIntermediateSize;
+  // Router: the bf16 gate GEMM, then sqrtsoftplus + bias top-k, or the hash table.
+  Tensor yb = s.get("f_yb", DT::BFloat16, {n, d});
+  launch("linear", "cast_bf16", {y, yb});
+  Tensor lg = linear16("f_gate", w.gate, yb);
+  Tensor experts = s.get("f_experts", DT::Int32, {n, k});
+  Tensor weights = s.get("f_weights", DT::Float32, {n, k});
+  if (w.hash)
+    launch("moe", "moe_gate_hash",
+           {lg, ids, w.tid2eid.view(DT::Int32, {c.vocabSize, k}), experts, weights});
+  else
+    launch("moe", "moe_gate", {lg, w.bias.t(), experts, weights});
+
+  // Shared expert.
+  Tensor g = linear8("f_sg", w.sh1, yq, ys);
+  Tensor u = linear8("f_su", w.sh3, yq, ys);
+  Tensor hq = s.get("f_shq", DT::Float8E4M3, {n, im});
+  Tensor hs = s.get("f_shs", DT::Float32, {n, im / 128});
+  launch("moe", "swiglu_quant", {g, u, s.floats("f_ones", std::vector<float>(n, 1.0f)),
+                                 s.get("f_sh", DT::Float32, {n, im}), hq, hs});
+  Tensor shared = linear8("f_shared", w.sh2, hq, hs);
+
+  // Dispatch: the (token, slot) assignments sorted by expert, deterministically.
+  const int64_t tb = 16, nblk = (n + tb - 1) / tb, rows = n * k;
+  Tensor cnt = s.get("f_cnt", DT::Int32, {nblk, e});
+  Tensor offsets = s.get("f_off", DT::Int32, {e + 1});
+  Tensor base = s.get("f_base", DT::Int32, {nblk, e});
+  Tensor perm = s.get("f_perm", DT::Int32, {rows});
+  Tensor rowOf = s.get("f_rowof", DT::Int32, {n, k});
+  Tensor tiles = s.get("f_tiles", DT::Int32, {e + 1});
+  launch("moe_dispatch", "moe_count", {experts, cnt});
+  launch("moe_dispatch", "moe_offsets", {cnt, offsets, base});
+  launch("moe_dispatch", "moe_scatter", {experts, base, perm, rowOf});
+  launch("expert", "moe_tiles", {offsets, tiles});
+  Tensor aq = s.get("f_aq", DT::Float8E4M3, {rows, d});
+  Tensor as = s.get("f_as", DT::Float32, {rows, d / 128});
+  Tensor wr = s.get("f_wr", DT::Float32, {rows});
+  launch("expert", "moe_gather", {perm, offsets, yq, ys, weights, aq, as, wr});
+
+  // Routed experts over their segments: w1 / w3, SwiGLU with the route weight, w2.
+  auto grouped = [&](const char *out, const ExpertsW &x, const Tensor &a, const Tensor &sa) {
+    Tensor y2 = s.get(out, DT::Float32, {rows, x.out});
+    launch("expert", "expert_fp4",
+           {a, sa, x.w.view(DT::Float4E2M1, {e * x.out, x.in}),
+            x.s.view(DT::UE8M0, {e * x.out, x.in / 32}), offsets, tiles, y2});
+    return y2;
+  };
+  Tensor eg = grouped("f_eg", w.w1, aq, as);
+  Tensor eu = grouped("f_eu", w.w3, aq, as);
+  Tensor ehq = s.get("f_ehq", DT::Float8E4M3, {rows, im});
+  Tensor ehs = s.get("f_ehs", DT::Float32, {rows, im / 128});
+  launch("moe", "swiglu_quant", {eg, eu, wr, s.get("f_eh", DT::Float32, {rows, im}), ehq, ehs});
+  Tensor eo = grouped("f_eo", w.w2, ehq, ehs);
+
+  Tensor out = s.get("f_out", DT::Float32, {n, d});
+  launch("moe_dispatch", "moe_combine", {shared, eo, rowOf, out});
+  return out;
+}
+
+Tensor DeviceModel::Impl::forward(const Batch &batch, const std::vector<int32_t> &idv) {
+  const Config &c = config;
+  Scratch &s = scratch;
+  const int64_t n = int64_t(idv.size()), d = c.hiddenSize, hcd = c.hcMult * d, hc = c.hcMult;
+  Tensor ids = s.ints("ids", idv);
+  Tensor pos = s.ints("pos", batch.pos);
+  std::vector<int32_t> rp(batch.pos);
+  for (int32_t &p : rp)
+    p = std::max(p, 0);
+  Tensor ropePos = s.ints("rope_pos", rp);
+  Tensor h = s.get("h", DT::Float32, {n, hcd});
+  Tensor h2 = s.get("h2", DT::Float32, {n, hcd});
+  launch("sample", "embed", {ids, embed.view(DT::BFloat16, {c.vocabSize, d}), h});
+  Tensor x = s.get("x", DT::Float32, {n, d});
+  Tensor post = s.get("post", DT::Float32, {n, hc});
+  Tensor comb = s.get("comb", DT::Float32, {n, hc, hc});
+  Tensor y = s.get("y", DT::Float32, {n, d});
+  Tensor yq = s.get("yq", DT::Float8E4M3, {n, d});
+  Tensor ys = s.get("ys", DT::Float32, {n, d / 128});
+  for (size_t l = 0; l < layers.size(); ++l) {
+    const LayerWeights &w = layers[l];
+    launch("hc", "hc_pre", {h, w.hcAttn.fn.t(), w.hcAttn.scale.t(), w.hcAttn.base.t(), x, post, comb});
+    launch("norm_hidden", "rmsnorm_quant", {x, w.attnNorm.t(), y, yq, ys});
+    Tensor a = attention(int64_t(l), y, yq, ys, pos, ropePos, n, batch);
+    launch("hc", "hc_post", {h, a, post, comb, h2});
+    launch("hc", "hc_pre", {h2, w.hcFfn.fn.t(), w.hcFfn.scale.t(), w.hcFfn.base.t(), x, post, comb});
+    launch("norm_hidden", "rmsnorm_quant", {x, w.ffnNorm.t(), y, yq, ys});
+    Tensor f = ffn(int64_t(l), y, yq, ys, ids, n);
+    launch("hc", "hc_post", {h2, f, post, comb, h});
+  }
+  launch("hc", "hc_head", {h, hcHead.fn.t(), hcHead.scale.t(), hcHead.base.t(), x});
+  launch("norm_hidden", "rmsnorm_quant", {x, norm.t(), y, yq, ys});
+  Tensor yb = s.get("head_in", DT::BFloat16, {n, d});
+  launch("linear", "cast_bf16", {y, yb});
+  return linear16("logits", head, yb);
+}
+
+namespace {
+void checkIds(const Config &c, const std::vector<int32_t> &ids, const char *what) {
+  for (int32_t id : ids)
+    if (id < 0 || id >= c.vocabSize)
+      throw std::runtime_error(
+          fmt::format("{}: token id {} is outside the vocabulary [0, {})", what, id, c.vocabSize));
+}
+} // namespace
+
+std::vector<std::vector<float>>
+DeviceModel::prefill(const std::vector<std::vector<int32_t>> &prompts) {
+  Impl &m = *impl_;
+  if (int64_t(prompts.size()) > m.slots)
+    throw std::runtime_error(fmt::format("{} prompts for {} slots", prompts.size(), m.slots));
+  Batch batch;
+  std::vector<int32_t> ids;
+  for (size_t b = 0; b < prompts.size(); ++b) {
+    if (prompts[b].empty())
+      continue;
+    checkIds(m.config, prompts[b], "prefill");
+    if (int64_t(prompts[b].size()) > m.maxLength)
+      throw std::runtime_error(fmt::format("prompt {} has {} tokens; the model holds {} positions",
+                                           b, prompts[b].size(), m.maxLength));
+    // Each sequence starts at a multiple of 16 rows, so the views of its rows in the call's
+    // per-row tensors are 16-byte aligned whatever a row's width; the gap rows are padding
+    // (token 0, position -1: no attention reads them, and no row depends on another).
+    while (ids.size() % 16) {
+      ids.push_back(0);
+      batch.pos.push_back(-1);
+    }
+    batch.slot.push_back(int64_t(b));
+    batch.start.push_back(int64_t(ids.size()));
+    batch.count.push_back(int64_t(prompts[b].size()));
+    for (size_t t = 0; t < prompts[b].size(); ++t)
+      batch.pos.push_back(int32_t(t));
+    ids.insert(ids.end(), prompts[b].begin(), prompts[b].end());
+  }
+  std::vector<std::vector<float>> out(prompts.size());
+  if (ids.empty())
+    return out;
+  Tensor logits = m.forward(batch, ids);
+  const int64_t v = m.config.vocabSize;
+  std::vector<float> all(ids.size() * v);
+  if (m.stream)
+    m.stream->synchronize();
+  m.scratch.mem("logits").download(all.data(), all.size() * 4);
+  m.lastLogits = logits;
+  m.lastRowOfSlot.assign(prompts.size(), -1);
+  for (size_t i = 0; i < batch.slot.size(); ++i) {
+    const int64_t b = batch.slot[i];
+    out[b].assign(all.begin() + batch.start[i] * v, all.begin() + (batch.start[i] + batch.count[i]) * v);
+    m.lengths[b] = batch.count[i];
+    m.lastRowOfSlot[b] = batch.start[i] + batch.count[i] - 1;
+  }
+  return out;
+}
+
+std::vector<std::vector<float>> DeviceModel::decode(const std::vector<int32_t> &ids) {
+  Impl &m = *impl_;
+  if (ids.empty() || int64_t(ids.size()) > m.slots)
+    throw std::runtime_error(fmt::format("decode: {} ids for {} slots", ids.size(), m.slots));
+  Batch batch;
+  batch.decode = true;
+  for (size_t b = 0; b < ids.size(); ++b) {
+    batch.slot.push_back(int64_t(b));
+    batch.start.push_back(int64_t(b));
+    batch.count.push_back(1);
+    if (ids[b] < 0) {
+      batch.pos.push_back(-1);
+      continue;
+    }
+    checkIds(m.config, {ids[b]}, "decode");
+    if (m.lengths[b] >= m.maxLength)
+      throw std::runtime_error(fmt::format("slot {} is full ({} positions)", b, m.maxLength));
+    batch.pos.push_back(int32_t(m.lengths[b]));
+  }
+  Tensor logits = m.forward(batch, ids);
+  const int64_t v = m.config.vocabSize;
+  std::vector<float> all(ids.size() * v);
+  if (m.stream)
+    m.stream->synchronize();
+  m.scratch.mem("logits").download(all.data(), all.size() * 4);
+  m.lastLogits = logits;
+  m.lastRowOfSlot.assign(ids.size(), -1);
+  std::vector<std::vector<float>> out(ids.size());
+  for (size_t b = 0; b < ids.size(); ++b) {
+    if (ids[b] < 0)
+      continue;
+    out[b].assign(all.begin() + b * v, all.begin() + (b + 1) * v);
+    m.lengths[b] += 1;
+    m.lastRowOfSlot[b] = int64_t(b);
+  }
+  return out;
+}
+
+std::vector<int32_t> DeviceModel::sampleLast(const std::vector<float> &temperature,
+                                             const std::vector<uint32_t> &seeds) {
+  Impl &m = *impl_;
+  const size_t rows = m.lastRowOfSlot.size();
+  if (!rows || temperature.size() != rows || seeds.size() != rows)
+    throw std::runtime_error(fmt::format(
+        "sampleLast: {} temperatures and {} seeds for the last call's {} slots",
+        temperature.size(), seeds.size(), rows));
+  const int64_t v = m.config.vocabSize;
+  // Gather each slot's last row (idle slots sample row 0 and are reported as -1).
+  Tensor l = m.scratch.get("s_logits", DT::Float32, {int64_t(rows), v});
+  std::vector<float> host(rows * v);
+  std::vector<float> all(m.lastLogits.numel());
+  m.scratch.mem("logits").download(all.data(), all.size() * 4);
+  for (size_t b = 0; b < rows; ++b) {
+    const int64_t r = std::max<int64_t>(m.lastRowOfSlot[b], 0);
+    std::copy(all.begin() + r * v, all.begin() + (r + 1) * v, host.begin() + b * v);
+  }
+  m.scratch.mem("s_logits").upload(host.data(), host.size() * 4);
+  Tensor t = m.scratch.floats("s_temp", temperature);
+  Tensor sd = m.scratch.get("s_seeds", DT::UInt32, {int64_t(rows)});
+  m.scratch.mem("s_seeds").upload(seeds.data(), rows * 4);
+  Tensor out = m.scratch.get("s_ids", DT::Int32, {int64_t(rows)});
+  m.launch("sample", "sample", {l, t, sd, out});
+  std::vector<int32_t> ids(rows);
+  if (m.stream)
+    m.stream->synchronize();
+  m.scratch.mem("s_ids").download(ids.data(), rows * 4);
+  for (size_t b = 0; b < rows; ++b)
+    if (m.lastRowOfSlot[b] < 0)
+      ids[b] = -1;
+  return ids;
+}
+
+} // namespace tlv4

@@ -1,0 +1,186 @@
+// The device model's internals (DeviceModel.h): memory on the kernels' side,
+// the weights in their stored formats, the per-slot caches, and the scratch
+// arena of activations. DeviceWeights.cpp loads; DeviceModel.cpp and
+// DeviceAttention.cpp run the forward pass.
+#pragma once
+
+#include "tlv4/Checkpoint.h"
+#include "tlv4/DeviceModel.h"
+#include "tlv4/KernelSet.h"
+
+#include "tlrt/Gpu.h"
+#include "tlrt/Module.h"
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace tlv4 {
+
+using DT = tlrt::DType;
+using tlrt::Tensor;
+
+// Bytes where the kernels run: host memory (CPU target) or device memory.
+class Mem {
+public:
+  Mem() = default;
+  Mem(size_t bytes, bool gpu, int device);
+  Mem(Mem &&) noexcept = default;
+  Mem &operator=(Mem &&) noexcept = default;
+  void *data() const { return gpu_ ? dev_.data() : host_.get(); }
+  size_t size() const { return bytes_; }
+  Tensor view(DT dtype, std::vector<int64_t> shape, size_t offset = 0) const;
+  void upload(const void *src, size_t bytes, size_t offset = 0);
+  void download(void *dst, size_t bytes, size_t offset = 0) const;
+  void zero();
+
+private:
+  struct Free {
+    void operator()(uint8_t *p) const;
+  };
+  bool gpu_ = false;
+  size_t bytes_ = 0;
+  std::unique_ptr<uint8_t, Free> host_;
+  tlrt::DeviceBuffer dev_;
+};
+
+// Rows [row0, row0 + rows) of a tensor's first dimension, reshaped to `shape`.
+Tensor rowsOf(const Tensor &t, int64_t row0, std::vector<int64_t> shape);
+
+struct Fp8Linear { // e4m3 [out, in], f32 block scales [ceil(out/128), in/128]
+  Mem w, s;
+  int64_t out = 0, in = 0;
+  Tensor weight() const { return w.view(DT::Float8E4M3, {out, in}); }
+  Tensor scale() const { return s.view(DT::Float32, {(out + 127) / 128, in / 128}); }
+};
+struct Bf16Linear {
+  Mem w;
+  int64_t out = 0, in = 0;
+  Tensor weight() const { return w.view(DT::BFloat16, {out, in}); }
+};
+struct F32Vec {
+  Mem v;
+  std::vector<int64_t> shape;
+  Tensor t() const { return v.view(DT::Float32, shape); }
+};
+struct HcWeights {
+  F32Vec fn, base, scale;
+};
+struct CompressorW {
+  Bf16Linear wkv, wgate;
+  F32Vec ape, norm;
+  int64_t ratio = 0, overlap = 1, width = 0;
+};
+struct ExpertsW { // the routed experts' FP4 weights stacked [E * out, in], ue8m0 [E * out, in/32]
+  Mem w, s;
+  int64_t out = 0, in = 0;
+};
+
+struct LayerWeights {
+  LayerKind kind = LayerKind::Window;
+  int64_t ratio = 0;
+  bool hash = false;
+  F32Vec attnNorm, ffnNorm, qNorm, kvNorm, sink;
+  HcWeights hcAttn, hcFfn;
+  Fp8Linear wqA, wqB, wkv, woB;
+  Bf16Linear woA; // dequantised from FP8 at load: applied without activation quantisation
+  CompressorW comp;
+  Fp8Linear idxWqB;
+  Bf16Linear idxWeights;
+  CompressorW idxComp;
+  Bf16Linear gate;
+  F32Vec bias;
+  Mem tid2eid; // int32 [vocab, K]
+  ExpertsW w1, w2, w3;
+  Fp8Linear sh1, sh2, sh3;
+};
+
+// One layer's caches for all slots.
+struct LayerCache {
+  int64_t rows = 0;    // window ring W + compressed entries
+  int64_t entries = 0; // compressed capacity
+  Mem cq, cs, cr;      // [slots, rows, D - R] e4m3, [slots, rows, (D - R) / 64] f32, [slots, rows, R] bf16
+  Mem stKv, stScore;   // compressor state [slots, C * ratio, C * D]
+  int64_t idxEntries = 0;
+  Mem ixq, ixs;            // indexer keys [slots, entries, DI] e4m3, [slots, entries] f32
+  Mem ixStKv, ixStScore;   // indexer compressor state
+};
+
+// Activations, grown on demand and reused across calls: get(name, ...) is a
+// view of the buffer called `name`, large enough for `shape`.
+class Scratch {
+public:
+  Scratch(bool gpu, int device) : gpu_(gpu), device_(device) {}
+  Tensor get(const std::string &name, DT dtype, std::vector<int64_t> shape);
+  // Uploads `values` into buffer `name` and returns its int32 view.
+  Tensor ints(const std::string &name, const std::vector<int32_t> &values,
+              std::vector<int64_t> shape = {});
+  Tensor floats(const std::string &name, const std::vector<float> &values);
+  Mem &mem(const std::string &name) { return bufs_.at(name); }
+
+private:
+  bool gpu_;
+  int device_;
+  std::map<std::string, Mem> bufs_;
+};
+
+// The tokens of one forward call: prefill (several tokens per slot, the
+// slots' tokens one after another) or decode (one token per slot).
+struct Batch {
+  bool decode = false;
+  std::vector<int64_t> slot;   // per sequence in the call
+  std::vector<int64_t> start;  // its first token's row in the call
+  std::vector<int64_t> count;  // its tokens
+  std::vector<int32_t> pos;    // per row: position (-1: idle)
+};
+
+struct DeviceModel::Impl {
+  Config config;
+  DeviceOptions options;
+  std::shared_ptr<Checkpoint> checkpoint;
+  std::unique_ptr<KernelSet> kernels;
+  std::optional<tlrt::Stream> stream;
+  bool gpu = false;
+  int64_t slots = 1, maxLength = 0;
+
+  Mem embed;       // bf16 [vocab, d]
+  Bf16Linear head; // bf16 [vocab, d]
+  F32Vec norm;
+  HcWeights hcHead;
+  std::vector<LayerWeights> layers;
+  std::vector<LayerCache> caches;
+  Mem cosWin, sinWin, cosComp, sinComp; // [maxLength, rope / 2]
+  std::vector<int64_t> lengths;         // per slot
+  Scratch scratch;
+  // The last call's logits (device side) and which slot each row is.
+  Tensor lastLogits;
+  std::vector<int64_t> lastRowOfSlot;
+
+  Impl(bool gpu, int device) : scratch(gpu, device) {}
+
+  // DeviceWeights.cpp
+  void loadWeights();
+  void allocateCaches();
+  // DeviceModel.cpp
+  void launch(const std::string &module, const std::string &kernel,
+              const std::vector<tlrt::Arg> &args);
+  Tensor linear8(const std::string &out, const Fp8Linear &w, const Tensor &xq,
+                 const Tensor &xs, bool grouped = false);
+  Tensor linear16(const std::string &out, const Bf16Linear &w, const Tensor &xb,
+                  float alpha = 1.0f, bool grouped = false);
+  // Runs the model over the call's tokens; returns the logits [n, vocab].
+  Tensor forward(const Batch &batch, const std::vector<int32_t> &ids);
+  Tensor ffn(int64_t l, const Tensor &y, const Tensor &yq, const Tensor &ys, const Tensor &ids,
+             int64_t n);
+  // DeviceAttention.cpp: y = attention(x) for n tokens (prefill: the batch's
+  // sequences one after another; decode: one per slot).
+  // pos: each row's position (-1: an idle slot); ropePos: the same, idle rows at 0.
+  Tensor attention(int64_t l, const Tensor &y, const Tensor &yq, const Tensor &ys,
+                   const Tensor &pos, const Tensor &ropePos, int64_t n, const Batch &batch);
+  Tensor ropeCos(LayerKind kind) const;
+  Tensor ropeSin(LayerKind kind) const;
+};
+
+} // namespace tlv4
