@@ -21,10 +21,14 @@ build="${TLC_BUILD_DIR:-$root/build}"
 case "${1:-}" in
 bundle)
   set -e
-  ninja -C "$build" v4_kernels_unittests tlc_v4attn_bench tlv4_kernels
+  ninja -C "$build" v4_kernels_unittests tlc_v4attn_bench tlv4_kernels tlv4_kernelset_tiny
   rm -rf "$bundle"
   mkdir -p "$bundle/bin" "$bundle/lib" "$bundle/sm_90a" "$bundle/sm_100a" "$bundle/flash"
   cp "$build/bin/v4_kernels_unittests" "$build/bin/tlc_v4attn_bench" "$bundle/bin/"
+  # The device model's tiny kernel set (tlv4/KernelSet.h) for V4DeviceModel.* on the GPU.
+  mkdir -p "$bundle/kernelsets/tiny"
+  cp "$build/models/deepseek_v4/kernelsets/tiny/plan.txt" "$bundle/kernelsets/tiny/"
+  cp -r "$build/models/deepseek_v4/kernelsets/tiny/sm_90a" "$bundle/kernelsets/tiny/"
   # The V4-Flash builds the model uses (models/deepseek_v4/kernels/CMakeLists.txt).
   for arch in sm_90a sm_100a; do
     cp -r "$build/models/deepseek_v4/kernels/$arch" "$bundle/flash/"
@@ -64,7 +68,11 @@ run)
   export TLV4_GPU_KERNELS="$bundle/$arch"
   status=0
   echo "== V4 kernel tests on the GPU ($arch)"
-  timeout "${V4_TEST_TIMEOUT:-150}" "$bundle/bin/v4_kernels_unittests" > "$out/v4_tests.log" 2>&1
+  # The device model's tests run the whole model on the GPU (TLV4_DEVICE=cuda) from the tiny
+  # kernel set; the kernel tests launch their own variants (TLV4_GPU_KERNELS).
+  TLV4_DEVICE=cuda TLV4_KERNEL_SET="$bundle/kernelsets/tiny" \
+    timeout "${V4_TEST_TIMEOUT:-150}" "$bundle/bin/v4_kernels_unittests" \
+    --gtest_filter="${V4_TEST_FILTER:-*}" > "$out/v4_tests.log" 2>&1
   rc=$?
   grep -E "^\[ *(OK|FAILED|SKIPPED) *\]|PASSED|Failure|Expected|Which is|actual|error|note" "$out/v4_tests.log" | head -150
   echo "tests exit $rc"
