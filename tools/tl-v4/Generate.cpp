@@ -1,10 +1,14 @@
-// Generate: `tl-v4 generate`, text (or token id) generation with the f32
-// reference forward pass on a checkpoint directory: greedy at temperature
-// 0, else temperature + top-p sampling (or --sampler gumbel, the official
-// Gumbel-max), deterministic per seed.
+// Generate: `tl-v4 generate`, text (or token id) generation on a checkpoint
+// directory with the device model (tlc kernels on the GPU, or the same
+// kernels compiled for the CPU) or the f32 reference forward pass: greedy
+// at temperature 0, else temperature + top-p sampling (or --sampler gumbel,
+// the official Gumbel-max, drawn by the device sampler on the device
+// model), deterministic per seed.
 #include "Commands.h"
 
+#include "tlv4/DeviceModel.h"
 #include "tlv4/Generate.h"
+#include "tlrt/Gpu.h"
 #include "tlv4/ReferenceModel.h"
 #include "tlv4/Tokenizer.h"
 
@@ -34,6 +38,8 @@ struct GenerateCliOptions {
   std::string sampler = "nucleus";
   bool printIds = false;
   bool noBos = false;
+  std::string device; // cuda, cpu or reference; empty: cuda when a GPU exists, else cpu
+  std::string kernels;
 };
 
 std::vector<int32_t> parseIds(const std::string &text) {
@@ -81,8 +87,12 @@ void runGenerate(const GenerateCliOptions &o) {
   if (o.prompt.empty() == o.promptIds.empty())
     throw std::runtime_error(
         "give exactly one of --prompt TEXT or --prompt-ids 1,2,3");
-  std::unique_ptr<ref::ReferenceModel> model =
-      ref::ReferenceModel::fromCheckpoint(o.checkpoint);
+  std::string device = o.device;
+  if (device.empty())
+    device = tlrt::cudaAvailable() && tlrt::cudaDeviceCount() > 0 ? "cuda" : "cpu";
+  std::unique_ptr<ref::ReferenceModel> reference;
+  std::unique_ptr<DeviceModel> model;
+  Config config;
   std::optional<Tokenizer> tokenizer = openTokenizer(o);
   std::vector<int32_t> prompt;
   if (!o.promptIds.empty()) {
@@ -95,7 +105,20 @@ void runGenerate(const GenerateCliOptions &o) {
           o.checkpoint));
     prompt = tokenizer->encode(o.prompt, /*addBos=*/!o.noBos && tokenizer->hasBos());
   }
-  const int64_t vocab = model->config().vocabSize;
+  if (device == "reference") {
+    reference = ref::ReferenceModel::fromCheckpoint(o.checkpoint);
+    config = reference->config();
+  } else {
+    DeviceOptions d;
+    d.gpu = device == "cuda";
+    d.kernelSet = o.kernels;
+    d.maxBatch = 1;
+    d.maxLength = int64_t(prompt.size()) + std::max<int64_t>(o.maxNewTokens, 1);
+    model = DeviceModel::load(o.checkpoint, d);
+    config = model->config();
+    std::fprintf(stderr, "tl-v4: %s\n", model->describe().c_str());
+  }
+  const int64_t vocab = config.vocabSize;
   for (int32_t id : prompt)
     if (id >= vocab)
       throw std::runtime_error(fmt::format(
@@ -125,7 +148,19 @@ void runGenerate(const GenerateCliOptions &o) {
   // character split over tokens shows up with its last token).
   std::vector<int32_t> generated;
   std::string printed;
-  GenerateResult result = generate(*model, prompt, g, [&](int32_t token) {
+  ModelSteps steps;
+  if (model) {
+    steps.prefill = [&](const std::vector<int32_t> &ids) {
+      std::vector<float> all = model->prefill({ids})[0];
+      return std::vector<float>(all.end() - vocab, all.end());
+    };
+    steps.decode = [&](int32_t id) { return model->decode({id})[0]; };
+    const float temperature = float(o.temperature);
+    steps.pick = [&, temperature](const std::vector<float> &logits, uint32_t seed) {
+      return model->sampleRows({logits}, {temperature}, {seed})[0];
+    };
+  }
+  auto onToken = [&](int32_t token) {
     generated.push_back(token);
     if (!text || tokenizer->isSpecial(token))
       return;
@@ -136,7 +171,9 @@ void runGenerate(const GenerateCliOptions &o) {
       std::fflush(stdout);
       printed = all;
     }
-  });
+  };
+  GenerateResult result = reference ? generate(*reference, prompt, g, onToken)
+                                    : generate(steps, prompt, g, onToken);
   if (text)
     std::fputs("\n", stdout);
   if (!text || o.printIds) {
@@ -153,7 +190,15 @@ void runGenerate(const GenerateCliOptions &o) {
 void registerGenerateCommand(CLI::App &app) {
   auto options = std::make_shared<GenerateCliOptions>();
   CLI::App *cmd = app.add_subcommand(
-      "generate", "Generate tokens with the f32 reference forward pass");
+      "generate", "Generate tokens with the device model (tlc kernels) or the f32 reference");
+  cmd->add_option("--device", options->device,
+                  "cuda (the tlc kernels on the GPU), cpu (the same kernels compiled for the "
+                  "CPU) or reference (the f32 reference forward); default: cuda when a GPU "
+                  "exists, else cpu")
+      ->check(CLI::IsMember({"cuda", "cpu", "reference"}));
+  cmd->add_option("--kernels", options->kernels,
+                  "the kernel set (tl-v4 build-kernels); default: the one built with this "
+                  "tree for the checkpoint's shape");
   cmd->add_option("--checkpoint", options->checkpoint,
                   "Checkpoint directory (config.json + safetensors)")
       ->required();

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <limits>
 #include <stdexcept>
 
 namespace tlv4 {
@@ -302,6 +303,36 @@ std::vector<std::vector<float>> DeviceModel::decode(const std::vector<int32_t> &
     m.lastRowOfSlot[b] = int64_t(b);
   }
   return out;
+}
+
+std::vector<int32_t> DeviceModel::sampleRows(const std::vector<std::vector<float>> &logits,
+                                             const std::vector<float> &temperature,
+                                             const std::vector<uint32_t> &seeds) {
+  Impl &m = *impl_;
+  const size_t rows = logits.size();
+  const int64_t v = m.config.vocabSize;
+  if (!rows || temperature.size() != rows || seeds.size() != rows)
+    throw std::runtime_error(fmt::format("sampleRows: {} rows, {} temperatures, {} seeds", rows,
+                                         temperature.size(), seeds.size()));
+  std::vector<float> host(rows * v, -std::numeric_limits<float>::infinity());
+  for (size_t b = 0; b < rows; ++b) {
+    if (logits[b].empty() || int64_t(logits[b].size()) > v)
+      throw std::runtime_error(fmt::format("sampleRows: row {} has {} logits (1 to {})", b,
+                                           logits[b].size(), v));
+    std::copy(logits[b].begin(), logits[b].end(), host.begin() + b * v);
+  }
+  Tensor l = m.scratch.get("s_logits", DT::Float32, {int64_t(rows), v});
+  m.scratch.mem("s_logits").upload(host.data(), host.size() * 4);
+  Tensor t = m.scratch.floats("s_temp", temperature);
+  Tensor sd = m.scratch.get("s_seeds", DT::UInt32, {int64_t(rows)});
+  m.scratch.mem("s_seeds").upload(seeds.data(), rows * 4);
+  Tensor out = m.scratch.get("s_ids", DT::Int32, {int64_t(rows)});
+  m.launch("sample", "sample", {l, t, sd, out});
+  std::vector<int32_t> ids(rows);
+  if (m.stream)
+    m.stream->synchronize();
+  m.scratch.mem("s_ids").download(ids.data(), rows * 4);
+  return ids;
 }
 
 std::vector<int32_t> DeviceModel::sampleLast(const std::vector<float> &temperature,

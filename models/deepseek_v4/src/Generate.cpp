@@ -125,6 +125,16 @@ GenerateResult generate(const ref::ReferenceModel &model,
                         const std::vector<int32_t> &prompt,
                         const GenerateOptions &options,
                         const std::function<void(int32_t)> &onToken) {
+  ref::ModelState state = model.newState();
+  ModelSteps steps;
+  steps.prefill = [&](const std::vector<int32_t> &ids) { return model.prefill(state, ids).back(); };
+  steps.decode = [&](int32_t id) { return model.decode(state, id); };
+  return generate(steps, prompt, options, onToken);
+}
+
+GenerateResult generate(const ModelSteps &model, const std::vector<int32_t> &prompt,
+                        const GenerateOptions &options,
+                        const std::function<void(int32_t)> &onToken) {
   if (prompt.empty())
     throw std::runtime_error("generate: the prompt has no tokens");
   if (options.maxNewTokens < 0)
@@ -139,10 +149,17 @@ GenerateResult generate(const ref::ReferenceModel &model,
       logits.resize(options.vocabLimit);
     return logits;
   };
-  ref::ModelState state = model.newState();
-  std::vector<float> logits = model.prefill(state, prompt).back();
+  std::vector<float> logits = model.prefill(prompt);
+  const bool devicePick = model.pick && (options.sampling.temperature <= 0 ||
+                                         options.sampling.method == SamplingMethod::Gumbel);
   for (int64_t i = 0; i < options.maxNewTokens; ++i) {
-    int32_t token = sampler.sample(limited(std::move(logits)));
+    int32_t token;
+    if (devicePick) {
+      const uint32_t seed = options.sampling.temperature > 0 ? sampler.nextGumbelSeed() : 0;
+      token = model.pick(limited(std::move(logits)), seed);
+    } else {
+      token = sampler.sample(limited(std::move(logits)));
+    }
     result.tokens.push_back(token);
     if (onToken)
       onToken(token);
@@ -151,7 +168,7 @@ GenerateResult generate(const ref::ReferenceModel &model,
       break;
     }
     if (i + 1 < options.maxNewTokens)
-      logits = model.decode(state, token);
+      logits = model.decode(token);
   }
   return result;
 }

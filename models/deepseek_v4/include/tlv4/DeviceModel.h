@@ -73,6 +73,11 @@ public:
   // same noise). One entry per slot of that call; idle slots get -1.
   std::vector<int32_t> sampleLast(const std::vector<float> &temperature,
                                   const std::vector<uint32_t> &seeds);
+  // The same sampler on given rows of logits (each at most vocab wide; the
+  // missing tail counts as -inf, e.g. a tokenizer smaller than the vocabulary).
+  std::vector<int32_t> sampleRows(const std::vector<std::vector<float>> &logits,
+                                  const std::vector<float> &temperature,
+                                  const std::vector<uint32_t> &seeds);
 
   struct Impl;
 

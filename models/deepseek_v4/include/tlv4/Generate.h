@@ -82,4 +82,18 @@ GenerateResult generate(const ref::ReferenceModel &model,
                         const GenerateOptions &options,
                         const std::function<void(int32_t)> &onToken = {});
 
+// The same loop over any forward pass: prefill(prompt) returns the logits of
+// its last position, decode(token) those of the token; pick(logits, seed),
+// when given, replaces the host sampler for greedy and Gumbel-max steps (the
+// device sampler: `seed` is the step's Gumbel seed, the one the host sampler
+// would use, so both pick the same token).
+struct ModelSteps {
+  std::function<std::vector<float>(const std::vector<int32_t> &)> prefill;
+  std::function<std::vector<float>(int32_t)> decode;
+  std::function<int32_t(const std::vector<float> &, uint32_t seed)> pick;
+};
+GenerateResult generate(const ModelSteps &model, const std::vector<int32_t> &prompt,
+                        const GenerateOptions &options,
+                        const std::function<void(int32_t)> &onToken = {});
+
 } // namespace tlv4
