@@ -25,6 +25,8 @@ struct MakeTinyOptions {
   int shards = 1;
   std::string naming = "native";
   bool noTokenizer = false;
+  std::string shape;   // tiny (default) or flash: a built-in config
+  int64_t layers = 0;  // keep only the first N layers (and the MTP layers)
 };
 
 struct InspectOptions {
@@ -43,11 +45,28 @@ std::string readFile(const std::string &path) {
 }
 
 void runMakeTiny(const MakeTinyOptions &o) {
-  Config config = Config::tiny();
+  Config config = o.shape == "flash" ? Config::flash() : Config::tiny();
   std::string text;
   if (!o.config.empty()) {
+    if (!o.shape.empty())
+      throw std::runtime_error("give --config or --shape, not both");
     text = readFile(o.config);
     config = Config::fromJsonText(text, o.config);
+  }
+  if (o.layers > 0) {
+    // The first N layers and the MTP layers' ratios (compress_ratios has one entry per layer,
+    // then the MTP layers); the config is written from the Config, not the file's text.
+    if (o.layers > config.numHiddenLayers)
+      throw std::runtime_error(fmt::format("--layers {}: the config has {} layers", o.layers,
+                                           config.numHiddenLayers));
+    std::vector<int64_t> ratios(config.compressRatios.begin(),
+                                config.compressRatios.begin() + o.layers);
+    ratios.insert(ratios.end(), config.compressRatios.begin() + config.numHiddenLayers,
+                  config.compressRatios.end());
+    config.compressRatios = ratios;
+    config.numHiddenLayers = o.layers;
+    config.numHashLayers = std::min(config.numHashLayers, o.layers);
+    text.clear();
   }
   TensorNaming naming = o.naming == "transformers" ? TensorNaming::Transformers
                                                   : TensorNaming::Native;
@@ -125,6 +144,11 @@ void registerCheckpointCommands(CLI::App &app) {
   mk->add_option("--naming", make->naming,
                  "tensor names: native (default) or transformers")
       ->check(CLI::IsMember({"native", "transformers"}));
+  mk->add_option("--shape", make->shape, "a built-in config: tiny (default) or flash (V4-Flash)")
+      ->check(CLI::IsMember({"tiny", "flash"}));
+  mk->add_option("--layers", make->layers,
+                 "keep the first N layers (a benchmark checkpoint of real layer shapes)")
+      ->check(CLI::Range(int64_t(1), int64_t(1000)));
   mk->add_flag("--no-tokenizer", make->noTokenizer,
                "do not write the tiny tokenizer (tokenizer.json) next to the checkpoint");
   mk->callback([make] { runMakeTiny(*make); });

@@ -14,5 +14,7 @@ void registerCheckpointCommands(CLI::App &app);
 void registerGenerateCommand(CLI::App &app);
 // build-kernels (KernelCommands.cpp).
 void registerKernelCommands(CLI::App &app);
+// bench (Bench.cpp).
+void registerBenchCommand(CLI::App &app);
 
 } // namespace tlv4::tool

@@ -151,8 +151,7 @@ void runGenerate(const GenerateCliOptions &o) {
   ModelSteps steps;
   if (model) {
     steps.prefill = [&](const std::vector<int32_t> &ids) {
-      std::vector<float> all = model->prefill({ids})[0];
-      return std::vector<float>(all.end() - vocab, all.end());
+      return model->prefill({ids}, /*allPositions=*/false)[0];
     };
     steps.decode = [&](int32_t id) { return model->decode({id})[0]; };
     const float temperature = float(o.temperature);

@@ -14,6 +14,7 @@ int main(int argc, char **argv) {
   tlv4::tool::registerCheckpointCommands(app);
   tlv4::tool::registerGenerateCommand(app);
   tlv4::tool::registerKernelCommands(app);
+  tlv4::tool::registerBenchCommand(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError &e) {

@@ -194,8 +194,14 @@ Tensor DeviceModel::Impl::attention(int64_t l, const Tensor &y, const Tensor &yq
     const int64_t lw = win + (csa ? topk : w.kind == LayerKind::HCA ? k.entries : 0);
     Tensor idx = s.get("d_idx", DT::Int32, {nb, lw});
     launch(imod, "attn_indices_decode", {posd, topkIdx, idx});
-    // Splits: from the list's width only (never the batch), so decode stays batch-invariant.
-    const int64_t ns = std::clamp<int64_t>(lw / 256, 1, 16);
+    // Splits over the slot list: deterministic mode takes them from the list's width only
+    // (never the batch), so decode stays batch-invariant; otherwise as many as fill one wave
+    // of blocks for this batch, each with at least 64 slots (sparse_attn.tl).
+    int64_t ns = std::clamp<int64_t>(lw / 256, 1, 16);
+    if (!options.deterministic && gpu) {
+      const int64_t sms = tlrt::Context::get(options.device).multiprocessorCount();
+      ns = std::clamp<int64_t>((sms + nb - 1) / nb, 1, std::max<int64_t>(1, lw / 64));
+    }
     Tensor op = s.get("d_op", DT::Float32, {nb, ns, h, hd});
     Tensor lp = s.get("d_lp", DT::Float32, {nb, ns, h});
     launch("sparse_attn", "sparse_attn_decode", {rowsOf(qb, 0, {nb, h, hd}), cq, csc, cr, idx, op, lp});

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <limits>
 #include <stdexcept>
@@ -173,7 +174,8 @@ Tensor DeviceModel::Impl::ffn(int64_t l, const Tensor &y, const Tensor &yq, cons
   return out;
 }
 
-Tensor DeviceModel::Impl::forward(const Batch &batch, const std::vector<int32_t> &idv) {
+Tensor DeviceModel::Impl::forward(const Batch &batch, const std::vector<int32_t> &idv,
+                                  const std::vector<int64_t> &headRows) {
   const Config &c = config;
   Scratch &s = scratch;
   const int64_t n = int64_t(idv.size()), d = c.hiddenSize, hcd = c.hcMult * d, hc = c.hcMult;
@@ -205,8 +207,15 @@ Tensor DeviceModel::Impl::forward(const Batch &batch, const std::vector<int32_t>
   }
   launch("hc", "hc_head", {h, hcHead.fn.t(), hcHead.scale.t(), hcHead.base.t(), x});
   launch("norm_hidden", "rmsnorm_quant", {x, norm.t(), y, yq, ys});
-  Tensor yb = s.get("head_in", DT::BFloat16, {n, d});
-  launch("linear", "cast_bf16", {y, yb});
+  if (headRows.empty()) {
+    Tensor yb = s.get("head_in", DT::BFloat16, {n, d});
+    launch("linear", "cast_bf16", {y, yb});
+    return linear16("logits", head, yb);
+  }
+  const int64_t r = int64_t(headRows.size());
+  Tensor yb = s.get("head_in", DT::BFloat16, {r, d});
+  for (int64_t i = 0; i < r; ++i)
+    launch("linear", "cast_bf16", {rowsOf(y, headRows[i], {1, d}), rowsOf(yb, i, {1, d})});
   return linear16("logits", head, yb);
 }
 
@@ -220,7 +229,7 @@ void checkIds(const Config &c, const std::vector<int32_t> &ids, const char *what
 } // namespace
 
 std::vector<std::vector<float>>
-DeviceModel::prefill(const std::vector<std::vector<int32_t>> &prompts) {
+DeviceModel::prefill(const std::vector<std::vector<int32_t>> &prompts, bool allPositions) {
   Impl &m = *impl_;
   if (int64_t(prompts.size()) > m.slots)
     throw std::runtime_error(fmt::format("{} prompts for {} slots", prompts.size(), m.slots));
@@ -250,9 +259,13 @@ DeviceModel::prefill(const std::vector<std::vector<int32_t>> &prompts) {
   std::vector<std::vector<float>> out(prompts.size());
   if (ids.empty())
     return out;
-  Tensor logits = m.forward(batch, ids);
+  std::vector<int64_t> headRows;
+  if (!allPositions)
+    for (size_t i = 0; i < batch.slot.size(); ++i)
+      headRows.push_back(batch.start[i] + batch.count[i] - 1);
+  Tensor logits = m.forward(batch, ids, headRows);
   const int64_t v = m.config.vocabSize;
-  std::vector<float> all(ids.size() * v);
+  std::vector<float> all(logits.numel());
   if (m.stream)
     m.stream->synchronize();
   m.scratch.mem("logits").download(all.data(), all.size() * 4);
@@ -260,14 +273,40 @@ DeviceModel::prefill(const std::vector<std::vector<int32_t>> &prompts) {
   m.lastRowOfSlot.assign(prompts.size(), -1);
   for (size_t i = 0; i < batch.slot.size(); ++i) {
     const int64_t b = batch.slot[i];
-    out[b].assign(all.begin() + batch.start[i] * v, all.begin() + (batch.start[i] + batch.count[i]) * v);
+    const int64_t first = allPositions ? batch.start[i] : int64_t(i);
+    const int64_t rows = allPositions ? batch.count[i] : 1;
+    out[b].assign(all.begin() + first * v, all.begin() + (first + rows) * v);
     m.lengths[b] = batch.count[i];
-    m.lastRowOfSlot[b] = batch.start[i] + batch.count[i] - 1;
+    m.lastRowOfSlot[b] = first + rows - 1;
   }
   return out;
 }
 
-std::vector<std::vector<float>> DeviceModel::decode(const std::vector<int32_t> &ids) {
+void DeviceModel::synchronize() {
+  if (impl_->stream)
+    impl_->stream->synchronize();
+}
+
+double DeviceModel::copyBandwidth(size_t bytes, int repeats) {
+  Impl &m = *impl_;
+  const int64_t d = 4096, rows = int64_t(bytes / 2 / d);
+  Tensor x = m.scratch.get("bw_x", DT::UInt8, {rows, d});
+  Tensor y = m.scratch.get("bw_y", DT::UInt8, {rows, d});
+  double best = 0;
+  for (int r = 0; r <= repeats; ++r) {
+    synchronize();
+    const auto t0 = std::chrono::steady_clock::now();
+    m.launch("roofline", "copy_rows", {x, y});
+    synchronize();
+    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (r > 0) // the first run warms up
+      best = std::max(best, 2.0 * double(rows * d) / s);
+  }
+  return best;
+}
+
+std::vector<std::vector<float>> DeviceModel::decode(const std::vector<int32_t> &ids,
+                                                    bool returnLogits) {
   Impl &m = *impl_;
   if (ids.empty() || int64_t(ids.size()) > m.slots)
     throw std::runtime_error(fmt::format("decode: {} ids for {} slots", ids.size(), m.slots));
@@ -288,17 +327,20 @@ std::vector<std::vector<float>> DeviceModel::decode(const std::vector<int32_t> &
   }
   Tensor logits = m.forward(batch, ids);
   const int64_t v = m.config.vocabSize;
-  std::vector<float> all(ids.size() * v);
-  if (m.stream)
-    m.stream->synchronize();
-  m.scratch.mem("logits").download(all.data(), all.size() * 4);
+  std::vector<float> all(returnLogits ? ids.size() * v : 0);
+  if (returnLogits) {
+    if (m.stream)
+      m.stream->synchronize();
+    m.scratch.mem("logits").download(all.data(), all.size() * 4);
+  }
   m.lastLogits = logits;
   m.lastRowOfSlot.assign(ids.size(), -1);
   std::vector<std::vector<float>> out(ids.size());
   for (size_t b = 0; b < ids.size(); ++b) {
     if (ids[b] < 0)
       continue;
-    out[b].assign(all.begin() + b * v, all.begin() + (b + 1) * v);
+    if (returnLogits)
+      out[b].assign(all.begin() + b * v, all.begin() + (b + 1) * v);
     m.lengths[b] += 1;
     m.lastRowOfSlot[b] = int64_t(b);
   }
@@ -344,16 +386,24 @@ std::vector<int32_t> DeviceModel::sampleLast(const std::vector<float> &temperatu
         "sampleLast: {} temperatures and {} seeds for the last call's {} slots",
         temperature.size(), seeds.size(), rows));
   const int64_t v = m.config.vocabSize;
-  // Gather each slot's last row (idle slots sample row 0 and are reported as -1).
-  Tensor l = m.scratch.get("s_logits", DT::Float32, {int64_t(rows), v});
-  std::vector<float> host(rows * v);
-  std::vector<float> all(m.lastLogits.numel());
-  m.scratch.mem("logits").download(all.data(), all.size() * 4);
-  for (size_t b = 0; b < rows; ++b) {
-    const int64_t r = std::max<int64_t>(m.lastRowOfSlot[b], 0);
-    std::copy(all.begin() + r * v, all.begin() + (r + 1) * v, host.begin() + b * v);
+  // Each slot's last row: when row b of the last logits is slot b's (a decode step), the
+  // sampler reads them in place; otherwise they are gathered (idle slots sample row 0 and are
+  // reported as -1).
+  bool inPlace = m.lastLogits.shape[0] == int64_t(rows);
+  for (size_t b = 0; b < rows && inPlace; ++b)
+    inPlace = m.lastRowOfSlot[b] < 0 || m.lastRowOfSlot[b] == int64_t(b);
+  Tensor l = m.lastLogits;
+  if (!inPlace) {
+    l = m.scratch.get("s_logits", DT::Float32, {int64_t(rows), v});
+    std::vector<float> host(rows * v);
+    std::vector<float> all(m.lastLogits.numel());
+    m.scratch.mem("logits").download(all.data(), all.size() * 4);
+    for (size_t b = 0; b < rows; ++b) {
+      const int64_t r = std::max<int64_t>(m.lastRowOfSlot[b], 0);
+      std::copy(all.begin() + r * v, all.begin() + (r + 1) * v, host.begin() + b * v);
+    }
+    m.scratch.mem("s_logits").upload(host.data(), host.size() * 4);
   }
-  m.scratch.mem("s_logits").upload(host.data(), host.size() * 4);
   Tensor t = m.scratch.floats("s_temp", temperature);
   Tensor sd = m.scratch.get("s_seeds", DT::UInt32, {int64_t(rows)});
   m.scratch.mem("s_seeds").upload(seeds.data(), rows * 4);

@@ -171,7 +171,9 @@ struct DeviceModel::Impl {
   Tensor linear16(const std::string &out, const Bf16Linear &w, const Tensor &xb,
                   float alpha = 1.0f, bool grouped = false);
   // Runs the model over the call's tokens; returns the logits [n, vocab].
-  Tensor forward(const Batch &batch, const std::vector<int32_t> &ids);
+  // headRows: the rows that get logits (empty: every row).
+  Tensor forward(const Batch &batch, const std::vector<int32_t> &ids,
+                 const std::vector<int64_t> &headRows = {});
   Tensor ffn(int64_t l, const Tensor &y, const Tensor &yq, const Tensor &ys, const Tensor &ids,
              int64_t n);
   // DeviceAttention.cpp: y = attention(x) for n tokens (prefill: the batch's

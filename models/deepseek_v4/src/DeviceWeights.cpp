@@ -287,7 +287,9 @@ void DeviceModel::Impl::allocateCaches() {
   for (size_t l = 0; l < layers.size(); ++l) {
     const LayerWeights &lw = layers[l];
     LayerCache &k = caches[l];
-    k.entries = lw.kind == LayerKind::Window ? 0 : maxLength / lw.ratio;
+    // Entries rounded up to 16, so every slot's rows start 16-byte aligned whatever a row's
+    // width (the kernels' tensor arguments must be).
+    k.entries = lw.kind == LayerKind::Window ? 0 : (maxLength / lw.ratio + 15) / 16 * 16;
     k.rows = w + k.entries;
     k.cq = Mem(slots * k.rows * (hd - r), gpu, options.device);
     k.cs = Mem(slots * k.rows * ((hd - r) / 64) * 4, gpu, options.device);

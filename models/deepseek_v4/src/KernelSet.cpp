@@ -71,6 +71,7 @@ std::vector<KernelModule> kernelPlan(const Config &c) {
   require(c.nSharedExperts == 1, c, "one shared expert (its SwiGLU is moe_intermediate_size wide)");
   require((c.oGroups * c.oLoraRank) % 128 == 0, c, "o_groups * o_lora_rank a multiple of 128");
   require(c.expertsFp4(), c, "FP4 routed experts (expert_dtype fp4)");
+  require(c.slidingWindow % 16 == 0, c, "sliding_window a multiple of 16 (the cache ring's alignment)");
 
   std::vector<KernelModule> p;
   auto add = [&](std::string name, std::string src, std::vector<std::string> defs) {
@@ -89,6 +90,7 @@ std::vector<KernelModule> kernelPlan(const Config &c) {
                             "INVERSE=1", eps});
   add("norm_mid", "norm.tl", {i("D", c.oGroups * c.oLoraRank)});
   add("linear", "linear.tl", {});
+  add("roofline", "roofline.tl", {});
   add("linear_wo", "linear.tl", {i("G", c.oGroups), i("BN", woTile)});
   add("hc", "hc.tl", {i("D", d), i("HC", c.hcMult), i("ITERS", c.hcSinkhornIters),
                       "NORM_EPS=" + num(c.rmsNormEps), "HC_EPS=" + num(c.hcEps)});

@@ -42,6 +42,7 @@ const std::string &tinyCheckpoint() {
 std::unique_ptr<tlv4::DeviceModel> model(int64_t slots) {
   tlv4::DeviceOptions o;
   o.gpu = onGpu();
+  o.deterministic = true;
   o.maxBatch = slots;
   o.maxLength = 512;
   if (const char *ks = std::getenv("TLV4_KERNEL_SET"))
@@ -222,6 +223,10 @@ TEST(V4DeviceModel, BatchInvariant) {
   std::vector<float> pa = alone->prefill({a})[0];
   std::vector<std::vector<float>> pb = batched->prefill({a, b, c});
   EXPECT_EQ(pa, pb[0]);
+  // Last-position logits alone: the same bits as the last row of all positions.
+  std::vector<std::vector<float>> last = batched->prefill({a, b, c}, /*allPositions=*/false);
+  EXPECT_EQ(last[0], std::vector<float>(pa.end() - 1024, pa.end()));
+  EXPECT_EQ(last[2], std::vector<float>(pb[2].end() - 1024, pb[2].end()));
   for (int step = 0; step < 6; ++step) {
     const int32_t t = int32_t(100 + step);
     std::vector<float> da = alone->decode({t})[0];

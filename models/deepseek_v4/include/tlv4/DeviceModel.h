@@ -41,6 +41,11 @@ struct DeviceOptions {
   int64_t maxBatch = 1;    // slots
   int64_t maxLength = 0;   // positions per slot; 0: min(max_position_embeddings, 4096)
   int device = 0;
+  // Batch invariance even where speed would choose otherwise: the decode attention's split
+  // count then depends on the cache capacity only, never on the batch (without it, the split
+  // count fills the GPU's SMs for the batch at hand, and a sequence's logits can differ in the
+  // last bits between batch sizes). Everything else is batch-invariant in both modes.
+  bool deterministic = false;
 };
 
 class DeviceModel {
@@ -63,10 +68,20 @@ public:
   // Prefills prompts[b] into slot b (b < maxBatch; an empty prompt leaves the
   // slot alone) and returns each prompt's logits at every position, row-major
   // [L_b, vocab].
-  std::vector<std::vector<float>> prefill(const std::vector<std::vector<int32_t>> &prompts);
+  // With allPositions false, only each prompt's last position gets logits ([vocab]): the
+  // head runs on those rows alone (generation and benchmarks).
+  std::vector<std::vector<float>> prefill(const std::vector<std::vector<int32_t>> &prompts,
+                                          bool allPositions = true);
   // One step: ids[b] >= 0 is slot b's next token, -1 leaves the slot idle.
   // Returns each stepped slot's logits [vocab] (empty for idle slots).
-  std::vector<std::vector<float>> decode(const std::vector<int32_t> &ids);
+  // With returnLogits false nothing is copied back (sampleLast reads them on the device).
+  std::vector<std::vector<float>> decode(const std::vector<int32_t> &ids,
+                                         bool returnLogits = true);
+  // Bytes per second of copy_rows (roofline.tl) over `bytes` bytes (read + write counted),
+  // the best of `repeats` runs: the memory roofline of the benchmark.
+  double copyBandwidth(size_t bytes, int repeats = 5);
+  // Waits for the kernels launched so far (GPU); a no-op on the CPU target.
+  void synchronize();
   // Samples on the device from the logits of the last prefill or decode call
   // (its last position per slot): temperature <= 0 greedy, else Gumbel-max
   // with the slot's seed (sample.tl; the reference's gumbelToken draws the
