@@ -27,6 +27,7 @@ struct BenchOptions {
   std::string checkpoint, kernels, device, prefill = "4096,16384", batches = "1,32,128", json;
   int64_t context = 1024, steps = 16;
   bool deterministic = false;
+  bool profile = false;
 };
 
 std::vector<int64_t> parseList(const std::string &s, const char *what) {
@@ -138,6 +139,7 @@ void runBench(const BenchOptions &o) {
   d.gpu = device == "cuda";
   d.kernelSet = o.kernels;
   d.deterministic = o.deterministic;
+  d.profile = o.profile;
   d.maxBatch = batches.empty() ? 1 : *std::max_element(batches.begin(), batches.end());
   int64_t longest = o.context + o.steps + 1;
   for (int64_t p : prefills)
@@ -176,6 +178,9 @@ void runBench(const BenchOptions &o) {
                peak > 0 ? fmt::format("{:.1f}%", 100 * tflops / peak) : "-");
     if (json)
       fmt::print(json, "{{\"kind\":\"prefill\",\"tokens\":{},\"s\":{},\"tflops\":{}}}\n", len, s, tflops);
+    if (o.profile)
+      fmt::print(stderr, "prefill {} per kernel (the timed run and the sizing run):\n{}", len,
+                 model->takeProfile());
   }
 
   fmt::print("\n| decode batch | context | ms / step | ms / token | bytes / step | roofline ms | "
@@ -204,6 +209,8 @@ void runBench(const BenchOptions &o) {
                ms / double(b), bytes / 1e6, roof, 100 * roof / ms);
     if (json)
       fmt::print(json, "{{\"kind\":\"decode\",\"batch\":{},\"ms\":{},\"roofline_ms\":{}}}\n", b, ms, roof);
+    if (o.profile)
+      fmt::print(stderr, "decode batch {} per kernel (prefill and steps):\n{}", b, model->takeProfile());
   }
   if (json)
     std::fclose(json);
@@ -225,6 +232,8 @@ void registerBenchCommand(CLI::App &app) {
   cmd->add_option("--steps", o->steps, "timed decode steps per batch size (16)");
   cmd->add_flag("--deterministic", o->deterministic, "the batch-invariant decode schedule");
   cmd->add_option("--json", o->json, "also write one JSON line per measurement here");
+  cmd->add_flag("--profile", o->profile,
+                "time each kernel (synchronising after each: the totals are then slower)");
   cmd->callback([o] { runBench(*o); });
 }
 

@@ -27,6 +27,7 @@ struct MakeTinyOptions {
   bool noTokenizer = false;
   std::string shape;   // tiny (default) or flash: a built-in config
   int64_t layers = 0;  // keep only the first N layers (and the MTP layers)
+  bool fastCodes = false;
 };
 
 struct InspectOptions {
@@ -71,7 +72,7 @@ void runMakeTiny(const MakeTinyOptions &o) {
   TensorNaming naming = o.naming == "transformers" ? TensorNaming::Transformers
                                                   : TensorNaming::Native;
   std::vector<std::string> shards =
-      writeTinyCheckpoint(config, o.out, o.seed, o.shards, text, naming);
+      writeTinyCheckpoint(config, o.out, o.seed, o.shards, text, naming, o.fastCodes);
   int64_t tensors = static_cast<int64_t>(expectedTensors(config).size());
   fmt::print("wrote {} tensors in {} shard(s) to {} (seed {}, {} names)\n",
              tensors, shards.size(), o.out, o.seed, o.naming);
@@ -149,6 +150,8 @@ void registerCheckpointCommands(CLI::App &app) {
   mk->add_option("--layers", make->layers,
                  "keep the first N layers (a benchmark checkpoint of real layer shapes)")
       ->check(CLI::Range(int64_t(1), int64_t(1000)));
+  mk->add_flag("--fast-codes", make->fastCodes,
+               "random FP8/FP4 codes with fixed scales (a benchmark checkpoint in seconds)");
   mk->add_flag("--no-tokenizer", make->noTokenizer,
                "do not write the tiny tokenizer (tokenizer.json) next to the checkpoint");
   mk->callback([make] { runMakeTiny(*make); });

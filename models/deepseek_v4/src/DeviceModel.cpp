@@ -91,7 +91,35 @@ std::unique_ptr<DeviceModel> DeviceModel::load(const std::string &checkpointDir,
 
 void DeviceModel::Impl::launch(const std::string &module, const std::string &kernel,
                                const std::vector<tlrt::Arg> &args) {
+  if (!options.profile) {
+    kernels->kernel(module, kernel).launch(args, stream ? &*stream : nullptr);
+    return;
+  }
+  if (stream)
+    stream->synchronize();
+  const auto t0 = std::chrono::steady_clock::now();
   kernels->kernel(module, kernel).launch(args, stream ? &*stream : nullptr);
+  if (stream)
+    stream->synchronize();
+  auto &p = profile[module + "." + kernel];
+  p.first += std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  p.second += 1;
+}
+
+std::string DeviceModel::takeProfile() {
+  std::vector<std::pair<std::string, std::pair<double, int64_t>>> rows(impl_->profile.begin(),
+                                                                        impl_->profile.end());
+  impl_->profile.clear();
+  std::sort(rows.begin(), rows.end(),
+            [](const auto &a, const auto &b) { return a.second.first > b.second.first; });
+  double total = 0;
+  for (const auto &r : rows)
+    total += r.second.first;
+  std::string s = "| kernel | ms | launches | share |\n|---|---:|---:|---:|\n";
+  for (const auto &[name, v] : rows)
+    s += fmt::format("| {} | {:.3f} | {} | {:.1f}% |\n", name, v.first, v.second,
+                     total > 0 ? 100 * v.first / total : 0.0);
+  return s;
 }
 
 Tensor DeviceModel::Impl::linear8(const std::string &out, const Fp8Linear &w, const Tensor &xq,
@@ -158,8 +186,8 @@ Tensor DeviceModel::Impl::ffn(int64_t l, const Tensor &y, const Tensor &yq, cons
   auto grouped = [&](const char *out, const ExpertsW &x, const Tensor &a, const Tensor &sa) {
     Tensor y2 = s.get(out, DT::Float32, {rows, x.out});
     launch("expert", "expert_fp4",
-           {a, sa, x.w.view(DT::Float4E2M1, {e * x.out, x.in}),
-            x.s.view(DT::UE8M0, {e * x.out, x.in / 32}), offsets, tiles, y2});
+           {a, sa, y2, x.w.view(DT::Int8, {e * x.out, x.in / 2}),
+            x.s.view(DT::Int8, {x.in / 32, e * x.out}), offsets, tiles});
     return y2;
   };
   Tensor eg = grouped("f_eg", w.w1, aq, as);
@@ -290,8 +318,8 @@ void DeviceModel::synchronize() {
 double DeviceModel::copyBandwidth(size_t bytes, int repeats) {
   Impl &m = *impl_;
   const int64_t d = 4096, rows = int64_t(bytes / 2 / d);
-  Tensor x = m.scratch.get("bw_x", DT::UInt8, {rows, d});
-  Tensor y = m.scratch.get("bw_y", DT::UInt8, {rows, d});
+  Tensor x = m.scratch.get("bw_x", DT::Int8, {rows, d});
+  Tensor y = m.scratch.get("bw_y", DT::Int8, {rows, d});
   double best = 0;
   for (int r = 0; r <= repeats; ++r) {
     synchronize();

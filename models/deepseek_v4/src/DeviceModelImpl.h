@@ -73,7 +73,7 @@ struct CompressorW {
   F32Vec ape, norm;
   int64_t ratio = 0, overlap = 1, width = 0;
 };
-struct ExpertsW { // the routed experts' FP4 weights stacked [E * out, in], ue8m0 [E * out, in/32]
+struct ExpertsW { // the routed experts' FP4 codes stacked [E * out, in / 2] bytes, ue8m0 [in / 32, E * out]
   Mem w, s;
   int64_t out = 0, in = 0;
 };
@@ -157,6 +157,7 @@ struct DeviceModel::Impl {
   // The last call's logits (device side) and which slot each row is.
   Tensor lastLogits;
   std::vector<int64_t> lastRowOfSlot;
+  std::map<std::string, std::pair<double, int64_t>> profile; // ms, launches
 
   Impl(bool gpu, int device) : scratch(gpu, device) {}
 

@@ -179,7 +179,14 @@ struct Loader {
       }
     }
     x.w = vec(w);
-    x.s = vec(s);
+    // The scales transposed to [in / 32, E * out]: a k-step's scales for a tile of rows are
+    // then one contiguous TMA tile (expert.tl).
+    const int64_t rows = e * x.out, groups = x.in / 32;
+    std::vector<uint8_t> t(s.size());
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t g = 0; g < groups; ++g)
+        t[g * rows + r] = s[r * groups + g];
+    x.s = vec(t);
     return x;
   }
 };

@@ -156,7 +156,28 @@ std::vector<uint8_t> scaleBytes(const QuantizedWeight &q, DType dtype) {
 
 } // namespace
 
-std::vector<TensorData> makeTinyTensors(const Config &config, uint64_t seed) {
+// Random codes with one power-of-two scale 2^scaleExp for every block (fastCodes).
+QuantizedWeight randomCodes(const ExpectedTensor &e, Rng &rng, bool fp4, int64_t br, int64_t bc,
+                            int scaleExp) {
+  QuantizedWeight q;
+  const int64_t n = product(e.shape);
+  q.data.resize(size_t(fp4 ? n / 2 : n));
+  for (size_t i = 0; i < q.data.size(); i += 8) {
+    uint64_t r = rng.next();
+    for (size_t j = 0; j < 8 && i + j < q.data.size(); ++j, r >>= 8) {
+      uint8_t b = uint8_t(r);
+      if (!fp4 && (b & 0x7F) == 0x7F) // e4m3's NaN codes
+        b ^= 1;
+      q.data[i + j] = b;
+    }
+  }
+  const int64_t scales = fp4 ? n / 32 : ((e.shape[0] + br - 1) / br) * ((e.shape[1] + bc - 1) / bc);
+  q.scaleCodes.assign(size_t(scales), uint8_t(127 + scaleExp));
+  q.scales.assign(size_t(scales), std::ldexp(1.0f, scaleExp));
+  return q;
+}
+
+std::vector<TensorData> makeTinyTensors(const Config &config, uint64_t seed, bool fastCodes) {
   std::vector<ExpectedTensor> expected = expectedTensors(config);
   bool f32Scales = config.quantization && config.quantization->scaleFmt != "ue8m0";
   DType scaleDType = f32Scales ? DType::F32 : DType::F8E8M0;
@@ -179,6 +200,22 @@ std::vector<TensorData> makeTinyTensors(const Config &config, uint64_t seed) {
     Rng rng(streamSeed(seed, e.name));
     if (e.dtype == DType::I32 || e.dtype == DType::I64) {
       t.bytes = sampleTid2eid(e, config.nRoutedExperts, rng);
+    } else if (fastCodes && (e.role == TensorRole::Fp8Weight || e.role == TensorRole::Fp4Weight)) {
+      // |w| up to 448 * 2^-14 (FP8) or 6 * 2^-8 (FP4): about 0.025.
+      const bool fp4 = e.role == TensorRole::Fp4Weight;
+      QuantizedWeight q = randomCodes(e, rng, fp4, br, bc, fp4 ? -8 : -14);
+      if (fp4)
+        t.shape = storedShapeFor(e, t.dtype);
+      t.bytes = std::move(q.data);
+      pendingScales[scaleNameFor(e.name)] = scaleBytes(q, scaleDType);
+    } else if (fastCodes && product(e.shape) > (int64_t(1) << 20)) {
+      // Large plain tensors (embedding, head, gates): uniform with the normal's spread.
+      std::vector<float> v(size_t(product(e.shape)));
+      const double spread = (e.name == "embed.weight" ? 1.0 : 1.0 / std::sqrt(double(e.shape.back()))) *
+                            std::sqrt(3.0);
+      for (float &x : v)
+        x = float((double(rng.next() >> 11) * 0x1.0p-53 * 2 - 1) * spread);
+      t.bytes = encodePlain(v, e.dtype);
     } else if (e.role == TensorRole::Fp8Weight) {
       QuantizedWeight q = quantizeFp8Blocks(sampleValues(e, rng), e.shape[0],
                                             e.shape[1], br, bc);
@@ -201,11 +238,11 @@ std::vector<TensorData> makeTinyTensors(const Config &config, uint64_t seed) {
 std::vector<std::string>
 writeTinyCheckpoint(const Config &config, const std::string &dir,
                     uint64_t seed, int numShards,
-                    const std::string &configText, TensorNaming naming) {
+                    const std::string &configText, TensorNaming naming, bool fastCodes) {
   if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST)
     throw std::runtime_error(fmt::format("{}: cannot create directory: {}",
                                          dir, std::strerror(errno)));
-  std::vector<TensorData> tensors = makeTinyTensors(config, seed);
+  std::vector<TensorData> tensors = makeTinyTensors(config, seed, fastCodes);
   if (naming == TensorNaming::Transformers)
     for (TensorData &t : tensors)
       t.name = nativeToTransformers(t.name, config);

@@ -61,14 +61,19 @@ void runExperts(const ExpertCase &c, uint32_t seed) {
 
   const float poison = -123.0f;
   std::vector<float> got(r * n, poison);
+  // The group scales transposed, [K / 32, E * N], as the device model uploads them.
+  std::vector<uint8_t> sbt(qw.scaleCodes.size());
+  for (int64_t row = 0; row < e * n; ++row)
+    for (int64_t g = 0; g < k / 32; ++g)
+      sbt[g * (e * n) + row] = qw.scaleCodes[row * (k / 32) + g];
   kernel(c.module, "expert_fp4")
       .launch({Tensor(aq.data(), DType::Float8E4M3, {r, k}),
                Tensor(as.data(), DType::Float32, {r, k / 128}),
-               Tensor(qw.data.data(), DType::Float4E2M1, {e * n, k}),
-               Tensor(qw.scaleCodes.data(), DType::UE8M0, {e * n, k / 32}),
+               Tensor(got.data(), DType::Float32, {r, n}),
+               Tensor(qw.data.data(), DType::Int8, {e * n, k / 2}),
+               Tensor(sbt.data(), DType::Int8, {k / 32, e * n}),
                Tensor(offsets.data(), DType::Int32, {e + 1}),
-               Tensor(tiles.data(), DType::Int32, {e + 1}),
-               Tensor(got.data(), DType::Float32, {r, n})});
+               Tensor(tiles.data(), DType::Int32, {e + 1})});
   for (int64_t ex = 0; ex < e; ++ex)
     for (int64_t row = offsets[ex]; row < offsets[ex + 1]; ++row)
       for (int64_t col = 0; col < n; ++col) {

@@ -46,6 +46,8 @@ struct DeviceOptions {
   // count fills the GPU's SMs for the batch at hand, and a sequence's logits can differ in the
   // last bits between batch sizes). Everything else is batch-invariant in both modes.
   bool deterministic = false;
+  // Time every kernel launch (waiting for each: slower, for finding where the time goes).
+  bool profile = false;
 };
 
 class DeviceModel {
@@ -82,6 +84,9 @@ public:
   double copyBandwidth(size_t bytes, int repeats = 5);
   // Waits for the kernels launched so far (GPU); a no-op on the CPU target.
   void synchronize();
+  // With DeviceOptions::profile: milliseconds and launches per module.kernel since the last
+  // call, largest first, as a Markdown table; then the counters restart.
+  std::string takeProfile();
   // Samples on the device from the logits of the last prefill or decode call
   // (its last position per slot): temperature <= 0 greedy, else Gumbel-max
   // with the slot's seed (sample.tl; the reference's gumbelToken draws the

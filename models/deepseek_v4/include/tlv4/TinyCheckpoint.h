@@ -14,7 +14,11 @@
 namespace tlv4 {
 
 // All tensors, in WeightMap order. Same config + seed = same bytes.
-std::vector<TensorData> makeTinyTensors(const Config &config, uint64_t seed);
+// fastCodes: FP8 / FP4 weights as random codes with one fixed power-of-two scale, and large
+// plain tensors uniform rather than normal: seconds instead of minutes for a checkpoint of
+// V4-Flash's real layer shapes (a benchmark's weights; the values only need to be finite).
+std::vector<TensorData> makeTinyTensors(const Config &config, uint64_t seed,
+                                        bool fastCodes = false);
 
 // Write DIR/config.json (configText verbatim when given, else
 // config.toJson()), the shards and model.safetensors.index.json. Creates
@@ -24,7 +28,7 @@ std::vector<std::string>
 writeTinyCheckpoint(const Config &config, const std::string &dir,
                     uint64_t seed, int numShards,
                     const std::string &configText = "",
-                    TensorNaming naming = TensorNaming::Native);
+                    TensorNaming naming = TensorNaming::Native, bool fastCodes = false);
 
 // The tiny tokenizer (models/deepseek_v4/data/tiny-tokenizer: a ~600-token byte-level BPE
 // with V4's pre-tokenizer, decoder and special tokens), compiled into the library.
