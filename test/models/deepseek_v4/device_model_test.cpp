@@ -250,6 +250,22 @@ TEST(V4DeviceModel, RefusesBadInput) {
   EXPECT_THROW(dev->prefill({{1, 2, 5000}}), std::runtime_error);
   EXPECT_THROW(dev->decode({1, 2}), std::runtime_error);
   EXPECT_THROW(dev->prefill({std::vector<int32_t>(600, 1)}), std::runtime_error);
+  // Caches that do not fit are refused with the size, not a crash.
+  {
+    tlv4::DeviceOptions big;
+    big.gpu = onGpu();
+    big.maxBatch = int64_t(1) << 40;
+    big.maxLength = 4096;
+    try {
+      tlv4::DeviceModel::load(tinyCheckpoint(), big);
+      ADD_FAILURE() << "caches for 2^40 slots were allocated";
+    } catch (const std::exception &e) {
+      const std::string what = e.what();
+      EXPECT_TRUE(what.find("out of") != std::string::npos ||
+                  what.find("OUT_OF_MEMORY") != std::string::npos)
+          << what;
+    }
+  }
   // A kernel set of another shape is refused, naming the module that differs.
   tlv4::DeviceOptions o;
   o.gpu = onGpu();
