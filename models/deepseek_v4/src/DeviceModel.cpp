@@ -375,6 +375,22 @@ std::vector<std::vector<float>> DeviceModel::decode(const std::vector<int32_t> &
   return out;
 }
 
+std::vector<int32_t> DeviceModel::Impl::sample(const Tensor &logits,
+                                              const std::vector<float> &temperature,
+                                              const std::vector<uint32_t> &seeds) {
+  const int64_t rows = logits.shape[0];
+  Tensor t = scratch.floats("s_temp", temperature);
+  Tensor sd = scratch.get("s_seeds", DT::UInt32, {rows});
+  scratch.mem("s_seeds").upload(seeds.data(), size_t(rows) * 4);
+  Tensor out = scratch.get("s_ids", DT::Int32, {rows});
+  launch("sample", "sample", {logits, t, sd, out});
+  std::vector<int32_t> ids(rows);
+  if (stream)
+    stream->synchronize();
+  scratch.mem("s_ids").download(ids.data(), size_t(rows) * 4);
+  return ids;
+}
+
 std::vector<int32_t> DeviceModel::sampleRows(const std::vector<std::vector<float>> &logits,
                                              const std::vector<float> &temperature,
                                              const std::vector<uint32_t> &seeds) {
@@ -393,15 +409,7 @@ std::vector<int32_t> DeviceModel::sampleRows(const std::vector<std::vector<float
   }
   Tensor l = m.scratch.get("s_logits", DT::Float32, {int64_t(rows), v});
   m.scratch.mem("s_logits").upload(host.data(), host.size() * 4);
-  Tensor t = m.scratch.floats("s_temp", temperature);
-  Tensor sd = m.scratch.get("s_seeds", DT::UInt32, {int64_t(rows)});
-  m.scratch.mem("s_seeds").upload(seeds.data(), rows * 4);
-  Tensor out = m.scratch.get("s_ids", DT::Int32, {int64_t(rows)});
-  m.launch("sample", "sample", {l, t, sd, out});
-  std::vector<int32_t> ids(rows);
-  if (m.stream)
-    m.stream->synchronize();
-  m.scratch.mem("s_ids").download(ids.data(), rows * 4);
+  std::vector<int32_t> ids = m.sample(l, temperature, seeds);
   return ids;
 }
 
@@ -432,15 +440,7 @@ std::vector<int32_t> DeviceModel::sampleLast(const std::vector<float> &temperatu
     }
     m.scratch.mem("s_logits").upload(host.data(), host.size() * 4);
   }
-  Tensor t = m.scratch.floats("s_temp", temperature);
-  Tensor sd = m.scratch.get("s_seeds", DT::UInt32, {int64_t(rows)});
-  m.scratch.mem("s_seeds").upload(seeds.data(), rows * 4);
-  Tensor out = m.scratch.get("s_ids", DT::Int32, {int64_t(rows)});
-  m.launch("sample", "sample", {l, t, sd, out});
-  std::vector<int32_t> ids(rows);
-  if (m.stream)
-    m.stream->synchronize();
-  m.scratch.mem("s_ids").download(ids.data(), rows * 4);
+  std::vector<int32_t> ids = m.sample(l, temperature, seeds);
   for (size_t b = 0; b < rows; ++b)
     if (m.lastRowOfSlot[b] < 0)
       ids[b] = -1;

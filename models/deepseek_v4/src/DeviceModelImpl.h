@@ -169,6 +169,9 @@ struct DeviceModel::Impl {
               const std::vector<tlrt::Arg> &args);
   Tensor linear8(const std::string &out, const Fp8Linear &w, const Tensor &xq,
                  const Tensor &xs, bool grouped = false);
+  // sample.tl over rows of logits on the device: one token per row.
+  std::vector<int32_t> sample(const Tensor &logits, const std::vector<float> &temperature,
+                              const std::vector<uint32_t> &seeds);
   Tensor linear16(const std::string &out, const Bf16Linear &w, const Tensor &xb,
                   float alpha = 1.0f, bool grouped = false);
   // Runs the model over the call's tokens; returns the logits [n, vocab].
