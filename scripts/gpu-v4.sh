@@ -81,7 +81,8 @@ run)
     cs="$(command -v compute-sanitizer || echo /usr/local/cuda/bin/compute-sanitizer)"
     for tool in memcheck racecheck synccheck; do
       echo "== compute-sanitizer $tool"
-      timeout "${V4_SANITIZE_TIMEOUT:-60}" "$cs" --tool "$tool" --error-exitcode 9 --print-limit 20 \
+      TLV4_DEVICE=cuda TLV4_KERNEL_SET="$bundle/kernelsets/tiny" \
+        timeout "${V4_SANITIZE_TIMEOUT:-60}" "$cs" --tool "$tool" --error-exitcode 9 --print-limit 20 \
         "$bundle/bin/v4_kernels_unittests" \
         --gtest_filter="${V4_SANITIZE_FILTER:-*Tiny*:*EmptySplits*}" >"$out/sanitizer_$tool.log" 2>&1
       rc=$?

@@ -95,13 +95,13 @@ void runExperts(const ExpertCase &c, uint32_t seed) {
 }
 
 TEST(V4Experts, GroupedFp4Gemm) {
-  runExperts({"expert_tiny", 8, 64, 128, 256, {3, 0, 64, 65, 0, 1, 130, 2}}, 1);
-  runExperts({"expert_tiny", 8, 64, 256, 128, {0, 0, 0, 1, 0, 0, 0, 0}}, 2); // one row
+  runExperts({"expert_tiny", 8, 128, 128, 256, {3, 0, 64, 65, 0, 1, 130, 2}}, 1);
+  runExperts({"expert_tiny", 8, 128, 256, 128, {0, 0, 0, 1, 0, 0, 0, 0}}, 2); // one row
   std::vector<int32_t> rows(256, 0);
   rows[3] = 2;
   rows[17] = 129;
   rows[255] = 5;
-  runExperts({"expert_v4", 256, 128, 200, 384, rows}, 3);
+  runExperts({"expert_v4", 256, 128, 208, 384, rows}, 3); // N ragged against the tile
 }
 
 TEST(V4Experts, Gather) {

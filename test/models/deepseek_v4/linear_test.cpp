@@ -20,11 +20,15 @@ using tlv4_test::kernel;
 namespace ref = tlv4::ref;
 
 // |got - want| within f32 summation error of a k-term dot: 1e-5 of sum |products| per row.
+// On the GPU the FP8 products go through Hopper's FP8 MMA, which accumulates a 128-wide block
+// with fewer bits than f32 (measured on an H100: up to 1.5e-5 of the magnitude; DeepGEMM
+// reports about 14 bits), before the f32 promotion: 2.5e-4 there.
 void expectClose(const std::vector<float> &got, const std::vector<float> &want,
-                 const std::vector<float> &mag, const std::string &what) {
+                 const std::vector<float> &mag, const std::string &what, bool fp8 = false) {
   ASSERT_EQ(got.size(), want.size());
+  const double rel = fp8 && tlv4_test::gpuKernelDir() ? 2.5e-4 : 1e-5;
   for (size_t i = 0; i < got.size(); ++i)
-    ASSERT_LE(std::abs(double(got[i]) - want[i]), 1e-5 * mag[i] + 1e-30)
+    ASSERT_LE(std::abs(double(got[i]) - want[i]), rel * mag[i] + 1e-30)
         << what << " element " << i << ": got " << got[i] << ", want " << want[i];
 }
 
@@ -84,7 +88,7 @@ void runFp8(const Fp8Case &c, uint32_t seed) {
                Tensor(qw.data.data(), DType::Float8E4M3, {c.n, c.kw}),
                Tensor(qw.scales.data(), DType::Float32, {(c.n + 127) / 128, sbCols}),
                Tensor(got.data(), DType::Float32, {c.m, c.n})});
-  expectClose(got, want, mag, c.module);
+  expectClose(got, want, mag, c.module, /*fp8=*/true);
 }
 
 TEST(V4Linear, Fp8Plain) {
