@@ -682,63 +682,33 @@ std::string Config::tinyJson() {
 
 Config Config::tiny() { return fromJsonText(tinyJson(), "<tiny config>"); }
 
-std::string Config::flashJson() {
-  return R"json({
-  "architectures": ["DeepseekV4ForCausalLM"],
-  "model_type": "deepseek_v4",
-  "vocab_size": 129280,
-  "hidden_size": 4096,
-  "num_hidden_layers": 43,
-  "num_attention_heads": 64,
-  "num_key_value_heads": 1,
-  "head_dim": 512,
-  "qk_rope_head_dim": 64,
-  "q_lora_rank": 1024,
-  "o_lora_rank": 1024,
-  "o_groups": 8,
-  "sliding_window": 128,
-  "n_routed_experts": 256,
-  "num_experts_per_tok": 6,
-  "n_shared_experts": 1,
-  "moe_intermediate_size": 2048,
-  "routed_scaling_factor": 1.5,
-  "norm_topk_prob": true,
-  "scoring_func": "sqrtsoftplus",
-  "topk_method": "noaux_tc",
-  "swiglu_limit": 10.0,
-  "num_hash_layers": 3,
-  "expert_dtype": "fp4",
-  "hc_mult": 4,
-  "hc_sinkhorn_iters": 20,
-  "hc_eps": 1e-06,
-  "index_n_heads": 64,
-  "index_head_dim": 128,
-  "index_topk": 512,
-  "rope_theta": 10000.0,
-  "compress_rope_theta": 160000.0,
-  "rope_scaling": {
-    "type": "yarn",
-    "factor": 16.0,
-    "beta_fast": 32.0,
-    "beta_slow": 1.0,
-    "original_max_position_embeddings": 65536
-  },
-  "max_position_embeddings": 1048576,
-  "rms_norm_eps": 1e-06,
-  "num_nextn_predict_layers": 1,
-  "tie_word_embeddings": false,
-  "compress_ratios": [0, 0, 4, 128, 4, 128, 4, 128, 4, 128, 4, 128, 4, 128, 4, 128, 4, 128, 4, 128, 4, 128, 4, 128, 4, 128, 4, 128, 4, 128, 4, 128, 4, 128, 4, 128, 4, 128, 4, 128, 4, 128, 4, 0],
-  "quantization_config": {
-    "quant_method": "fp8",
-    "fmt": "e4m3",
-    "activation_scheme": "dynamic",
-    "scale_fmt": "ue8m0",
-    "weight_block_size": [128, 128]
-  }
-}
-)json";
+// V4-Flash (../shared/V4.md): the tiny config's structure with the published sizes.
+Config Config::flash() {
+  Config c = tiny();
+  c.vocabSize = 129280;
+  c.hiddenSize = 4096;
+  c.numHiddenLayers = 43;
+  c.numAttentionHeads = 64;
+  c.headDim = 512;
+  c.qLoraRank = 1024;
+  c.oLoraRank = 1024;
+  c.oGroups = 8;
+  c.slidingWindow = 128;
+  c.nRoutedExperts = 256;
+  c.numExpertsPerTok = 6;
+  c.moeIntermediateSize = 2048;
+  c.numHashLayers = 3;
+  c.indexNHeads = 64;
+  c.indexTopk = 512;
+  c.ropeScaling->originalMaxPositionEmbeddings = 65536;
+  c.maxPositionEmbeddings = 1048576;
+  c.compressRatios = {0, 0};
+  for (int i = 0; i < 20; ++i)
+    c.compressRatios.insert(c.compressRatios.end(), {4, 128});
+  c.compressRatios.insert(c.compressRatios.end(), {4, 0});
+  return fromJsonText(c.toJson(), "<V4-Flash config>");
 }
 
-Config Config::flash() { return fromJsonText(flashJson(), "<V4-Flash config>"); }
+std::string Config::flashJson() { return flash().toJson(); }
 
 } // namespace tlv4

@@ -244,3 +244,33 @@ TEST(Config, TextConfigWrapper) {
   Config c = Config::fromJsonText(outer.dump(), "wrapped.json");
   EXPECT_EQ(c.toJson(), Config::tiny().toJson());
 }
+
+// The built-in V4-Flash config (kernel sets and benchmarks at the real shapes) is V4.md's.
+TEST(Config, FlashIsTheV4FlashConfig) {
+  tlv4::Config c = tlv4::Config::flash();
+  EXPECT_EQ(c.hiddenSize, 4096);
+  EXPECT_EQ(c.numHiddenLayers, 43);
+  EXPECT_EQ(c.vocabSize, 129280);
+  EXPECT_EQ(c.numAttentionHeads, 64);
+  EXPECT_EQ(c.headDim, 512);
+  EXPECT_EQ(c.qLoraRank, 1024);
+  EXPECT_EQ(c.oLoraRank, 1024);
+  EXPECT_EQ(c.oGroups, 8);
+  EXPECT_EQ(c.slidingWindow, 128);
+  EXPECT_EQ(c.nRoutedExperts, 256);
+  EXPECT_EQ(c.numExpertsPerTok, 6);
+  EXPECT_EQ(c.moeIntermediateSize, 2048);
+  EXPECT_EQ(c.numHashLayers, 3);
+  EXPECT_EQ(c.indexNHeads, 64);
+  EXPECT_EQ(c.indexHeadDim, 128);
+  EXPECT_EQ(c.indexTopk, 512);
+  EXPECT_EQ(c.ropeScaling->originalMaxPositionEmbeddings, 65536);
+  EXPECT_EQ(c.maxPositionEmbeddings, 1048576);
+  ASSERT_EQ(c.compressRatios.size(), 44u);
+  EXPECT_EQ(c.layerKind(0), tlv4::LayerKind::Window);
+  EXPECT_EQ(c.layerKind(2), tlv4::LayerKind::CSA);
+  EXPECT_EQ(c.layerKind(3), tlv4::LayerKind::HCA);
+  EXPECT_EQ(c.layerKind(42), tlv4::LayerKind::CSA);
+  EXPECT_EQ(c.compressRatios[43], 0);
+  EXPECT_EQ(tlv4::Config::fromJsonText(tlv4::Config::flashJson()).toJson(), c.toJson());
+}
