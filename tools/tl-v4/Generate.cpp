@@ -154,9 +154,9 @@ void runGenerate(const GenerateCliOptions &o) {
       return model->prefill({ids}, /*allPositions=*/false)[0];
     };
     steps.decode = [&](int32_t id) { return model->decode({id})[0]; };
-    const float temperature = float(o.temperature);
-    steps.pick = [&, temperature](const std::vector<float> &logits, uint32_t seed) {
-      return model->sampleRows({logits}, {temperature}, {seed})[0];
+    const float temperature = float(o.temperature), topP = float(o.topP);
+    steps.pick = [&, temperature, topP](const std::vector<float> &logits, uint32_t seed) {
+      return model->sampleRows({logits}, {temperature}, {seed}, {topP})[0];
     };
   }
   auto onToken = [&](int32_t token) {

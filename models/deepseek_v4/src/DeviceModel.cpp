@@ -377,13 +377,20 @@ std::vector<std::vector<float>> DeviceModel::decode(const std::vector<int32_t> &
 
 std::vector<int32_t> DeviceModel::Impl::sample(const Tensor &logits,
                                               const std::vector<float> &temperature,
-                                              const std::vector<uint32_t> &seeds) {
+                                              const std::vector<uint32_t> &seeds,
+                                              const std::vector<float> &topP) {
   const int64_t rows = logits.shape[0];
+  if (!topP.empty() && int64_t(topP.size()) != rows)
+    throw std::runtime_error(fmt::format("sampling: {} top-p values for {} rows", topP.size(), rows));
+  for (float p : topP)
+    if (!(p > 0.0f && p <= 1.0f))
+      throw std::runtime_error(fmt::format("top-p must be in (0, 1], got {}", p));
   Tensor t = scratch.floats("s_temp", temperature);
+  Tensor tp = scratch.floats("s_topp", topP.empty() ? std::vector<float>(rows, 1.0f) : topP);
   Tensor sd = scratch.get("s_seeds", DT::UInt32, {rows});
   scratch.mem("s_seeds").upload(seeds.data(), size_t(rows) * 4);
   Tensor out = scratch.get("s_ids", DT::Int32, {rows});
-  launch("sample", "sample", {logits, t, sd, out});
+  launch("sample", "sample", {logits, t, tp, sd, out});
   std::vector<int32_t> ids(rows);
   if (stream)
     stream->synchronize();
@@ -393,7 +400,8 @@ std::vector<int32_t> DeviceModel::Impl::sample(const Tensor &logits,
 
 std::vector<int32_t> DeviceModel::sampleRows(const std::vector<std::vector<float>> &logits,
                                              const std::vector<float> &temperature,
-                                             const std::vector<uint32_t> &seeds) {
+                                             const std::vector<uint32_t> &seeds,
+                                             const std::vector<float> &topP) {
   Impl &m = *impl_;
   const size_t rows = logits.size();
   const int64_t v = m.config.vocabSize;
@@ -409,12 +417,13 @@ std::vector<int32_t> DeviceModel::sampleRows(const std::vector<std::vector<float
   }
   Tensor l = m.scratch.get("s_logits", DT::Float32, {int64_t(rows), v});
   m.scratch.mem("s_logits").upload(host.data(), host.size() * 4);
-  std::vector<int32_t> ids = m.sample(l, temperature, seeds);
+  std::vector<int32_t> ids = m.sample(l, temperature, seeds, topP);
   return ids;
 }
 
 std::vector<int32_t> DeviceModel::sampleLast(const std::vector<float> &temperature,
-                                             const std::vector<uint32_t> &seeds) {
+                                             const std::vector<uint32_t> &seeds,
+                                             const std::vector<float> &topP) {
   Impl &m = *impl_;
   const size_t rows = m.lastRowOfSlot.size();
   if (!rows || temperature.size() != rows || seeds.size() != rows)
@@ -440,7 +449,7 @@ std::vector<int32_t> DeviceModel::sampleLast(const std::vector<float> &temperatu
     }
     m.scratch.mem("s_logits").upload(host.data(), host.size() * 4);
   }
-  std::vector<int32_t> ids = m.sample(l, temperature, seeds);
+  std::vector<int32_t> ids = m.sample(l, temperature, seeds, topP);
   for (size_t b = 0; b < rows; ++b)
     if (m.lastRowOfSlot[b] < 0)
       ids[b] = -1;

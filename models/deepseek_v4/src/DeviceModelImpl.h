@@ -171,7 +171,7 @@ struct DeviceModel::Impl {
                  const Tensor &xs, bool grouped = false);
   // sample.tl over rows of logits on the device: one token per row.
   std::vector<int32_t> sample(const Tensor &logits, const std::vector<float> &temperature,
-                              const std::vector<uint32_t> &seeds);
+                              const std::vector<uint32_t> &seeds, const std::vector<float> &topP);
   Tensor linear16(const std::string &out, const Bf16Linear &w, const Tensor &xb,
                   float alpha = 1.0f, bool grouped = false);
   // Runs the model over the call's tokens; returns the logits [n, vocab].

@@ -50,6 +50,42 @@ int32_t gumbelToken(const std::vector<float> &logits, float temperature, uint32_
   return best;
 }
 
+int32_t gumbelTopPToken(const std::vector<float> &logits, float temperature, float topP,
+                        uint32_t seed) {
+  if (!(temperature > 0.0f) || !(topP < 1.0f))
+    return gumbelToken(logits, temperature, seed);
+  if (logits.empty())
+    throw std::runtime_error("sampling: empty logits");
+  std::vector<float> s(logits.size());
+  float smax = -INFINITY;
+  for (size_t i = 0; i < s.size(); ++i)
+    smax = std::max(smax, s[i] = logits[i] / temperature);
+  float total = 0.0f;
+  for (float v : s)
+    total += std::exp(v - smax);
+  float lo = smax - 88.0f, hi = smax;
+  for (int it = 0; it < 30; ++it) {
+    const float mid = (lo + hi) * 0.5f;
+    float mass = 0.0f;
+    for (float v : s)
+      if (v >= mid)
+        mass += std::exp(v - smax);
+    (mass >= topP * total ? lo : hi) = mid;
+  }
+  int32_t best = 0;
+  float bestKey = -INFINITY;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] < lo)
+      continue;
+    const float key = s[i] - std::log(-std::log(gumbelUniform(seed, uint32_t(i))));
+    if (key > bestKey) {
+      bestKey = key;
+      best = int32_t(i);
+    }
+  }
+  return best;
+}
+
 Sampler::Sampler(const SamplingOptions &options)
     : options_(options), state_(options.seed) {
   if (!(options.temperature >= 0.0) || !std::isfinite(options.temperature))
@@ -58,11 +94,6 @@ Sampler::Sampler(const SamplingOptions &options)
   if (!(options.topP > 0.0 && options.topP <= 1.0))
     throw std::runtime_error(
         fmt::format("top-p must be in (0, 1], got {}", options.topP));
-  if (options.method == SamplingMethod::Gumbel && options.topP != 1.0)
-    throw std::runtime_error(fmt::format(
-        "top-p {} does not apply to Gumbel-max sampling (the official generate's: temperature "
-        "only)",
-        options.topP));
 }
 
 uint64_t Sampler::next() {
@@ -110,7 +141,8 @@ int32_t Sampler::sample(const std::vector<float> &logits) {
   if (options_.temperature == 0.0)
     return argmaxToken(logits);
   if (options_.method == SamplingMethod::Gumbel)
-    return gumbelToken(logits, float(options_.temperature), nextGumbelSeed());
+    return gumbelTopPToken(logits, float(options_.temperature), float(options_.topP),
+                           nextGumbelSeed());
   std::vector<std::pair<int32_t, double>> kept = nucleus(logits);
   double u = uniform();
   for (const auto &[id, prob] : kept) {

@@ -39,11 +39,14 @@ TEST(V4Sample, EmbedRepeatsTheRow) {
 
 std::vector<int32_t> runSample(const char *module, const std::vector<float> &logits, int64_t rows,
                                int64_t v, const std::vector<float> &temp,
-                               const std::vector<uint32_t> &seeds) {
+                               const std::vector<uint32_t> &seeds, std::vector<float> topP = {}) {
   std::vector<int32_t> ids(rows, -7);
+  if (topP.empty())
+    topP.assign(rows, 1.0f);
   kernel(module, "sample")
       .launch({Tensor(const_cast<float *>(logits.data()), DType::Float32, {rows, v}),
                Tensor(const_cast<float *>(temp.data()), DType::Float32, {rows}),
+               Tensor(topP.data(), DType::Float32, {rows}),
                Tensor(const_cast<uint32_t *>(seeds.data()), DType::UInt32, {rows}),
                Tensor(ids.data(), DType::Int32, {rows})});
   return ids;
@@ -88,6 +91,42 @@ void runGreedyAndGumbel(const char *module, int64_t v, uint32_t seed) {
 
 TEST(V4Sample, GreedyAndGumbelTiny) { runGreedyAndGumbel("sample_tiny", 1000, 1); }
 TEST(V4Sample, GreedyAndGumbelFlashVocabulary) { runGreedyAndGumbel("sample_v4", 129280, 2); }
+
+// Top-p on the device: the same token as tlv4::gumbelTopPToken (the same bisection in f32) on
+// random rows, top-p 0.9 / 0.5 / 0.05 beside plain Gumbel-max and greedy rows; every token
+// drawn lies in the nucleus (a token of the smallest top set holding the mass).
+TEST(V4Sample, TopPNucleus) {
+  const char *module = "sample_tiny";
+  if (!tlv4_test::available(module))
+    return;
+  const int64_t v = 1000, rows = 48;
+  std::vector<float> logits = tlv4_test::uniform(rows * v, 31, -4.0f, 4.0f);
+  std::vector<float> temp(rows), topP(rows);
+  std::vector<uint32_t> seeds(rows);
+  const float ps[] = {0.9f, 0.5f, 0.05f, 1.0f};
+  for (int64_t r = 0; r < rows; ++r) {
+    temp[r] = r % 8 == 7 ? 0.0f : 0.7f + 0.1f * float(r % 3);
+    topP[r] = ps[r % 4];
+    seeds[r] = uint32_t(r * 7919 + 3);
+  }
+  std::vector<int32_t> got = runSample(module, logits, rows, v, temp, seeds, topP);
+  for (int64_t r = 0; r < rows; ++r) {
+    std::vector<float> row(logits.begin() + r * v, logits.begin() + (r + 1) * v);
+    EXPECT_EQ(got[r], tlv4::gumbelTopPToken(row, temp[r], topP[r], seeds[r])) << "row " << r;
+    if (temp[r] > 0 && topP[r] < 1) {
+      // The drawn token is among the most likely ones that hold topP of the mass (+ one).
+      std::vector<double> p(v);
+      double z = 0;
+      for (int64_t i = 0; i < v; ++i)
+        z += p[i] = std::exp(double(row[i]) / temp[r]);
+      double above = 0;
+      for (int64_t i = 0; i < v; ++i)
+        if (p[i] > p[got[r]])
+          above += p[i] / z;
+      EXPECT_LT(above, topP[r]) << "row " << r << ": the token is outside the nucleus";
+    }
+  }
+}
 
 TEST(V4Sample, GumbelFollowsTheSoftmax) {
   const int64_t v = 8, rows = 4000;

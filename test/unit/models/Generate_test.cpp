@@ -53,8 +53,14 @@ TEST(Generate, GumbelSamplerDrawsOneSeedPerStep) {
     seen.insert(t);
   }
   EXPECT_GT(seen.size(), 3u); // it samples, it is not greedy
-  o.topP = 0.9;
-  EXPECT_THROW(Sampler{o}, std::runtime_error); // Gumbel-max has no top-p
+  // With top-p the draw is restricted to the nucleus (gumbelTopPToken, as the device does).
+  o.topP = 0.5;
+  Sampler c(o), cseeds(o);
+  for (int step = 0; step < 64; ++step) {
+    const int32_t t = c.sample(logits);
+    EXPECT_EQ(t, gumbelTopPToken(logits, 0.9f, 0.5f, cseeds.nextGumbelSeed())) << step;
+    EXPECT_TRUE(t == 1 || t == 3 || t == 5) << t; // the best three hold half the mass
+  }
 }
 
 TEST(Generate, NucleusKeepsTheSmallestSetReachingTopP) {

@@ -91,13 +91,16 @@ public:
   // (its last position per slot): temperature <= 0 greedy, else Gumbel-max
   // with the slot's seed (sample.tl; the reference's gumbelToken draws the
   // same noise). One entry per slot of that call; idle slots get -1.
+  // topP (empty: 1 for every slot) < 1 draws from the nucleus (gumbelTopPToken).
   std::vector<int32_t> sampleLast(const std::vector<float> &temperature,
-                                  const std::vector<uint32_t> &seeds);
+                                  const std::vector<uint32_t> &seeds,
+                                  const std::vector<float> &topP = {});
   // The same sampler on given rows of logits (each at most vocab wide; the
   // missing tail counts as -inf, e.g. a tokenizer smaller than the vocabulary).
   std::vector<int32_t> sampleRows(const std::vector<std::vector<float>> &logits,
                                   const std::vector<float> &temperature,
-                                  const std::vector<uint32_t> &seeds);
+                                  const std::vector<uint32_t> &seeds,
+                                  const std::vector<float> &topP = {});
 
   struct Impl;
 

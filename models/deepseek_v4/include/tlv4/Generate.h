@@ -16,7 +16,8 @@ namespace tlv4 {
 
 // How a temperature > 0 picks a token: nucleus (softmax(logits / T) cut at top-p, inverse CDF
 // with a splitmix64 draw) or gumbel (the official generate's Gumbel-max, gumbelToken below,
-// with a per-step seed; no top-p), which the device sampler reproduces token for token.
+// with a per-step seed, cut at top-p by gumbelTopPToken), which the device sampler reproduces
+// token for token.
 enum class SamplingMethod { Nucleus, Gumbel };
 
 struct SamplingOptions {
@@ -38,6 +39,13 @@ int32_t argmaxToken(const std::vector<float> &logits);
 uint32_t gumbelHash(uint32_t seed, uint32_t i);
 float gumbelUniform(uint32_t seed, uint32_t i); // in (0, 1)
 int32_t gumbelToken(const std::vector<float> &logits, float temperature, uint32_t seed);
+// Gumbel-max restricted to the nucleus (top-p < 1): the scaled logits s_i = l_i / T at or above
+// the largest threshold whose tokens hold at least topP of the softmax mass, found by 30
+// bisection steps on [max s - 88, max s] with the masses summed in f32 (sample.tl does the same
+// steps on the device). Gumbel-max over the nucleus samples softmax renormalised on it.
+// topP >= 1 is gumbelToken.
+int32_t gumbelTopPToken(const std::vector<float> &logits, float temperature, float topP,
+                        uint32_t seed);
 
 class Sampler {
 public:
