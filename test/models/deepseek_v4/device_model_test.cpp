@@ -134,8 +134,8 @@ TEST(V4DeviceModel, PrefillAndDecodeMatchTheReference) {
   std::vector<std::vector<float>> got = dev->prefill({prompt});
   ASSERT_EQ(got[0].size(), prompt.size() * 1024);
   // Measured (2026-12-06): CPU target median 0.9985, worst 0.83, argmax 2 of 56; H100 median
-  // 0.9959, worst 0.69, argmax 6 of 56 (the GPU kernels' exp / sigmoid approximations and FMA
-  // contraction add to the FP8 flips; see onGpu() in EachLayerKind).
+  // 0.9959, worst 0.69, argmax 6 of 56 (the FP8 MMA's shorter accumulation adds to the FP8
+  // flips; see EachLayerKind).
   Agreement pre = onGpu() ? Agreement(0.6, 0.99, 0.0) : Agreement(0.75, 0.995, 0.2);
   Agreement dec = onGpu() ? Agreement(0.6, 0.98, 0.0) : Agreement(0.75, 0.995, 0.0);
   if (onGpu()) {
@@ -189,8 +189,8 @@ TEST(V4DeviceModel, EachLayerKindMatchesTheReference) {
       std::vector<ref::Vec> want = ref->prefill(state, prompt);
       std::vector<float> got = dev->prefill({prompt})[0];
       // CPU target: the same arithmetic but for f32 summation order (median 1 to 7 digits).
-      // H100: median 0.99975 on every layer kind, the GPU's approximate exp / sigmoid / softplus
-      // and FMA contraction (not mirrored by the reference).
+      // H100: median 0.99975 on every layer kind: Hopper's FP8 MMA accumulates a 128-wide block
+      // with about 14 bits (linear_test.cpp), so the next FP8 quantisation flips more codes.
       Agreement agree = onGpu() ? Agreement(0.8, 0.9995, 0.9) : Agreement(0.99, 0.9999999, 0.95);
       for (size_t t = 0; t < prompt.size(); ++t)
         agree.add(std::vector<float>(got.begin() + t * 1024, got.begin() + (t + 1) * 1024), want[t],
