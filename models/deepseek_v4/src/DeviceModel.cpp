@@ -207,6 +207,10 @@ Tensor DeviceModel::Impl::forward(const Batch &batch, const std::vector<int32_t>
   const Config &c = config;
   Scratch &s = scratch;
   const int64_t n = int64_t(idv.size()), d = c.hiddenSize, hcd = c.hcMult * d, hc = c.hcMult;
+  // Host uploads do not order with the model's stream (Scratch::ints): the last call's kernels
+  // must be done before its inputs are overwritten.
+  if (stream)
+    stream->synchronize();
   Tensor ids = s.ints("ids", idv);
   Tensor pos = s.ints("pos", batch.pos);
   std::vector<int32_t> rp(batch.pos);

@@ -114,7 +114,10 @@ class Scratch {
 public:
   Scratch(bool gpu, int device) : gpu_(gpu), device_(device) {}
   Tensor get(const std::string &name, DT dtype, std::vector<int64_t> shape);
-  // Uploads `values` into buffer `name` and returns its int32 view.
+  // Uploads `values` into buffer `name` and returns its int32 view. The copy is synchronous on
+  // the host but not ordered with the model's (non-blocking) stream: upload a buffer only
+  // before a call's first launch, or with the same bytes every time within a call (the
+  // per-layer lengths and visible counts are).
   Tensor ints(const std::string &name, const std::vector<int32_t> &values,
               std::vector<int64_t> shape = {});
   Tensor floats(const std::string &name, const std::vector<float> &values);
