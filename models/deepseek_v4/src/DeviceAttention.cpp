@@ -25,8 +25,8 @@ Tensor slotsOf(const Mem &m, DT dtype, int64_t slot, int64_t count, std::vector<
 } // namespace
 
 Tensor DeviceModel::Impl::attention(int64_t l, const Tensor &y, const Tensor &yq, const Tensor &ys,
-                                    const Tensor &pos, const Tensor &ropePos, int64_t n,
-                                    const Batch &batch) {
+                                    const CallInputs &in, int64_t n, const Batch &batch) {
+  const Tensor &pos = in.pos, &ropePos = in.ropePos;
   const Config &c = config;
   const LayerWeights &w = layers[l];
   LayerCache &k = caches[l];
@@ -87,7 +87,7 @@ Tensor DeviceModel::Impl::attention(int64_t l, const Tensor &y, const Tensor &yq
     for (size_t i = 0; i < batch.slot.size(); ++i) {
       const int64_t b = batch.slot[i], t0 = batch.start[i], len = batch.count[i];
       const int64_t ent = compressed ? std::min(len / w.ratio, k.entries) : 0;
-      Tensor lens = s.ints(fmt::format("lens{}", i), {int32_t(len)});
+      const Tensor &lens = in.seqLens[i];
       Tensor posb = rowsOf(pos, t0, {1, len});
       Tensor cq = slotsOf(k.cq, DT::Float8E4M3, b, 1, {k.rows, hd - r});
       Tensor csc = slotsOf(k.cs, DT::Float32, b, 1, {k.rows, (hd - r) / 64});
@@ -132,14 +132,10 @@ Tensor DeviceModel::Impl::attention(int64_t l, const Tensor &y, const Tensor &yq
                  {rowsOf(iqq, t0, {1, len, ih, di}), rowsOf(iqs, t0, {1, len, ih}),
                   rowsOf(iw, t0, {1, len, ih}), rowsOf(ixq, 0, {1, ent, di}),
                   rowsOf(ixs, 0, {1, ent}), posb, logits});
-          std::vector<int32_t> visible(len);
-          for (int64_t t = 0; t < len; ++t)
-            visible[t] = int32_t((batch.pos[t0 + t] + 1) / w.ratio);
-          launch("topk", "topk_select", {rowsOf(logits, 0, {len, ent}),
-                                         s.ints(fmt::format("vis{}", i), visible),
+          launch("topk", "topk_select", {rowsOf(logits, 0, {len, ent}), in.seqVisible[i],
                                          rowsOf(topkIdx, 0, {len, topk})});
         } else {
-          s.ints(fmt::format("topk{}", i), std::vector<int32_t>(len * topk, -1), {1, len, topk});
+          topkIdx = in.seqNoTopK[i]; // no entry yet: every top-k slot unused
         }
       }
       const int64_t lw = win + (csa ? topk : w.kind == LayerKind::HCA ? ent : 0);
@@ -153,10 +149,7 @@ Tensor DeviceModel::Impl::attention(int64_t l, const Tensor &y, const Tensor &yq
     // Decode: one row per slot (batch.slot = 0 .. n-1).
     const int64_t nb = n;
     Tensor posd = rowsOf(pos, 0, {nb});
-    std::vector<int32_t> lensv(nb);
-    for (int64_t b = 0; b < nb; ++b)
-      lensv[b] = std::max(batch.pos[b] + 1, 0);
-    Tensor lens = s.ints("d_lens", lensv);
+    const Tensor &lens = in.slotLens;
     launch("kv_quant", "kv_quant", {rowsOf(kvr, 0, {nb, 1, hd}), s.get("d_rowb", DT::BFloat16, {nb, 1, hd}),
                                     rowsOf(rq, 0, {nb, 1, hd - r}), rowsOf(rs, 0, {nb, 1, (hd - r) / 64}),
                                     rowsOf(rr, 0, {nb, 1, r})});
@@ -186,10 +179,7 @@ Tensor DeviceModel::Impl::attention(int64_t l, const Tensor &y, const Tensor &yq
       launch("indexer", "indexer_logits_decode",
              {rowsOf(iqq, 0, {nb, ih, di}), rowsOf(iqs, 0, {nb, ih}), rowsOf(iw, 0, {nb, ih}), ixq, ixs,
               posd, logits});
-      std::vector<int32_t> visible(nb);
-      for (int64_t b = 0; b < nb; ++b)
-        visible[b] = batch.pos[b] < 0 ? 0 : int32_t((batch.pos[b] + 1) / w.ratio);
-      launch("topk", "topk_select", {logits, s.ints("d_vis", visible), topkIdx});
+      launch("topk", "topk_select", {logits, in.slotVisible, topkIdx});
     }
     const int64_t lw = win + (csa ? topk : w.kind == LayerKind::HCA ? k.entries : 0);
     Tensor idx = s.get("d_idx", DT::Int32, {nb, lw});

@@ -138,7 +138,8 @@ Tensor DeviceModel::Impl::linear16(const std::string &out, const Bf16Linear &w, 
 }
 
 Tensor DeviceModel::Impl::ffn(int64_t l, const Tensor &y, const Tensor &yq, const Tensor &ys,
-                              const Tensor &ids, int64_t n) {
+                              const CallInputs &in, int64_t n) {
+  const Tensor &ids = in.ids;
   const Config &c = config;
   const LayerWeights &w = layers[l];
   Scratch &s = scratch;
@@ -161,7 +162,7 @@ Tensor DeviceModel::Impl::ffn(int64_t l, const Tensor &y, const Tensor &yq, cons
   Tensor u = linear8("f_su", w.sh3, yq, ys);
   Tensor hq = s.get("f_shq", DT::Float8E4M3, {n, im});
   Tensor hs = s.get("f_shs", DT::Float32, {n, im / 128});
-  launch("moe", "swiglu_quant", {g, u, s.floats("f_ones", std::vector<float>(n, 1.0f)),
+  launch("moe", "swiglu_quant", {g, u, in.ones,
                                  s.get("f_sh", DT::Float32, {n, im}), hq, hs});
   Tensor shared = linear8("f_shared", w.sh2, hq, hs);
 
@@ -202,21 +203,59 @@ Tensor DeviceModel::Impl::ffn(int64_t l, const Tensor &y, const Tensor &yq, cons
   return out;
 }
 
+CallInputs DeviceModel::Impl::uploadInputs(const Batch &batch, const std::vector<int32_t> &idv) {
+  // Host uploads do not order with the model's stream (Scratch::ints): the last call's kernels
+  // must be done before its inputs are overwritten.
+  if (stream)
+    stream->synchronize();
+  Scratch &s = scratch;
+  const int64_t n = int64_t(idv.size());
+  CallInputs in;
+  in.ids = s.ints("ids", idv);
+  in.pos = s.ints("pos", batch.pos);
+  std::vector<int32_t> rp(batch.pos);
+  for (int32_t &p : rp)
+    p = std::max(p, 0);
+  in.ropePos = s.ints("rope_pos", rp);
+  in.ones = s.floats("ones", std::vector<float>(n, 1.0f));
+  int64_t csaRatio = 0; // one ratio per layer kind (kernelPlan)
+  for (const LayerWeights &w : layers)
+    if (w.kind == LayerKind::CSA)
+      csaRatio = w.ratio;
+  auto visible = [&](int32_t p) { return p < 0 || !csaRatio ? 0 : int32_t((p + 1) / csaRatio); };
+  if (!batch.decode) {
+    for (size_t i = 0; i < batch.slot.size(); ++i) {
+      const int64_t t0 = batch.start[i], len = batch.count[i];
+      in.seqLens.push_back(s.ints(fmt::format("lens{}", i), {int32_t(len)}));
+      if (!csaRatio)
+        continue;
+      std::vector<int32_t> vis(len);
+      for (int64_t t = 0; t < len; ++t)
+        vis[t] = visible(batch.pos[t0 + t]);
+      in.seqVisible.push_back(s.ints(fmt::format("vis{}", i), vis));
+      in.seqNoTopK.push_back(s.ints(fmt::format("notopk{}", i),
+                                    std::vector<int32_t>(len * config.indexTopk, -1),
+                                    {1, len, config.indexTopk}));
+    }
+  } else {
+    std::vector<int32_t> lens(n), vis(n);
+    for (int64_t b = 0; b < n; ++b) {
+      lens[b] = std::max(batch.pos[b] + 1, 0);
+      vis[b] = visible(batch.pos[b]);
+    }
+    in.slotLens = s.ints("d_lens", lens);
+    in.slotVisible = s.ints("d_vis", vis);
+  }
+  return in;
+}
+
 Tensor DeviceModel::Impl::forward(const Batch &batch, const std::vector<int32_t> &idv,
                                   const std::vector<int64_t> &headRows) {
   const Config &c = config;
   Scratch &s = scratch;
   const int64_t n = int64_t(idv.size()), d = c.hiddenSize, hcd = c.hcMult * d, hc = c.hcMult;
-  // Host uploads do not order with the model's stream (Scratch::ints): the last call's kernels
-  // must be done before its inputs are overwritten.
-  if (stream)
-    stream->synchronize();
-  Tensor ids = s.ints("ids", idv);
-  Tensor pos = s.ints("pos", batch.pos);
-  std::vector<int32_t> rp(batch.pos);
-  for (int32_t &p : rp)
-    p = std::max(p, 0);
-  Tensor ropePos = s.ints("rope_pos", rp);
+  const CallInputs in = uploadInputs(batch, idv);
+  const Tensor &ids = in.ids;
   Tensor h = s.get("h", DT::Float32, {n, hcd});
   Tensor h2 = s.get("h2", DT::Float32, {n, hcd});
   launch("sample", "embed", {ids, embed.view(DT::BFloat16, {c.vocabSize, d}), h});
@@ -230,11 +269,11 @@ Tensor DeviceModel::Impl::forward(const Batch &batch, const std::vector<int32_t>
     const LayerWeights &w = layers[l];
     launch("hc", "hc_pre", {h, w.hcAttn.fn.t(), w.hcAttn.scale.t(), w.hcAttn.base.t(), x, post, comb});
     launch("norm_hidden", "rmsnorm_quant", {x, w.attnNorm.t(), y, yq, ys});
-    Tensor a = attention(int64_t(l), y, yq, ys, pos, ropePos, n, batch);
+    Tensor a = attention(int64_t(l), y, yq, ys, in, n, batch);
     launch("hc", "hc_post", {h, a, post, comb, h2});
     launch("hc", "hc_pre", {h2, w.hcFfn.fn.t(), w.hcFfn.scale.t(), w.hcFfn.base.t(), x, post, comb});
     launch("norm_hidden", "rmsnorm_quant", {x, w.ffnNorm.t(), y, yq, ys});
-    Tensor f = ffn(int64_t(l), y, yq, ys, ids, n);
+    Tensor f = ffn(int64_t(l), y, yq, ys, in, n);
     launch("hc", "hc_post", {h2, f, post, comb, h});
   }
   launch("hc", "hc_head", {h, hcHead.fn.t(), hcHead.scale.t(), hcHead.base.t(), x});

@@ -139,6 +139,17 @@ struct Batch {
   std::vector<int32_t> pos;    // per row: position (-1: idle)
 };
 
+// A call's inputs on the device, uploaded once before its first launch (Scratch::ints).
+struct CallInputs {
+  Tensor ids, pos, ropePos; // per row: token, position (-1: padding / idle), position for RoPE
+  Tensor ones;              // f32 1 per row: the shared expert's route weight
+  // Prefill, per sequence: its length [1]; CSA: the compressed entries each position sees,
+  // and an all -1 top-k list for a sequence too short for any entry.
+  std::vector<Tensor> seqLens, seqVisible, seqNoTopK;
+  // Decode, per slot: positions held after the step, and the entries visible to its query.
+  Tensor slotLens, slotVisible;
+};
+
 struct DeviceModel::Impl {
   Config config;
   DeviceOptions options;
@@ -181,13 +192,13 @@ struct DeviceModel::Impl {
   // headRows: the rows that get logits (empty: every row).
   Tensor forward(const Batch &batch, const std::vector<int32_t> &ids,
                  const std::vector<int64_t> &headRows = {});
-  Tensor ffn(int64_t l, const Tensor &y, const Tensor &yq, const Tensor &ys, const Tensor &ids,
+  Tensor ffn(int64_t l, const Tensor &y, const Tensor &yq, const Tensor &ys, const CallInputs &in,
              int64_t n);
   // DeviceAttention.cpp: y = attention(x) for n tokens (prefill: the batch's
   // sequences one after another; decode: one per slot).
-  // pos: each row's position (-1: an idle slot); ropePos: the same, idle rows at 0.
+  CallInputs uploadInputs(const Batch &batch, const std::vector<int32_t> &ids);
   Tensor attention(int64_t l, const Tensor &y, const Tensor &yq, const Tensor &ys,
-                   const Tensor &pos, const Tensor &ropePos, int64_t n, const Batch &batch);
+                   const CallInputs &in, int64_t n, const Batch &batch);
   Tensor ropeCos(LayerKind kind) const;
   Tensor ropeSin(LayerKind kind) const;
 };
