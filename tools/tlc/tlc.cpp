@@ -220,11 +220,19 @@ int emitGPU(const Options &opts, const tlc::Module &ast, mlir::ModuleOp ir) {
     if (info.persistent)
       k["persistent"] = true;
     llvm::json::Array tma;
+    const llvm::json::Array *params = k.getArray("params");
     for (const tlc::GpuTmaMap &m : info.tma) {
       llvm::json::Array box;
       for (int64_t b : m.box)
         box.push_back(b);
-      llvm::json::Object entry{{"param", m.param}, {"dtype", m.dtype}, {"box", std::move(box)},
+      // The map's dtype is its parameter's manifest dtype: the IR's signless integer type
+      // cannot tell uint8 from int8, the parameter's (tl.arg_dtypes) can.
+      std::string dtype = m.dtype;
+      if (params && m.param >= 0 && size_t(m.param) < params->size())
+        if (const llvm::json::Object *p = (*params)[m.param].getAsObject())
+          if (std::optional<llvm::StringRef> d = p->getString("dtype"))
+            dtype = d->str();
+      llvm::json::Object entry{{"param", m.param}, {"dtype", dtype}, {"box", std::move(box)},
                                {"swizzle", m.swizzle}};
       if (m.unpackFP4)
         entry["unpack_fp4"] = true;

@@ -361,8 +361,8 @@ void DeviceModel::synchronize() {
 double DeviceModel::copyBandwidth(size_t bytes, int repeats) {
   Impl &m = *impl_;
   const int64_t d = 4096, rows = int64_t(bytes / 2 / d);
-  Tensor x = m.scratch.get("bw_x", DT::Int8, {rows, d});
-  Tensor y = m.scratch.get("bw_y", DT::Int8, {rows, d});
+  Tensor x = m.scratch.get("bw_x", DT::UInt8, {rows, d});
+  Tensor y = m.scratch.get("bw_y", DT::UInt8, {rows, d});
   double best = 0;
   for (int r = 0; r <= repeats; ++r) {
     synchronize();
