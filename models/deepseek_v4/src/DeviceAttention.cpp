@@ -117,8 +117,8 @@ Tensor DeviceModel::Impl::attention(int64_t l, const Tensor &y, const Tensor &yq
       }
       if (csa) {
         const int64_t ih = c.indexNHeads, di = c.indexHeadDim, cw = 2 * di, ring = 2 * w.ratio;
-        Tensor ixq = slotsOf(k.ixq, DT::Float8E4M3, b, 1, {k.idxEntries, di});
-        Tensor ixs = slotsOf(k.ixs, DT::Float32, b, 1, {k.idxEntries});
+        Tensor ixq = slotsOf(k.ixq, DT::Float8E4M3, b, 1, {k.entries, di});
+        Tensor ixs = slotsOf(k.ixs, DT::Float32, b, 1, {k.entries});
         launch("compressor_idx", "compressor_prefill_indexer",
                {rowsOf(ikvp, t0, {1, len, cw}), rowsOf(iscore, t0, {1, len, cw}), w.idxComp.ape.t(),
                 w.idxComp.norm.t(), cs, sn, lens, ixq, ixs});
@@ -169,13 +169,13 @@ Tensor DeviceModel::Impl::attention(int64_t l, const Tensor &y, const Tensor &yq
     }
     if (csa) {
       const int64_t ih = c.indexNHeads, di = c.indexHeadDim, cw = 2 * di, ring = 2 * w.ratio;
-      Tensor ixq = slotsOf(k.ixq, DT::Float8E4M3, 0, nb, {k.idxEntries, di});
-      Tensor ixs = slotsOf(k.ixs, DT::Float32, 0, nb, {k.idxEntries});
+      Tensor ixq = slotsOf(k.ixq, DT::Float8E4M3, 0, nb, {k.entries, di});
+      Tensor ixs = slotsOf(k.ixs, DT::Float32, 0, nb, {k.entries});
       launch("compressor_idx", "compressor_decode_indexer",
              {ikvp, iscore, w.idxComp.ape.t(), w.idxComp.norm.t(), cs, sn, posd,
               slotsOf(k.ixStKv, DT::Float32, 0, nb, {ring, cw}),
               slotsOf(k.ixStScore, DT::Float32, 0, nb, {ring, cw}), ixq, ixs});
-      Tensor logits = s.get("d_ilogits", DT::Float32, {nb, k.idxEntries});
+      Tensor logits = s.get("d_ilogits", DT::Float32, {nb, k.entries});
       launch("indexer", "indexer_logits_decode",
              {rowsOf(iqq, 0, {nb, ih, di}), rowsOf(iqs, 0, {nb, ih}), rowsOf(iw, 0, {nb, ih}), ixq, ixs,
               posd, logits});

@@ -103,7 +103,6 @@ struct LayerCache {
   int64_t entries = 0; // compressed capacity
   Mem cq, cs, cr;      // [slots, rows, D - R] e4m3, [slots, rows, (D - R) / 64] f32, [slots, rows, R] bf16
   Mem stKv, stScore;   // compressor state [slots, C * ratio, C * D]
-  int64_t idxEntries = 0;
   Mem ixq, ixs;            // indexer keys [slots, entries, DI] e4m3, [slots, entries] f32
   Mem ixStKv, ixStScore;   // indexer compressor state
 };

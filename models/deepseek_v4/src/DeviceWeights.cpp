@@ -106,6 +106,13 @@ struct Loader {
     return m;
   }
   template <typename T> Mem vec(const std::vector<T> &v) { return bytes(v.data(), v.size() * sizeof(T)); }
+  // f32 values uploaded as bf16 (round to nearest even).
+  Mem bf16Of(const std::vector<float> &f) {
+    std::vector<uint16_t> b(f.size());
+    for (size_t i = 0; i < f.size(); ++i)
+      b[i] = tlrt::f32ToBF16(f[i]);
+    return vec(b);
+  }
 
   F32Vec f32(const std::string &name) {
     TensorView t = ck.tensor(name);
@@ -131,15 +138,7 @@ struct Loader {
     Bf16Linear l;
     l.out = w.rows();
     l.in = w.cols();
-    if (w.dtype == tlv4::DType::BF16) {
-      l.w = bytes(w.data, w.byteSize);
-    } else {
-      std::vector<float> f = decodeToFloat(w);
-      std::vector<uint16_t> b(f.size());
-      for (size_t i = 0; i < f.size(); ++i)
-        b[i] = tlrt::f32ToBF16(f[i]);
-      l.w = vec(b);
-    }
+    l.w = w.dtype == tlv4::DType::BF16 ? bytes(w.data, w.byteSize) : bf16Of(decodeToFloat(w));
     return l;
   }
   HcWeights hc(const std::string &prefix, const char *which) {
@@ -220,14 +219,10 @@ void DeviceModel::Impl::loadWeights() {
     w.kvNorm = ld.f32(a + "kv_norm.weight");
     {
       // wo_a: the FP8 weight dequantised to bf16 (code * power-of-two scale: exact).
-      std::vector<float> f = checkpoint->dequantize(a + "wo_a.weight");
-      std::vector<uint16_t> b(f.size());
-      for (size_t i = 0; i < f.size(); ++i)
-        b[i] = tlrt::f32ToBF16(f[i]);
       TensorView t = checkpoint->tensor(a + "wo_a.weight");
       w.woA.out = t.rows();
       w.woA.in = t.cols();
-      w.woA.w = ld.vec(b);
+      w.woA.w = ld.bf16Of(checkpoint->dequantize(a + "wo_a.weight"));
     }
     w.woB = ld.fp8(a + "wo_b");
     w.sink = ld.f32(a + "attn_sink");
@@ -308,9 +303,8 @@ void DeviceModel::Impl::allocateCaches() {
     }
     if (lw.kind == LayerKind::CSA) {
       const int64_t di = c.indexHeadDim, cw = 2 * di, ring = 2 * lw.ratio;
-      k.idxEntries = k.entries;
-      k.ixq = Mem(slots * k.idxEntries * di, gpu, options.device);
-      k.ixs = Mem(slots * k.idxEntries * 4, gpu, options.device);
+      k.ixq = Mem(slots * k.entries * di, gpu, options.device);
+      k.ixs = Mem(slots * k.entries * 4, gpu, options.device);
       k.ixStKv = Mem(slots * ring * cw * 4, gpu, options.device);
       k.ixStScore = Mem(slots * ring * cw * 4, gpu, options.device);
     }
