@@ -82,6 +82,13 @@ Loaded load() {
       TLRT_ENTRY(eventRecord, "cuEventRecord", "cuEventRecord"),
       TLRT_ENTRY(eventSynchronize, "cuEventSynchronize", "cuEventSynchronize"),
       TLRT_ENTRY(eventElapsedTime, "cuEventElapsedTime", "cuEventElapsedTime"),
+      TLRT_ENTRY(streamBeginCapture, "cuStreamBeginCapture", "cuStreamBeginCapture_v2"),
+      TLRT_ENTRY(streamEndCapture, "cuStreamEndCapture", "cuStreamEndCapture"),
+      TLRT_ENTRY(graphInstantiateWithFlags, "cuGraphInstantiateWithFlags",
+                 "cuGraphInstantiateWithFlags"),
+      TLRT_ENTRY(graphLaunch, "cuGraphLaunch", "cuGraphLaunch"),
+      TLRT_ENTRY(graphDestroy, "cuGraphDestroy", "cuGraphDestroy"),
+      TLRT_ENTRY(graphExecDestroy, "cuGraphExecDestroy", "cuGraphExecDestroy"),
       TLRT_ENTRY(tensorMapEncodeTiled, "cuTensorMapEncodeTiled", "cuTensorMapEncodeTiled"),
   };
 #undef TLRT_ENTRY

@@ -42,6 +42,12 @@ Event &Event::operator=(Event &&) noexcept { return *this; }
 void Event::record(const Stream *) { noCuda(); }
 void Event::synchronize() const { noCuda(); }
 float Event::elapsedMs(const Event &, const Event &) { noCuda(); }
+Graph::~Graph() = default;
+Graph::Graph(Graph &&) noexcept {}
+Graph &Graph::operator=(Graph &&) noexcept { return *this; }
+void Graph::release() noexcept {}
+Graph Graph::capture(const Stream &, const std::function<void()> &) { noCuda(); }
+void Graph::launch(const Stream &) const { noCuda(); }
 DeviceBuffer::DeviceBuffer(size_t, int) { noCuda(); }
 DeviceBuffer::~DeviceBuffer() = default;
 DeviceBuffer::DeviceBuffer(DeviceBuffer &&) noexcept {}
@@ -207,6 +213,64 @@ float Event::elapsedMs(const Event &start, const Event &end) {
                                   static_cast<CUevent>(end.event_)),
         "cuEventElapsedTime");
   return ms;
+}
+
+Graph Graph::capture(const Stream &stream, const std::function<void()> &body) {
+  const auto &d = driver();
+  Context::get(stream.device()).makeCurrent();
+  auto s = static_cast<CUstream>(stream.handle());
+  check(d.streamBeginCapture(s, CU_STREAM_CAPTURE_MODE_RELAXED), "cuStreamBeginCapture");
+  CUgraph graph = nullptr;
+  try {
+    body();
+  } catch (...) {
+    // End the capture so the stream can be used again; what was recorded is dropped.
+    if (d.streamEndCapture(s, &graph) == CUDA_SUCCESS && graph)
+      d.graphDestroy(graph);
+    throw;
+  }
+  check(d.streamEndCapture(s, &graph), "cuStreamEndCapture");
+  CUgraphExec exec = nullptr;
+  CUresult r = d.graphInstantiateWithFlags(&exec, graph, 0);
+  d.graphDestroy(graph);
+  check(r, "cuGraphInstantiateWithFlags");
+  Graph g;
+  g.device_ = stream.device();
+  g.exec_ = exec;
+  return g;
+}
+
+void Graph::launch(const Stream &stream) const {
+  if (!exec_)
+    throw Error("Graph::launch: an empty graph (nothing was captured)");
+  if (stream.device() != device_)
+    throw Error(fmt::format("Graph::launch: the graph belongs to device {}, the stream to device {}",
+                            device_, stream.device()));
+  Context::get(device_).makeCurrent();
+  check(driver().graphLaunch(static_cast<CUgraphExec>(exec_), static_cast<CUstream>(stream.handle())),
+        "cuGraphLaunch");
+}
+
+void Graph::release() noexcept {
+  if (exec_) {
+    driver().ctxSetCurrent(static_cast<CUcontext>(Context::get(device_).handle()));
+    driver().graphExecDestroy(static_cast<CUgraphExec>(exec_));
+  }
+  exec_ = nullptr;
+}
+
+Graph::~Graph() { release(); }
+
+Graph::Graph(Graph &&o) noexcept : device_(o.device_), exec_(o.exec_) { o.exec_ = nullptr; }
+
+Graph &Graph::operator=(Graph &&o) noexcept {
+  if (this != &o) {
+    release();
+    device_ = o.device_;
+    exec_ = o.exec_;
+    o.exec_ = nullptr;
+  }
+  return *this;
 }
 
 DeviceBuffer::DeviceBuffer(size_t bytes, int device) : bytes_(bytes), device_(device) {

@@ -28,6 +28,7 @@ struct BenchOptions {
   int64_t context = 1024, steps = 16;
   bool deterministic = false;
   bool profile = false;
+  bool noGraphs = false;
 };
 
 std::vector<int64_t> parseList(const std::string &s, const char *what) {
@@ -140,6 +141,7 @@ void runBench(const BenchOptions &o) {
   d.kernelSet = o.kernels;
   d.deterministic = o.deterministic;
   d.profile = o.profile;
+  d.graphs = !o.noGraphs;
   d.maxBatch = batches.empty() ? 1 : *std::max_element(batches.begin(), batches.end());
   int64_t longest = o.context + o.steps + 1;
   for (int64_t p : prefills)
@@ -155,6 +157,10 @@ void runBench(const BenchOptions &o) {
   const double peak = fp8PeakTflops(gpuName);
   fmt::print("device: {}\ncopy kernel: {:.0f} GB/s\nFP8 dense peak (data sheet): {}\n", gpuName,
              bw / 1e9, peak > 0 ? fmt::format("{:.0f} TFLOP/s", peak) : "unknown");
+  fmt::print("decode steps: {}\n", !d.gpu        ? "launched kernel by kernel (CPU target)"
+                                    : o.profile   ? "launched kernel by kernel (--profile)"
+                                    : o.noGraphs  ? "launched kernel by kernel (--no-graphs)"
+                                                  : "CUDA graphs, one per batch width");
   std::FILE *json = o.json.empty() ? nullptr : std::fopen(o.json.c_str(), "w");
   std::mt19937 rng(1);
   auto prompt = [&](int64_t n) {
@@ -241,7 +247,10 @@ void registerBenchCommand(CLI::App &app) {
   cmd->add_flag("--deterministic", o->deterministic, "the batch-invariant decode schedule");
   cmd->add_option("--json", o->json, "also write one JSON line per measurement here");
   cmd->add_flag("--profile", o->profile,
-                "time each kernel (synchronising after each: the totals are then slower)");
+                "time each kernel on the GPU and its host launch (synchronising after each: the "
+                "totals are then slower, and decode runs without graphs)");
+  cmd->add_flag("--no-graphs", o->noGraphs,
+                "launch every decode kernel from the host instead of replaying CUDA graphs");
   cmd->callback([o] { runBench(*o); });
 }
 

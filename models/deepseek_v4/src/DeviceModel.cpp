@@ -91,34 +91,55 @@ std::unique_ptr<DeviceModel> DeviceModel::load(const std::string &checkpointDir,
 
 void DeviceModel::Impl::launch(const std::string &module, const std::string &kernel,
                                const std::vector<tlrt::Arg> &args) {
+  const tlrt::Stream *st = stream ? &*stream : nullptr;
   if (!options.profile) {
-    kernels->kernel(module, kernel).launch(args, stream ? &*stream : nullptr);
+    kernels->kernel(module, kernel).launch(args, st);
     return;
   }
-  if (stream)
-    stream->synchronize();
+  // GPU: the kernel's time between two events, and the host's launch call on its own (argument
+  // checks, tensor-map encoding, the driver call); CPU: the launch, which runs the kernel.
+  if (st && !profileEvents)
+    profileEvents.emplace(tlrt::Event(options.device), tlrt::Event(options.device));
+  if (st) {
+    st->synchronize();
+    profileEvents->first.record(st);
+  }
   const auto t0 = std::chrono::steady_clock::now();
-  kernels->kernel(module, kernel).launch(args, stream ? &*stream : nullptr);
-  if (stream)
-    stream->synchronize();
-  auto &p = profile[module + "." + kernel];
-  p.first += std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-  p.second += 1;
+  kernels->kernel(module, kernel).launch(args, st);
+  const double host =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  double ms = host;
+  if (st) {
+    profileEvents->second.record(st);
+    profileEvents->second.synchronize();
+    ms = tlrt::Event::elapsedMs(profileEvents->first, profileEvents->second);
+  }
+  ProfileRow &p = profile[module + "." + kernel];
+  p.ms += ms;
+  p.hostMs += host;
+  p.launches += 1;
 }
 
 std::string DeviceModel::takeProfile() {
-  std::vector<std::pair<std::string, std::pair<double, int64_t>>> rows(impl_->profile.begin(),
-                                                                        impl_->profile.end());
+  std::vector<std::pair<std::string, Impl::ProfileRow>> rows(impl_->profile.begin(),
+                                                             impl_->profile.end());
   impl_->profile.clear();
   std::sort(rows.begin(), rows.end(),
-            [](const auto &a, const auto &b) { return a.second.first > b.second.first; });
-  double total = 0;
-  for (const auto &r : rows)
-    total += r.second.first;
-  std::string s = "| kernel | ms | launches | share |\n|---|---:|---:|---:|\n";
+            [](const auto &a, const auto &b) { return a.second.ms > b.second.ms; });
+  double total = 0, host = 0;
+  int64_t launches = 0;
+  for (const auto &r : rows) {
+    total += r.second.ms;
+    host += r.second.hostMs;
+    launches += r.second.launches;
+  }
+  std::string s = fmt::format("| kernel | {} ms | host launch ms | launches | share |\n"
+                              "|---|---:|---:|---:|---:|\n",
+                              impl_->stream ? "GPU" : "CPU");
   for (const auto &[name, v] : rows)
-    s += fmt::format("| {} | {:.3f} | {} | {:.1f}% |\n", name, v.first, v.second,
-                     total > 0 ? 100 * v.first / total : 0.0);
+    s += fmt::format("| {} | {:.3f} | {:.3f} | {} | {:.1f}% |\n", name, v.ms, v.hostMs, v.launches,
+                     total > 0 ? 100 * v.ms / total : 0.0);
+  s += fmt::format("| total | {:.3f} | {:.3f} | {} | |\n", total, host, launches);
   return s;
 }
 
@@ -251,10 +272,42 @@ CallInputs DeviceModel::Impl::uploadInputs(const Batch &batch, const std::vector
 
 Tensor DeviceModel::Impl::forward(const Batch &batch, const std::vector<int32_t> &idv,
                                   const std::vector<int64_t> &headRows) {
+  return run(batch, uploadInputs(batch, idv), headRows);
+}
+
+Tensor DeviceModel::Impl::decodeStep(const Batch &batch, const std::vector<int32_t> &idv) {
+  if (!stream || options.profile || !options.graphs)
+    return forward(batch, idv);
+  const CallInputs in = uploadInputs(batch, idv);
+  DecodeGraph &g = decodeGraphs[int64_t(idv.size())];
+  const uint64_t gen = scratch.generation();
+  if (g.graph && g.generation == gen) {
+    g.graph.launch(*stream);
+    return g.logits;
+  }
+  if (g.warm != gen) {
+    // The first step at this width since the buffers moved: eager, so whatever it allocates
+    // is allocated before a capture.
+    g.graph = tlrt::Graph();
+    Tensor logits = run(batch, in, {});
+    g.warm = scratch.generation();
+    return logits;
+  }
+  Tensor logits;
+  g.graph = tlrt::Graph::capture(*stream, [&] { logits = run(batch, in, {}); });
+  if (scratch.generation() != gen)
+    throw std::logic_error("decode graph: a scratch buffer moved while the step was captured");
+  g.generation = gen;
+  g.logits = logits;
+  g.graph.launch(*stream);
+  return logits;
+}
+
+Tensor DeviceModel::Impl::run(const Batch &batch, const CallInputs &in,
+                              const std::vector<int64_t> &headRows) {
   const Config &c = config;
   Scratch &s = scratch;
-  const int64_t n = int64_t(idv.size()), d = c.hiddenSize, hcd = c.hcMult * d, hc = c.hcMult;
-  const CallInputs in = uploadInputs(batch, idv);
+  const int64_t n = in.ids.shape[0], d = c.hiddenSize, hcd = c.hcMult * d, hc = c.hcMult;
   const Tensor &ids = in.ids;
   Tensor h = s.get("h", DT::Float32, {n, hcd});
   Tensor h2 = s.get("h2", DT::Float32, {n, hcd});
@@ -396,7 +449,7 @@ std::vector<std::vector<float>> DeviceModel::decode(const std::vector<int32_t> &
       throw std::runtime_error(fmt::format("slot {} is full ({} positions)", b, m.maxLength));
     batch.pos.push_back(int32_t(m.lengths[b]));
   }
-  Tensor logits = m.forward(batch, ids);
+  Tensor logits = m.decodeStep(batch, ids);
   const int64_t v = m.config.vocabSize;
   std::vector<float> all(returnLogits ? ids.size() * v : 0);
   if (returnLogits) {

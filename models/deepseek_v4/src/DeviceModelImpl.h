@@ -121,10 +121,14 @@ public:
               std::vector<int64_t> shape = {});
   Tensor floats(const std::string &name, const std::vector<float> &values);
   Mem &mem(const std::string &name) { return bufs_.at(name); }
+  // Counts the buffers (re)allocated so far: a CUDA graph captured at generation g may be
+  // replayed only while the generation is still g (its kernels hold the buffers' addresses).
+  uint64_t generation() const { return generation_; }
 
 private:
   bool gpu_;
   int device_;
+  uint64_t generation_ = 0;
   std::map<std::string, Mem> bufs_;
 };
 
@@ -170,7 +174,22 @@ struct DeviceModel::Impl {
   // The last call's logits (device side) and which slot each row is.
   Tensor lastLogits;
   std::vector<int64_t> lastRowOfSlot;
-  std::map<std::string, std::pair<double, int64_t>> profile; // ms, launches
+  struct ProfileRow {
+    double ms = 0, hostMs = 0; // kernel time (GPU events, or the CPU launch); host launch calls
+    int64_t launches = 0;
+  };
+  std::map<std::string, ProfileRow> profile; // by module.kernel
+  std::optional<std::pair<tlrt::Event, tlrt::Event>> profileEvents;
+  // Decode steps as CUDA graphs, one per batch width (DeviceOptions::graphs): a width's first
+  // step since the scratch buffers last moved runs eagerly (allocating what it needs), the
+  // next one is captured, and later ones replay it.
+  struct DecodeGraph {
+    tlrt::Graph graph;
+    uint64_t generation = 0;                // scratch generation the graph was captured at
+    uint64_t warm = ~uint64_t(0);           // scratch generation after the last eager step
+    Tensor logits;
+  };
+  std::map<int64_t, DecodeGraph> decodeGraphs;
 
   Impl(bool gpu, int device) : scratch(gpu, device) {}
 
@@ -191,6 +210,10 @@ struct DeviceModel::Impl {
   // headRows: the rows that get logits (empty: every row).
   Tensor forward(const Batch &batch, const std::vector<int32_t> &ids,
                  const std::vector<int64_t> &headRows = {});
+  // The launches of forward() after its inputs are on the device.
+  Tensor run(const Batch &batch, const CallInputs &in, const std::vector<int64_t> &headRows);
+  // A decode step: forward() through the batch width's CUDA graph where there is one.
+  Tensor decodeStep(const Batch &batch, const std::vector<int32_t> &ids);
   Tensor ffn(int64_t l, const Tensor &y, const Tensor &yq, const Tensor &ys, const CallInputs &in,
              int64_t n);
   // DeviceAttention.cpp: y = attention(x) for n tokens (prefill: the batch's

@@ -72,6 +72,7 @@ Tensor Scratch::get(const std::string &name, DT dtype, std::vector<int64_t> shap
     Mem m(std::max<size_t>(need, 64), gpu_, device_);
     m.zero(); // rows a kernel leaves unwritten (unplaced expert rows) hold zeros, not garbage
     it = bufs_.insert_or_assign(name, std::move(m)).first;
+    ++generation_;
   }
   return it->second.view(dtype, std::move(shape));
 }

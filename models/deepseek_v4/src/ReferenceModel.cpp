@@ -60,8 +60,9 @@ void roundBf16Inputs(BlockWeights &b) {
 } // namespace
 
 ReferenceModel::ReferenceModel(std::shared_ptr<const WeightSource> source,
-                               ActivationPolicy policy)
-    : source_(std::move(source)), weights_(loadModelWeights(source_)) {
+                               ActivationPolicy policy, Accumulation accumulation)
+    : source_(std::move(source)), accumulation_(accumulation),
+      weights_(loadModelWeights(source_)) {
   const Config &c = config();
   const bool bf16 = policy == ActivationPolicy::DeviceBf16;
   if (bf16) {
@@ -84,11 +85,12 @@ ReferenceModel::ReferenceModel(std::shared_ptr<const WeightSource> source,
 }
 
 std::unique_ptr<ReferenceModel>
-ReferenceModel::fromCheckpoint(const std::string &dir, ActivationPolicy policy) {
+ReferenceModel::fromCheckpoint(const std::string &dir, ActivationPolicy policy,
+                               Accumulation accumulation) {
   auto checkpoint = std::make_shared<Checkpoint>(Checkpoint::open(dir));
   checkpoint->verifyOrThrow();
   return std::make_unique<ReferenceModel>(
-      std::make_shared<CheckpointWeightSource>(checkpoint), policy);
+      std::make_shared<CheckpointWeightSource>(checkpoint), policy, accumulation);
 }
 
 ModelState ReferenceModel::newState() const {
@@ -122,6 +124,7 @@ std::vector<Vec> ReferenceModel::prefill(ModelState &state,
                                          std::vector<Stream> *hidden) const {
   if (ids.empty())
     throw std::runtime_error("prefill needs at least one token");
+  AccumulationScope scope(accumulation_);
   state = newState();
   std::vector<Stream> streams;
   streams.reserve(ids.size());
@@ -142,6 +145,7 @@ std::vector<Vec> ReferenceModel::prefill(ModelState &state,
 
 Vec ReferenceModel::decode(ModelState &state, int32_t id,
                            Stream *hidden) const {
+  AccumulationScope scope(accumulation_);
   if (state.layers.size() != layers_.size())
     state = newState();
   if (config().maxPositionEmbeddings > 0 &&
@@ -198,6 +202,7 @@ std::vector<Vec> ReferenceModel::mtpPrefill(ModelState &state,
         nextIds.size()));
   if (state.mtp.size() != mtpLayers_.size())
     state.mtp.resize(mtpLayers_.size());
+  AccumulationScope scope(accumulation_);
   const MtpWeights &m = weights_.mtp[k];
   std::vector<Stream> streams;
   for (size_t t = 0; t < hidden.size(); ++t)
@@ -217,6 +222,7 @@ Vec ReferenceModel::mtpDecode(ModelState &state, const Stream &hidden,
         "MTP layer {} requested; the checkpoint has {}", k, mtpLayers_.size()));
   if (state.mtp.size() != mtpLayers_.size())
     state.mtp.resize(mtpLayers_.size());
+  AccumulationScope scope(accumulation_);
   const MtpWeights &m = weights_.mtp[k];
   Stream s = mtpLayers_[k].decode(mtpInput(m, hidden, nextId), nextId,
                                   state.mtp[k]);

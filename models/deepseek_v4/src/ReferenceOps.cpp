@@ -206,7 +206,22 @@ Vec ActQuant::dequantized() const {
   return y;
 }
 
+namespace {
+thread_local Accumulation tAccumulation = Accumulation::F32;
+} // namespace
+
+AccumulationScope::AccumulationScope(Accumulation a) : previous_(tAccumulation) {
+  tAccumulation = a;
+}
+AccumulationScope::~AccumulationScope() { tAccumulation = previous_; }
+
 float dot(const float *a, const float *b, int64_t n) {
+  if (tAccumulation == Accumulation::F64) {
+    double s = 0;
+    for (int64_t i = 0; i < n; ++i)
+      s += double(a[i]) * double(b[i]);
+    return float(s);
+  }
   // Four partial sums: a fixed order (deterministic) that still lets the
   // compiler vectorise.
   float s0 = 0, s1 = 0, s2 = 0, s3 = 0;

@@ -9,6 +9,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -79,6 +80,36 @@ public:
 private:
   int device_;
   void *event_ = nullptr;
+};
+
+// A CUDA graph: the kernel launches one piece of host code enqueued on a
+// stream, recorded once (stream capture) and instantiated, then replayed with
+// one launch (cuGraphLaunch) instead of one host call per kernel. A replay
+// runs the same kernels with the same arguments (pointers, scalars, tensor
+// maps as encoded at capture) over the buffers' current contents, so the
+// captured code must only be replayed while every buffer it used is alive
+// and what changes between replays lives in device memory.
+class Graph {
+public:
+  Graph() = default;
+  ~Graph();
+  Graph(Graph &&o) noexcept;
+  Graph &operator=(Graph &&o) noexcept;
+  Graph(const Graph &) = delete;
+  Graph &operator=(const Graph &) = delete;
+
+  // Runs `body` with `stream` capturing (its launches on `stream` are recorded, not run) and
+  // instantiates the result. The capture is relaxed: the body may allocate memory. When the
+  // body throws, the capture is ended and dropped and the exception propagates.
+  static Graph capture(const Stream &stream, const std::function<void()> &body);
+  // Enqueues one replay on `stream` (of the graph's device).
+  void launch(const Stream &stream) const;
+  explicit operator bool() const { return exec_ != nullptr; }
+
+private:
+  void release() noexcept;
+  int device_ = 0;
+  void *exec_ = nullptr; // CUgraphExec
 };
 
 // Owned device memory (cuMemAlloc). Copies are synchronous.

@@ -39,9 +39,10 @@ const std::string &tinyCheckpoint() {
   return dir;
 }
 
-std::unique_ptr<tlv4::DeviceModel> model(int64_t slots) {
+std::unique_ptr<tlv4::DeviceModel> model(int64_t slots, bool graphs = true) {
   tlv4::DeviceOptions o;
   o.gpu = onGpu();
+  o.graphs = graphs;
   o.deterministic = true;
   o.maxBatch = slots;
   o.maxLength = 512;
@@ -102,15 +103,28 @@ struct Agreement {
       argmaxMisses += argmax(got) != argmax(want);
     }
   }
+  // Mean and median of 1 - cosine over the rows.
+  double meanGap() const {
+    double g = 0;
+    for (double x : cos)
+      g += 1 - x;
+    return g / double(cos.size());
+  }
+  double medianGap() const {
+    std::vector<double> c(cos);
+    std::sort(c.begin(), c.end());
+    return 1 - c[c.size() / 2];
+  }
   void check(const std::string &what) const {
     std::vector<double> c(cos);
     std::sort(c.begin(), c.end());
     const double median = c[c.size() / 2];
     const double within = double(std::count_if(c.begin(), c.end(), [](double x) { return x >= 0.999; })) /
                           double(c.size());
-    std::printf("[ note ] %s: %zu rows, cosine median %.7f, worst %.6f, %.1f%% >= 0.999; argmax "
-                "differs at %d of %d clear margins\n",
-                what.c_str(), c.size(), median, c.front(), 100 * within, argmaxMisses, clearMargins);
+    std::printf("[ note ] %s: %zu rows, cosine median %.7f, worst %.6f, mean 1 - cosine %.3g, "
+                "%.1f%% >= 0.999; argmax differs at %d of %d clear margins\n",
+                what.c_str(), c.size(), median, c.front(), meanGap(), 100 * within, argmaxMisses,
+                clearMargins);
     EXPECT_GE(median, minMedian) << what;
     EXPECT_GE(within, minWithin) << what;
     EXPECT_LE(argmaxMisses, std::max(1, int(clearMargins * maxMissShare))) << what;
@@ -125,36 +139,95 @@ std::vector<int32_t> promptOf(int64_t n, uint32_t seed) {
   return ids;
 }
 
+// The largest |a[i] - b[i]|.
+double maxAbsDiff(const std::vector<float> &a, const std::vector<float> &b) {
+  double m = 0;
+  for (size_t i = 0; i < a.size(); ++i)
+    m = std::max(m, std::fabs(double(a[i]) - double(b[i])));
+  return m;
+}
+
+// Top-1 minus top-2.
+double topGap(const std::vector<float> &v) {
+  std::vector<float> s(v);
+  std::partial_sort(s.begin(), s.begin() + 2, s.end(), std::greater<float>());
+  return double(s[0]) - double(s[1]);
+}
+
+// The device against the reference, measured against the model's noise floor: the same
+// reference summing its dot products in double instead of f32 (Accumulation::F64). On the tiny
+// checkpoint the two references alone differ by median cosine 0.9989, worst 0.84 over this
+// prompt (2026-12-06, CPU): every linear quantises its input to FP8, a last-bit difference
+// moves a code a whole step, and four layers carry it on. No f32 implementation, the reference
+// against itself included, holds "cosine >= 0.999 at every position" here, so the checks are:
+// (1) the device's mean 1 - cosine is within a factor of the floor's (kFloorFactor);
+// (2) greedy tokens agree wherever the reference's top-2 gap exceeds the noise measured at that
+//     position (the floor's largest logit difference, times the same factor);
+// (3) loose absolute bounds on the distribution (Agreement).
 TEST(V4DeviceModel, PrefillAndDecodeMatchTheReference) {
   auto ref = ref::ReferenceModel::fromCheckpoint(tinyCheckpoint(), ref::ActivationPolicy::DeviceBf16);
+  auto floor = ref::ReferenceModel::fromCheckpoint(tinyCheckpoint(), ref::ActivationPolicy::DeviceBf16,
+                                                   ref::Accumulation::F64);
   auto dev = model(1);
   const std::vector<int32_t> prompt = promptOf(140, 1);
-  ref::ModelState state = ref->newState();
+  ref::ModelState state = ref->newState(), floorState = floor->newState();
   std::vector<ref::Vec> want = ref->prefill(state, prompt);
+  std::vector<ref::Vec> second = floor->prefill(floorState, prompt);
   std::vector<std::vector<float>> got = dev->prefill({prompt});
   ASSERT_EQ(got[0].size(), prompt.size() * 1024);
-  // Measured (2026-12-06): CPU target median 0.9985, worst 0.83, argmax 2 of 56; H100 median
-  // 0.9959, worst 0.69, argmax 6 of 56 (the FP8 MMA's shorter accumulation adds to the FP8
-  // flips; see EachLayerKind).
+  // CPU target: the device's mean gap is 1.4x the floor's. H100: Hopper's FP8 MMA accumulates
+  // each 128-wide block with about 14 bits (linear_test.cpp), more codes flip: see the note.
+  const double kFloorFactor = onGpu() ? 8.0 : 2.0, kMeanFactor = onGpu() ? 12.0 : 3.0;
   Agreement pre = onGpu() ? Agreement(0.6, 0.99, 0.0) : Agreement(0.75, 0.995, 0.2);
   Agreement dec = onGpu() ? Agreement(0.6, 0.98, 0.0) : Agreement(0.75, 0.995, 0.0);
   if (onGpu()) {
     pre.maxMissShare = dec.maxMissShare = 0.5;
   }
-  for (size_t t = 0; t < prompt.size(); ++t)
-    pre.add(std::vector<float>(got[0].begin() + t * 1024, got[0].begin() + (t + 1) * 1024), want[t],
-            "prefill position " + std::to_string(t));
+  Agreement floorPre(0, 0, 0), floorDec(0, 0, 0);
+  int greedyChecked = 0;
+  auto greedy = [&](const std::vector<float> &g, const std::vector<float> &w,
+                    const std::vector<float> &f, const std::string &what) {
+    const double noise = kFloorFactor * maxAbsDiff(f, w);
+    if (topGap(w) > noise) {
+      ++greedyChecked;
+      EXPECT_EQ(argmax(g), argmax(w)) << what << ": top-2 gap " << topGap(w) << ", noise " << noise;
+    }
+  };
+  for (size_t t = 0; t < prompt.size(); ++t) {
+    const std::vector<float> g(got[0].begin() + t * 1024, got[0].begin() + (t + 1) * 1024);
+    const std::string what = "prefill position " + std::to_string(t);
+    pre.add(g, want[t], what);
+    floorPre.add(second[t], want[t], what);
+    greedy(g, want[t], second[t], what);
+  }
   // 16 decode steps on the reference's greedy tokens.
   int32_t next = int32_t(argmax(want.back()));
   for (int step = 0; step < 16; ++step) {
     ref::Vec w = ref->decode(state, next);
+    ref::Vec f = floor->decode(floorState, next);
     std::vector<std::vector<float>> g = dev->decode({next});
-    dec.add(g[0], w, "decode step " + std::to_string(step));
+    const std::string what = "decode step " + std::to_string(step);
+    dec.add(g[0], w, what);
+    floorDec.add(f, w, what);
+    greedy(g[0], w, f, what);
     next = int32_t(argmax(w));
   }
   EXPECT_EQ(dev->length(0), int64_t(prompt.size()) + 16);
-  pre.check("prefill against the reference");
-  dec.check("decode against the reference");
+  floorPre.check("prefill, noise floor (reference F64 against F32)");
+  pre.check("prefill, device against the reference");
+  floorDec.check("decode, noise floor");
+  dec.check("decode, device against the reference");
+  std::printf("[ note ] 1 - cosine over the floor's: prefill median %.2f, mean %.2f; decode "
+              "median %.2f, mean %.2f (bounds %.1f, %.1f); greedy tokens checked at %d of %zu "
+              "positions\n",
+              pre.medianGap() / floorPre.medianGap(), pre.meanGap() / floorPre.meanGap(),
+              dec.medianGap() / floorDec.medianGap(), dec.meanGap() / floorDec.meanGap(),
+              kFloorFactor, kMeanFactor, greedyChecked, prompt.size() + 16);
+  EXPECT_LE(pre.medianGap(), kFloorFactor * floorPre.medianGap());
+  EXPECT_LE(dec.medianGap(), kFloorFactor * floorDec.medianGap());
+  EXPECT_LE(pre.meanGap(), kMeanFactor * floorPre.meanGap());
+  EXPECT_LE(dec.meanGap(), kMeanFactor * floorDec.meanGap());
+  EXPECT_GT(greedyChecked, int(prompt.size()) / 4) << "the noise bound leaves too few positions";
 }
 
 // One layer of each kind (window, CSA, HCA; a hash layer and a score-routed one) on a tiny
@@ -234,6 +307,29 @@ TEST(V4DeviceModel, BatchInvariant) {
     std::vector<std::vector<float>> db = batched->decode({t, int32_t(200 + step), step % 2 ? -1 : 7});
     EXPECT_EQ(da, db[0]) << "decode step " << step;
     EXPECT_EQ(db[2].empty(), step % 2 == 1);
+  }
+}
+
+TEST(V4DeviceModel, DecodeGraphsEqualLaunchedSteps) {
+  // GPU decode steps replayed from CUDA graphs give the same bits as steps launched kernel by
+  // kernel, across a change of batch width (a second graph) and a prefill between steps (which
+  // may move scratch buffers, so the graphs are captured again).
+  if (!onGpu())
+    GTEST_SKIP() << "CUDA graphs: GPU only (TLV4_DEVICE=cuda)";
+  auto graphed = model(2, true);
+  auto launched = model(2, false);
+  const std::vector<int32_t> a = promptOf(30, 8), b = promptOf(17, 9);
+  EXPECT_EQ(graphed->prefill({a, b}), launched->prefill({a, b}));
+  for (int step = 0; step < 12; ++step) {
+    if (step == 6) { // a longer prompt into slot 1: larger scratch buffers
+      const std::vector<int32_t> c = promptOf(90, 10);
+      EXPECT_EQ(graphed->prefill({{}, c}), launched->prefill({{}, c}));
+    }
+    // Widths 2, 2, 2, 1, 1, 1, ...: slot 1 idles or drops out in turns.
+    std::vector<int32_t> ids = {int32_t(300 + step)};
+    if (step % 6 < 3)
+      ids.push_back(step % 2 ? -1 : int32_t(400 + step));
+    EXPECT_EQ(graphed->decode(ids), launched->decode(ids)) << "decode step " << step;
   }
 }
 

@@ -220,6 +220,62 @@ TEST(Gpu, VectorAdd) {
             "target needs device memory)");
 }
 
+TEST(Gpu, GraphReplaysCapturedLaunchesOnCurrentData) {
+  std::string skip = gpuSkipReason();
+  if (!skip.empty())
+    GTEST_SKIP() << skip;
+  TempDir dir;
+  dir.write("vadd.ptx", kVaddPtx);
+  Module m = Module::load(dir.write("vadd.manifest.json", kVaddManifest));
+  const Kernel &k = m.kernel("vadd");
+  const int64_t n = 4099;
+  DeviceBuffer da(n * 4), db(n * 4), dc(n * 4), dd(n * 4);
+  std::vector<float> b(n, 1.0f);
+  db.upload(b);
+  Stream s;
+  // Two dependent launches: C = A + 2 B, D = C + 0.5 B.
+  auto body = [&] {
+    k.launch({da.view(DType::Float32, {n}), db.view(DType::Float32, {n}),
+              dc.view(DType::Float32, {n}), 2.0f},
+             &s);
+    k.launch({dc.view(DType::Float32, {n}), db.view(DType::Float32, {n}),
+              dd.view(DType::Float32, {n}), 0.5f},
+             &s);
+  };
+  dd.memset(0);
+  Graph g = Graph::capture(s, body);
+  ASSERT_TRUE(bool(g));
+  s.synchronize();
+  // Capturing runs nothing.
+  EXPECT_EQ(dd.download<float>(n), std::vector<float>(n, 0.0f));
+  for (int replay = 0; replay < 3; ++replay) {
+    std::vector<float> a(n);
+    for (int64_t i = 0; i < n; ++i)
+      a[i] = float(i % 13 + replay * 100);
+    da.upload(a);
+    g.launch(s);
+    s.synchronize();
+    std::vector<float> d = dd.download<float>(n);
+    for (int64_t i = 0; i < n; ++i)
+      ASSERT_EQ(d[i], a[i] + 2.5f) << "replay " << replay << ", element " << i;
+  }
+  // A body that throws ends the capture: the error propagates and the stream still runs work.
+  EXPECT_EQ(errorOf([&] {
+              Graph::capture(s, [&] {
+                k.launch({da.view(DType::Float32, {n}), db.view(DType::Float32, {n}),
+                          dc.view(DType::Float32, {n}), 1.0f},
+                         &s);
+                throw Error("stop");
+              });
+            }),
+            "stop");
+  body();
+  s.synchronize();
+  EXPECT_EQ(dd.download<float>(1)[0], 200.0f + 2.5f);
+  EXPECT_EQ(errorOf([&] { Graph().launch(s); }),
+            "Graph::launch: an empty graph (nothing was captured)");
+}
+
 TEST(Gpu, TmaTileCopyWithClusterAndLargeSharedMemory) {
   std::string skip = gpuSkipReason();
   if (!skip.empty())

@@ -47,7 +47,12 @@ struct DeviceOptions {
   // last bits between batch sizes). Everything else is batch-invariant in both modes.
   bool deterministic = false;
   // Time every kernel launch (waiting for each: slower, for finding where the time goes).
+  // Launches one kernel at a time, so decode steps do not use graphs.
   bool profile = false;
+  // GPU decode steps replay one CUDA graph per batch width instead of launching each kernel
+  // from the host (the second step at a width captures it). Same kernels, same arguments:
+  // the logits are the same bits either way.
+  bool graphs = true;
 };
 
 class DeviceModel {
@@ -84,8 +89,9 @@ public:
   double copyBandwidth(size_t bytes, int repeats = 5);
   // Waits for the kernels launched so far (GPU); a no-op on the CPU target.
   void synchronize();
-  // With DeviceOptions::profile: milliseconds and launches per module.kernel since the last
-  // call, largest first, as a Markdown table; then the counters restart.
+  // With DeviceOptions::profile: per module.kernel since the last call, largest first, as a
+  // Markdown table: kernel milliseconds (GPU: between events around each launch), the host's
+  // launch calls alone, launches; then the counters restart.
   std::string takeProfile();
   // Samples on the device from the logits of the last prefill or decode call
   // (its last position per slot): temperature <= 0 greedy, else Gumbel-max

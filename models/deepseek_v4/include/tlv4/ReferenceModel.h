@@ -55,14 +55,18 @@ enum class ActivationPolicy { F32, DeviceBf16 };
 
 class ReferenceModel {
 public:
+  // accumulation: how every dot product of the model sums (ReferenceOps.h); F32 is the
+  // reference, F64 the second opinion that measures its noise floor.
   explicit ReferenceModel(std::shared_ptr<const WeightSource> source,
-                          ActivationPolicy policy = ActivationPolicy::F32);
+                          ActivationPolicy policy = ActivationPolicy::F32,
+                          Accumulation accumulation = Accumulation::F32);
   ReferenceModel(const ReferenceModel &) = delete;
   ReferenceModel &operator=(const ReferenceModel &) = delete;
   // Open, verify and load a checkpoint directory. Throws with a clear
   // message for anything the reference cannot run.
   static std::unique_ptr<ReferenceModel> fromCheckpoint(
-      const std::string &dir, ActivationPolicy policy = ActivationPolicy::F32);
+      const std::string &dir, ActivationPolicy policy = ActivationPolicy::F32,
+      Accumulation accumulation = Accumulation::F32);
 
   const Config &config() const { return source_->config(); }
   ModelState newState() const;
@@ -101,6 +105,7 @@ private:
                   int32_t nextId) const;
 
   std::shared_ptr<const WeightSource> source_;
+  Accumulation accumulation_;
   ModelWeights weights_;
   std::vector<BlockLayer> layers_;
   std::vector<BlockLayer> mtpLayers_;

@@ -126,7 +126,27 @@ struct Linear {
   bool empty() const { return weight.empty(); }
 };
 
-// Dot product in f32 with a fixed summation order.
+// How dot() sums. F32: four f32 partial sums in a fixed order (the reference's own). F64: in
+// double, rounded once at the end (the more accurate of the two). Both are valid f32
+// implementations of the same model; what separates their outputs is the model's noise floor
+// under its precision policy: a last-bit difference moves an FP8 activation code a whole step
+// and later layers carry it on (device_model_test measures the device against that floor).
+enum class Accumulation { F32, F64 };
+
+// Sets dot()'s accumulation on the calling thread until destroyed (then restores the
+// previous one). ReferenceModel opens one around each call with its own setting.
+class AccumulationScope {
+public:
+  explicit AccumulationScope(Accumulation a);
+  ~AccumulationScope();
+  AccumulationScope(const AccumulationScope &) = delete;
+  AccumulationScope &operator=(const AccumulationScope &) = delete;
+
+private:
+  Accumulation previous_;
+};
+
+// Dot product with a fixed summation order (the thread's Accumulation).
 float dot(const float *a, const float *b, int64_t n);
 
 } // namespace ref
