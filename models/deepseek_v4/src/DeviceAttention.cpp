@@ -202,10 +202,9 @@ Tensor DeviceModel::Impl::attention(int64_t l, const Tensor &y, const Tensor &yq
   // Output: inverse RoPE on each head, the grouped wo_a, wo_b.
   Tensor of = s.get("o_f", DT::Float32, {n, h * hd});
   launch("linear", "cast_f32", {o, of});
-  Tensor orot = s.get("o_rot", DT::Float32, {n, h * hd});
-  launch("norm_o", "head_rope", {of, ropePos, cs, sn, orot, s.get("o_rotb", DT::BFloat16, {n, h * hd})});
-  Tensor ob = s.get("o_rb", DT::BFloat16, {n, h * hd});
-  launch("linear", "cast_bf16", {orot, ob});
+  // head_rope's bf16 copy is the rounding of its f32 output: wo_a's input as it is.
+  Tensor ob = s.get("o_rotb", DT::BFloat16, {n, h * hd});
+  launch("norm_o", "head_rope", {of, ropePos, cs, sn, s.get("o_rot", DT::Float32, {n, h * hd}), ob});
   Tensor mid = linear16("mid", w.woA, ob, 1.0f, /*grouped=*/true);
   const int64_t mw = c.oGroups * c.oLoraRank;
   Tensor mq = s.get("mid_q", DT::Float8E4M3, {n, mw});
