@@ -211,6 +211,8 @@ void runBench(const BenchOptions &o) {
     model->decode(next, false); // warm-up step
     next = model->sampleLast(temps, seeds);
     model->synchronize();
+    if (o.profile)
+      model->takeProfile(); // the prefill and warm-up: not part of the steps' profile
     t0 = std::chrono::steady_clock::now();
     for (int64_t s = 0; s < o.steps; ++s) {
       model->decode(next, false);
@@ -224,7 +226,8 @@ void runBench(const BenchOptions &o) {
     if (json)
       fmt::print(json, "{{\"kind\":\"decode\",\"batch\":{},\"ms\":{},\"roofline_ms\":{}}}\n", b, ms, roof);
     if (o.profile)
-      fmt::print(stderr, "decode batch {} per kernel (prefill and steps):\n{}", b, model->takeProfile());
+      fmt::print(stderr, "decode batch {} per kernel ({} steps, each followed by the sampler):\n{}", b,
+                 o.steps, model->takeProfile());
   }
   if (json)
     std::fclose(json);

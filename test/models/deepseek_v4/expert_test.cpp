@@ -100,8 +100,9 @@ void runExperts(const ExpertCase &c, uint32_t seed) {
             lossy += std::abs(double(deq[row][j])) * std::ldexp(1.0, smax - 127 - 10);
         }
         // Sums in f32 (CPU); Hopper's FP8 MMA accumulates each 128-wide block with about 14
-        // bits before the f32 promotion (linear_test.cpp).
-        const double rel = tlv4_test::gpuKernelDir() ? 2.5e-4 : 1e-5;
+        // bits before the f32 promotion (linear_test.cpp): up to 2.8e-4 of the magnitude
+        // measured on an H100 (2026-12-06).
+        const double rel = tlv4_test::gpuKernelDir() ? 5e-4 : 1e-5;
         ASSERT_LE(std::abs(got[row * n + col] - s), rel * mag + lossy + 1e-30)
             << c.module << " expert " << ex << " row " << row << " col " << col;
       }
