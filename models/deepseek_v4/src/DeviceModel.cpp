@@ -159,7 +159,7 @@ Tensor DeviceModel::Impl::linear16(const std::string &out, const Bf16Linear &w, 
 }
 
 Tensor DeviceModel::Impl::ffn(int64_t l, const Tensor &y, const Tensor &yq, const Tensor &ys,
-                              const CallInputs &in, int64_t n) {
+                              const CallInputs &in, int64_t n, bool decode) {
   const Tensor &ids = in.ids;
   const Config &c = config;
   const LayerWeights &w = layers[l];
@@ -198,16 +198,19 @@ Tensor DeviceModel::Impl::ffn(int64_t l, const Tensor &y, const Tensor &yq, cons
   launch("moe_dispatch", "moe_count", {experts, cnt});
   launch("moe_dispatch", "moe_offsets", {cnt, offsets, base});
   launch("moe_dispatch", "moe_scatter", {experts, base, perm, rowOf});
-  launch("expert", "moe_tiles", {offsets, tiles});
+  // Decode steps take the small-tile build (KernelSet.cpp); the choice follows the call's kind,
+  // never its size, so a sequence's bits do not depend on the batch.
+  const std::string xmod = decode ? "expert_dec" : "expert";
+  launch(xmod, "moe_tiles", {offsets, tiles});
   Tensor aq = s.get("f_aq", DT::Float8E4M3, {rows, d});
   Tensor as = s.get("f_as", DT::Float32, {rows, d / 128});
   Tensor wr = s.get("f_wr", DT::Float32, {rows});
-  launch("expert", "moe_gather", {perm, offsets, yq, ys, weights, aq, as, wr});
+  launch(xmod, "moe_gather", {perm, offsets, yq, ys, weights, aq, as, wr});
 
   // Routed experts over their segments: w1 / w3, SwiGLU with the route weight, w2.
   auto grouped = [&](const char *out, const ExpertsW &x, const Tensor &a, const Tensor &sa) {
     Tensor y2 = s.get(out, DT::Float32, {rows, x.out});
-    launch("expert", "expert_fp4",
+    launch(xmod, "expert_fp4",
            {a, sa, y2, x.w.view(DT::Int8, {e * x.out, x.in / 2}),
             x.s.view(DT::Int8, {x.in / 32, e * x.out}), offsets, tiles});
     return y2;
@@ -326,7 +329,7 @@ Tensor DeviceModel::Impl::run(const Batch &batch, const CallInputs &in,
     launch("hc", "hc_post", {h, a, post, comb, h2});
     launch("hc", "hc_pre", {h2, w.hcFfn.fn.t(), w.hcFfn.scale.t(), w.hcFfn.base.t(), x, post, comb});
     launch("norm_hidden", "rmsnorm_quant", {x, w.ffnNorm.t(), y, yq, ys});
-    Tensor f = ffn(int64_t(l), y, yq, ys, in, n);
+    Tensor f = ffn(int64_t(l), y, yq, ys, in, n, batch.decode);
     launch("hc", "hc_post", {h2, f, post, comb, h});
   }
   launch("hc", "hc_head", {h, hcHead.fn.t(), hcHead.scale.t(), hcHead.base.t(), x});

@@ -215,7 +215,7 @@ struct DeviceModel::Impl {
   // A decode step: forward() through the batch width's CUDA graph where there is one.
   Tensor decodeStep(const Batch &batch, const std::vector<int32_t> &ids);
   Tensor ffn(int64_t l, const Tensor &y, const Tensor &yq, const Tensor &ys, const CallInputs &in,
-             int64_t n);
+             int64_t n, bool decode);
   // DeviceAttention.cpp: y = attention(x) for n tokens (prefill: the batch's
   // sequences one after another; decode: one per slot).
   CallInputs uploadInputs(const Batch &batch, const std::vector<int32_t> &ids);

@@ -118,6 +118,11 @@ TEST(V4Experts, GroupedFp4Gemm) {
   rows[17] = 129;
   rows[255] = 5;
   runExperts({"expert_v4", 256, 128, 208, 384, rows}, 3); // N ragged against the tile
+  runExperts({"expert_v4_dec", 256, 64, 208, 384, rows}, 6); // the decode build
+  std::vector<int32_t> one(256, 0); // a decode step at batch 1: six experts of one row
+  for (int e : {0, 9, 77, 128, 200, 255})
+    one[e] = 1;
+  runExperts({"expert_v4_dec", 256, 64, 64, 256, one}, 7);
   // Group scales 8 and 12 binades apart within a block: exact, then bounded.
   runExperts({"expert_tiny", 8, 128, 128, 256, {3, 0, 64, 1, 0, 1, 9, 2}, 8}, 4);
   runExperts({"expert_tiny", 8, 128, 128, 256, {3, 0, 64, 1, 0, 1, 9, 2}, 12}, 5);
