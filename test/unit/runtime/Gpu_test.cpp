@@ -164,6 +164,12 @@ std::string gpuSkipReason() {
   return "";
 }
 
+// The vadd module, written into `dir` and loaded.
+Module loadVadd(TempDir &dir) {
+  dir.write("vadd.ptx", kVaddPtx);
+  return Module::load(dir.write("vadd.manifest.json", kVaddManifest));
+}
+
 TEST(GpuNoDriver, ReportsCleanly) {
   std::string why;
   if (cudaAvailable(&why))
@@ -184,8 +190,7 @@ TEST(Gpu, VectorAdd) {
   if (!skip.empty())
     GTEST_SKIP() << skip;
   TempDir dir;
-  dir.write("vadd.ptx", kVaddPtx);
-  Module m = Module::load(dir.write("vadd.manifest.json", kVaddManifest));
+  Module m = loadVadd(dir);
   const Kernel &k = m.kernel("vadd");
   EXPECT_EQ(k.place(), Place::Device);
   const int64_t n = 100003;
@@ -225,8 +230,7 @@ TEST(Gpu, GraphReplaysCapturedLaunchesOnCurrentData) {
   if (!skip.empty())
     GTEST_SKIP() << skip;
   TempDir dir;
-  dir.write("vadd.ptx", kVaddPtx);
-  Module m = Module::load(dir.write("vadd.manifest.json", kVaddManifest));
+  Module m = loadVadd(dir);
   const Kernel &k = m.kernel("vadd");
   const int64_t n = 4099;
   DeviceBuffer da(n * 4), db(n * 4), dc(n * 4), dd(n * 4);
