@@ -29,6 +29,7 @@ struct BenchOptions {
   bool deterministic = false;
   bool profile = false;
   bool noGraphs = false;
+  bool stagedExperts = false;
 };
 
 std::vector<int64_t> parseList(const std::string &s, const char *what) {
@@ -142,6 +143,7 @@ void runBench(const BenchOptions &o) {
   d.deterministic = o.deterministic;
   d.profile = o.profile;
   d.graphs = !o.noGraphs;
+  d.stagedExperts = o.stagedExperts;
   d.maxBatch = batches.empty() ? 1 : *std::max_element(batches.begin(), batches.end());
   int64_t longest = o.context + o.steps + 1;
   for (int64_t p : prefills)
@@ -157,6 +159,8 @@ void runBench(const BenchOptions &o) {
   const double peak = fp8PeakTflops(gpuName);
   fmt::print("device: {}\ncopy kernel: {:.0f} GB/s\nFP8 dense peak (data sheet): {}\n", gpuName,
              bw / 1e9, peak > 0 ? fmt::format("{:.0f} TFLOP/s", peak) : "unknown");
+  fmt::print("prefill experts: {}\n", o.stagedExperts ? "staged (FP4 -> FP8 once, then FP8 GEMM)"
+                                                     : "decoded in every tile");
   fmt::print("decode steps: {}\n", !d.gpu        ? "launched kernel by kernel (CPU target)"
                                     : o.profile   ? "launched kernel by kernel (--profile)"
                                     : o.noGraphs  ? "launched kernel by kernel (--no-graphs)"
@@ -252,6 +256,9 @@ void registerBenchCommand(CLI::App &app) {
   cmd->add_flag("--profile", o->profile,
                 "time each kernel on the GPU and its host launch (synchronising after each: the "
                 "totals are then slower, and decode runs without graphs)");
+  cmd->add_flag("--staged-experts", o->stagedExperts,
+                "prefill: decode the FP4 experts to FP8 once per call, then FP8 GEMMs "
+                "(DeviceOptions::stagedExperts)");
   cmd->add_flag("--no-graphs", o->noGraphs,
                 "launch every decode kernel from the host instead of replaying CUDA graphs");
   cmd->callback([o] { runBench(*o); });

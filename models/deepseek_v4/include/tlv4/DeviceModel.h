@@ -53,6 +53,12 @@ struct DeviceOptions {
   // from the host (the second step at a width captures it). Same kernels, same arguments:
   // the logits are the same bits either way.
   bool graphs = true;
+  // Prefill's routed experts in two steps: every expert's FP4 weights decoded
+  // once per call into an e4m3 copy with a scale per row and 128-wide block (scratch as large
+  // as one expert matrix in FP8: 2 GiB at V4-Flash's shapes), then a plain FP8 grouped GEMM;
+  // instead of decoding the FP4 tile in every block that multiplies it. The same codes and
+  // scales either way (bit for bit on the CPU target). Decode steps always decode in the tile.
+  bool stagedExperts = false;
 };
 
 class DeviceModel {
