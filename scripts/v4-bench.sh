@@ -45,7 +45,10 @@ bundle)
   done
   du -sh "$bundle"
   ;;
-run)
+run | variants)
+  # Both: the GPU's name, then a random checkpoint of the first LAYERS layers (kept in /tmp
+  # while the machine stays up).
+  what="$1"
   shift
   layers="${1:-4}"
   [ $# -gt 0 ] && shift
@@ -58,6 +61,16 @@ run)
     /usr/bin/time -f "make-tiny: %e s, %M KB" timeout 300 "$bundle/bin/tl-v4" make-tiny \
       --shape flash --layers "$layers" --fast-codes --no-tokenizer --out "$ck" | tail -1
   fi
+  if [ "$what" = variants ]; then
+    for dir in "$bundle"/variants/*; do
+      name="$(basename "$dir")"
+      echo "== expert tiles $name"
+      timeout "${BENCH_TIMEOUT:-120}" "$bundle/bin/tl-v4" bench --checkpoint "$ck" --kernels "$dir" \
+        "$@" > "$out/variant-$name.md" 2> "$out/variant-$name.err"
+      grep -E '^\| [0-9]' "$out/variant-$name.md" || tail -3 "$out/variant-$name.err"
+    done
+    exit 0
+  fi
   timeout "${BENCH_TIMEOUT:-420}" "$bundle/bin/tl-v4" bench --checkpoint "$ck" \
     --kernels "$bundle/flash" --json "$out/bench.jsonl" "$@" > "$out/bench.md" 2> "$out/bench.err"
   rc=$?
@@ -65,27 +78,6 @@ run)
   tail -5 "$out/bench.err"
   echo "bench exit $rc"
   exit $rc
-  ;;
-variants)
-  shift
-  layers="${1:-4}"
-  [ $# -gt 0 ] && shift
-  out="${OUT:-$bundle/out}"
-  mkdir -p "$out"
-  export LD_LIBRARY_PATH="$bundle/lib:${LD_LIBRARY_PATH:-}"
-  nvidia-smi --query-gpu=name,memory.total --format=csv,noheader | tee "$out/gpu.txt"
-  ck="/tmp/v4-flash-$layers"
-  if [ ! -f "$ck/config.json" ]; then
-    timeout 300 "$bundle/bin/tl-v4" make-tiny --shape flash --layers "$layers" --fast-codes \
-      --no-tokenizer --out "$ck" | tail -1
-  fi
-  for dir in "$bundle"/variants/*; do
-    name="$(basename "$dir")"
-    echo "== expert tiles $name"
-    timeout "${BENCH_TIMEOUT:-120}" "$bundle/bin/tl-v4" bench --checkpoint "$ck" --kernels "$dir" \
-      "$@" > "$out/variant-$name.md" 2> "$out/variant-$name.err"
-    grep -E '^\| [0-9]' "$out/variant-$name.md" || tail -3 "$out/variant-$name.err"
-  done
   ;;
 *)
   echo "usage: scripts/v4-bench.sh bundle | run [LAYERS] [BENCH ARGS...] | variants [LAYERS] [BENCH ARGS...]" >&2
