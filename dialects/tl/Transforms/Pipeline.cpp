@@ -416,6 +416,9 @@ LogicalResult PipelineLoop::run() {
         ac.op.getBarrierIndexMutable().assign(stage);
         ac.op.setTmaAttr(b.getI64IntegerAttr(index));
       }
+      // The builder pointed before the stream's last copy; if that copy went into the `if`,
+      // so did the insertion point: what follows goes after the `if`, not inside it.
+      b.setInsertionPointAfter(ifOp);
     }
     if (llvm::any_of(s.copies, [](const AsyncCopy &a) { return !a.tma; })) {
       Value warp = ElectOp::create(b, loc, true, s.copyWarps);
