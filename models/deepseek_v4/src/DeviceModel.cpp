@@ -8,7 +8,6 @@
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
-#include <functional>
 #include <limits>
 #include <stdexcept>
 
@@ -209,27 +208,23 @@ Tensor DeviceModel::Impl::ffn(int64_t l, const Tensor &y, const Tensor &yq, cons
   launch(xmod, "moe_gather", {perm, offsets, yq, ys, weights, aq, as, wr});
 
   // Routed experts over their segments: w1 / w3, SwiGLU with the route weight, w2.
-  std::function<Tensor(const char *, const ExpertsW &, const Tensor &, const Tensor &)> grouped =
-      [&](const char *out, const ExpertsW &x, const Tensor &a, const Tensor &sa) {
+  // DeviceOptions::stagedExperts (prefill): the weights decoded to e4m3 once, then FP8 MMA only;
+  // one scratch serves the three matrices in turn (the stream orders them).
+  const bool staged = !decode && options.stagedExperts;
+  auto grouped = [&](const char *out, const ExpertsW &x, const Tensor &a, const Tensor &sa) {
     Tensor y2 = s.get(out, DT::Float32, {rows, x.out});
-    launch(xmod, "expert_fp4",
-           {a, sa, y2, x.w.view(DT::Int8, {e * x.out, x.in / 2}),
-            x.s.view(DT::Int8, {x.in / 32, e * x.out}), offsets, tiles});
+    Tensor codes = x.w.view(DT::Int8, {e * x.out, x.in / 2});
+    Tensor scales = x.s.view(DT::Int8, {x.in / 32, e * x.out});
+    if (!staged) {
+      launch(xmod, "expert_fp4", {a, sa, y2, codes, scales, offsets, tiles});
+      return y2;
+    }
+    Tensor w8 = s.get("f_w8", DT::Float8E4M3, {e * x.out, x.in});
+    Tensor sw = s.get("f_sw8", DT::Float32, {e * x.out, x.in / 128});
+    launch(xmod, "fp4_to_fp8", {codes, scales, w8, sw});
+    launch(xmod, "expert_fp8", {a, sa, y2, w8, sw, offsets, tiles});
     return y2;
   };
-  if (!decode && options.stagedExperts) {
-    // DeviceOptions::stagedExperts: the weights decoded to e4m3 once, then FP8 MMA only. One
-    // scratch serves the three matrices in turn (the stream orders them).
-    grouped = [&](const char *out, const ExpertsW &x, const Tensor &a, const Tensor &sa) {
-      Tensor w8 = s.get("f_w8", DT::Float8E4M3, {e * x.out, x.in});
-      Tensor sw = s.get("f_sw8", DT::Float32, {e * x.out, x.in / 128});
-      launch(xmod, "fp4_to_fp8", {x.w.view(DT::Int8, {e * x.out, x.in / 2}),
-                                  x.s.view(DT::Int8, {x.in / 32, e * x.out}), w8, sw});
-      Tensor y2 = s.get(out, DT::Float32, {rows, x.out});
-      launch(xmod, "expert_fp8", {a, sa, y2, w8, sw, offsets, tiles});
-      return y2;
-    };
-  }
   Tensor eg = grouped("f_eg", w.w1, aq, as);
   Tensor eu = grouped("f_eu", w.w3, aq, as);
   Tensor ehq = s.get("f_ehq", DT::Float8E4M3, {rows, im});
