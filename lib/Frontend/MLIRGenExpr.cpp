@@ -303,6 +303,14 @@ Value MLIRGenImpl::callValue(const CallExpr &call) {
       return {};
     return arith::CeilDivSIOp::create(b_, l, a, bv);
   }
+  if (n == "T.byte_perm") {
+    Type i32 = b_.getI32Type();
+    Value a = genAs(*info.args[0], i32), bv = genAs(*info.args[1], i32),
+          sel = genAs(*info.args[2], i32);
+    if (!a || !bv || !sel)
+      return {};
+    return tl::BytePermOp::create(b_, l, i32, a, bv, sel);
+  }
   if (n == "T.cast") {
     const Expr &x = *info.args[0];
     return genAs(x, t, call.sema.kind == SemaValue::Scalar && isUnsigned(call.sema.dtype));

@@ -99,6 +99,7 @@ const std::vector<BuiltinSpec> &builtinTable() {
     add("T.clamp", {"x", "lo", "hi"}, 3, &S::checkClamp);
     add("T.if_then_else", {"cond", "a", "b"}, 3, &S::checkIfThenElse);
     add("T.ceildiv", {"a", "b"}, 2, &S::checkCeilDiv);
+    add("T.byte_perm", {"a", "b", "sel"}, 3, &S::checkBytePerm);
     add("T.infinity", {"dtype"}, 1, &S::checkInfNan);
     add("T.nan", {"dtype"}, 1, &S::checkInfNan);
     // Conversion.
@@ -785,6 +786,25 @@ SemaValue Sema::checkCeilDiv(CallExpr &, BoundArgs &args) {
   if (!t)
     return {};
   return t->isIndex ? makeIndex() : makeScalar(t->dtype);
+}
+
+SemaValue Sema::checkBytePerm(CallExpr &, BoundArgs &args) {
+  // Three 32-bit integers (constants and index values read as int32); the
+  // result is an int32 word.
+  for (int i = 0; i < 3; ++i) {
+    Expr &e = *args.get(i);
+    SemaValue v = expr(e);
+    if (v.kind == SemaValue::Unknown)
+      return {};
+    bool word = isConstInt(v) || v.kind == SemaValue::Index ||
+                ((v.kind == SemaValue::Scalar || v.kind == SemaValue::Element) &&
+                 (v.dtype == DType::I32 || v.dtype == DType::U32));
+    if (!word) {
+      error(e.loc, "T.byte_perm takes 32-bit integers (int32 or uint32), found " + describe(v));
+      return {};
+    }
+  }
+  return makeScalar(DType::I32);
 }
 
 SemaValue Sema::checkInfNan(CallExpr &call, BoundArgs &args) {

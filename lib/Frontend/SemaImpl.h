@@ -94,6 +94,7 @@ public:
   SemaValue checkClamp(CallExpr &call, BoundArgs &args);
   SemaValue checkIfThenElse(CallExpr &call, BoundArgs &args);
   SemaValue checkCeilDiv(CallExpr &call, BoundArgs &args);
+  SemaValue checkBytePerm(CallExpr &call, BoundArgs &args);
   SemaValue checkInfNan(CallExpr &call, BoundArgs &args);
   SemaValue checkCast(CallExpr &call, BoundArgs &args);
   SemaValue checkReinterpret(CallExpr &call, BoundArgs &args);

@@ -689,6 +689,24 @@ def Tl_CastOp : Tl_Op<"cast", [Pure]> {
   let hasFolder = 1;
 }
 
+def Tl_BytePermOp : Tl_Op<"byte_perm", [Pure]> {
+  let summary = "four bytes picked from the eight of two words";
+  let description = [{
+    Byte `n` of the result is byte `(sel >> 4n) & 7` of the 64-bit value
+    `b:a` (`a` holds bytes 0..3, `b` bytes 4..7); the selector's other bits
+    are ignored. A register lookup table of eight bytes (T.byte_perm): PTX
+    `prmt.b32` with its selector masked to `0x7777` on the GPUs, shifts and
+    masks on the CPU.
+
+    ```mlir
+    %r = tl.byte_perm %a, %b, %sel : i32
+    ```
+  }];
+  let arguments = (ins I32:$a, I32:$b, I32:$sel);
+  let results = (outs I32:$out);
+  let assemblyFormat = "$a `,` $b `,` $sel attr-dict `:` type($out)";
+}
+
 def Tl_AtomicAddOp : Tl_Op<"atomic_add"> {
   let summary = "atomic add of a scalar or a 2/4-lane vector";
   let description = [{

@@ -66,6 +66,7 @@ private:
   void lowerReduce(ReduceOp op);
   void lowerTopK(TopKOp op);
   void lowerAtomicAdd(AtomicAddOp op);
+  void lowerBytePerm(BytePermOp op);
   LogicalResult lowerPackedUses();
   void lowerCasts();
   LogicalResult finishSignature();

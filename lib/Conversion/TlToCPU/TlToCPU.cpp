@@ -398,6 +398,8 @@ LogicalResult KernelLowering::lowerTileOps() {
       tlc::cpu::lowerTrap(o, module, rewriter); // a --check-bounds report
     else if (isa<CastOp>(op))
       continue; // step 5
+    else if (auto o = dyn_cast<BytePermOp>(op))
+      lowerBytePerm(o);
     else if (isa<PrintOp>(op)) {
       op->emitError("T.print is not supported by the CPU target yet");
       ok = false;
@@ -409,6 +411,29 @@ LogicalResult KernelLowering::lowerTileOps() {
   for (Operation *op : barriers)
     rewriter.eraseOp(op);
   return success(ok);
+}
+
+/// T.byte_perm: byte n of the result is byte (sel >> 4n) & 7 of b:a, by
+/// shifts of the 64-bit pair.
+void KernelLowering::lowerBytePerm(BytePermOp op) {
+  OpBuilder b(op);
+  Location loc = op.getLoc();
+  Type i32 = b.getI32Type(), i64 = b.getI64Type();
+  auto c = [&](Type t, int64_t v) { return arith::ConstantOp::create(b, loc, b.getIntegerAttr(t, v)); };
+  Value pair = arith::OrIOp::create(
+      b, loc, arith::ShLIOp::create(b, loc, arith::ExtUIOp::create(b, loc, i64, op.getB()), c(i64, 32)),
+      arith::ExtUIOp::create(b, loc, i64, op.getA()));
+  Value sel = arith::ExtUIOp::create(b, loc, i64, op.getSel());
+  Value out = c(i64, 0);
+  for (int n = 0; n < 4; ++n) {
+    Value idx = arith::AndIOp::create(b, loc, arith::ShRUIOp::create(b, loc, sel, c(i64, 4 * n)),
+                                      c(i64, 7));
+    Value byte = arith::AndIOp::create(
+        b, loc, arith::ShRUIOp::create(b, loc, pair, arith::MulIOp::create(b, loc, idx, c(i64, 8))),
+        c(i64, 255));
+    out = arith::OrIOp::create(b, loc, out, arith::ShLIOp::create(b, loc, byte, c(i64, 8 * n)));
+  }
+  rewriter.replaceOp(op, arith::TruncIOp::create(b, loc, i32, out));
 }
 
 // --- packed FP4 tensors used directly --------------------------------------

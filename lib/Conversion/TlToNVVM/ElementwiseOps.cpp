@@ -220,12 +220,27 @@ struct Log1pLowering : public OpConversionPattern<math::Log1pOp> {
   }
 };
 
+/// T.byte_perm: prmt.b32 in its index mode. The selector's bit 3 of each
+/// nibble (prmt's sign replication) is cleared: the op reads 3 bits a byte.
+struct BytePermLowering : public OpConversionPattern<tl::BytePermOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult matchAndRewrite(tl::BytePermOp op, OpAdaptor adaptor,
+                                ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value sel = arith::AndIOp::create(rewriter, loc, adaptor.getSel(), cI32(rewriter, loc, 0x7777));
+    rewriter.replaceOp(op, asmPure(rewriter, loc, rewriter.getI32Type(),
+                                   {adaptor.getA(), adaptor.getB(), sel},
+                                   "prmt.b32 $0, $1, $2, $3;", "=r,r,r,r"));
+    return success();
+  }
+};
+
 } // namespace
 
 void populateElementwisePatterns(TlTypeConverter &tc, RewritePatternSet &patterns,
                                  const NVIDIATarget &) {
   MLIRContext *ctx = patterns.getContext();
-  patterns.add<CastLowering, Log1pLowering>(tc, ctx);
+  patterns.add<CastLowering, Log1pLowering, BytePermLowering>(tc, ctx);
   patterns.add<ApproxMath<math::Exp2Op>>(tc, ctx, "ex2.approx.ftz.f32 $0, $1;");
   patterns.add<ApproxMath<math::ExpOp>>(tc, ctx, "ex2.approx.ftz.f32 $0, $1;",
                                         1.4426950408889634);

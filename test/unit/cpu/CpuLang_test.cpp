@@ -1,6 +1,6 @@
 // Language pieces on the CPU target, each against a plain C++ reference:
 // break / continue (kernels/control_flow.tl), @T.macro helpers
-// (kernels/macros.tl), unsigned dtypes and T.reinterpret
+// (kernels/macros.tl), unsigned dtypes, T.reinterpret and T.byte_perm
 // (kernels/unsigned.tl).
 #include "CpuTestSupport.h"
 #include "tlrt/Module.h"
@@ -151,6 +151,37 @@ TEST(CpuLang, UnsignedAndReinterpret) {
     EXPECT_EQ(WD[i], ((uint64_t(a) << 32) | uint64_t(b)) / (uint64_t(H[i]) + 1u)) << i;
     EXPECT_EQ(M[i], std::max(a, b) - std::min(a, b)) << i;
   }
+}
+
+TEST(CpuLang, BytePerm) {
+  const int64_t n = 256;
+  std::mt19937 rng(11);
+  std::vector<uint32_t> A(n), S(n);
+  std::vector<int32_t> B(n), Out(n, 0), Lut(n, 0);
+  for (int64_t i = 0; i < n; ++i) {
+    A[i] = rng();
+    B[i] = static_cast<int32_t>(rng());
+    S[i] = rng(); // bit 3 of a nibble set half the time: ignored
+  }
+  S[0] = 0x3210; // a itself
+  S[1] = 0x7654; // b itself
+  S[2] = 0x0000;
+  kernel("unsigned", "byte_perms")
+      .launch({Tensor(A.data(), DType::UInt32, {n}), Tensor(B.data(), DType::Int32, {n}),
+               Tensor(S.data(), DType::UInt32, {n}), Tensor(Out.data(), DType::Int32, {n}),
+               Tensor(Lut.data(), DType::Int32, {n})});
+  for (int64_t i = 0; i < n; ++i) {
+    uint64_t pair = (uint64_t(uint32_t(B[i])) << 32) | A[i];
+    uint32_t want = 0, lut = 0;
+    for (int k = 0; k < 4; ++k) {
+      want |= uint32_t((pair >> (8 * ((S[i] >> (4 * k)) & 7))) & 0xFF) << (8 * k);
+      lut |= (0x10u + ((A[i] >> (4 * k)) & 7)) << (8 * k);
+    }
+    EXPECT_EQ(uint32_t(Out[i]), want) << i;
+    EXPECT_EQ(uint32_t(Lut[i]), lut) << i;
+  }
+  EXPECT_EQ(uint32_t(Out[0]), A[0]);
+  EXPECT_EQ(Out[1], B[1]);
 }
 
 } // namespace
