@@ -156,6 +156,15 @@ bool isContiguousBox(ArrayRef<int64_t> shape, ArrayRef<int64_t> sizes);
 /// every basis keeps its flattened coordinate. nullopt unless the layout's
 /// tile and `shape` are powers of two of the same size.
 std::optional<LinearLayout> reshapeLayout(const LinearLayout &layout, ArrayRef<int64_t> shape);
+/// A shared tile's Offset layout read as elements of another width (a
+/// tl.reshape to another element type): the same bytes at the same
+/// addresses, `shape` elements of `resBits` each (both widths whole bytes).
+/// Each new element must be whole in the source's layout: its bytes at
+/// consecutive offsets that no other offset bit disturbs (a 4-byte word of a
+/// tile swizzled in 16-byte units, for instance). Nullopt otherwise, or for
+/// shapes that are not powers of two.
+std::optional<LinearLayout> reinterpretLayout(const LinearLayout &layout, int64_t srcBits,
+                                              ArrayRef<int64_t> shape, int64_t resBits);
 
 /// Bytes of shared scratch `op` needs while it runs (0 for none): partial
 /// results of a reduction across warps, the tile of a layout conversion.

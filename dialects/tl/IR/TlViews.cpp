@@ -128,6 +128,45 @@ std::optional<LinearLayout> mlir::tl::reshapeLayout(const LinearLayout &layout,
   return r;
 }
 
+std::optional<LinearLayout> mlir::tl::reinterpretLayout(const LinearLayout &layout,
+                                                        int64_t srcBits, ArrayRef<int64_t> shape,
+                                                        int64_t resBits) {
+  if (layout.isRegisterLayout() || srcBits % 8 || resBits % 8 ||
+      !llvm::isPowerOf2_64(srcBits / 8) || !llvm::isPowerOf2_64(resBits / 8))
+    return std::nullopt;
+  unsigned sb = llvm::Log2_64(srcBits / 8), rb = llvm::Log2_64(resBits / 8);
+  int64_t from = 1, to = 1;
+  for (int64_t s : layout.getOutShape())
+    from *= s;
+  for (int64_t s : shape) {
+    if (!llvm::isPowerOf2_64(s))
+      return std::nullopt;
+    to *= s;
+  }
+  if ((from << sb) != (to << rb))
+    return std::nullopt;
+  // Each offset bit of the byte-level layout, as the flattened byte address
+  // (row-major, in bytes) of the element it reaches.
+  SmallVector<uint64_t> bytes;
+  for (unsigned i = 0; i < sb; ++i)
+    bytes.push_back(uint64_t{1} << i);
+  for (const LinearLayout::Coords &b : layout.getBases(LinearLayout::Offset))
+    bytes.push_back(layout.flatten(b) << sb);
+  if (bytes.size() < rb)
+    return std::nullopt;
+  uint64_t low = (uint64_t{1} << rb) - 1;
+  for (unsigned i = 0; i < rb; ++i)
+    if (bytes[i] != (uint64_t{1} << i))
+      return std::nullopt;
+  LinearLayout r(shape);
+  for (size_t i = rb; i < bytes.size(); ++i) {
+    if (bytes[i] & low)
+      return std::nullopt;
+    r.addBasis(LinearLayout::Offset, r.unflatten(bytes[i] >> rb));
+  }
+  return r;
+}
+
 namespace {
 
 LogicalResult verifyInLaunch(Operation *op) {
@@ -234,8 +273,9 @@ LogicalResult ReshapeOp::verify() {
     return emitOpError("a reshape of a laid-out buffer has its layout read in the new shape, and "
                        "a reshape of one without a layout has none");
   if (srcL) {
-    std::optional<LinearLayout> want = se == re ? reshapeLayout(*srcL, resT.getShape())
-                                                : std::nullopt;
+    std::optional<LinearLayout> want =
+        se == re ? reshapeLayout(*srcL, resT.getShape())
+                 : reinterpretLayout(*srcL, getElementBits(se), resT.getShape(), getElementBits(re));
     if (!want || *want != *resL)
       return emitOpError("the result's layout must be the source's read in the new shape");
   }

@@ -106,14 +106,19 @@ LogicalResult retypeReshape(ReshapeOp r) {
     int64_t threads = srcL->getInSize(LinearLayout::Lane) * srcL->getInSize(LinearLayout::Warp);
     l = LinearLayout::replicated(resT.getShape(), threads);
   } else if (srcT.getElementType() != resT.getElementType()) {
-    l = std::nullopt;
+    // Shared: the same bytes, each new element whole under the source's
+    // swizzle (a word of a tile swizzled in 16-byte units).
+    l = reinterpretLayout(*srcL, getElementBits(srcT.getElementType()), resT.getShape(),
+                          getElementBits(resT.getElementType()));
   }
   if (!l) {
     if (scope == MemScope::Local)
       return r.emitError("on the GPU a local buffer is reshaped (or viewed as another dtype) only "
                          "between shapes whose dimensions are powers of two");
     return r.emitError("this shared buffer is laid out for T.gemm (swizzled); it can be read in "
-                       "another shape only with the same dtype and power-of-two dimensions");
+                       "another shape only in power-of-two dimensions, and as another dtype only "
+                       "where each new element is whole in the swizzle (at most 16 bytes, whole "
+                       "elements of the old dtype)");
   }
   r.getResult().setType(withLayout(resT, l));
   return success();

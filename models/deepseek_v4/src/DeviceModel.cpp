@@ -213,7 +213,8 @@ Tensor DeviceModel::Impl::ffn(int64_t l, const Tensor &y, const Tensor &yq, cons
   const bool staged = !decode && options.stagedExperts;
   auto grouped = [&](const char *out, const ExpertsW &x, const Tensor &a, const Tensor &sa) {
     Tensor y2 = s.get(out, DT::Float32, {rows, x.out});
-    Tensor codes = x.w.view(DT::Int8, {e * x.out, x.in / 2});
+    // Eight codes a word: the kernels decode a word of one group at a time.
+    Tensor codes = x.w.view(DT::Int32, {e * x.out, x.in / 8});
     Tensor scales = x.s.view(DT::Int8, {x.in / 32, e * x.out});
     if (!staged) {
       launch(xmod, "expert_fp4", {a, sa, y2, codes, scales, offsets, tiles});
@@ -221,7 +222,8 @@ Tensor DeviceModel::Impl::ffn(int64_t l, const Tensor &y, const Tensor &yq, cons
     }
     Tensor w8 = s.get("f_w8", DT::Float8E4M3, {e * x.out, x.in});
     Tensor sw = s.get("f_sw8", DT::Float32, {e * x.out, x.in / 128});
-    launch(xmod, "fp4_to_fp8", {codes, scales, w8, sw});
+    Tensor w8words(w8.data, DT::Int32, {e * x.out, x.in / 4}, w8.place);
+    launch(xmod, "fp4_to_fp8", {codes, scales, w8words, sw});
     launch(xmod, "expert_fp8", {a, sa, y2, w8, sw, offsets, tiles});
     return y2;
   };
