@@ -205,3 +205,28 @@ func.func @over_register_budget(%n: index, %idx: memref<?xi32, #tl.scope<global>
   }
   return
 }
+
+// -----
+
+// A swizzled FP8 MMA operand read as 32-bit words (tl.reshape to another
+// element type): a word's four bytes sit at consecutive offsets inside one
+// 16-byte swizzle unit, so the word view keeps the swizzle on whole words
+// (the row bits XOR word-column bits 2..4, byte-column bits 4..6 before).
+// CHECK-DAG: #[[B8:layout[0-9]*]] = #tl.layout<[64, 128], offset = [(0, 1), (0, 2), (0, 4), (0, 8), (0, 16), (0, 32), (0, 64), (1, 16), (2, 32), (4, 64), (8, 0), (16, 0), (32, 0)]>
+// CHECK-DAG: #[[W32:layout[0-9]*]] = #tl.layout<[64, 32], offset = [(0, 1), (0, 2), (0, 4), (0, 8), (0, 16), (1, 4), (2, 8), (4, 16), (8, 0), (16, 0), (32, 0)]>
+// CHECK-LABEL: func.func @word_view
+// CHECK: tl.alloc_shared : memref<64x128xf8E4M3FN, #[[B8S:smem[0-9]*]]>
+// CHECK: %[[T:.*]] = tl.alloc_shared : memref<64x128xf8E4M3FN, #[[B8S]]>
+// CHECK: tl.reshape %[[T]] : memref<64x128xf8E4M3FN, #[[B8S]]> to memref<64x32xi32, #[[W32S:smem[0-9]*]]>
+func.func @word_view(%n: index, %v: i32) {
+  tl.launch grid(%n) threads(128) blocks(%b) {
+    %c0 = arith.constant 0 : index
+    %a = tl.alloc_shared : memref<64x128xf8E4M3FN, #tl.scope<shared>>
+    %w = tl.alloc_shared : memref<64x128xf8E4M3FN, #tl.scope<shared>>
+    %acc = tl.alloc_fragment : memref<64x64xf32, #tl.scope<fragment>>
+    %words = tl.reshape %w : memref<64x128xf8E4M3FN, #tl.scope<shared>> to memref<64x32xi32, #tl.scope<shared>>
+    memref.store %v, %words[%c0, %c0] : memref<64x32xi32, #tl.scope<shared>>
+    tl.gemm %a, %w, %acc {transpose_b} : memref<64x128xf8E4M3FN, #tl.scope<shared>>, memref<64x128xf8E4M3FN, #tl.scope<shared>>, memref<64x64xf32, #tl.scope<fragment>>
+  }
+  return
+}
