@@ -30,6 +30,7 @@ struct BenchOptions {
   bool profile = false;
   bool noGraphs = false;
   bool stagedExperts = false;
+  bool noSplitLinears = false;
 };
 
 std::vector<int64_t> parseList(const std::string &s, const char *what) {
@@ -144,6 +145,7 @@ void runBench(const BenchOptions &o) {
   d.profile = o.profile;
   d.graphs = !o.noGraphs;
   d.stagedExperts = o.stagedExperts;
+  d.splitLinears = !o.noSplitLinears;
   d.maxBatch = batches.empty() ? 1 : *std::max_element(batches.begin(), batches.end());
   int64_t longest = o.context + o.steps + 1;
   for (int64_t p : prefills)
@@ -165,6 +167,8 @@ void runBench(const BenchOptions &o) {
                                     : o.profile   ? "launched kernel by kernel (--profile)"
                                     : o.noGraphs  ? "launched kernel by kernel (--no-graphs)"
                                                   : "CUDA graphs, one per batch width");
+  fmt::print("decode linears: {}\n", d.splitLinears ? "K split to fill the SMs, partials added in order"
+                                                    : "one block per output tile");
   std::FILE *json = o.json.empty() ? nullptr : std::fopen(o.json.c_str(), "w");
   std::mt19937 rng(1);
   auto prompt = [&](int64_t n) {
@@ -259,6 +263,9 @@ void registerBenchCommand(CLI::App &app) {
   cmd->add_flag("--staged-experts", o->stagedExperts,
                 "prefill: decode the FP4 experts to FP8 once per call, then FP8 GEMMs "
                 "(DeviceOptions::stagedExperts)");
+  cmd->add_flag("--no-split-linears", o->noSplitLinears,
+                "decode: one block per output tile of every dense linear, as in prefill, instead "
+                "of K split over more blocks (DeviceOptions::splitLinears)");
   cmd->add_flag("--no-graphs", o->noGraphs,
                 "launch every decode kernel from the host instead of replaying CUDA graphs");
   cmd->callback([o] { runBench(*o); });

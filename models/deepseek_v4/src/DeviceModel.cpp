@@ -143,18 +143,52 @@ std::string DeviceModel::takeProfile() {
   return s;
 }
 
+int64_t DeviceModel::Impl::splitCount(int64_t tiles, int64_t ksteps) const {
+  // Two blocks per SM of the GPU (an H100's count on the CPU target, so both split alike);
+  // at most 16 slices, at most one k-step each.
+  const int64_t want = 2 * (stream ? tlrt::Context::get(options.device).multiprocessorCount() : 132);
+  return std::clamp<int64_t>((want + tiles - 1) / tiles, 1, std::min<int64_t>(16, ksteps));
+}
+
 Tensor DeviceModel::Impl::linear8(const std::string &out, const Fp8Linear &w, const Tensor &xq,
                                   const Tensor &xs, bool grouped) {
   const int64_t n = xq.shape[0];
   Tensor y = scratch.get(out, DT::Float32, {n, w.out});
-  launch(grouped ? "linear_wo" : "linear", "linear_fp8", {xq, xs, w.weight(), w.scale(), y});
+  const char *module = grouped ? "linear_wo" : "linear";
+  if (!decodeCall || !options.splitLinears) {
+    launch(module, "linear_fp8", {xq, xs, w.weight(), w.scale(), y});
+    return y;
+  }
+  const int64_t g = grouped ? config.oGroups : 1;
+  const int64_t split = splitCount((w.out / g + 63) / 64 * g, w.in / 128);
+  if (split == 1) {
+    launch(module, "linear_fp8_split", {xq, xs, w.weight(), w.scale(), Tensor(y.data, DT::Float32, {1, n, w.out}, y.place)});
+    return y;
+  }
+  Tensor part = scratch.get("split_part", DT::Float32, {split, n, w.out});
+  launch(module, "linear_fp8_split", {xq, xs, w.weight(), w.scale(), part});
+  launch("linear", "split_sum", {part, y});
   return y;
 }
 
 Tensor DeviceModel::Impl::linear16(const std::string &out, const Bf16Linear &w, const Tensor &xb,
                                    float alpha, bool grouped) {
-  Tensor y = scratch.get(out, DT::Float32, {xb.shape[0], w.out});
-  launch(grouped ? "linear_wo" : "linear", "linear_bf16", {xb, w.weight(), y, alpha});
+  const int64_t n = xb.shape[0];
+  Tensor y = scratch.get(out, DT::Float32, {n, w.out});
+  const char *module = grouped ? "linear_wo" : "linear";
+  if (!decodeCall || !options.splitLinears) {
+    launch(module, "linear_bf16", {xb, w.weight(), y, alpha});
+    return y;
+  }
+  const int64_t g = grouped ? config.oGroups : 1;
+  const int64_t split = splitCount((w.out / g + 63) / 64 * g, (w.in + 63) / 64);
+  if (split == 1) {
+    launch(module, "linear_bf16_split", {xb, w.weight(), Tensor(y.data, DT::Float32, {1, n, w.out}, y.place), alpha});
+    return y;
+  }
+  Tensor part = scratch.get("split_part", DT::Float32, {split, n, w.out});
+  launch(module, "linear_bf16_split", {xb, w.weight(), part, alpha});
+  launch("linear", "split_sum", {part, y});
   return y;
 }
 
@@ -322,6 +356,7 @@ Tensor DeviceModel::Impl::run(const Batch &batch, const CallInputs &in,
                               const std::vector<int64_t> &headRows) {
   const Config &c = config;
   Scratch &s = scratch;
+  decodeCall = batch.decode;
   const int64_t n = in.ids.shape[0], d = c.hiddenSize, hcd = c.hcMult * d, hc = c.hcMult;
   const Tensor &ids = in.ids;
   Tensor h = s.get("h", DT::Float32, {n, hcd});

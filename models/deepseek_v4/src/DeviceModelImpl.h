@@ -201,6 +201,11 @@ struct DeviceModel::Impl {
               const std::vector<tlrt::Arg> &args);
   Tensor linear8(const std::string &out, const Fp8Linear &w, const Tensor &xq,
                  const Tensor &xs, bool grouped = false);
+  // Decode steps (DeviceOptions::splitLinears): how many K slices a linear of `tiles` output
+  // tiles (64 wide) and `ksteps` k-steps is split into, from its shape alone.
+  int64_t splitCount(int64_t tiles, int64_t ksteps) const;
+  // Set while a decode step's forward runs: its linears take the split kernels.
+  bool decodeCall = false;
   // sample.tl over rows of logits on the device: one token per row.
   std::vector<int32_t> sample(const Tensor &logits, const std::vector<float> &temperature,
                               const std::vector<uint32_t> &seeds, const std::vector<float> &topP);

@@ -5,7 +5,8 @@
 // in f32 summation order. linear_fp8: plain (ragged tokens and output rows, a decode-sized
 // batch of 1) and grouped (wo_a: group g's rows read the g-th slice of the input, as
 // applyRows does). linear_bf16 (with its factor alpha) against a double dot of the bf16 values;
-// cast_bf16 and cast_f32 bit for bit.
+// cast_bf16 and cast_f32 bit for bit. The decode steps' split forms (linear_fp8_split,
+// linear_bf16_split: K in slices, partial tiles added by split_sum) against the same.
 #include "V4KernelSupport.h"
 
 #include "tlv4/Quantize.h"
@@ -89,6 +90,28 @@ void runFp8(const Fp8Case &c, uint32_t seed) {
                Tensor(qw.scales.data(), DType::Float32, {(c.n + 127) / 128, sbCols}),
                Tensor(got.data(), DType::Float32, {c.m, c.n})});
   expectClose(got, want, mag, c.module, /*fp8=*/true);
+
+  // Decode steps' split form: S slices of the k-blocks into partial tiles, added in order by
+  // split_sum. One slice is linear_fp8 itself (64-row tiles; bit for bit on the CPU).
+  for (int64_t split : {int64_t(1), int64_t(3), c.kw / 128}) {
+    if (split > c.kw / 128)
+      continue;
+    std::vector<float> part(split * c.m * c.n, -7.0f), sum(c.m * c.n, -7.0f);
+    kernel(c.module, "linear_fp8_split")
+        .launch({Tensor(aq.data(), DType::Float8E4M3, {c.m, ka}),
+                 Tensor(as.data(), DType::Float32, {c.m, kb}),
+                 Tensor(qw.data.data(), DType::Float8E4M3, {c.n, c.kw}),
+                 Tensor(qw.scales.data(), DType::Float32, {(c.n + 127) / 128, sbCols}),
+                 Tensor(part.data(), DType::Float32, {split, c.m, c.n})});
+    kernel(c.module, "split_sum")
+        .launch({Tensor(part.data(), DType::Float32, {split, c.m, c.n}),
+                 Tensor(sum.data(), DType::Float32, {c.m, c.n})});
+    const std::string what = std::string(c.module) + " split " + std::to_string(split);
+    expectClose(sum, want, mag, what, /*fp8=*/true);
+    if (split == 1 && !tlv4_test::gpuKernelDir()) {
+      EXPECT_EQ(sum, got) << what;
+    }
+  }
 }
 
 TEST(V4Linear, Fp8Plain) {
@@ -126,6 +149,16 @@ TEST(V4Linear, Bf16) {
         .launch({Tensor(a.data(), DType::BFloat16, {m, k}), Tensor(b.data(), DType::BFloat16, {n, k}),
                  Tensor(got.data(), DType::Float32, {m, n}), 0.375f});
     expectClose(got, want, mag, "linear_bf16");
+    for (int64_t split : {1, 2, 5}) {
+      std::vector<float> part(split * m * n, -7.0f), sum(m * n, -7.0f);
+      kernel(module, "linear_bf16_split")
+          .launch({Tensor(a.data(), DType::BFloat16, {m, k}), Tensor(b.data(), DType::BFloat16, {n, k}),
+                   Tensor(part.data(), DType::Float32, {split, m, n}), 0.375f});
+      kernel(module, "split_sum")
+          .launch({Tensor(part.data(), DType::Float32, {split, m, n}),
+                   Tensor(sum.data(), DType::Float32, {m, n})});
+      expectClose(sum, want, mag, "linear_bf16_split " + std::to_string(split));
+    }
   }
 }
 

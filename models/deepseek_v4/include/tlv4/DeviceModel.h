@@ -59,6 +59,12 @@ struct DeviceOptions {
   // instead of decoding the FP4 tile in every block that multiplies it. The same codes and
   // scales either way (bit for bit on the CPU target). Decode steps always decode in the tile.
   bool stagedExperts = false;
+  // Decode steps' dense linears split K over several blocks when their output tiles alone
+  // would leave SMs idle (a batch of a few rows reads every weight once: the read is what
+  // takes the time, so it needs blocks on every SM); the partial tiles are added in a fixed
+  // order by a second kernel. The split count follows the weight's shape only, never the
+  // batch, so batch invariance holds. false: one block per output tile, as in prefill.
+  bool splitLinears = true;
 };
 
 class DeviceModel {
