@@ -147,7 +147,8 @@ void runBench(const BenchOptions &o) {
   d.stagedExperts = o.stagedExperts;
   d.splitLinears = !o.noSplitLinears;
   d.maxBatch = batches.empty() ? 1 : *std::max_element(batches.begin(), batches.end());
-  int64_t longest = o.context + o.steps + 1;
+  // Each slot: the context, the first step, the warm-up step and the timed steps.
+  int64_t longest = o.context + o.steps + 2;
   for (int64_t p : prefills)
     longest = std::max(longest, p);
   d.maxLength = longest;
