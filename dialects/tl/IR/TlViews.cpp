@@ -109,8 +109,11 @@ bool mlir::tl::isContiguousBox(ArrayRef<int64_t> shape, ArrayRef<int64_t> sizes)
   return true;
 }
 
-std::optional<LinearLayout> mlir::tl::reshapeLayout(const LinearLayout &layout,
-                                                    ArrayRef<int64_t> shape) {
+namespace {
+/// The element counts of `layout`'s tile and of `shape`; nullopt when `shape`
+/// is not all powers of two.
+std::optional<std::pair<int64_t, int64_t>> tileSizes(const LinearLayout &layout,
+                                                     ArrayRef<int64_t> shape) {
   int64_t from = 1, to = 1;
   for (int64_t s : layout.getOutShape())
     from *= s;
@@ -119,7 +122,14 @@ std::optional<LinearLayout> mlir::tl::reshapeLayout(const LinearLayout &layout,
       return std::nullopt;
     to *= s;
   }
-  if (from != to)
+  return std::make_pair(from, to);
+}
+} // namespace
+
+std::optional<LinearLayout> mlir::tl::reshapeLayout(const LinearLayout &layout,
+                                                    ArrayRef<int64_t> shape) {
+  std::optional<std::pair<int64_t, int64_t>> sizes = tileSizes(layout, shape);
+  if (!sizes || sizes->first != sizes->second)
     return std::nullopt;
   LinearLayout r(shape);
   for (unsigned d = 0; d < LinearLayout::kNumInDims; ++d)
@@ -135,15 +145,8 @@ std::optional<LinearLayout> mlir::tl::reinterpretLayout(const LinearLayout &layo
       !llvm::isPowerOf2_64(srcBits / 8) || !llvm::isPowerOf2_64(resBits / 8))
     return std::nullopt;
   unsigned sb = llvm::Log2_64(srcBits / 8), rb = llvm::Log2_64(resBits / 8);
-  int64_t from = 1, to = 1;
-  for (int64_t s : layout.getOutShape())
-    from *= s;
-  for (int64_t s : shape) {
-    if (!llvm::isPowerOf2_64(s))
-      return std::nullopt;
-    to *= s;
-  }
-  if ((from << sb) != (to << rb))
+  std::optional<std::pair<int64_t, int64_t>> sizes = tileSizes(layout, shape);
+  if (!sizes || (sizes->first << sb) != (sizes->second << rb))
     return std::nullopt;
   // Each offset bit of the byte-level layout, as the flattened byte address
   // (row-major, in bytes) of the element it reaches.
