@@ -150,46 +150,38 @@ int64_t DeviceModel::Impl::splitCount(int64_t tiles, int64_t ksteps) const {
   return std::clamp<int64_t>((want + tiles - 1) / tiles, 1, std::min<int64_t>(16, ksteps));
 }
 
-Tensor DeviceModel::Impl::linear8(const std::string &out, const Fp8Linear &w, const Tensor &xq,
-                                  const Tensor &xs, bool grouped) {
-  const int64_t n = xq.shape[0];
-  Tensor y = scratch.get(out, DT::Float32, {n, w.out});
-  const char *module = grouped ? "linear_wo" : "linear";
+Tensor DeviceModel::Impl::linearCall(const char *module, const std::string &kernel, const Tensor &y,
+                                     int64_t ksteps, bool grouped, const LinearArgs &args) {
   if (!decodeCall || !options.splitLinears) {
-    launch(module, "linear_fp8", {xq, xs, w.weight(), w.scale(), y});
+    launch(module, kernel, args(y));
     return y;
   }
-  const int64_t g = grouped ? config.oGroups : 1;
-  const int64_t split = splitCount((w.out / g + 63) / 64 * g, w.in / 128);
+  const int64_t n = y.shape[0], out = y.shape[1], g = grouped ? config.oGroups : 1;
+  const int64_t split = splitCount((out / g + 63) / 64 * g, ksteps);
   if (split == 1) {
-    launch(module, "linear_fp8_split", {xq, xs, w.weight(), w.scale(), Tensor(y.data, DT::Float32, {1, n, w.out}, y.place)});
+    launch(module, kernel + "_split", args(Tensor(y.data, DT::Float32, {1, n, out}, y.place)));
     return y;
   }
-  Tensor part = scratch.get("split_part", DT::Float32, {split, n, w.out});
-  launch(module, "linear_fp8_split", {xq, xs, w.weight(), w.scale(), part});
+  Tensor part = scratch.get("split_part", DT::Float32, {split, n, out});
+  launch(module, kernel + "_split", args(part));
   launch("linear", "split_sum", {part, y});
   return y;
 }
 
+Tensor DeviceModel::Impl::linear8(const std::string &out, const Fp8Linear &w, const Tensor &xq,
+                                  const Tensor &xs, bool grouped) {
+  Tensor y = scratch.get(out, DT::Float32, {xq.shape[0], w.out});
+  return linearCall(grouped ? "linear_wo" : "linear", "linear_fp8", y, w.in / 128, grouped,
+                    [&](const Tensor &o) {
+                      return std::vector<tlrt::Arg>{xq, xs, w.weight(), w.scale(), o};
+                    });
+}
+
 Tensor DeviceModel::Impl::linear16(const std::string &out, const Bf16Linear &w, const Tensor &xb,
                                    float alpha, bool grouped) {
-  const int64_t n = xb.shape[0];
-  Tensor y = scratch.get(out, DT::Float32, {n, w.out});
-  const char *module = grouped ? "linear_wo" : "linear";
-  if (!decodeCall || !options.splitLinears) {
-    launch(module, "linear_bf16", {xb, w.weight(), y, alpha});
-    return y;
-  }
-  const int64_t g = grouped ? config.oGroups : 1;
-  const int64_t split = splitCount((w.out / g + 63) / 64 * g, (w.in + 63) / 64);
-  if (split == 1) {
-    launch(module, "linear_bf16_split", {xb, w.weight(), Tensor(y.data, DT::Float32, {1, n, w.out}, y.place), alpha});
-    return y;
-  }
-  Tensor part = scratch.get("split_part", DT::Float32, {split, n, w.out});
-  launch(module, "linear_bf16_split", {xb, w.weight(), part, alpha});
-  launch("linear", "split_sum", {part, y});
-  return y;
+  Tensor y = scratch.get(out, DT::Float32, {xb.shape[0], w.out});
+  return linearCall(grouped ? "linear_wo" : "linear", "linear_bf16", y, (w.in + 63) / 64, grouped,
+                    [&](const Tensor &o) { return std::vector<tlrt::Arg>{xb, w.weight(), o, alpha}; });
 }
 
 Tensor DeviceModel::Impl::ffn(int64_t l, const Tensor &y, const Tensor &yq, const Tensor &ys,

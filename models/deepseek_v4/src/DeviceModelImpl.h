@@ -11,6 +11,7 @@
 #include "tlrt/Gpu.h"
 #include "tlrt/Module.h"
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -204,6 +205,11 @@ struct DeviceModel::Impl {
   // Decode steps (DeviceOptions::splitLinears): how many K slices a linear of `tiles` output
   // tiles (64 wide) and `ksteps` k-steps is split into, from its shape alone.
   int64_t splitCount(int64_t tiles, int64_t ksteps) const;
+  // A dense linear into y [rows, out]: `kernel` (linear_fp8 / linear_bf16) with `args(y)`, or in
+  // a decode step its split form into partial tiles (`args(parts)`) and split_sum.
+  using LinearArgs = std::function<std::vector<tlrt::Arg>(const Tensor &)>;
+  Tensor linearCall(const char *module, const std::string &kernel, const Tensor &y, int64_t ksteps,
+                    bool grouped, const LinearArgs &args);
   // Set while a decode step's forward runs: its linears take the split kernels.
   bool decodeCall = false;
   // sample.tl over rows of logits on the device: one token per row.
