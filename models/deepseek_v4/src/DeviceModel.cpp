@@ -185,7 +185,7 @@ Tensor DeviceModel::Impl::linear16(const std::string &out, const Bf16Linear &w, 
 }
 
 Tensor DeviceModel::Impl::ffn(int64_t l, const Tensor &y, const Tensor &yq, const Tensor &ys,
-                              const CallInputs &in, int64_t n, bool decode) {
+                              const CallInputs &in, int64_t n) {
   const Tensor &ids = in.ids;
   const Config &c = config;
   const LayerWeights &w = layers[l];
@@ -226,7 +226,7 @@ Tensor DeviceModel::Impl::ffn(int64_t l, const Tensor &y, const Tensor &yq, cons
   launch("moe_dispatch", "moe_scatter", {experts, base, perm, rowOf});
   // Decode steps take the small-tile build (KernelSet.cpp); the choice follows the call's kind,
   // never its size, so a sequence's bits do not depend on the batch.
-  const std::string xmod = decode ? "expert_dec" : "expert";
+  const std::string xmod = decodeCall ? "expert_dec" : "expert";
   launch(xmod, "moe_tiles", {offsets, tiles});
   Tensor aq = s.get("f_aq", DT::Float8E4M3, {rows, d});
   Tensor as = s.get("f_as", DT::Float32, {rows, d / 128});
@@ -236,7 +236,7 @@ Tensor DeviceModel::Impl::ffn(int64_t l, const Tensor &y, const Tensor &yq, cons
   // Routed experts over their segments: w1 / w3, SwiGLU with the route weight, w2.
   // DeviceOptions::stagedExperts (prefill): the weights decoded to e4m3 once, then FP8 MMA only;
   // one scratch serves the three matrices in turn (the stream orders them).
-  const bool staged = !decode && options.stagedExperts;
+  const bool staged = !decodeCall && options.stagedExperts;
   auto grouped = [&](const char *out, const ExpertsW &x, const Tensor &a, const Tensor &sa) {
     Tensor y2 = s.get(out, DT::Float32, {rows, x.out});
     // Eight codes a word: the kernels decode a word of one group at a time.
@@ -368,7 +368,7 @@ Tensor DeviceModel::Impl::run(const Batch &batch, const CallInputs &in,
     launch("hc", "hc_post", {h, a, post, comb, h2});
     launch("hc", "hc_pre", {h2, w.hcFfn.fn.t(), w.hcFfn.scale.t(), w.hcFfn.base.t(), x, post, comb});
     launch("norm_hidden", "rmsnorm_quant", {x, w.ffnNorm.t(), y, yq, ys});
-    Tensor f = ffn(int64_t(l), y, yq, ys, in, n, batch.decode);
+    Tensor f = ffn(int64_t(l), y, yq, ys, in, n);
     launch("hc", "hc_post", {h2, f, post, comb, h});
   }
   launch("hc", "hc_head", {h, hcHead.fn.t(), hcHead.scale.t(), hcHead.base.t(), x});

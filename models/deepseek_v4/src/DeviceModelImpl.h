@@ -210,7 +210,8 @@ struct DeviceModel::Impl {
   using LinearArgs = std::function<std::vector<tlrt::Arg>(const Tensor &)>;
   Tensor linearCall(const char *module, const std::string &kernel, const Tensor &y, int64_t ksteps,
                     bool grouped, const LinearArgs &args);
-  // Set while a decode step's forward runs: its linears take the split kernels.
+  // Set by run() for the call at hand: a decode step's linears take the split kernels and its
+  // experts the expert_dec build.
   bool decodeCall = false;
   // sample.tl over rows of logits on the device: one token per row.
   std::vector<int32_t> sample(const Tensor &logits, const std::vector<float> &temperature,
@@ -226,7 +227,7 @@ struct DeviceModel::Impl {
   // A decode step: forward() through the batch width's CUDA graph where there is one.
   Tensor decodeStep(const Batch &batch, const std::vector<int32_t> &ids);
   Tensor ffn(int64_t l, const Tensor &y, const Tensor &yq, const Tensor &ys, const CallInputs &in,
-             int64_t n, bool decode);
+             int64_t n);
   // DeviceAttention.cpp: y = attention(x) for n tokens (prefill: the batch's
   // sequences one after another; decode: one per slot).
   CallInputs uploadInputs(const Batch &batch, const std::vector<int32_t> &ids);
